@@ -1,0 +1,258 @@
+//! Matroska / WebM: duration, title, date and tags from the EBML structure.
+//!
+//! Only the Segment's `Info` and `Tags` children are read; clusters (the
+//! media data) are skipped by seeking over them, so reading a 40 GB file
+//! costs a few kilobytes. Every size read from the file is checked against
+//! the file length and a per-element cap before anything is allocated.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use crate::text::{clean, year_in};
+use crate::{Error, Kind, Metadata, Result};
+
+const EBML: u64 = 0x1A45_DFA3;
+const DOC_TYPE: u64 = 0x4282;
+const SEGMENT: u64 = 0x1853_8067;
+const INFO: u64 = 0x1549_A966;
+const TIMECODE_SCALE: u64 = 0x2A_D7B1;
+const DURATION: u64 = 0x4489;
+const TITLE: u64 = 0x7BA9;
+const DATE_UTC: u64 = 0x4461;
+const TAGS: u64 = 0x1254_C367;
+const TAG: u64 = 0x7373;
+const SIMPLE_TAG: u64 = 0x67C8;
+const TAG_NAME: u64 = 0x45A3;
+const TAG_STRING: u64 = 0x4487;
+
+/// Largest Info or Tags element read into memory.
+const MAX_META_ELEMENT: u64 = 4 * 1024 * 1024;
+/// Top-level elements visited before giving up (a file of tiny clusters).
+const MAX_TOP_LEVEL: usize = 100_000;
+
+pub fn read(path: &Path, meta: &mut Metadata) -> Result<()> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let mut r = BufReader::with_capacity(16 * 1024, file);
+    let bad = |why: &str| Error::malformed(path, format!("Matroska: {why}"));
+
+    let (id, size) = header(&mut r).ok_or_else(|| bad("no EBML header"))?;
+    if id != EBML || size.is_none_or(|s| s > 4096) {
+        return Err(bad("not an EBML file"));
+    }
+    let head = read_body(&mut r, size.unwrap_or(0)).ok_or_else(|| bad("truncated header"))?;
+    let doc_type = children(&head)
+        .find(|(id, _)| *id == DOC_TYPE)
+        .map(|(_, d)| {
+            String::from_utf8_lossy(d)
+                .trim_end_matches('\0')
+                .to_string()
+        });
+    match doc_type.as_deref() {
+        Some("matroska") | Some("webm") | None => {}
+        Some(other) => return Err(bad(&format!("unexpected DocType {other:?}"))),
+    }
+
+    let (id, seg_size) = header(&mut r).ok_or_else(|| bad("no Segment"))?;
+    if id != SEGMENT {
+        return Err(bad("no Segment after the header"));
+    }
+    let seg_start = r.stream_position().map_err(|e| Error::io(path, e))?;
+    let seg_end = seg_size.map_or(len, |s| seg_start.saturating_add(s).min(len));
+
+    let mut scale_ns = 1_000_000u64;
+    let mut duration_ticks = None;
+    let mut tags: Vec<(String, String)> = Vec::new();
+    for _ in 0..MAX_TOP_LEVEL {
+        let pos = r.stream_position().map_err(|e| Error::io(path, e))?;
+        if pos >= seg_end {
+            break;
+        }
+        let Some((id, size)) = header(&mut r) else {
+            break;
+        };
+        let Some(size) = size else {
+            // An unknown-size cluster runs to the end: nothing after it is
+            // reachable without parsing the media data.
+            break;
+        };
+        let body_start = r.stream_position().map_err(|e| Error::io(path, e))?;
+        if body_start.saturating_add(size) > len {
+            // Truncated file: keep what was read so far.
+            break;
+        }
+        match id {
+            INFO | TAGS if size <= MAX_META_ELEMENT => {
+                let body = read_body(&mut r, size).ok_or_else(|| bad("truncated element"))?;
+                if id == INFO {
+                    for (cid, data) in children(&body) {
+                        match cid {
+                            TIMECODE_SCALE => {
+                                scale_ns = uint(data).filter(|s| *s > 0).unwrap_or(scale_ns)
+                            }
+                            DURATION => duration_ticks = float(data),
+                            TITLE => meta.title = clean(&String::from_utf8_lossy(data)),
+                            DATE_UTC if meta.year.is_none() => {
+                                // Nanoseconds since 2001-01-01.
+                                if data.len() == 8 {
+                                    let ns = i64::from_be_bytes(data.try_into().expect("8 bytes"));
+                                    let years = ns as f64 / 1e9 / 31_556_952.0;
+                                    meta.year = Some(2001 + years.floor() as i32);
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                } else {
+                    collect_tags(&body, &mut tags, 0);
+                }
+            }
+            _ => {
+                r.seek(SeekFrom::Start(body_start + size))
+                    .map_err(|e| Error::io(path, e))?;
+            }
+        }
+    }
+
+    if let Some(ticks) = duration_ticks.filter(|t| t.is_finite() && *t > 0.0) {
+        meta.duration_secs = Some(ticks * scale_ns as f64 / 1e9);
+    }
+    for (name, value) in tags {
+        let Some(value) = clean(&value) else { continue };
+        match name.to_ascii_uppercase().as_str() {
+            "TITLE" if meta.title.is_none() => meta.title = Some(value),
+            "ARTIST" | "DIRECTOR" if meta.creators.is_empty() => meta.creators.push(value),
+            "GENRE" => meta.genres.push(value),
+            "KEYWORDS" | "MOOD" => meta.tags.push(value),
+            "DESCRIPTION" | "SYNOPSIS" | "SUMMARY" | "COMMENT" if meta.description.is_none() => {
+                meta.description = Some(value)
+            }
+            "DATE_RELEASED" | "DATE_RECORDED" | "DATE" if meta.year.is_none() => {
+                meta.year = year_in(&value)
+            }
+            "LAW_RATING" if meta.certification.is_none() => meta.certification = Some(value),
+            "ACTOR" => meta.actors.push(value),
+            _ => {}
+        }
+    }
+    if meta.kind == Kind::Video && meta.format.is_empty() {
+        meta.format = "mkv".into();
+    }
+    Ok(())
+}
+
+fn collect_tags(body: &[u8], out: &mut Vec<(String, String)>, depth: usize) {
+    if depth > 8 || out.len() > 1000 {
+        return;
+    }
+    for (id, data) in children(body) {
+        match id {
+            TAG => collect_tags(data, out, depth + 1),
+            SIMPLE_TAG => {
+                let mut name = None;
+                let mut value = None;
+                for (cid, cdata) in children(data) {
+                    match cid {
+                        TAG_NAME => name = Some(String::from_utf8_lossy(cdata).into_owned()),
+                        TAG_STRING => value = Some(String::from_utf8_lossy(cdata).into_owned()),
+                        SIMPLE_TAG => collect_tags(data, out, depth + 1),
+                        _ => {}
+                    }
+                }
+                if let (Some(n), Some(v)) = (name, value) {
+                    out.push((n, v));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Reads an element header: the ID (with its marker bits, as the spec
+/// writes IDs) and the size (`None` for "unknown").
+fn header<R: Read>(r: &mut R) -> Option<(u64, Option<u64>)> {
+    let id = vint(r, true)?;
+    let size = vint(r, false)?;
+    Some((id.0, (!size.1).then_some(size.0)))
+}
+
+/// A variable-length integer. Returns the value and whether all value bits
+/// were ones (the "unknown size" marker).
+fn vint<R: Read>(r: &mut R, keep_marker: bool) -> Option<(u64, bool)> {
+    let mut first = [0u8; 1];
+    r.read_exact(&mut first).ok()?;
+    let len = first[0].leading_zeros() as usize + 1;
+    if len > 8 {
+        return None;
+    }
+    let mut value = if keep_marker {
+        u64::from(first[0])
+    } else {
+        u64::from(first[0]) & ((1u64 << (8 - len)) - 1)
+    };
+    let mut all_ones = value == (1u64 << (8 - len)) - 1;
+    for _ in 1..len {
+        let mut b = [0u8; 1];
+        r.read_exact(&mut b).ok()?;
+        all_ones &= b[0] == 0xFF;
+        value = (value << 8) | u64::from(b[0]);
+    }
+    Some((value, all_ones && !keep_marker))
+}
+
+fn read_body<R: Read>(r: &mut R, size: u64) -> Option<Vec<u8>> {
+    let mut buf = Vec::with_capacity(size as usize);
+    r.take(size).read_to_end(&mut buf).ok()?;
+    (buf.len() as u64 == size).then_some(buf)
+}
+
+/// Iterates the child elements inside an in-memory body, stopping at the
+/// first malformed or overlong one.
+fn children(body: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
+    let mut cursor = std::io::Cursor::new(body);
+    std::iter::from_fn(move || {
+        let (id, size) = header(&mut cursor)?;
+        let start = cursor.position() as usize;
+        let size = size? as usize;
+        let end = start.checked_add(size).filter(|e| *e <= body.len())?;
+        cursor.set_position(end as u64);
+        Some((id, &body[start..end]))
+    })
+}
+
+fn uint(data: &[u8]) -> Option<u64> {
+    (data.len() <= 8).then(|| data.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b)))
+}
+
+fn float(data: &[u8]) -> Option<f64> {
+    match data.len() {
+        4 => Some(f64::from(f32::from_be_bytes(data.try_into().ok()?))),
+        8 => Some(f64::from_be_bytes(data.try_into().ok()?)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vints() {
+        let mut c = std::io::Cursor::new([0x81u8]);
+        assert_eq!(vint(&mut c, false), Some((1, false)));
+        let mut c = std::io::Cursor::new([0x1A, 0x45, 0xDF, 0xA3]);
+        assert_eq!(vint(&mut c, true), Some((EBML, false)));
+        let mut c = std::io::Cursor::new([0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
+        assert_eq!(vint(&mut c, false).map(|v| v.1), Some(true), "unknown size");
+        let mut c = std::io::Cursor::new([0x00u8]);
+        assert_eq!(vint(&mut c, false), None, "a zero first byte is invalid");
+    }
+
+    #[test]
+    fn overlong_child_stops_iteration() {
+        // ID 0x4489, size 8, but only 2 bytes follow.
+        let body = [0x44, 0x89, 0x88, 0x00, 0x00];
+        assert_eq!(children(&body).count(), 0);
+    }
+}

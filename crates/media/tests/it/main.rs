@@ -1,0 +1,3 @@
+//! Extraction over the real fixture files in `../shared/fixtures/media`.
+
+mod fixtures;
