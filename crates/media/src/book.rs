@@ -224,7 +224,10 @@ mod pdf_tests {
         assert_eq!(m.tags, vec!["snow", "trains"]);
 
         std::fs::write(&path, b"%PDF-1.4\ngarbage").unwrap();
-        assert!(matches!(crate::extract(&path), Err(Error::Malformed { .. })));
+        assert!(matches!(
+            crate::extract(&path),
+            Err(Error::Malformed { .. })
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
