@@ -5,7 +5,8 @@ Torch-free: reads `model.safetensors` with safetensors' numpy API and writes
 GGUF with llama.cpp's own `gguf` package, using its BERT tensor-name map, so
 the file loads in llama.cpp as architecture `bert` with a WordPiece ("bert")
 tokenizer and mean pooling. Matrices are stored as F16, vectors (norms,
-biases) as F32, as llama.cpp's convert_hf_to_gguf.py does.
+biases) and the position and token-type embeddings as F32, as llama.cpp's
+convert_hf_to_gguf.py does.
 
 `moodshelf models fetch` runs this inside a private virtual environment with
 the pinned versions from models/requirements.txt; the output is byte-for-byte
@@ -84,7 +85,11 @@ def main(model_dir: Path, out: Path) -> None:
         if new_name is None:
             raise SystemExit(f"no GGUF name for tensor {name}")
         data = tensors[name].astype(np.float32)
-        if data.ndim >= 2:
+        # As convert_hf_to_gguf.py: position and token-type embeddings stay
+        # F32 (llama.cpp adds the token-type row to F32 activations, which
+        # its CPU backend cannot do from F16).
+        keep_f32 = new_name.startswith(("position_embd", "token_types"))
+        if data.ndim >= 2 and not keep_f32:
             data = data.astype(np.float16)
         writer.add_tensor(new_name, data)
 

@@ -175,6 +175,25 @@ impl Catalog {
         row.as_ref().map(file_from_row).transpose()
     }
 
+    /// Files whose path starts with `prefix` (a folder path ending in the
+    /// separator): everything recorded under a folder.
+    pub async fn files_with_prefix(&self, prefix: &str) -> Result<Vec<FileRecord>> {
+        // A range scan on the path index: every string that starts with
+        // "dir/" sorts between "dir/" and "dir0" ('0' follows '/').
+        let Some(stem) = prefix.strip_suffix(['/', '\\']) else {
+            return Ok(Vec::new());
+        };
+        let sep = &prefix[stem.len()..];
+        let upper = format!("{stem}{}", if sep == "/" { "0" } else { "]" });
+        let rows = sqlx::query("SELECT * FROM files WHERE path >= ? AND path < ?")
+            .bind(prefix)
+            .bind(upper)
+            .fetch_all(&self.pool)
+            .await
+            .ctx("files under folder")?;
+        rows.iter().map(file_from_row).collect()
+    }
+
     /// Records what reading a batch of files produced, in one transaction.
     ///
     /// An item whose metadata did not change keeps its description, so a
@@ -688,6 +707,11 @@ mod tests {
         let view = c.item_by_path("/m/sub/new.mp3").await.unwrap().unwrap();
         assert_eq!(view.title, "X");
         assert!(view.available);
+
+        let under = c.files_with_prefix("/m/sub/").await.unwrap();
+        assert_eq!(under.len(), 1);
+        assert!(c.files_with_prefix("/m/su/").await.unwrap().is_empty());
+        assert_eq!(c.files_with_prefix("/m/").await.unwrap().len(), 1);
 
         let removed = c.remove_files(&[after.id]).await.unwrap();
         assert_eq!(removed, vec![before.item_id.unwrap()]);

@@ -1,1 +1,642 @@
-fn main() {}
+//! `moodshelf`: the headless host. Every command is a thin wrapper over one
+//! engine call; this file parses arguments, reads the clock (the only place
+//! that does), shows progress on stderr and prints results on stdout, as
+//! text or, with `--json`, as one JSON object for scripts.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use moodshelf_engine::models::{self, FetchEvent, FetchOptions};
+use moodshelf_engine::{
+    AskRequest, Code, Error, Kind, Library, Paths, Progress, ScanOptions, ScanReport, WatchEvent,
+    WatchOptions,
+};
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(
+    name = "moodshelf",
+    version,
+    about = "Recommendations from the music, books and videos you own, offline."
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Global {
+    /// Where the catalog, index, covers and settings live.
+    #[arg(long, global = true, env = "MOODSHELF_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Where model files live (default: <data dir>/models).
+    #[arg(long, global = true, env = "MOODSHELF_MODELS_DIR", value_name = "DIR")]
+    models_dir: Option<PathBuf>,
+    /// The time to act at, as RFC 3339 ("2026-12-24T20:00:00Z") or Unix
+    /// seconds; defaults to now. Makes runs repeatable.
+    #[arg(long, global = true, value_name = "TIME")]
+    now: Option<String>,
+    /// Print one JSON object on stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Manage the folders in the library.
+    Library {
+        #[command(subcommand)]
+        action: LibraryAction,
+    },
+    /// Scan every folder: read new and changed files, embed, index.
+    Scan {
+        /// Read metadata only; embedding waits for the next scan.
+        #[arg(long)]
+        no_embed: bool,
+    },
+    /// Keep the library up to date as files change (until Ctrl-C).
+    Watch {
+        /// Scan once before watching.
+        #[arg(long)]
+        scan: bool,
+    },
+    /// Ask for something from the library.
+    Ask {
+        /// What you are in the mood for.
+        query: Vec<String>,
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// Library counts, folders, models and the last scan.
+    Status,
+    /// Files that could not be read, and why.
+    Errors {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Maintain the search index.
+    Index {
+        #[command(subcommand)]
+        action: IndexAction,
+    },
+    /// Fetch and list model files.
+    Models {
+        #[command(subcommand)]
+        action: ModelsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum LibraryAction {
+    /// Add folders (scan afterwards).
+    Add { paths: Vec<PathBuf> },
+    /// Remove a folder and forget its items.
+    Remove { path: PathBuf },
+    /// List the folders.
+    List,
+}
+
+#[derive(Subcommand)]
+enum IndexAction {
+    /// Drop the index and rebuild it from the catalog.
+    Rebuild,
+}
+
+#[derive(Subcommand)]
+enum ModelsAction {
+    /// Download (or convert) and verify the models of a profile.
+    Fetch {
+        #[arg(long, value_enum, default_value_t = ProfileArg::Default)]
+        profile: ProfileArg,
+    },
+    /// Show which models are present.
+    List,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    Music,
+    Book,
+    Video,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProfileArg {
+    Default,
+    Test,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MOODSHELF_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,llama_cpp_2=error")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let json = cli.global.json;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let (code, message) = match e.downcast_ref::<Error>() {
+                Some(err) => (err.code, err.message.clone()),
+                None => (Code::Internal, format!("{e:#}")),
+            };
+            if json {
+                print_json(&serde_json::json!({ "error": { "code": code, "message": message } }));
+            }
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let g = &cli.global;
+    let now = parse_now(g.now.as_deref())?;
+    let paths = Paths::resolve(g.data_dir.clone(), g.models_dir.clone())?;
+    match cli.command {
+        Command::Models { action } => models_cmd(action, &paths, g.json).await,
+        Command::Library { action } => {
+            let lib = Library::open(paths).await?;
+            library_cmd(&lib, action, now, g.json).await?;
+            lib.close().await;
+            Ok(())
+        }
+        Command::Scan { no_embed } => {
+            let lib = Library::open(paths).await?;
+            let mut opts = ScanOptions::new(now);
+            opts.embed = !no_embed;
+            let report = scan_with_progress(&lib, opts).await?;
+            lib.close().await;
+            print_report(&report, g.json);
+            Ok(())
+        }
+        Command::Watch { scan } => {
+            let lib = Library::open(paths).await?;
+            if scan {
+                let report = scan_with_progress(&lib, ScanOptions::new(now)).await?;
+                if !g.json {
+                    print_report(&report, false);
+                }
+            }
+            watch_cmd(&lib, g.json).await?;
+            lib.close().await;
+            Ok(())
+        }
+        Command::Ask { query, kind, limit } => {
+            let lib = Library::open(paths).await?;
+            let req = AskRequest {
+                text: query.join(" "),
+                kind: kind.map(|k| match k {
+                    KindArg::Music => Kind::Music,
+                    KindArg::Book => Kind::Book,
+                    KindArg::Video => Kind::Video,
+                }),
+                limit,
+            };
+            let answer = lib.ask(&req).await?;
+            if g.json {
+                print_json(&answer);
+            } else if answer.items.is_empty() {
+                println!("Nothing in the library fits that.");
+            } else {
+                for (i, item) in answer.items.iter().enumerate() {
+                    let mut line = format!("{:>2}. {}", i + 1, item.title);
+                    if let Some(c) = &item.creator {
+                        line.push_str(&format!(" — {c}"));
+                    }
+                    if let Some(y) = item.year {
+                        line.push_str(&format!(" ({y})"));
+                    }
+                    let length = item.duration_secs.map(format_duration).unwrap_or_default();
+                    println!(
+                        "{line}  [{}{}{}]",
+                        item.kind,
+                        if length.is_empty() { "" } else { ", " },
+                        length
+                    );
+                    println!("    {}", item.path);
+                }
+                eprintln!("({:.0} ms)", answer.timings_ms.total_ms);
+            }
+            Ok(())
+        }
+        Command::Status => {
+            let lib = Library::open(paths).await?;
+            let status = lib.status().await?;
+            if g.json {
+                print_json(&status);
+            } else {
+                println!("Data:    {}", status.data_dir);
+                println!("Models:  {}", status.models_dir);
+                println!(
+                    "Library: {} music, {} books, {} videos ({} files, {} unreadable)",
+                    status.music, status.books, status.videos, status.files, status.file_errors
+                );
+                if status.pending_index > 0 {
+                    println!(
+                        "         {} items wait to be indexed (run `moodshelf scan`)",
+                        status.pending_index
+                    );
+                }
+                if status.unavailable_items > 0 {
+                    println!(
+                        "         {} items are on folders that are not available now",
+                        status.unavailable_items
+                    );
+                }
+                for r in &status.roots {
+                    println!("Folder:  {} [{}]", r.path, r.state);
+                }
+                for m in &status.models {
+                    println!(
+                        "Model:   {} {} [{}]",
+                        m.role,
+                        m.path,
+                        if m.present {
+                            "present"
+                        } else {
+                            "missing: run `moodshelf models fetch`"
+                        }
+                    );
+                }
+                if let Some(s) = &status.last_scan {
+                    println!(
+                        "Scan:    {} at phase {}{}",
+                        s.status,
+                        s.phase,
+                        s.message
+                            .as_deref()
+                            .map(|m| format!(" ({m})"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Errors { limit } => {
+            let lib = Library::open(paths).await?;
+            let errors = lib.file_errors(limit).await?;
+            if g.json {
+                print_json(&serde_json::json!({ "errors": errors }));
+            } else {
+                for e in &errors {
+                    println!("{}\n    {}", e.path, e.error);
+                }
+            }
+            Ok(())
+        }
+        Command::Index {
+            action: IndexAction::Rebuild,
+        } => {
+            let lib = Library::open(paths).await?;
+            let mut opts = ScanOptions::new(now);
+            opts.progress = progress_bar();
+            let report = lib.rebuild_index(opts).await?;
+            lib.close().await;
+            print_report(&report, g.json);
+            Ok(())
+        }
+    }
+}
+
+async fn library_cmd(
+    lib: &Library,
+    action: LibraryAction,
+    now: i64,
+    json: bool,
+) -> anyhow::Result<()> {
+    match action {
+        LibraryAction::Add { paths } => {
+            anyhow::ensure!(!paths.is_empty(), "name at least one folder to add");
+            let mut added = Vec::new();
+            for p in paths {
+                added.push(lib.add_root(&p, now).await?);
+            }
+            if json {
+                print_json(&serde_json::json!({ "roots": added }));
+            } else {
+                for r in &added {
+                    println!("Added {}", r.path);
+                }
+                eprintln!("Run `moodshelf scan` to read them.");
+            }
+        }
+        LibraryAction::Remove { path } => {
+            let n = lib.remove_root(&path).await?;
+            if json {
+                print_json(&serde_json::json!({ "removed_items": n }));
+            } else {
+                println!("Removed {} and its {n} items", path.display());
+            }
+        }
+        LibraryAction::List => {
+            let roots = lib.roots().await?;
+            if json {
+                print_json(&serde_json::json!({ "roots": roots }));
+            } else {
+                for r in roots {
+                    println!("{} [{}]", r.path, r.state);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn scan_with_progress(lib: &Library, mut opts: ScanOptions) -> anyhow::Result<ScanReport> {
+    opts.progress = progress_bar();
+    let cancel = opts.cancel.clone();
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nstopping after the current batch (Ctrl-C again to quit now)…");
+            cancel.store(true, Ordering::Relaxed);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    let report = lib.scan(opts).await;
+    ctrl_c.abort();
+    Ok(report?)
+}
+
+/// A progress bar on stderr, one phase at a time: counts, rate and time
+/// left. Hidden when stderr is not a terminal.
+fn progress_bar() -> Option<Arc<dyn Fn(&Progress) + Send + Sync>> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(0);
+    let phase = std::sync::Mutex::new(None);
+    Some(Arc::new(move |p: &Progress| {
+        let mut current = phase.lock().unwrap_or_else(|e| e.into_inner());
+        if *current != Some(p.phase) {
+            *current = Some(p.phase);
+            bar.reset();
+            let style = match p.total {
+                Some(_) => ProgressStyle::with_template(
+                    "{msg:>9} [{bar:30}] {pos}/{len} ({per_sec}, {eta} left)",
+                ),
+                None => ProgressStyle::with_template("{msg:>9} {spinner} {pos} files ({per_sec})"),
+            }
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            bar.set_style(style);
+            bar.set_message(p.phase.as_str());
+        }
+        if let Some(t) = p.total {
+            bar.set_length(t);
+        }
+        bar.set_position(p.done);
+        if p.phase == moodshelf_engine::Phase::Persist && p.total == Some(p.done) {
+            bar.finish_and_clear();
+        }
+    }))
+}
+
+fn print_report(r: &ScanReport, json: bool) {
+    if json {
+        print_json(r);
+        return;
+    }
+    println!(
+        "Scanned {} files in {:.1} s: {} new, {} changed, {} moved, {} removed, {} unchanged, {} unreadable; {} embedded.",
+        r.discovered,
+        r.elapsed_secs,
+        r.added,
+        r.changed,
+        r.moved,
+        r.removed,
+        r.unchanged,
+        r.errors,
+        r.embedded
+    );
+    for (phase, secs) in &r.phase_secs {
+        eprintln!("  {:>9}: {secs:.2} s", phase.as_str());
+    }
+    for w in &r.warnings {
+        eprintln!("note: {w}");
+    }
+    if r.errors > 0 {
+        eprintln!(
+            "{} files could not be read; `moodshelf errors` lists them.",
+            r.errors
+        );
+    }
+}
+
+async fn watch_cmd(lib: &Library, json: bool) -> anyhow::Result<()> {
+    let clock: moodshelf_engine::live::Clock = Arc::new(|| chrono::Utc::now().timestamp());
+    let handle = lib
+        .watch(WatchOptions::new(clock), move |ev: WatchEvent| {
+            if json {
+                print_json(&ev);
+                return;
+            }
+            match ev {
+                WatchEvent::Watching { root, mode } => eprintln!("watching {root} ({mode:?})"),
+                WatchEvent::Note { message } => eprintln!("note: {message}"),
+                WatchEvent::Updated { added, changed, moved, removed, errors, embedded, elapsed_ms } => println!(
+                    "updated: {added} new, {changed} changed, {moved} moved, {removed} removed, {errors} unreadable, {embedded} embedded ({elapsed_ms:.0} ms)"
+                ),
+                WatchEvent::RootUnavailable { root } => println!("{root} is gone; its items are kept until it is back"),
+                WatchEvent::RootAvailable { root } => println!("{root} is back; rescanning"),
+                WatchEvent::Rescanned { root, added, changed, removed } => {
+                    println!("rescanned {root}: {added} new, {changed} changed, {removed} removed")
+                }
+                WatchEvent::Error { message } => eprintln!("error: {message}"),
+            }
+        })
+        .await?;
+    if !json {
+        eprintln!("Watching for changes; Ctrl-C to stop.");
+    }
+    wait_for_stop().await;
+    handle.stop().await?;
+    Ok(())
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn models_cmd(action: ModelsAction, paths: &Paths, json: bool) -> anyhow::Result<()> {
+    match action {
+        ModelsAction::List => {
+            let list = models::list(&paths.models_dir);
+            if json {
+                let rows: Vec<_> = list
+                    .iter()
+                    .map(|(m, present)| serde_json::json!({"name": m.name, "role": m.role, "file": m.file, "size": m.size, "profiles": m.profiles, "present": present}))
+                    .collect();
+                print_json(&serde_json::json!({ "models_dir": paths.models_dir, "models": rows }));
+            } else {
+                println!("Models dir: {}", paths.models_dir.display());
+                for (m, present) in list {
+                    println!(
+                        "  {:<30} {:<9} {:>7.1} MB  {}  [{}]",
+                        m.name,
+                        m.role,
+                        m.size as f64 / 1e6,
+                        m.profiles.join(","),
+                        if present { "present" } else { "missing" }
+                    );
+                }
+            }
+            Ok(())
+        }
+        ModelsAction::Fetch { profile } => {
+            let name = match profile {
+                ProfileArg::Default => "default",
+                ProfileArg::Test => "test",
+            };
+            let specs = models::profile(name)?;
+            let opts = FetchOptions {
+                models_dir: paths.models_dir.clone(),
+                python: None,
+                cancel: Arc::new(AtomicBool::new(false)),
+            };
+            let cancel = opts.cancel.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            });
+            let installed = tokio::task::spawn_blocking(move || {
+                let bar = ProgressBar::new(0);
+                let tty = std::io::stderr().is_terminal();
+                if !tty {
+                    bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+                }
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec})",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+                let say = |msg: String| {
+                    if tty {
+                        bar.println(msg);
+                    } else {
+                        eprintln!("{msg}");
+                    }
+                };
+                let on_event = |e: FetchEvent| match e {
+                    FetchEvent::Downloading { name, done, total } => {
+                        bar.set_message(format!("downloading {name}"));
+                        bar.set_length(total.unwrap_or(done));
+                        bar.set_position(done);
+                    }
+                    FetchEvent::Verifying { name, done, total } => {
+                        bar.set_message(format!("verifying {name}"));
+                        bar.set_length(total);
+                        bar.set_position(done);
+                    }
+                    FetchEvent::Converting { name } => say(format!("{name}: converting to GGUF…")),
+                    FetchEvent::Trying { name, source } => say(format!("{name}: trying {source}")),
+                    FetchEvent::SourceFailed {
+                        name,
+                        source,
+                        error,
+                    } => say(format!("{name}: {source} failed: {error}")),
+                    FetchEvent::Present { name, path } => {
+                        say(format!("{name}: present and verified ({path})"))
+                    }
+                    FetchEvent::Installed { name, path } => {
+                        say(format!("{name}: installed {path}"))
+                    }
+                };
+                let r = models::fetch(&specs, &opts, &on_event);
+                bar.finish_and_clear();
+                r
+            })
+            .await
+            .context("fetch task")??;
+            if json {
+                print_json(&serde_json::json!({ "installed": installed }));
+            } else {
+                println!(
+                    "{} models ready in {}",
+                    installed.len(),
+                    paths.models_dir.display()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn parse_now(s: Option<&str>) -> anyhow::Result<i64> {
+    let Some(s) = s else {
+        return Ok(chrono::Utc::now().timestamp());
+    };
+    if let Ok(secs) = s.parse::<i64>() {
+        return Ok(secs);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp());
+    }
+    // "2026-12-24T20:00" (no zone): taken as UTC.
+    let t = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| {
+            Error::new(
+                Code::InvalidInput,
+                format!("--now {s:?}: use RFC 3339 (2026-12-24T20:00:00Z) or Unix seconds"),
+            )
+        })?;
+    Ok(t.and_utc().timestamp())
+}
+
+fn format_duration(secs: f64) -> String {
+    let s = secs.round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+fn print_json(value: &impl Serialize) {
+    match serde_json::to_string(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: cannot encode output: {e}"),
+    }
+}

@@ -1,1 +1,29 @@
-//! placeholder
+//! The Moodshelf engine: everything both hosts (the `moodshelf` CLI and the
+//! desktop app) need, with no knowledge of either. It knows nothing of
+//! Tauri; a test runs it with no desktop around.
+//!
+//! [`Library`] is the entry point: open one on a data dir, add folders,
+//! scan ([`scan`]), keep it live ([`live`]), ask ([`search`]). Model files
+//! are fetched and verified by [`models`]. Errors crossing into a host are
+//! [`Error`]s with a small [`Code`].
+//!
+//! Time and paths are always passed in: nothing here reads the clock, and
+//! every path comes from [`Paths`].
+
+pub mod config;
+pub mod describe;
+pub mod error;
+pub mod library;
+pub mod live;
+pub mod models;
+pub mod scan;
+pub mod search;
+pub mod watch;
+
+pub use config::{Paths, Settings};
+pub use error::{Code, Error, Result};
+pub use library::{Library, RootInfo, Status};
+pub use live::{WatchEvent, WatchHandle, WatchOptions};
+pub use moodshelf_media::Kind;
+pub use scan::{Phase, Progress, ScanOptions, ScanReport};
+pub use search::{Answer, AnswerItem, AskRequest};

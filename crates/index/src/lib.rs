@@ -1,1 +1,681 @@
-//! placeholder
+//! The search index: one LanceDB table of items with their embedding, the
+//! fields answers are filtered on (kind, year, duration, genres, root) and
+//! the described text under a full-text (BM25) index.
+//!
+//! The index is derived: the catalog can always rebuild it. Writes are
+//! upserts keyed by the catalog's item id, so replaying a batch after a
+//! crash is harmless; Lance commits each write atomically, so a killed
+//! process leaves the table at its last committed version.
+//!
+//! [`Index::search`] runs the vector and the full-text query separately,
+//! with the same filters, and fuses the two rankings with reciprocal rank
+//! fusion; the per-leg ranks are kept so callers can explain a hit.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow_array::builder::{ListBuilder, StringBuilder};
+use arrow_array::types::Float32Type;
+use arrow_array::{
+    Array, FixedSizeListArray, Float32Array, Float64Array, Int32Array, Int64Array, RecordBatch,
+    RecordBatchIterator, StringArray,
+};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use futures::TryStreamExt;
+use lancedb::index::Index as LanceIndex;
+use lancedb::index::scalar::{FtsIndexBuilder, FullTextSearchQuery};
+use lancedb::query::{ExecutableQuery, QueryBase, Select};
+use lancedb::table::OptimizeAction;
+use lancedb::{Connection, DistanceType, Table};
+
+const TABLE: &str = "items";
+/// Reciprocal rank fusion constant (the usual 60): damps the difference
+/// between rank 1 and rank 2 so that neither leg dominates.
+const RRF_K: f32 = 60.0;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot open the index at {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: lancedb::Error,
+    },
+    #[error(
+        "the index holds {found}-dimensional vectors but the embedding model gives {expected}; rebuild it"
+    )]
+    Dimension { expected: usize, found: usize },
+    #[error("index {what} failed: {source}")]
+    Lance {
+        what: &'static str,
+        #[source]
+        source: lancedb::Error,
+    },
+    #[error("index {what} failed: {source}")]
+    Arrow {
+        what: &'static str,
+        #[source]
+        source: arrow_schema::ArrowError,
+    },
+    #[error("vector has {got} dimensions, the index {expected}")]
+    BadVector { expected: usize, got: usize },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+trait LanceContext<T> {
+    fn ctx(self, what: &'static str) -> Result<T>;
+}
+
+impl<T> LanceContext<T> for std::result::Result<T, lancedb::Error> {
+    fn ctx(self, what: &'static str) -> Result<T> {
+        self.map_err(|source| Error::Lance { what, source })
+    }
+}
+
+/// One item as the index stores it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub id: i64,
+    pub root_id: i64,
+    pub kind: String,
+    pub title: String,
+    pub creator: Option<String>,
+    pub year: Option<i32>,
+    pub duration_secs: Option<f64>,
+    pub genres: Vec<String>,
+    /// The described text: what full-text search matches.
+    pub text: String,
+    pub vector: Vec<f32>,
+}
+
+/// Hard constraints every hit must satisfy.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    /// Empty means every kind.
+    pub kinds: Vec<String>,
+    /// Roots whose items must not appear (unavailable disks).
+    pub exclude_roots: Vec<i64>,
+    pub max_duration_secs: Option<f64>,
+    pub min_year: Option<i32>,
+    pub max_year: Option<i32>,
+}
+
+impl Filter {
+    /// The filter as a SQL predicate, or `None` when it filters nothing.
+    /// Values are numbers or come from a fixed vocabulary (kinds are
+    /// checked to be plain words), so nothing from a request reaches the
+    /// predicate unescaped.
+    pub fn to_sql(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        let kinds: Vec<String> = self
+            .kinds
+            .iter()
+            .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphabetic()))
+            .map(|k| format!("'{k}'"))
+            .collect();
+        if !kinds.is_empty() {
+            parts.push(format!("kind IN ({})", kinds.join(", ")));
+        }
+        if !self.exclude_roots.is_empty() {
+            let ids: Vec<String> = self.exclude_roots.iter().map(i64::to_string).collect();
+            parts.push(format!("root_id NOT IN ({})", ids.join(", ")));
+        }
+        if let Some(d) = self.max_duration_secs.filter(|d| d.is_finite()) {
+            parts.push(format!(
+                "duration_secs IS NOT NULL AND duration_secs <= {d}"
+            ));
+        }
+        if let Some(y) = self.min_year {
+            parts.push(format!("year IS NOT NULL AND year >= {y}"));
+        }
+        if let Some(y) = self.max_year {
+            parts.push(format!("year IS NOT NULL AND year <= {y}"));
+        }
+        (!parts.is_empty()).then(|| parts.join(" AND "))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Query<'a> {
+    pub text: &'a str,
+    pub vector: &'a [f32],
+    pub filter: Filter,
+    pub limit: usize,
+    /// How many candidates each leg fetches before fusion.
+    pub depth: usize,
+}
+
+/// One result, with how each leg ranked it (1-based).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub id: i64,
+    /// Fused score, scaled to 0–1 (1 = first in both legs).
+    pub score: f32,
+    pub vector_rank: Option<usize>,
+    pub text_rank: Option<usize>,
+    /// Cosine distance from the query vector, when the vector leg found it.
+    pub distance: Option<f32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchTimings {
+    pub vector_ms: f64,
+    pub text_ms: f64,
+}
+
+/// The LanceDB table of items.
+#[derive(Clone)]
+pub struct Index {
+    table: Table,
+    schema: SchemaRef,
+    dim: usize,
+    path: PathBuf,
+}
+
+fn schema(dim: usize) -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("root_id", DataType::Int64, false),
+        Field::new("kind", DataType::Utf8, false),
+        Field::new("title", DataType::Utf8, false),
+        Field::new("creator", DataType::Utf8, true),
+        Field::new("year", DataType::Int32, true),
+        Field::new("duration_secs", DataType::Float64, true),
+        Field::new(
+            "genres",
+            DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+            true,
+        ),
+        Field::new("text", DataType::Utf8, false),
+        Field::new(
+            "vector",
+            DataType::FixedSizeList(
+                Arc::new(Field::new("item", DataType::Float32, true)),
+                dim as i32,
+            ),
+            true,
+        ),
+    ]))
+}
+
+async fn connect(dir: &Path) -> Result<Connection> {
+    lancedb::connect(&dir.to_string_lossy())
+        // Another process (a watcher) may write; see its commits promptly.
+        .read_consistency_interval(Duration::from_secs(1))
+        .execute()
+        .await
+        .map_err(|source| Error::Open {
+            path: dir.to_path_buf(),
+            source,
+        })
+}
+
+impl Index {
+    /// Opens the index in `dir`, creating an empty table if there is none.
+    /// Fails with [`Error::Dimension`] when the table was built for another
+    /// embedding size.
+    pub async fn open(dir: &Path, dim: usize) -> Result<Index> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Open {
+            path: dir.to_path_buf(),
+            source: lancedb::Error::Runtime {
+                message: e.to_string(),
+            },
+        })?;
+        let db = connect(dir).await?;
+        let schema = schema(dim);
+        let names = db.table_names().execute().await.ctx("list tables")?;
+        let table = if names.iter().any(|n| n == TABLE) {
+            db.open_table(TABLE).execute().await.ctx("open table")?
+        } else {
+            db.create_empty_table(TABLE, schema.clone())
+                .execute()
+                .await
+                .ctx("create table")?
+        };
+        let found = table.schema().await.ctx("read schema")?;
+        let found_dim = found
+            .field_with_name("vector")
+            .ok()
+            .and_then(|f| match f.data_type() {
+                DataType::FixedSizeList(_, n) => Some(*n as usize),
+                _ => None,
+            })
+            .unwrap_or(0);
+        if found_dim != dim {
+            return Err(Error::Dimension {
+                expected: dim,
+                found: found_dim,
+            });
+        }
+        Ok(Index {
+            table,
+            schema,
+            dim,
+            path: dir.to_path_buf(),
+        })
+    }
+
+    /// Drops the table and starts an empty one (for `index rebuild`).
+    pub async fn recreate(dir: &Path, dim: usize) -> Result<Index> {
+        let db = connect(dir).await?;
+        let names = db.table_names().execute().await.ctx("list tables")?;
+        if names.iter().any(|n| n == TABLE) {
+            db.drop_table(TABLE, &[]).await.ctx("drop table")?;
+        }
+        Index::open(dir, dim).await
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub async fn count(&self) -> Result<usize> {
+        self.table.count_rows(None).await.ctx("count rows")
+    }
+
+    /// Inserts or replaces rows by item id.
+    pub async fn upsert(&self, rows: &[Row]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let batch = self.batch(rows)?;
+        let reader = RecordBatchIterator::new(vec![Ok(batch)], self.schema.clone());
+        let mut merge = self.table.merge_insert(&["id"]);
+        merge
+            .when_matched_update_all(None)
+            .when_not_matched_insert_all();
+        merge.execute(Box::new(reader)).await.ctx("upsert")?;
+        Ok(())
+    }
+
+    pub async fn delete(&self, ids: &[i64]) -> Result<()> {
+        for chunk in ids.chunks(1000) {
+            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            self.table
+                .delete(format!("id IN ({})", list.join(", ")).as_str())
+                .await
+                .ctx("delete")?;
+        }
+        Ok(())
+    }
+
+    /// Every item id in the index (to reconcile with the catalog).
+    pub async fn ids(&self) -> Result<Vec<i64>> {
+        let batches: Vec<RecordBatch> = self
+            .table
+            .query()
+            .select(Select::columns(&["id"]))
+            .execute()
+            .await
+            .ctx("list ids")?
+            .try_collect()
+            .await
+            .ctx("list ids")?;
+        let mut ids = Vec::new();
+        for b in &batches {
+            ids.extend(int64(b, "id").iter().flatten());
+        }
+        Ok(ids)
+    }
+
+    /// Builds the full-text index if it is missing, folds new rows into it,
+    /// compacts small fragments and prunes old versions. Cheap when there
+    /// is nothing to do; call after a scan or a burst of watcher writes.
+    pub async fn optimize(&self) -> Result<()> {
+        if self.count().await? == 0 {
+            return Ok(());
+        }
+        let indices = self.table.list_indices().await.ctx("list indices")?;
+        if !indices
+            .iter()
+            .any(|i| i.columns.iter().any(|c| c == "text"))
+        {
+            self.table
+                .create_index(&["text"], LanceIndex::FTS(FtsIndexBuilder::default()))
+                .execute()
+                .await
+                .ctx("create full-text index")?;
+        }
+        self.table
+            .optimize(OptimizeAction::All)
+            .await
+            .ctx("optimize")?;
+        // Every write is a version; keep a few minutes of history for
+        // readers in other processes, drop the rest.
+        self.table
+            .optimize(OptimizeAction::Prune {
+                older_than: lancedb::table::optimize::Duration::try_minutes(5),
+                delete_unverified: Some(false),
+                error_if_tagged_old_versions: Some(false),
+            })
+            .await
+            .ctx("prune versions")?;
+        Ok(())
+    }
+
+    /// Hybrid search: the vector and the full-text legs with the same
+    /// filter, fused by reciprocal rank.
+    pub async fn search(&self, q: &Query<'_>) -> Result<(Vec<Hit>, SearchTimings)> {
+        if q.vector.len() != self.dim {
+            return Err(Error::BadVector {
+                expected: self.dim,
+                got: q.vector.len(),
+            });
+        }
+        let filter = q.filter.to_sql();
+        let depth = q.depth.max(q.limit);
+        let mut timings = SearchTimings::default();
+
+        let started = Instant::now();
+        let mut vq = self
+            .table
+            .query()
+            .nearest_to(q.vector)
+            .ctx("vector query")?
+            .column("vector")
+            .distance_type(DistanceType::Cosine)
+            .select(Select::columns(&["id"]))
+            .limit(depth);
+        if let Some(f) = &filter {
+            vq = vq.only_if(f);
+        }
+        let vector_hits = collect_ids(vq.execute().await.ctx("vector query")?, "_distance").await?;
+        timings.vector_ms = started.elapsed().as_secs_f64() * 1e3;
+
+        let started = Instant::now();
+        let text_hits = if q.text.trim().is_empty() {
+            Vec::new()
+        } else {
+            let mut tq = self
+                .table
+                .query()
+                .full_text_search(FullTextSearchQuery::new(q.text.to_string()))
+                .select(Select::columns(&["id"]))
+                .limit(depth);
+            if let Some(f) = &filter {
+                tq = tq.only_if(f);
+            }
+            match tq.execute().await {
+                Ok(stream) => collect_ids(stream, "_score").await?,
+                // A query made only of stop words or punctuation has no
+                // terms; the vector leg answers alone.
+                Err(lancedb::Error::InvalidInput { .. }) => Vec::new(),
+                Err(source) => {
+                    return Err(Error::Lance {
+                        what: "full-text query",
+                        source,
+                    });
+                }
+            }
+        };
+        timings.text_ms = started.elapsed().as_secs_f64() * 1e3;
+
+        Ok((fuse(&vector_hits, &text_hits, q.limit), timings))
+    }
+
+    fn batch(&self, rows: &[Row]) -> Result<RecordBatch> {
+        for r in rows {
+            if r.vector.len() != self.dim {
+                return Err(Error::BadVector {
+                    expected: self.dim,
+                    got: r.vector.len(),
+                });
+            }
+        }
+        let mut genres = ListBuilder::new(StringBuilder::new());
+        for r in rows {
+            for g in &r.genres {
+                genres.values().append_value(g);
+            }
+            genres.append(true);
+        }
+        let vectors = FixedSizeListArray::from_iter_primitive::<Float32Type, _, _>(
+            rows.iter()
+                .map(|r| Some(r.vector.iter().copied().map(Some).collect::<Vec<_>>())),
+            self.dim as i32,
+        );
+        RecordBatch::try_new(
+            self.schema.clone(),
+            vec![
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.id))),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.root_id))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.kind))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.title))),
+                Arc::new(StringArray::from_iter(
+                    rows.iter().map(|r| r.creator.as_deref()),
+                )),
+                Arc::new(Int32Array::from_iter(rows.iter().map(|r| r.year))),
+                Arc::new(Float64Array::from_iter(
+                    rows.iter().map(|r| r.duration_secs),
+                )),
+                Arc::new(genres.finish()),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.text))),
+                Arc::new(vectors),
+            ],
+        )
+        .map_err(|source| Error::Arrow {
+            what: "build batch",
+            source,
+        })
+    }
+}
+
+fn int64<'a>(b: &'a RecordBatch, name: &str) -> &'a Int64Array {
+    b.column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
+        .expect("id column is Int64 by schema")
+}
+
+/// Ids in rank order, with the leg's score column (distance or BM25).
+async fn collect_ids(
+    stream: lancedb::arrow::SendableRecordBatchStream,
+    score_column: &str,
+) -> Result<Vec<(i64, Option<f32>)>> {
+    let batches: Vec<RecordBatch> = stream.try_collect().await.ctx("read results")?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let ids = int64(b, "id");
+        let scores = b
+            .column_by_name(score_column)
+            .and_then(|c| c.as_any().downcast_ref::<Float32Array>());
+        for i in 0..b.num_rows() {
+            if ids.is_valid(i) {
+                out.push((ids.value(i), scores.map(|s| s.value(i))));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Reciprocal rank fusion of the two legs, scaled so that first place in
+/// both legs scores 1.
+fn fuse(vector: &[(i64, Option<f32>)], text: &[(i64, Option<f32>)], limit: usize) -> Vec<Hit> {
+    let mut hits: HashMap<i64, Hit> = HashMap::new();
+    let max = 2.0 / (RRF_K + 1.0);
+    for (rank, (id, distance)) in vector.iter().enumerate() {
+        let h = hits.entry(*id).or_insert_with(|| Hit {
+            id: *id,
+            score: 0.0,
+            vector_rank: None,
+            text_rank: None,
+            distance: None,
+        });
+        h.vector_rank = Some(rank + 1);
+        h.distance = *distance;
+        h.score += 1.0 / (RRF_K + rank as f32 + 1.0) / max;
+    }
+    for (rank, (id, _)) in text.iter().enumerate() {
+        let h = hits.entry(*id).or_insert_with(|| Hit {
+            id: *id,
+            score: 0.0,
+            vector_rank: None,
+            text_rank: None,
+            distance: None,
+        });
+        h.text_rank = Some(rank + 1);
+        h.score += 1.0 / (RRF_K + rank as f32 + 1.0) / max;
+    }
+    let mut out: Vec<Hit> = hits.into_values().collect();
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+    out.truncate(limit);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fusion_rewards_agreement() {
+        let v = [(1, Some(0.1)), (2, Some(0.2)), (3, Some(0.3))];
+        let t = [(3, None), (4, None)];
+        let hits = fuse(&v, &t, 10);
+        assert_eq!(hits[0].id, 3, "found by both legs beats first of one leg");
+        assert_eq!(hits[0].vector_rank, Some(3));
+        assert_eq!(hits[0].text_rank, Some(1));
+        assert!(hits.iter().all(|h| h.score > 0.0 && h.score <= 1.0));
+        assert_eq!(fuse(&v, &t, 2).len(), 2);
+    }
+
+    #[test]
+    fn filter_sql() {
+        assert_eq!(Filter::default().to_sql(), None);
+        let f = Filter {
+            kinds: vec!["music".into(), "x'); DROP".into()],
+            exclude_roots: vec![3],
+            max_duration_secs: Some(600.0),
+            min_year: Some(1990),
+            max_year: None,
+        };
+        assert_eq!(
+            f.to_sql().unwrap(),
+            "kind IN ('music') AND root_id NOT IN (3) AND duration_secs IS NOT NULL AND duration_secs <= 600 AND year IS NOT NULL AND year >= 1990"
+        );
+    }
+
+    fn unit(dim: usize, hot: usize) -> Vec<f32> {
+        let mut v = vec![0.01f32; dim];
+        v[hot] = 1.0;
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / n).collect()
+    }
+
+    fn row(id: i64, kind: &str, text: &str, hot: usize, year: i32) -> Row {
+        Row {
+            id,
+            root_id: 1,
+            kind: kind.into(),
+            title: format!("title {id}"),
+            creator: None,
+            year: Some(year),
+            duration_secs: Some(100.0 * id as f64),
+            genres: vec!["Jazz".into()],
+            text: text.into(),
+            vector: unit(8, hot),
+        }
+    }
+
+    #[tokio::test]
+    async fn real_lancedb_roundtrip() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(dir.path(), 8).await.unwrap();
+        index
+            .upsert(&[
+                row(
+                    1,
+                    "music",
+                    "a calm piano piece for a rainy evening",
+                    0,
+                    1990,
+                ),
+                row(2, "music", "loud fast punk anthem", 1, 2001),
+                row(3, "book", "a ghost story set in winter", 2, 1898),
+            ])
+            .await
+            .unwrap();
+        index.optimize().await.unwrap();
+        // An upsert after the full-text index exists is still searchable.
+        index
+            .upsert(&[row(
+                4,
+                "video",
+                "winter holiday film for the family",
+                3,
+                2010,
+            )])
+            .await
+            .unwrap();
+        assert_eq!(index.count().await.unwrap(), 4);
+
+        let q = Query {
+            text: "calm piano",
+            vector: &unit(8, 0),
+            filter: Filter::default(),
+            limit: 10,
+            depth: 10,
+        };
+        let (hits, _) = index.search(&q).await.unwrap();
+        assert_eq!(hits[0].id, 1, "first in both legs is first overall");
+        assert_eq!((hits[0].vector_rank, hits[0].text_rank), (Some(1), Some(1)));
+        assert!((hits[0].score - 1.0).abs() < 1e-6);
+
+        let q = Query {
+            text: "winter",
+            vector: &unit(8, 7),
+            ..q
+        };
+        let (hits, _) = index.search(&q).await.unwrap();
+        let text_ids: Vec<i64> = hits
+            .iter()
+            .filter(|h| h.text_rank.is_some())
+            .map(|h| h.id)
+            .collect();
+        assert!(
+            text_ids.contains(&3) && text_ids.contains(&4) && text_ids.len() == 2,
+            "BM25 finds both winter rows, indexed or not: {text_ids:?}"
+        );
+
+        let q = Query {
+            filter: Filter {
+                kinds: vec!["book".into(), "video".into()],
+                ..Filter::default()
+            },
+            ..q
+        };
+        let (hits, _) = index.search(&q).await.unwrap();
+        assert!(
+            hits.iter().all(|h| h.id == 3 || h.id == 4),
+            "kind filter holds on both legs"
+        );
+
+        // Replace, delete, reopen.
+        index
+            .upsert(&[row(2, "music", "soft lullaby", 1, 2001)])
+            .await
+            .unwrap();
+        assert_eq!(index.count().await.unwrap(), 4, "upsert replaces by id");
+        index.delete(&[4]).await.unwrap();
+        let mut ids = index.ids().await.unwrap();
+        ids.sort();
+        assert_eq!(ids, vec![1, 2, 3]);
+        drop(index);
+        let index = Index::open(dir.path(), 8).await.unwrap();
+        assert_eq!(index.count().await.unwrap(), 3);
+        assert!(matches!(
+            Index::open(dir.path(), 16).await,
+            Err(Error::Dimension {
+                expected: 16,
+                found: 8
+            })
+        ));
+        let fresh = Index::recreate(dir.path(), 16).await.unwrap();
+        assert_eq!(fresh.count().await.unwrap(), 0);
+    }
+}

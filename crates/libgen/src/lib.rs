@@ -1,1 +1,400 @@
-//! placeholder
+//! Builds realistic test libraries: N items of each kind taken from the
+//! public datasets in `../shared/datasets` and written as real files with
+//! real tags, laid out the way people's folders are:
+//!
+//! - music: `Music/Artist/Album/NN - Title.mp3|flac` with ID3v2.4 or Vorbis
+//!   comments, the track's real length, BPM, and some embedded covers;
+//! - books: `Books/Author/Title.epub` (EPUB OPF with subjects), a Calibre
+//!   library with `metadata.opf` sidecars, and a few PDFs;
+//! - video: `Movies/Title (Year)/Title (Year).mkv|mp4` with Kodi `.nfo`
+//!   sidecars (plot, genres, tags, runtime, rating, certification, cast),
+//!   plus scene-named files with no sidecar at all.
+//!
+//! Tests and benchmarks share it. Nothing it reads ends up in the product:
+//! the datasets are test data only, and `heldout/` is never read.
+
+pub mod datasets;
+pub mod formats;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use formats::{AudioTags, BookMeta, NfoMovie, VideoTags};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub music: usize,
+    pub books: usize,
+    pub videos: usize,
+}
+
+/// What was written, for tests to check against.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GenItem {
+    pub path: PathBuf,
+    /// "music", "book" or "video".
+    pub kind: &'static str,
+    pub title: String,
+    pub creator: Option<String>,
+    pub year: Option<i32>,
+    pub genres: Vec<String>,
+    pub tags: Vec<String>,
+    pub duration_secs: Option<f64>,
+    /// Whether a sidecar (`.nfo`, `metadata.opf`) carries the metadata.
+    pub sidecar: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Generated {
+    pub root: PathBuf,
+    pub items: Vec<GenItem>,
+}
+
+impl Generated {
+    pub fn of_kind(&self, kind: &str) -> impl Iterator<Item = &GenItem> {
+        self.items.iter().filter(move |i| i.kind == kind)
+    }
+}
+
+/// The datasets folder: `MOODSHELF_DATASETS`, else `../shared/datasets`
+/// beside the workspace.
+pub fn datasets_dir() -> PathBuf {
+    std::env::var_os("MOODSHELF_DATASETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"))
+}
+
+/// Makes a file name safe on every platform.
+pub fn safe_name(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| match c {
+            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
+    let trimmed = cleaned.trim().trim_matches('.').trim();
+    let mut out: String = trimmed.chars().take(80).collect();
+    if out.is_empty() {
+        out.push_str("untitled");
+    }
+    out
+}
+
+/// Writes a library of `spec` items under `out`. Deterministic: the same
+/// spec gives the same files.
+pub fn generate(datasets: &Path, out: &Path, spec: Spec) -> Result<Generated> {
+    std::fs::create_dir_all(out).with_context(|| format!("create {}", out.display()))?;
+    let mut lib = Generated {
+        root: out.to_path_buf(),
+        items: Vec::new(),
+    };
+    if spec.music > 0 {
+        music(&datasets::spotify(datasets)?, out, spec.music, &mut lib)?;
+    }
+    if spec.books > 0 {
+        books(&datasets::books(datasets)?, out, spec.books, &mut lib)?;
+    }
+    if spec.videos > 0 {
+        videos(&datasets::movies(datasets)?, out, spec.videos, &mut lib)?;
+    }
+    Ok(lib)
+}
+
+/// Names for the n-th repetition of a dataset row, so large libraries have
+/// distinct items with realistic metadata.
+fn variant(base: &str, round: usize) -> String {
+    const SUFFIXES: &[&str] = &[
+        "Live",
+        "Remastered",
+        "Acoustic",
+        "Demo",
+        "Radio Edit",
+        "Extended Mix",
+        "Alternate Take",
+        "Mono",
+    ];
+    match round {
+        0 => base.to_string(),
+        r => format!(
+            "{base} ({} {})",
+            SUFFIXES[(r - 1) % SUFFIXES.len()],
+            (r - 1) / SUFFIXES.len() + 1
+        ),
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    }
+    std::fs::write(path, bytes).with_context(|| format!("write {}", path.display()))
+}
+
+fn music(tracks: &[datasets::Track], out: &Path, n: usize, lib: &mut Generated) -> Result<()> {
+    anyhow::ensure!(!tracks.is_empty(), "no tracks in the dataset");
+    let mut track_no: HashMap<(String, String), u32> = HashMap::new();
+    let mut taken: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    for i in 0..n {
+        let t = &tracks[i % tracks.len()];
+        let round = i / tracks.len();
+        let album = variant(&t.album, round);
+        let no = track_no
+            .entry((t.artist.clone(), album.clone()))
+            .and_modify(|n| *n += 1)
+            .or_insert(1);
+        let flac = i % 4 == 3;
+        let ext = if flac { "flac" } else { "mp3" };
+        let dir = out
+            .join("Music")
+            .join(safe_name(&t.artist))
+            .join(safe_name(&album));
+        let mut path = dir.join(format!("{:02} - {}.{ext}", no, safe_name(&t.title)));
+        let mut k = 2;
+        while !taken.insert(path.clone()) {
+            path = dir.join(format!("{:02} - {} ({k}).{ext}", no, safe_name(&t.title)));
+            k += 1;
+        }
+        let seconds = t.length_ms as f64 / 1000.0;
+        let tags = AudioTags {
+            title: t.title.clone(),
+            artist: t.artist.clone(),
+            album: album.clone(),
+            album_artist: Some(t.artist.clone()),
+            track: *no,
+            date: t.year.map(|y| y.to_string()),
+            genre: None,
+            bpm: t.tempo.map(|b| b.round() as u32),
+            cover_png: i % 5 == 0,
+        };
+        let bytes = if flac {
+            formats::flac(&tags, seconds)
+        } else {
+            formats::mp3(&tags, seconds)
+        };
+        write(&path, &bytes)?;
+        lib.items.push(GenItem {
+            path,
+            kind: "music",
+            title: t.title.clone(),
+            creator: Some(t.artist.clone()),
+            year: t.year,
+            genres: Vec::new(),
+            tags: Vec::new(),
+            duration_secs: Some(seconds),
+            sidecar: false,
+        });
+    }
+    Ok(())
+}
+
+fn books(rows: &[datasets::Book], out: &Path, n: usize, lib: &mut Generated) -> Result<()> {
+    anyhow::ensure!(!rows.is_empty(), "no books in the dataset");
+    let mut taken: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    for i in 0..n {
+        let b = &rows[i % rows.len()];
+        let round = i / rows.len();
+        let title = variant(&b.title, round);
+        let author = b
+            .authors
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "Unknown".into());
+        let meta = BookMeta {
+            title: title.clone(),
+            authors: b.authors.clone(),
+            subjects: b.subjects.clone(),
+            language: b.language.clone(),
+            date: b.year.map(|y| y.to_string()),
+            description: None,
+            identifier: format!("urn:moodshelf:libgen:{i}"),
+        };
+        // One book in five lives in a Calibre library: the metadata the user
+        // curated sits in metadata.opf beside the file, which says less.
+        let calibre = i % 5 == 4;
+        let pdf = i % 25 == 7;
+        let dir = if calibre {
+            out.join("Books/Calibre Library")
+                .join(safe_name(&author))
+                .join(format!("{} ({i})", safe_name(&title)))
+        } else {
+            out.join("Books").join(safe_name(&author))
+        };
+        let ext = if pdf { "pdf" } else { "epub" };
+        let mut path = dir.join(format!("{}.{ext}", safe_name(&title)));
+        let mut k = 2;
+        while !taken.insert(path.clone()) {
+            path = dir.join(format!("{} ({k}).{ext}", safe_name(&title)));
+            k += 1;
+        }
+        if calibre {
+            let inner = BookMeta {
+                title: safe_name(&title),
+                authors: Vec::new(),
+                subjects: Vec::new(),
+                ..meta.clone()
+            };
+            let bytes = if pdf {
+                pdf_bytes(&inner.title, "")
+            } else {
+                formats::epub(&inner, false)?
+            };
+            write(&path, &bytes)?;
+            write(
+                &dir.join("metadata.opf"),
+                formats::opf(&meta, None).as_bytes(),
+            )?;
+            write(&dir.join("cover.png"), formats::TINY_PNG)?;
+        } else if pdf {
+            write(&path, &pdf_bytes(&title, &b.authors.join(", ")))?;
+        } else {
+            write(&path, &formats::epub(&meta, i % 3 == 0)?)?;
+        }
+        lib.items.push(GenItem {
+            path,
+            kind: "book",
+            title,
+            creator: b.authors.first().cloned(),
+            year: b.year,
+            genres: b.subjects.clone(),
+            tags: Vec::new(),
+            duration_secs: None,
+            sidecar: calibre,
+        });
+    }
+    Ok(())
+}
+
+/// A minimal valid PDF with an Info dictionary (offsets computed exactly).
+fn pdf_bytes(title: &str, author: &str) -> Vec<u8> {
+    let esc = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_ascii() && !c.is_control())
+            .collect::<String>()
+            .replace('\\', "\\\\")
+            .replace('(', "\\(")
+            .replace(')', "\\)")
+    };
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>".to_string(),
+        format!("<< /Title ({}) /Author ({}) >>", esc(title), esc(author)),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for o in offsets {
+        out.extend(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R /Info 4 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+fn videos(rows: &[datasets::Movie], out: &Path, n: usize, lib: &mut Generated) -> Result<()> {
+    anyhow::ensure!(!rows.is_empty(), "no movies in the dataset");
+    let mut taken: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    for i in 0..n {
+        let m = &rows[i % rows.len()];
+        let round = i / rows.len();
+        let title = match round {
+            0 => m.title.clone(),
+            r => format!("{} (Cut {r})", m.title),
+        };
+        let year_part = m.year.map(|y| format!(" ({y})")).unwrap_or_default();
+        let seconds = m.runtime_min.map(|r| f64::from(r) * 60.0);
+        // One film in ten is a scene release with nothing but its name.
+        let scene = i % 10 == 9 && m.year.is_some();
+        let mp4 = i % 5 == 2;
+        let ext = if mp4 { "mp4" } else { "mkv" };
+        let (dir, stem) = if scene {
+            let dotted: String = safe_name(&title)
+                .chars()
+                .map(|c| if c == ' ' { '.' } else { c })
+                .collect();
+            (
+                out.join("Movies/Incoming"),
+                format!(
+                    "{dotted}.{}.1080p.BluRay.x264-GRP",
+                    m.year.unwrap_or_default()
+                ),
+            )
+        } else {
+            let name = format!("{}{year_part}", safe_name(&title));
+            (out.join("Movies").join(&name), name)
+        };
+        let mut path = dir.join(format!("{stem}.{ext}"));
+        let mut k = 2;
+        while !taken.insert(path.clone()) {
+            path = dir.join(format!("{stem} ({k}).{ext}"));
+            k += 1;
+        }
+        let bytes = if mp4 {
+            formats::mp4(seconds.unwrap_or(5400.0))
+        } else {
+            formats::mkv(&VideoTags {
+                title: (!scene).then(|| title.clone()),
+                seconds,
+                date: m.year.map(|y| y.to_string()),
+                genre: None,
+                director: None,
+            })
+        };
+        write(&path, &bytes)?;
+        if !scene {
+            let nfo = NfoMovie {
+                title: title.clone(),
+                year: m.year,
+                plot: m.overview.clone(),
+                genres: m.genres.clone(),
+                tags: m.tags.iter().take(12).cloned().collect(),
+                runtime_min: m.runtime_min,
+                mpaa: m.certificate.clone(),
+                director: m.director.clone(),
+                actors: m.stars.clone(),
+                rating: m.rating,
+            };
+            write(&path.with_extension("nfo"), formats::nfo(&nfo).as_bytes())?;
+        }
+        lib.items.push(GenItem {
+            path,
+            kind: "video",
+            // What a reader can recover from a scene name: the words.
+            title: if scene {
+                safe_name(&title)
+                    .split([' ', '_', '.'])
+                    .filter(|w| !w.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            } else {
+                title
+            },
+            creator: if scene { None } else { m.director.clone() },
+            year: m.year,
+            genres: if scene { Vec::new() } else { m.genres.clone() },
+            tags: if scene { Vec::new() } else { m.tags.clone() },
+            duration_secs: if mp4 {
+                Some(seconds.unwrap_or(5400.0))
+            } else {
+                seconds
+            },
+            sidecar: !scene,
+        });
+    }
+    Ok(())
+}

@@ -1,1 +1,342 @@
-//! placeholder
+//! llama.cpp behind a channel.
+//!
+//! llama.cpp contexts are not `Sync`, borrow their model, and must not be
+//! created in parallel; its process-wide backend may be initialised once. So
+//! each model lives on one dedicated worker thread that owns the model and
+//! its context, and callers talk to it through a channel. [`Embedder`] is the
+//! embedding worker: it turns batches of texts into L2-normalised vectors,
+//! packing many texts into one llama.cpp batch (one sequence each) so that a
+//! scan embeds at full speed.
+//!
+//! GPU backends are cargo features passed straight through to llama-cpp-2
+//! (`cuda`, `vulkan`, `metal`).
+
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock};
+use std::thread;
+
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::context::params::{LlamaContextParams, LlamaPoolingType};
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::token::LlamaToken;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("model file {path} does not exist")]
+    ModelMissing { path: PathBuf },
+    #[error("llama.cpp could not load {path}: {reason}")]
+    Load { path: PathBuf, reason: String },
+    #[error("{path} is not an embedding model ({reason})")]
+    NotEmbedding { path: PathBuf, reason: String },
+    #[error("llama.cpp failed to {what}: {reason}")]
+    Compute { what: &'static str, reason: String },
+    #[error("the model worker thread has stopped")]
+    WorkerGone,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// The process-wide llama.cpp backend. Dropping it would free llama.cpp's
+/// global state, so it lives for the whole process.
+fn backend() -> Result<&'static LlamaBackend> {
+    static BACKEND: OnceLock<std::result::Result<LlamaBackend, String>> = OnceLock::new();
+    BACKEND
+        .get_or_init(|| {
+            llama_cpp_2::send_logs_to_tracing(
+                llama_cpp_2::LogOptions::default().with_logs_enabled(true),
+            );
+            LlamaBackend::init().map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|reason| Error::Load {
+            path: PathBuf::new(),
+            reason: reason.clone(),
+        })
+}
+
+/// Context creation mutates the model in llama.cpp; never run two at once.
+static CONTEXT_LOCK: Mutex<()> = Mutex::new(());
+
+/// How an embedding worker runs.
+#[derive(Debug, Clone)]
+pub struct EmbedOptions {
+    /// CPU threads for llama.cpp; `None` uses every core.
+    pub threads: Option<usize>,
+    /// Longest input kept, in tokens; longer texts are truncated. BERT-style
+    /// models see at most 512 positions.
+    pub max_tokens: usize,
+    /// Tokens per llama.cpp batch. Encoder models attend across the whole
+    /// batch, so larger is not always faster.
+    pub batch_tokens: usize,
+    /// Texts per llama.cpp batch.
+    pub batch_sequences: usize,
+}
+
+impl Default for EmbedOptions {
+    fn default() -> Self {
+        EmbedOptions {
+            threads: None,
+            max_tokens: 256,
+            batch_tokens: 512,
+            batch_sequences: 16,
+        }
+    }
+}
+
+type Reply = mpsc::Sender<Result<Vec<Vec<f32>>>>;
+
+/// A handle on the embedding worker. Cheap to clone; the worker stops when
+/// the last handle is dropped.
+#[derive(Clone)]
+pub struct Embedder {
+    jobs: mpsc::Sender<(Vec<String>, Reply)>,
+    dim: usize,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Embedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Embedder")
+            .field("path", &self.path)
+            .field("dim", &self.dim)
+            .finish()
+    }
+}
+
+impl Embedder {
+    /// Loads an embedding model on a new worker thread and waits until it
+    /// is ready (or failed).
+    pub fn load(path: &Path, opts: EmbedOptions) -> Result<Embedder> {
+        if !path.is_file() {
+            return Err(Error::ModelMissing {
+                path: path.to_path_buf(),
+            });
+        }
+        let (jobs, inbox) = mpsc::channel::<(Vec<String>, Reply)>();
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<usize>>();
+        let model_path = path.to_path_buf();
+        thread::Builder::new()
+            .name("moodshelf-embed".into())
+            .spawn(move || worker(model_path, opts, ready_tx, inbox))
+            .map_err(|e| Error::Load {
+                path: path.to_path_buf(),
+                reason: format!("cannot start worker thread: {e}"),
+            })?;
+        let dim = ready_rx.recv().map_err(|_| Error::WorkerGone)??;
+        Ok(Embedder {
+            jobs,
+            dim,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Length of the vectors this model produces.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Embeds texts, in order, as unit-length vectors. Blocks the calling
+    /// thread; async callers use `spawn_blocking`.
+    pub fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (tx, rx) = mpsc::channel();
+        self.jobs.send((texts, tx)).map_err(|_| Error::WorkerGone)?;
+        rx.recv().map_err(|_| Error::WorkerGone)?
+    }
+}
+
+fn worker(
+    path: PathBuf,
+    opts: EmbedOptions,
+    ready: mpsc::Sender<Result<usize>>,
+    inbox: mpsc::Receiver<(Vec<String>, Reply)>,
+) {
+    let setup = || -> Result<(LlamaModel, usize)> {
+        let backend = backend()?;
+        let model = LlamaModel::load_from_file(backend, &path, &LlamaModelParams::default())
+            .map_err(|e| Error::Load {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        let dim = usize::try_from(model.n_embd()).unwrap_or(0);
+        if dim == 0 {
+            return Err(Error::NotEmbedding {
+                path: path.clone(),
+                reason: "no embedding width".into(),
+            });
+        }
+        Ok((model, dim))
+    };
+    let (model, dim) = match setup() {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let threads = opts
+        .threads
+        .unwrap_or_else(|| thread::available_parallelism().map_or(4, |n| n.get()));
+    let batch_tokens = opts
+        .batch_tokens
+        .max(opts.max_tokens)
+        .min(model.n_ctx_train().max(1) as usize * opts.batch_sequences);
+    let params = LlamaContextParams::default()
+        .with_embeddings(true)
+        .with_pooling_type(LlamaPoolingType::Mean)
+        .with_n_ctx(NonZeroU32::new(batch_tokens as u32))
+        .with_n_batch(batch_tokens as u32)
+        // Non-causal models abort the process (GGML_ASSERT) unless one
+        // micro-batch holds every token of the batch.
+        .with_n_ubatch(batch_tokens as u32)
+        .with_n_seq_max(opts.batch_sequences as u32)
+        .with_n_threads(threads as i32)
+        .with_n_threads_batch(threads as i32);
+    let ctx = {
+        let _guard = CONTEXT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+        match backend().and_then(|b| {
+            model.new_context(b, params).map_err(|e| Error::Load {
+                path: path.clone(),
+                reason: e.to_string(),
+            })
+        }) {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        }
+    };
+    let mut state = Worker {
+        ctx,
+        model: &model,
+        opts: EmbedOptions {
+            batch_tokens,
+            ..opts
+        },
+        dim,
+    };
+    if ready.send(Ok(dim)).is_err() {
+        return;
+    }
+    while let Ok((texts, reply)) = inbox.recv() {
+        let _ = reply.send(state.embed(&texts));
+    }
+}
+
+struct Worker<'m> {
+    ctx: LlamaContext<'m>,
+    model: &'m LlamaModel,
+    opts: EmbedOptions,
+    dim: usize,
+}
+
+impl Worker<'_> {
+    fn embed(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        let vocab = self.model.vocab();
+        let max = self.opts.max_tokens.min(self.opts.batch_tokens).max(2);
+        let tokenized: Vec<Vec<LlamaToken>> = texts
+            .iter()
+            .map(|t| {
+                let mut toks = vocab.tokenize(t.as_bytes(), true, false);
+                if toks.len() > max {
+                    // Keep the closing separator the model was trained with.
+                    let last = *toks.last().expect("non-empty");
+                    toks.truncate(max - 1);
+                    toks.push(last);
+                }
+                toks
+            })
+            .collect();
+
+        let mut out = Vec::with_capacity(texts.len());
+        let mut start = 0;
+        while start < tokenized.len() {
+            // Pack as many texts as fit into one batch.
+            let mut end = start;
+            let mut tokens = 0;
+            while end < tokenized.len()
+                && end - start < self.opts.batch_sequences
+                && tokens + tokenized[end].len() <= self.opts.batch_tokens
+            {
+                tokens += tokenized[end].len();
+                end += 1;
+            }
+            let group = &tokenized[start..end.max(start + 1)];
+            out.extend(self.embed_group(group)?);
+            start = end.max(start + 1);
+        }
+        Ok(out)
+    }
+
+    fn embed_group(&mut self, group: &[Vec<LlamaToken>]) -> Result<Vec<Vec<f32>>> {
+        let total: usize = group.iter().map(Vec::len).sum();
+        let mut batch = LlamaBatch::new(total.max(1), group.len() as i32);
+        for (seq, toks) in group.iter().enumerate() {
+            batch
+                .add_sequence(toks, seq as i32, false)
+                .map_err(|e| Error::Compute {
+                    what: "build a batch",
+                    reason: e.to_string(),
+                })?;
+        }
+        self.ctx.clear_kv_cache();
+        self.ctx.decode(&mut batch).map_err(|e| Error::Compute {
+            what: "embed",
+            reason: e.to_string(),
+        })?;
+        (0..group.len())
+            .map(|seq| {
+                let v = self
+                    .ctx
+                    .embeddings_seq_ith(seq as i32)
+                    .map_err(|e| Error::Compute {
+                        what: "read embeddings",
+                        reason: e.to_string(),
+                    })?;
+                Ok(normalize(&v[..self.dim.min(v.len())]))
+            })
+            .collect()
+    }
+}
+
+fn normalize(v: &[f32]) -> Vec<f32> {
+    let norm = v.iter().fold(0.0f32, |a, x| x.mul_add(*x, a)).sqrt();
+    if norm == 0.0 || !norm.is_finite() {
+        return v.to_vec();
+    }
+    v.iter().map(|x| x / norm).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_gives_unit_length() {
+        let v = normalize(&[3.0, 4.0]);
+        assert!((v[0] - 0.6).abs() < 1e-6 && (v[1] - 0.8).abs() < 1e-6);
+        assert_eq!(normalize(&[0.0, 0.0]), vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn missing_model_is_a_clear_error() {
+        let err = Embedder::load(
+            Path::new("/nonexistent/model.gguf"),
+            EmbedOptions::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::ModelMissing { .. }), "{err}");
+    }
+}

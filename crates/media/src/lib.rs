@@ -425,8 +425,15 @@ pub fn extract(path: &Path) -> Result<Metadata> {
 /// Like [`extract`], but for files with no or a misleading extension: the
 /// content decides. Used for stray files, never by the scanner.
 pub fn extract_any(path: &Path) -> Result<Metadata> {
-    if let Some(Role::Media(_)) = classify(path) {
-        return extract(path);
+    match classify(path) {
+        Some(Role::Media(_)) => return extract(path),
+        Some(Role::Sidecar) if !matches!(ext_lower(path).as_deref(), Some("nfo" | "opf")) => {
+            // Cover images describe their neighbours; they have no metadata.
+            return Err(Error::Unsupported {
+                path: path.to_path_buf(),
+            });
+        }
+        _ => {}
     }
     match ext_lower(path).as_deref() {
         Some("nfo") => return guarded(path, || nfo::read_nfo(path).map(|n| n.into_metadata())),

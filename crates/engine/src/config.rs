@@ -1,0 +1,263 @@
+//! Where Moodshelf keeps things and how it is configured.
+//!
+//! Every path comes from here: the data dir (catalog, index, covers,
+//! settings) and the models dir, each overridable by an option or an
+//! environment variable so tests and evaluations never touch a person's
+//! real library. Settings are read raw from `settings.toml` (every field
+//! optional), then validated into [`Settings`], the type the code uses.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Code, Error, Result};
+
+pub const ENV_DATA_DIR: &str = "MOODSHELF_DATA_DIR";
+pub const ENV_MODELS_DIR: &str = "MOODSHELF_MODELS_DIR";
+pub const ENV_EMBED_MODEL: &str = "MOODSHELF_EMBED_MODEL";
+pub const ENV_REASONING_MODEL: &str = "MOODSHELF_REASONING_MODEL";
+pub const ENV_THREADS: &str = "MOODSHELF_THREADS";
+
+/// The file names of the default models, as the manifest names them.
+pub const DEFAULT_EMBED_MODEL: &str = "all-MiniLM-L6-v2.F16.gguf";
+pub const DEFAULT_REASONING_MODEL: &str = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paths {
+    pub data_dir: PathBuf,
+    pub models_dir: PathBuf,
+}
+
+impl Paths {
+    /// Explicit values win, then `MOODSHELF_DATA_DIR` / `MOODSHELF_MODELS_DIR`,
+    /// then the platform's data directory (`~/.local/share/moodshelf` on
+    /// Linux). The models dir defaults to `<data dir>/models`.
+    pub fn resolve(data_dir: Option<PathBuf>, models_dir: Option<PathBuf>) -> Result<Paths> {
+        Paths::resolve_with(data_dir, models_dir, |k| std::env::var(k).ok())
+    }
+
+    /// [`Paths::resolve`] with the environment passed in (for tests).
+    pub fn resolve_with(
+        data_dir: Option<PathBuf>,
+        models_dir: Option<PathBuf>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Paths> {
+        let from_env = |k: &str| env(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let data_dir = data_dir
+            .or_else(|| from_env(ENV_DATA_DIR))
+            .or_else(|| dirs::data_dir().map(|d| d.join("moodshelf")))
+            .ok_or_else(|| {
+                Error::new(
+                    Code::InvalidInput,
+                    format!("no data directory: pass --data-dir or set {ENV_DATA_DIR}"),
+                )
+            })?;
+        let models_dir = models_dir
+            .or_else(|| from_env(ENV_MODELS_DIR))
+            .unwrap_or_else(|| data_dir.join("models"));
+        Ok(Paths {
+            data_dir,
+            models_dir,
+        })
+    }
+
+    pub fn catalog(&self) -> PathBuf {
+        self.data_dir.join("catalog.sqlite")
+    }
+
+    pub fn index(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+
+    pub fn covers(&self) -> PathBuf {
+        self.data_dir.join("covers")
+    }
+
+    pub fn settings(&self) -> PathBuf {
+        self.data_dir.join("settings.toml")
+    }
+}
+
+/// `settings.toml` as written by a person: everything optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawSettings {
+    pub models: RawModels,
+    pub scan: RawScan,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawModels {
+    /// A file name in the models dir, or an absolute path to any GGUF.
+    pub embedding: Option<String>,
+    pub reasoning: Option<String>,
+    /// CPU threads for llama.cpp; 0 or absent uses every core.
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawScan {
+    /// Folder names skipped during scans, in addition to the built-in ones
+    /// (`.git`, `@eaDir`, `$RECYCLE.BIN`, ...).
+    pub ignore: Vec<String>,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub embedding_model: PathBuf,
+    pub reasoning_model: PathBuf,
+    pub threads: Option<usize>,
+    pub ignore_dirs: Vec<String>,
+}
+
+/// Folder names never worth scanning: version control, OS trash and
+/// thumbnails, NAS metadata.
+const BUILTIN_IGNORES: &[&str] = &[
+    ".git",
+    ".svn",
+    ".hg",
+    ".Trash",
+    ".Trashes",
+    ".Spotlight-V100",
+    ".fseventsd",
+    "@eaDir",
+    "#recycle",
+    "$RECYCLE.BIN",
+    "System Volume Information",
+    "lost+found",
+    "node_modules",
+];
+
+impl Settings {
+    /// Reads `settings.toml` (absent means defaults) and applies the
+    /// environment overrides.
+    pub fn load(paths: &Paths) -> Result<Settings> {
+        let file = paths.settings();
+        let raw = match std::fs::read_to_string(&file) {
+            Ok(text) => toml::from_str::<RawSettings>(&text).map_err(|e| {
+                Error::new(
+                    Code::InvalidInput,
+                    format!("{}: {}", file.display(), e.message()),
+                )
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => RawSettings::default(),
+            Err(e) => {
+                return Err(Error::new(
+                    Code::Internal,
+                    format!("cannot read {}: {e}", file.display()),
+                ));
+            }
+        };
+        Settings::validate(raw, paths, |k| std::env::var(k).ok())
+    }
+
+    /// Turns raw settings into the type the code uses; `env` supplies the
+    /// overrides (a function, so tests pass their own).
+    pub fn validate(
+        raw: RawSettings,
+        paths: &Paths,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings> {
+        let model = |env_key: &str, configured: Option<String>, default: &str| {
+            let name = env(env_key)
+                .filter(|v| !v.is_empty())
+                .or(configured)
+                .unwrap_or_else(|| default.to_string());
+            resolve_model(&paths.models_dir, &name)
+        };
+        let threads = match env(ENV_THREADS).filter(|v| !v.is_empty()) {
+            Some(v) => Some(v.parse::<usize>().map_err(|_| {
+                Error::new(
+                    Code::InvalidInput,
+                    format!("{ENV_THREADS} must be a number, not {v:?}"),
+                )
+            })?),
+            None => raw.models.threads,
+        }
+        .filter(|t| *t > 0);
+        let mut ignore_dirs: Vec<String> = BUILTIN_IGNORES.iter().map(|s| s.to_string()).collect();
+        ignore_dirs.extend(raw.scan.ignore.into_iter().filter(|s| !s.trim().is_empty()));
+        Ok(Settings {
+            embedding_model: model(ENV_EMBED_MODEL, raw.models.embedding, DEFAULT_EMBED_MODEL),
+            reasoning_model: model(
+                ENV_REASONING_MODEL,
+                raw.models.reasoning,
+                DEFAULT_REASONING_MODEL,
+            ),
+            threads,
+            ignore_dirs,
+        })
+    }
+}
+
+/// A bare file name lives in the models dir; anything with a directory
+/// part is used as given.
+fn resolve_model(models_dir: &Path, name: &str) -> PathBuf {
+    let p = Path::new(name);
+    if p.is_absolute() || p.components().count() > 1 {
+        p.to_path_buf()
+    } else {
+        models_dir.join(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths() -> Paths {
+        Paths::resolve_with(Some("/data".into()), None, |_| None).unwrap()
+    }
+
+    #[test]
+    fn models_dir_defaults_under_data_dir() {
+        let p = paths();
+        assert_eq!(p.models_dir, PathBuf::from("/data/models"));
+        assert_eq!(p.catalog(), PathBuf::from("/data/catalog.sqlite"));
+        let p = Paths::resolve_with(None, None, |k| match k {
+            ENV_DATA_DIR => Some("/env/data".into()),
+            ENV_MODELS_DIR => Some("/env/models".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(p.data_dir, PathBuf::from("/env/data"));
+        assert_eq!(p.models_dir, PathBuf::from("/env/models"));
+    }
+
+    #[test]
+    fn env_overrides_settings_and_defaults() {
+        let raw: RawSettings = toml::from_str(
+            "[models]\nembedding = \"custom.gguf\"\nthreads = 3\n[scan]\nignore = [\"Samples\"]\n",
+        )
+        .unwrap();
+        let s = Settings::validate(raw.clone(), &paths(), |_| None).unwrap();
+        assert_eq!(s.embedding_model, PathBuf::from("/data/models/custom.gguf"));
+        assert_eq!(
+            s.reasoning_model,
+            PathBuf::from("/data/models").join(DEFAULT_REASONING_MODEL)
+        );
+        assert_eq!(s.threads, Some(3));
+        assert!(s.ignore_dirs.iter().any(|d| d == "Samples"));
+        let s = Settings::validate(raw, &paths(), |k| match k {
+            ENV_EMBED_MODEL => Some("/opt/m/big.gguf".into()),
+            ENV_THREADS => Some("8".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.embedding_model, PathBuf::from("/opt/m/big.gguf"));
+        assert_eq!(s.threads, Some(8));
+    }
+
+    #[test]
+    fn bad_settings_are_clear_errors() {
+        assert!(toml::from_str::<RawSettings>("[models]\nembeding = \"x\"").is_err());
+        let err = Settings::validate(RawSettings::default(), &paths(), |k| {
+            (k == ENV_THREADS).then(|| "many".to_string())
+        })
+        .unwrap_err();
+        assert_eq!(err.code, Code::InvalidInput);
+    }
+}

@@ -1,0 +1,126 @@
+//! The describe phase: one short text per item, built from its metadata,
+//! that is both embedded and full-text indexed.
+//!
+//! The text reads like a catalogue card ("Title by Artist. Album ... Genre:
+//! Jazz. Mood: calm.") because that is what a sentence embedding model
+//! understands best. It is capped in length: the embedding model reads at
+//! most a few hundred tokens, and a hostile description cannot bloat the
+//! index. Changing this function means bumping [`DESCRIBE_VERSION`], which
+//! makes the next scan describe and embed every item again.
+
+use moodshelf_media::{Kind, Metadata};
+
+/// Bump when [`describe`] changes output for the same metadata.
+pub const DESCRIBE_VERSION: u32 = 1;
+
+/// Longest description stored, in characters.
+const MAX_CHARS: usize = 1200;
+
+pub fn describe(m: &Metadata, fallback_title: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let title = m.title.as_deref().unwrap_or(fallback_title);
+    let creators = list(&m.creators, 3);
+    let head = match (m.kind, creators.is_empty()) {
+        (Kind::Music, false) => format!("{title} by {creators}"),
+        (Kind::Book, false) => format!("{title}, a book by {creators}"),
+        (Kind::Video, false) => format!("{title}, directed by {creators}"),
+        (Kind::Book, true) => format!("{title}, a book"),
+        (_, true) => title.to_string(),
+    };
+    parts.push(match m.year {
+        Some(y) => format!("{head} ({y})."),
+        None => format!("{head}."),
+    });
+    if let Some(series) = &m.series {
+        parts.push(format!("Part of {series}."));
+    }
+    if let Some(album) = &m.album
+        && m.kind == Kind::Music
+    {
+        parts.push(format!("From the album {album}."));
+    }
+    if !m.genres.is_empty() {
+        let label = if m.kind == Kind::Book {
+            "Subjects"
+        } else {
+            "Genre"
+        };
+        parts.push(format!("{label}: {}.", list(&m.genres, 8)));
+    }
+    if !m.tags.is_empty() {
+        parts.push(format!("Tags: {}.", list(&m.tags, 12)));
+    }
+    if let Some(bpm) = m.bpm {
+        parts.push(format!("{} BPM.", bpm.round()));
+    }
+    if let Some(d) = m.duration_secs
+        && m.kind == Kind::Video
+    {
+        parts.push(format!("{} minutes.", (d / 60.0).round()));
+    }
+    if let Some(c) = &m.certification {
+        parts.push(format!("Rated {c}."));
+    }
+    if !m.actors.is_empty() {
+        parts.push(format!("Starring {}.", list(&m.actors, 4)));
+    }
+    if let Some(d) = &m.description {
+        parts.push(d.clone());
+    } else if let Some(c) = &m.comment {
+        parts.push(c.clone());
+    }
+    let mut text = parts.join(" ");
+    if text.chars().count() > MAX_CHARS {
+        text = text.chars().take(MAX_CHARS).collect();
+    }
+    text
+}
+
+/// A hash of everything the index row depends on: the text and the version
+/// of this function.
+pub fn description_hash(text: &str) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(&DESCRIBE_VERSION.to_le_bytes());
+    h.update(text.as_bytes());
+    h.finalize().to_hex()[..32].to_string()
+}
+
+fn list(items: &[String], max: usize) -> String {
+    items
+        .iter()
+        .take(max)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_like_a_card() {
+        let mut m = Metadata::new(Kind::Music, "mp3");
+        m.title = Some("Blue Room".into());
+        m.creators = vec!["Some Band".into()];
+        m.album = Some("Nights".into());
+        m.year = Some(1999);
+        m.genres = vec!["Jazz".into()];
+        m.tags = vec!["calm".into()];
+        let d = describe(&m, "file");
+        assert_eq!(
+            d,
+            "Blue Room by Some Band (1999). From the album Nights. Genre: Jazz. Tags: calm."
+        );
+        assert_eq!(description_hash(&d), description_hash(&d));
+        assert_ne!(description_hash(&d), description_hash("other"));
+    }
+
+    #[test]
+    fn long_descriptions_are_capped() {
+        let mut m = Metadata::new(Kind::Book, "epub");
+        m.description = Some("word ".repeat(1000));
+        assert!(describe(&m, "A Book").chars().count() <= MAX_CHARS);
+        assert!(describe(&m, "A Book").starts_with("A Book, a book."));
+    }
+}

@@ -1,0 +1,400 @@
+//! [`Library`]: the engine's public face. Both hosts (the CLI and the
+//! desktop app) hold one and call its methods; each method is one user
+//! action. It owns the catalog, opens the index and loads the embedding
+//! model lazily (so commands that need neither start instantly), and
+//! serialises scans.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use moodshelf_catalog::{Catalog, Counts, Root, RootState, ScanRun};
+use moodshelf_index::Index;
+use moodshelf_llm::{EmbedOptions, Embedder};
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use crate::config::{Paths, Settings};
+use crate::error::{Code, Error, Result};
+use crate::scan::{self, ScanOptions, ScanReport};
+
+/// Catalog setting naming the embedding model the index was built with.
+const INDEX_MODEL_KEY: &str = "index.model";
+/// Catalog setting naming the describe version descriptions were built with.
+const DESCRIBE_VERSION_KEY: &str = "describe.version";
+
+#[derive(Clone)]
+pub struct Library {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    paths: Paths,
+    settings: Settings,
+    catalog: Catalog,
+    embedder: Mutex<Option<Embedder>>,
+    index: Mutex<Option<Index>>,
+    /// One scan (or watcher update) at a time.
+    pub(crate) scan_lock: Mutex<()>,
+}
+
+/// A library folder as the hosts show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RootInfo {
+    pub path: String,
+    /// "ok" or "unavailable".
+    pub state: String,
+    pub last_scan_at: Option<i64>,
+}
+
+impl From<&Root> for RootInfo {
+    fn from(r: &Root) -> Self {
+        RootInfo {
+            path: r.path.display().to_string(),
+            state: match r.state {
+                RootState::Ok => "ok",
+                RootState::Unavailable => "unavailable",
+            }
+            .into(),
+            last_scan_at: r.last_scan_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    pub role: String,
+    pub path: String,
+    pub present: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub data_dir: String,
+    pub models_dir: String,
+    pub roots: Vec<RootInfo>,
+    pub music: i64,
+    pub books: i64,
+    pub videos: i64,
+    pub files: i64,
+    pub file_errors: i64,
+    pub pending_index: i64,
+    pub unavailable_items: i64,
+    pub indexed_rows: Option<usize>,
+    pub models: Vec<ModelInfo>,
+    pub last_scan: Option<LastScan>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LastScan {
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub status: String,
+    pub phase: String,
+    pub message: Option<String>,
+}
+
+impl From<&ScanRun> for LastScan {
+    fn from(r: &ScanRun) -> Self {
+        LastScan {
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            status: format!("{:?}", r.status).to_lowercase(),
+            phase: r.phase.clone(),
+            message: r.message.clone(),
+        }
+    }
+}
+
+impl Library {
+    /// Opens the library in `paths.data_dir`, creating it if needed.
+    pub async fn open(paths: Paths) -> Result<Library> {
+        std::fs::create_dir_all(&paths.data_dir).map_err(|e| {
+            Error::new(
+                Code::InvalidInput,
+                format!("cannot create data dir {}: {e}", paths.data_dir.display()),
+            )
+        })?;
+        let settings = Settings::load(&paths)?;
+        let catalog = Catalog::open(&paths.catalog()).await?;
+        // Descriptions made by an older describe step are redone.
+        let version = crate::describe::DESCRIBE_VERSION.to_string();
+        if catalog.setting(DESCRIBE_VERSION_KEY).await?.as_deref() != Some(version.as_str()) {
+            catalog.forget_descriptions().await?;
+            catalog.set_setting(DESCRIBE_VERSION_KEY, &version).await?;
+        }
+        Ok(Library {
+            inner: Arc::new(Inner {
+                paths,
+                settings,
+                catalog,
+                embedder: Mutex::new(None),
+                index: Mutex::new(None),
+                scan_lock: Mutex::new(()),
+            }),
+        })
+    }
+
+    pub fn paths(&self) -> &Paths {
+        &self.inner.paths
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    pub(crate) fn scan_lock(&self) -> &Mutex<()> {
+        &self.inner.scan_lock
+    }
+
+    /// Adds a folder to the library. It must exist, and must neither sit
+    /// inside nor contain a folder already in the library (a file belongs
+    /// to one root).
+    pub async fn add_root(&self, path: &Path, now: i64) -> Result<RootInfo> {
+        let canonical = std::fs::canonicalize(path).map_err(|e| {
+            Error::new(
+                Code::LibraryUnavailable,
+                format!("cannot add {}: {e}", path.display()),
+            )
+        })?;
+        if !canonical.is_dir() {
+            return Err(Error::new(
+                Code::InvalidInput,
+                format!("{} is not a folder", path.display()),
+            ));
+        }
+        for r in self.catalog().roots().await? {
+            if r.path == canonical {
+                return Ok(RootInfo::from(&r));
+            }
+            if canonical.starts_with(&r.path) {
+                return Err(Error::new(
+                    Code::InvalidInput,
+                    format!(
+                        "{} is already in the library as part of {}",
+                        canonical.display(),
+                        r.path.display()
+                    ),
+                ));
+            }
+            if r.path.starts_with(&canonical) {
+                return Err(Error::new(
+                    Code::InvalidInput,
+                    format!(
+                        "{} contains {}, which is already in the library; remove that first",
+                        canonical.display(),
+                        r.path.display()
+                    ),
+                ));
+            }
+        }
+        let root = self.catalog().add_root(&canonical, now).await?;
+        Ok(RootInfo::from(&root))
+    }
+
+    /// Removes a folder and forgets its items. Returns how many items went.
+    pub async fn remove_root(&self, path: &Path) -> Result<usize> {
+        let _scan = self.inner.scan_lock.lock().await;
+        let target = self.find_root(path).await?;
+        let removed = self.catalog().remove_root(&target.path).await?;
+        if !removed.is_empty()
+            && let Some(index) = self.open_index_if_present().await?
+        {
+            index.delete(&removed).await?;
+        }
+        Ok(removed.len())
+    }
+
+    /// The root with this path (as given or canonical; a root on a disk
+    /// that is gone cannot be canonicalised).
+    async fn find_root(&self, path: &Path) -> Result<Root> {
+        let roots = self.catalog().roots().await?;
+        let canonical = std::fs::canonicalize(path).ok();
+        roots
+            .into_iter()
+            .find(|r| r.path == path || canonical.as_deref() == Some(r.path.as_path()))
+            .ok_or_else(|| {
+                Error::new(
+                    Code::InvalidInput,
+                    format!("{} is not in the library", path.display()),
+                )
+            })
+    }
+
+    pub async fn roots(&self) -> Result<Vec<RootInfo>> {
+        Ok(self
+            .catalog()
+            .roots()
+            .await?
+            .iter()
+            .map(RootInfo::from)
+            .collect())
+    }
+
+    /// Scans every root (see [`crate::scan`]). Waits for a running scan.
+    pub async fn scan(&self, opts: ScanOptions) -> Result<ScanReport> {
+        let _scan = self.inner.scan_lock.lock().await;
+        scan::run(self, opts).await
+    }
+
+    /// Drops the index and builds it again from the catalog.
+    pub async fn rebuild_index(&self, opts: ScanOptions) -> Result<ScanReport> {
+        let _scan = self.inner.scan_lock.lock().await;
+        let embedder = self.embedder().await?;
+        {
+            let mut slot = self.inner.index.lock().await;
+            *slot = None;
+            Index::recreate(&self.paths().index(), embedder.dim()).await?;
+        }
+        self.catalog().forget_index().await?;
+        let mut tracker = scan::Tracker::new(opts.progress.clone());
+        let mut report = ScanReport::default();
+        report.described = scan::describe_pending(self, &mut tracker).await?;
+        report.embedded = scan::embed_pending(self, &opts, &mut tracker).await?;
+        self.index().await?.optimize().await?;
+        report.pending_index = self.catalog().counts().await?.pending_index as u64;
+        Ok(report)
+    }
+
+    /// The embedding model, loaded on first use.
+    pub async fn embedder(&self) -> Result<Embedder> {
+        let mut slot = self.inner.embedder.lock().await;
+        if let Some(e) = slot.as_ref() {
+            return Ok(e.clone());
+        }
+        let path = self.settings().embedding_model.clone();
+        let threads = self.settings().threads;
+        let embedder = tokio::task::spawn_blocking(move || {
+            Embedder::load(
+                &path,
+                EmbedOptions {
+                    threads,
+                    ..EmbedOptions::default()
+                },
+            )
+        })
+        .await
+        .map_err(Error::internal)??;
+        *slot = Some(embedder.clone());
+        Ok(embedder)
+    }
+
+    /// The index, opened (or created) for the embedding model's dimension.
+    /// When the model changed since the index was built, the index is
+    /// started afresh and every item queued for embedding.
+    pub async fn index(&self) -> Result<Index> {
+        let mut slot = self.inner.index.lock().await;
+        if let Some(i) = slot.as_ref() {
+            return Ok(i.clone());
+        }
+        let embedder = self.embedder().await?;
+        let model_id = model_identity(embedder.path());
+        let built_with = self.catalog().setting(INDEX_MODEL_KEY).await?;
+        let dir = self.paths().index();
+        let index = match Index::open(&dir, embedder.dim()).await {
+            Ok(index) if built_with.as_deref() == Some(model_id.as_str()) => index,
+            Ok(_) | Err(moodshelf_index::Error::Dimension { .. }) => {
+                tracing::info!("embedding model changed; the index is rebuilt");
+                self.catalog().forget_index().await?;
+                let index = Index::recreate(&dir, embedder.dim()).await?;
+                self.catalog()
+                    .set_setting(INDEX_MODEL_KEY, &model_id)
+                    .await?;
+                index
+            }
+            Err(e) => return Err(e.into()),
+        };
+        *slot = Some(index.clone());
+        Ok(index)
+    }
+
+    /// The index if it exists and the model is loaded; never creates one.
+    /// Used to delete rows, which is pointless when there is no index.
+    pub(crate) async fn open_index_if_present(&self) -> Result<Option<Index>> {
+        if let Some(i) = self.inner.index.lock().await.as_ref() {
+            return Ok(Some(i.clone()));
+        }
+        if !self.paths().index().exists() {
+            return Ok(None);
+        }
+        match self.index().await {
+            Ok(i) => Ok(Some(i)),
+            Err(e) if e.code == Code::ModelMissing => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn status(&self) -> Result<Status> {
+        let counts: Counts = self.catalog().counts().await?;
+        let roots = self.roots().await?;
+        let last_scan = self
+            .catalog()
+            .recent_scans(1)
+            .await?
+            .first()
+            .map(LastScan::from);
+        let indexed_rows = match self.inner.index.lock().await.as_ref() {
+            Some(i) => i.count().await.ok(),
+            None => None,
+        };
+        let s = self.settings();
+        Ok(Status {
+            data_dir: self.paths().data_dir.display().to_string(),
+            models_dir: self.paths().models_dir.display().to_string(),
+            roots,
+            music: counts.music,
+            books: counts.book,
+            videos: counts.video,
+            files: counts.files,
+            file_errors: counts.file_errors,
+            pending_index: counts.pending_index,
+            unavailable_items: counts.unavailable,
+            indexed_rows,
+            models: vec![
+                ModelInfo {
+                    role: "embedding".into(),
+                    path: s.embedding_model.display().to_string(),
+                    present: s.embedding_model.is_file(),
+                },
+                ModelInfo {
+                    role: "reasoning".into(),
+                    path: s.reasoning_model.display().to_string(),
+                    present: s.reasoning_model.is_file(),
+                },
+            ],
+            last_scan,
+        })
+    }
+
+    /// Files that failed to read, with why.
+    pub async fn file_errors(&self, limit: i64) -> Result<Vec<scan::FileError>> {
+        Ok(self
+            .catalog()
+            .file_errors(limit)
+            .await?
+            .into_iter()
+            .map(|(path, error)| scan::FileError { path, error })
+            .collect())
+    }
+
+    /// Closes the catalog cleanly (checkpointing its WAL).
+    pub async fn close(self) {
+        if let Ok(inner) = Arc::try_unwrap(self.inner) {
+            inner.catalog.close().await;
+        }
+    }
+}
+
+/// Identifies a model file cheaply (name and size): enough to notice that
+/// the user switched models.
+fn model_identity(path: &Path) -> String {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("{name}:{size}")
+}

@@ -1,0 +1,606 @@
+//! Keeps the library live: the controller that turns [`PathEvent`]s into
+//! catalog and index updates, checks that roots are still there, and falls
+//! back to rescans and polling when the operating system loses events.
+//!
+//! Events arrive debounced per path; the controller gathers a burst (a
+//! whole album copied in) into one update, reads only the files involved,
+//! and embeds only the items whose description changed. A root that
+//! vanishes (an unmounted disk) is marked unavailable, never emptied; when
+//! it returns it is rescanned.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use moodshelf_catalog::{FileRecord, FileRole, Root, RootState};
+use moodshelf_media::Role;
+use serde::Serialize;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
+
+use crate::error::{Code, Error, Result};
+use crate::library::Library;
+use crate::scan::{self, Found, ScanOptions, ScanReport, Tracker, Work, mtime_ns, path_str};
+use crate::watch::{self, PathEvent, RootWatch, WatchConfig, WatchMode};
+
+/// What the controller tells its host.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "event", rename_all = "camelCase")]
+pub enum WatchEvent {
+    Watching {
+        root: String,
+        mode: WatchMode,
+    },
+    Note {
+        message: String,
+    },
+    Updated {
+        added: u64,
+        changed: u64,
+        moved: u64,
+        removed: u64,
+        errors: u64,
+        embedded: u64,
+        elapsed_ms: f64,
+    },
+    RootUnavailable {
+        root: String,
+    },
+    RootAvailable {
+        root: String,
+    },
+    Rescanned {
+        root: String,
+        added: u64,
+        changed: u64,
+        removed: u64,
+    },
+    Error {
+        message: String,
+    },
+}
+
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+#[derive(Clone)]
+pub struct WatchOptions {
+    pub config: WatchConfig,
+    /// How often roots are checked for disappearing and returning.
+    pub availability_every: Duration,
+    /// How long to wait for more events before applying a burst.
+    pub settle: Duration,
+    /// How often the index is compacted while changes keep coming.
+    pub optimize_every: Duration,
+    /// The current time (Unix seconds): read at the edge, passed in.
+    pub clock: Clock,
+}
+
+impl WatchOptions {
+    pub fn new(clock: Clock) -> WatchOptions {
+        WatchOptions {
+            config: WatchConfig::default(),
+            availability_every: Duration::from_secs(5),
+            settle: Duration::from_millis(200),
+            optimize_every: Duration::from_secs(300),
+            clock,
+        }
+    }
+}
+
+pub struct WatchHandle {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: JoinHandle<Result<()>>,
+}
+
+impl WatchHandle {
+    /// Stops watching and waits for the update in progress to finish.
+    pub async fn stop(self) -> Result<()> {
+        let _ = self.stop.send(true);
+        self.task.await.map_err(Error::internal)?
+    }
+}
+
+/// The changes gathered from one burst of events.
+#[derive(Default, Debug)]
+struct Burst {
+    changed: BTreeSet<PathBuf>,
+    removed: BTreeSet<PathBuf>,
+    renamed: Vec<(PathBuf, PathBuf)>,
+    rescan: BTreeSet<PathBuf>,
+    limit: BTreeSet<PathBuf>,
+    errors: Vec<String>,
+}
+
+impl Burst {
+    fn add(&mut self, ev: PathEvent) {
+        match ev {
+            PathEvent::Changed(p) => {
+                self.removed.remove(&p);
+                self.changed.insert(p);
+            }
+            PathEvent::Removed(p) => {
+                self.changed.remove(&p);
+                self.removed.insert(p);
+            }
+            PathEvent::Renamed { from, to } => self.renamed.push((from, to)),
+            PathEvent::Rescan(root) => {
+                self.rescan.insert(root);
+            }
+            PathEvent::LimitReached(root) => {
+                self.limit.insert(root);
+            }
+            PathEvent::Error(e) => self.errors.push(e),
+        }
+    }
+
+    fn is_file_change(&self) -> bool {
+        !(self.changed.is_empty() && self.removed.is_empty() && self.renamed.is_empty())
+    }
+}
+
+/// Counts of one applied burst.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct UpdateSummary {
+    pub added: u64,
+    pub changed: u64,
+    pub moved: u64,
+    pub removed: u64,
+    pub errors: u64,
+    pub embedded: u64,
+}
+
+impl Library {
+    /// Starts keeping the library live. Events go to `on_event` from the
+    /// controller task; call [`WatchHandle::stop`] to end.
+    pub async fn watch(
+        &self,
+        opts: WatchOptions,
+        on_event: impl Fn(WatchEvent) + Send + Sync + 'static,
+    ) -> Result<WatchHandle> {
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let lib = self.clone();
+        let task =
+            tokio::spawn(async move { controller(lib, opts, Arc::new(on_event), stop_rx).await });
+        Ok(WatchHandle { stop, task })
+    }
+}
+
+type Emit = Arc<dyn Fn(WatchEvent) + Send + Sync>;
+
+async fn controller(
+    lib: Library,
+    opts: WatchOptions,
+    emit: Emit,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<()> {
+    let (tx, mut rx) = unbounded_channel::<PathEvent>();
+    let mut watches: HashMap<PathBuf, RootWatch> = HashMap::new();
+    sync_watches(&lib, &opts, &tx, &mut watches, &emit).await?;
+    let mut availability = tokio::time::interval(opts.availability_every);
+    availability.tick().await;
+    let mut last_optimize = Instant::now();
+    let mut dirty = false;
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            ev = rx.recv() => {
+                let Some(ev) = ev else { break };
+                let burst = gather(ev, &mut rx, opts.settle).await;
+                if let Err(e) = handle_burst(&lib, &opts, burst, &tx, &mut watches, &emit).await {
+                    emit(WatchEvent::Error { message: e.message.clone() });
+                }
+                dirty = true;
+            }
+            _ = availability.tick() => {
+                if let Err(e) = check_roots(&lib, &opts, &tx, &mut watches, &emit).await {
+                    emit(WatchEvent::Error { message: e.message.clone() });
+                }
+                if dirty && last_optimize.elapsed() >= opts.optimize_every {
+                    if let Ok(Some(index)) = lib.open_index_if_present().await {
+                        let _ = index.optimize().await;
+                    }
+                    last_optimize = Instant::now();
+                    dirty = false;
+                }
+            }
+        }
+    }
+    if dirty && let Ok(Some(index)) = lib.open_index_if_present().await {
+        let _ = index.optimize().await;
+    }
+    Ok(())
+}
+
+/// Collects events until none arrive for `settle`.
+async fn gather(
+    first: PathEvent,
+    rx: &mut UnboundedReceiver<PathEvent>,
+    settle: Duration,
+) -> Burst {
+    let mut burst = Burst::default();
+    burst.add(first);
+    while let Ok(Some(ev)) = tokio::time::timeout(settle, rx.recv()).await {
+        burst.add(ev);
+    }
+    burst
+}
+
+async fn handle_burst(
+    lib: &Library,
+    opts: &WatchOptions,
+    burst: Burst,
+    tx: &UnboundedSender<PathEvent>,
+    watches: &mut HashMap<PathBuf, RootWatch>,
+    emit: &Emit,
+) -> Result<()> {
+    for e in &burst.errors {
+        emit(WatchEvent::Error { message: e.clone() });
+    }
+    let mut rescan = burst.rescan.clone();
+    for root in &burst.limit {
+        let w = watch::poll_instead(root, &opts.config, tx.clone());
+        emit(WatchEvent::Note {
+            message: watch::fallback_message(
+                root,
+                &notify_debouncer_full::notify::Error::new(
+                    notify_debouncer_full::notify::ErrorKind::MaxFilesWatch,
+                ),
+                &opts.config,
+            ),
+        });
+        emit(WatchEvent::Watching {
+            root: path_str(root),
+            mode: w.mode,
+        });
+        watches.insert(root.clone(), w);
+        rescan.insert(root.clone());
+    }
+    for root in rescan {
+        emit(WatchEvent::Note {
+            message: format!(
+                "the system dropped file events for {}; rescanning it",
+                root.display()
+            ),
+        });
+        let report = rescan_root(lib, opts, &root).await?;
+        emit(rescanned(&root, &report));
+    }
+    if burst.is_file_change() {
+        let started = Instant::now();
+        let s = apply_changes(lib, &burst, (opts.clock)()).await?;
+        if s != UpdateSummary::default() {
+            emit(WatchEvent::Updated {
+                added: s.added,
+                changed: s.changed,
+                moved: s.moved,
+                removed: s.removed,
+                errors: s.errors,
+                embedded: s.embedded,
+                elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn rescanned(root: &Path, r: &ScanReport) -> WatchEvent {
+    WatchEvent::Rescanned {
+        root: path_str(root),
+        added: r.added,
+        changed: r.changed,
+        removed: r.removed,
+    }
+}
+
+async fn rescan_root(lib: &Library, opts: &WatchOptions, root: &Path) -> Result<ScanReport> {
+    let mut scan_opts = ScanOptions::new((opts.clock)());
+    scan_opts.roots = Some(vec![root.to_path_buf()]);
+    lib.scan(scan_opts).await
+}
+
+/// Starts watches for roots that have none, drops watches of roots that
+/// were removed from the library.
+async fn sync_watches(
+    lib: &Library,
+    opts: &WatchOptions,
+    tx: &UnboundedSender<PathEvent>,
+    watches: &mut HashMap<PathBuf, RootWatch>,
+    emit: &Emit,
+) -> Result<Vec<Root>> {
+    let roots = lib.catalog().roots().await?;
+    watches.retain(|p, _| roots.iter().any(|r| &r.path == p));
+    for r in &roots {
+        if r.state == RootState::Ok && !watches.contains_key(&r.path) {
+            let (w, note) = watch::watch_root(&r.path, &opts.config, tx.clone());
+            if let Some(message) = note {
+                emit(WatchEvent::Note { message });
+            }
+            emit(WatchEvent::Watching {
+                root: path_str(&r.path),
+                mode: w.mode,
+            });
+            if w.mode != WatchMode::Unavailable {
+                watches.insert(r.path.clone(), w);
+            }
+        }
+    }
+    Ok(roots)
+}
+
+/// Notices roots that vanished or came back.
+async fn check_roots(
+    lib: &Library,
+    opts: &WatchOptions,
+    tx: &UnboundedSender<PathEvent>,
+    watches: &mut HashMap<PathBuf, RootWatch>,
+    emit: &Emit,
+) -> Result<()> {
+    let roots = lib.catalog().roots().await?;
+    for r in roots {
+        let present = has_entries(&r.path);
+        match (r.state, present) {
+            (RootState::Ok, false) => {
+                // An empty folder that never had files is just empty.
+                let known = lib
+                    .catalog()
+                    .files_with_prefix(&dir_prefix(&r.path))
+                    .await?;
+                if known.is_empty() {
+                    continue;
+                }
+                lib.catalog()
+                    .set_root_state(r.id, RootState::Unavailable)
+                    .await?;
+                watches.remove(&r.path);
+                emit(WatchEvent::RootUnavailable {
+                    root: path_str(&r.path),
+                });
+            }
+            (RootState::Unavailable, true) => {
+                emit(WatchEvent::RootAvailable {
+                    root: path_str(&r.path),
+                });
+                let report = rescan_root(lib, opts, &r.path).await?;
+                emit(rescanned(&r.path, &report));
+            }
+            _ => {}
+        }
+    }
+    sync_watches(lib, opts, tx, watches, emit).await?;
+    Ok(())
+}
+
+fn has_entries(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some())
+}
+
+fn dir_prefix(p: &Path) -> String {
+    let mut s = path_str(p);
+    if !s.ends_with(std::path::MAIN_SEPARATOR) {
+        s.push(std::path::MAIN_SEPARATOR);
+    }
+    s
+}
+
+/// The root a path belongs to (the longest matching one).
+fn root_of<'a>(roots: &'a [Root], p: &Path) -> Option<&'a Root> {
+    roots
+        .iter()
+        .filter(|r| p.starts_with(&r.path) && r.state == RootState::Ok)
+        .max_by_key(|r| r.path.as_os_str().len())
+}
+
+fn stat(p: &Path, role: FileRole) -> Option<Found> {
+    let meta = std::fs::metadata(p).ok()?;
+    meta.is_file().then(|| Found {
+        path: p.to_path_buf(),
+        size: meta.len() as i64,
+        mtime_ns: mtime_ns(&meta),
+        role,
+    })
+}
+
+fn role_of(p: &Path) -> Option<FileRole> {
+    moodshelf_media::classify(p).map(|r| match r {
+        Role::Media(_) => FileRole::Media,
+        Role::Sidecar => FileRole::Sidecar,
+    })
+}
+
+/// Applies one burst of file changes to the catalog and index.
+async fn apply_changes(lib: &Library, burst: &Burst, now: i64) -> Result<UpdateSummary> {
+    let _lock = lib.scan_lock().lock().await;
+    let catalog = lib.catalog();
+    let roots = catalog.roots().await?;
+    let mut summary = UpdateSummary::default();
+    let mut work: Vec<Work> = Vec::new();
+    let mut remove: Vec<i64> = Vec::new();
+    let mut changed: BTreeSet<PathBuf> = burst.changed.clone();
+
+    // Renames keep identity: the file record (and its item) moves.
+    for (from, to) in &burst.renamed {
+        let to_root = root_of(&roots, to);
+        let mut moved_any = false;
+        let records: Vec<(FileRecord, PathBuf)> =
+            match catalog.file_by_path(&path_str(from)).await? {
+                Some(rec) => vec![(rec, to.clone())],
+                None => catalog
+                    .files_with_prefix(&dir_prefix(from))
+                    .await?
+                    .into_iter()
+                    .filter_map(|rec| {
+                        let rel = Path::new(&rec.path).strip_prefix(from).ok()?.to_path_buf();
+                        Some((rec, to.join(rel)))
+                    })
+                    .collect(),
+            };
+        for (rec, dest) in records {
+            let found = to_root
+                .and_then(|_| role_of(&dest).filter(|r| *r == rec.role))
+                .and_then(|role| stat(&dest, role));
+            match (to_root, found) {
+                (Some(root), Some(found)) => {
+                    catalog
+                        .move_file(
+                            rec.id,
+                            root.id,
+                            &path_str(&dest),
+                            found.size,
+                            found.mtime_ns,
+                        )
+                        .await?;
+                    summary.moved += 1;
+                    moved_any = true;
+                    work.push(Work {
+                        root_id: root.id,
+                        existing: Some(FileRecord {
+                            path: path_str(&dest),
+                            root_id: root.id,
+                            ..rec
+                        }),
+                        found,
+                    });
+                }
+                _ => remove.push(rec.id),
+            }
+        }
+        if !moved_any {
+            // Unknown before (or moved in from outside): it is new.
+            changed.insert(to.clone());
+        }
+    }
+
+    for p in &burst.removed {
+        if roots.iter().any(|r| &r.path == p) {
+            continue; // a vanished root is the availability check's business
+        }
+        if p.exists() {
+            changed.insert(p.clone());
+            continue;
+        }
+        match catalog.file_by_path(&path_str(p)).await? {
+            Some(rec) => {
+                remove.push(rec.id);
+                if rec.role == FileRole::Sidecar
+                    && let Some(dir) = p.parent()
+                {
+                    changed.insert(dir.to_path_buf());
+                }
+            }
+            None => remove.extend(
+                catalog
+                    .files_with_prefix(&dir_prefix(p))
+                    .await?
+                    .into_iter()
+                    .map(|f| f.id),
+            ),
+        }
+    }
+
+    // Changed paths: files are read if their size or time changed; folders
+    // (copied or moved in) are walked.
+    let mut seen: BTreeSet<PathBuf> = work.iter().map(|w| w.found.path.clone()).collect();
+    let mut sidecar_dirs: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    for p in &changed {
+        if p.is_dir() {
+            let entries = walkdir::WalkDir::new(p)
+                .follow_links(true)
+                .into_iter()
+                .flatten();
+            candidates.extend(
+                entries
+                    .filter(|e| e.file_type().is_file())
+                    .map(|e| e.into_path()),
+            );
+        } else if !p.exists() {
+            if let Some(rec) = catalog.file_by_path(&path_str(p)).await? {
+                remove.push(rec.id);
+            }
+        } else {
+            candidates.push(p.clone());
+        }
+    }
+    for p in candidates {
+        let (Some(root), Some(role)) = (root_of(&roots, &p), role_of(&p)) else {
+            continue;
+        };
+        if lib.settings().ignore_dirs.iter().any(|i| {
+            p.strip_prefix(&root.path)
+                .is_ok_and(|rel| rel.iter().any(|c| c == i.as_str()))
+        }) {
+            continue;
+        }
+        let Some(found) = stat(&p, role) else {
+            continue;
+        };
+        if !seen.insert(p.clone()) {
+            continue;
+        }
+        let existing = catalog.file_by_path(&path_str(&p)).await?;
+        if existing
+            .as_ref()
+            .is_some_and(|e| e.size == found.size && e.mtime_ns == found.mtime_ns)
+        {
+            continue;
+        }
+        if role == FileRole::Sidecar
+            && let Some(dir) = p.parent()
+        {
+            sidecar_dirs.insert(dir.to_path_buf());
+        }
+        work.push(Work {
+            root_id: root.id,
+            found,
+            existing,
+        });
+    }
+    // A sidecar changed: its neighbours are read again.
+    for dir in sidecar_dirs {
+        for rec in catalog.files_with_prefix(&dir_prefix(&dir)).await? {
+            let path = PathBuf::from(&rec.path);
+            if rec.role != FileRole::Media
+                || path.parent() != Some(dir.as_path())
+                || seen.contains(&path)
+            {
+                continue;
+            }
+            if let Some(found) = stat(&path, FileRole::Media) {
+                seen.insert(path);
+                work.push(Work {
+                    root_id: rec.root_id,
+                    found,
+                    existing: Some(rec),
+                });
+            }
+        }
+    }
+
+    let mut report = ScanReport::default();
+    let mut tracker = Tracker::silent();
+    let mut opts = ScanOptions::new(now);
+    opts.embed = true;
+    scan::extract_and_record(lib, work, &opts, &mut report, &mut tracker).await?;
+    summary.added = report.added;
+    summary.changed = report.changed.saturating_sub(summary.moved);
+    summary.errors = report.errors;
+
+    remove.sort_unstable();
+    remove.dedup();
+    let removed_items = catalog.remove_files(&remove).await?;
+    summary.removed = removed_items.len() as u64;
+    if !removed_items.is_empty()
+        && let Some(index) = lib.open_index_if_present().await?
+    {
+        index.delete(&removed_items).await?;
+    }
+
+    scan::describe_pending(lib, &mut tracker).await?;
+    match lib.embedder().await {
+        Ok(_) => summary.embedded = scan::embed_pending(lib, &opts, &mut tracker).await?,
+        Err(e) if e.code == Code::ModelMissing => {}
+        Err(e) => return Err(e),
+    }
+    Ok(summary)
+}

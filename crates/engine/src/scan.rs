@@ -1,0 +1,870 @@
+//! The scanner, in explicit phases, each with its own progress:
+//!
+//! 1. **discover**: walk every root, stat the files that matter;
+//! 2. **diff**: compare with the catalog: new, changed, moved, missing;
+//! 3. **extract**: read metadata in parallel and record it in the catalog
+//!    in batches;
+//! 4. **describe**: write each new or changed item's description;
+//! 5. **embed**: embed descriptions in batches and upsert them into the
+//!    index;
+//! 6. **persist**: drop what disappeared, reconcile and optimise the index.
+//!
+//! Every phase works from state in the catalog, not from memory, so a scan
+//! killed at any point is finished by the next one: unread files are still
+//! new or changed, undescribed items still lack a description, and items
+//! whose index row is stale still say so.
+//!
+//! A root that is missing, unreadable, or suddenly empty is marked
+//! unavailable and its items are kept: an unmounted disk is not a deletion.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Instant, UNIX_EPOCH};
+
+use moodshelf_catalog::{
+    FileRecord, FileRole, FileUpdate, ItemData, Outcome, Root, RootState, ScanCounters, ScanStatus,
+};
+use moodshelf_media::{Cover, Metadata, Role};
+use serde::Serialize;
+
+use crate::describe::{describe, description_hash};
+use crate::error::{Error, Result};
+use crate::library::Library;
+
+/// Files read per batch recorded in the catalog.
+const EXTRACT_CHUNK: usize = 256;
+/// Descriptions embedded per batch written to the index.
+const EMBED_CHUNK: usize = 128;
+/// Failed files listed in a report (the catalog keeps all of them).
+const MAX_ERROR_SAMPLES: usize = 50;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Discover,
+    Diff,
+    Extract,
+    Describe,
+    Embed,
+    Persist,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Discover => "discover",
+            Phase::Diff => "diff",
+            Phase::Extract => "extract",
+            Phase::Describe => "describe",
+            Phase::Embed => "embed",
+            Phase::Persist => "persist",
+        }
+    }
+}
+
+/// Where a scan is, for progress displays.
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    pub phase: Phase,
+    pub done: u64,
+    /// Unknown while discovering.
+    pub total: Option<u64>,
+    /// Seconds since the phase started.
+    pub elapsed_secs: f64,
+}
+
+impl Progress {
+    /// Items per second in this phase so far.
+    pub fn rate(&self) -> f64 {
+        if self.elapsed_secs > 0.0 {
+            self.done as f64 / self.elapsed_secs
+        } else {
+            0.0
+        }
+    }
+}
+
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+#[derive(Clone)]
+pub struct ScanOptions {
+    /// Describe and embed after reading metadata (the default). Without
+    /// it, items wait in the catalog for the next scan that embeds.
+    pub embed: bool,
+    /// Scan only these roots (all when `None`).
+    pub roots: Option<Vec<PathBuf>>,
+    pub cancel: Arc<AtomicBool>,
+    /// The current time (Unix seconds), passed in.
+    pub now: i64,
+    pub progress: Option<ProgressFn>,
+}
+
+impl ScanOptions {
+    pub fn new(now: i64) -> ScanOptions {
+        ScanOptions {
+            embed: true,
+            roots: None,
+            cancel: Arc::new(AtomicBool::new(false)),
+            now,
+            progress: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileError {
+    pub path: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScanReport {
+    pub discovered: u64,
+    pub unchanged: u64,
+    pub added: u64,
+    pub changed: u64,
+    pub moved: u64,
+    pub removed: u64,
+    pub errors: u64,
+    pub described: u64,
+    pub embedded: u64,
+    /// Items still waiting for an index row (embedding skipped or failed).
+    pub pending_index: u64,
+    pub unavailable_roots: Vec<String>,
+    pub error_samples: Vec<FileError>,
+    /// Things the user should know that did not stop the scan.
+    pub warnings: Vec<String>,
+    /// Seconds spent in each phase, in order.
+    pub phase_secs: Vec<(Phase, f64)>,
+    pub elapsed_secs: f64,
+}
+
+impl ScanReport {
+    fn counters(&self) -> ScanCounters {
+        ScanCounters {
+            discovered: self.discovered as i64,
+            added: self.added as i64,
+            changed: self.changed as i64,
+            moved: self.moved as i64,
+            removed: self.removed as i64,
+            errors: self.errors as i64,
+            embedded: self.embedded as i64,
+        }
+    }
+}
+
+/// A file found on disk.
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    pub path: PathBuf,
+    pub size: i64,
+    pub mtime_ns: i64,
+    pub role: FileRole,
+}
+
+/// What walking one root gave.
+struct RootWalk {
+    files: Vec<Found>,
+    /// Directories that could not be read: files under them are not
+    /// "missing", merely unseen.
+    failed_dirs: Vec<PathBuf>,
+    /// The root itself could not be read.
+    unreadable: bool,
+    errors: Vec<FileError>,
+}
+
+/// A file to read, with what the catalog knew of it.
+#[derive(Debug, Clone)]
+pub(crate) struct Work {
+    pub root_id: i64,
+    pub found: Found,
+    pub existing: Option<FileRecord>,
+}
+
+/// The outcome of comparing one root's walk with the catalog.
+#[derive(Default)]
+struct Diff {
+    work: Vec<Work>,
+    missing: Vec<FileRecord>,
+    moves: Vec<(FileRecord, Found)>,
+    unchanged: u64,
+}
+
+/// Phase timing and progress reporting for one scan.
+pub(crate) struct Tracker {
+    progress: Option<ProgressFn>,
+    phase: Phase,
+    started: Instant,
+    last_emit: Instant,
+    report_phases: Vec<(Phase, f64)>,
+}
+
+impl Tracker {
+    pub(crate) fn new(progress: Option<ProgressFn>) -> Tracker {
+        Tracker {
+            progress,
+            phase: Phase::Discover,
+            started: Instant::now(),
+            last_emit: Instant::now(),
+            report_phases: Vec::new(),
+        }
+    }
+
+    fn enter(&mut self, phase: Phase, total: Option<u64>) {
+        self.close_phase();
+        self.phase = phase;
+        self.started = Instant::now();
+        self.emit(0, total, true);
+    }
+
+    fn close_phase(&mut self) {
+        if !self.report_phases.iter().any(|(p, _)| *p == self.phase) {
+            self.report_phases
+                .push((self.phase, self.started.elapsed().as_secs_f64()));
+        }
+    }
+
+    fn emit(&mut self, done: u64, total: Option<u64>, force: bool) {
+        let Some(cb) = &self.progress else { return };
+        // At most ~20 updates a second: a progress bar, not a log.
+        if !force && self.last_emit.elapsed().as_millis() < 50 {
+            return;
+        }
+        self.last_emit = Instant::now();
+        cb(&Progress {
+            phase: self.phase,
+            done,
+            total,
+            elapsed_secs: self.started.elapsed().as_secs_f64(),
+        });
+    }
+}
+
+fn check_cancel(opts: &ScanOptions) -> Result<()> {
+    if opts.cancel.load(Ordering::Relaxed) {
+        return Err(Error::new(
+            crate::error::Code::IndexBusy,
+            "scan cancelled; the next scan resumes where this one stopped",
+        ));
+    }
+    Ok(())
+}
+
+/// Runs a full scan of the library's roots.
+pub(crate) async fn run(lib: &Library, opts: ScanOptions) -> Result<ScanReport> {
+    let catalog = lib.catalog();
+    let run_id = catalog.start_scan(opts.now).await?;
+    let started = Instant::now();
+    let mut report = ScanReport::default();
+    let mut tracker = Tracker::new(opts.progress.clone());
+    let result = phases(lib, &opts, run_id, &mut report, &mut tracker).await;
+    tracker.close_phase();
+    report.phase_secs = tracker.report_phases;
+    report.elapsed_secs = started.elapsed().as_secs_f64();
+    let _ = catalog
+        .update_scan(run_id, tracker.phase.as_str(), &report.counters())
+        .await;
+    match &result {
+        Ok(()) => {
+            catalog
+                .finish_scan(run_id, ScanStatus::Done, None, opts.now)
+                .await?
+        }
+        Err(e) => {
+            let status = if opts.cancel.load(Ordering::Relaxed) {
+                ScanStatus::Interrupted
+            } else {
+                ScanStatus::Failed
+            };
+            let _ = catalog
+                .finish_scan(run_id, status, Some(&e.message), opts.now)
+                .await;
+        }
+    }
+    result.map(|()| report)
+}
+
+async fn phases(
+    lib: &Library,
+    opts: &ScanOptions,
+    run_id: i64,
+    report: &mut ScanReport,
+    tracker: &mut Tracker,
+) -> Result<()> {
+    let catalog = lib.catalog();
+    let roots: Vec<Root> = catalog
+        .roots()
+        .await?
+        .into_iter()
+        .filter(|r| {
+            opts.roots
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|p| p == &r.path))
+        })
+        .collect();
+
+    // 1. Discover.
+    tracker.enter(Phase::Discover, None);
+    let mut walks = Vec::with_capacity(roots.len());
+    for root in &roots {
+        check_cancel(opts)?;
+        let ignore = lib.settings().ignore_dirs.clone();
+        let path = root.path.clone();
+        let cancel = opts.cancel.clone();
+        let walk = tokio::task::spawn_blocking(move || walk_root(&path, &ignore, &cancel))
+            .await
+            .map_err(Error::internal)?;
+        report.discovered += walk.files.len() as u64;
+        tracker.emit(report.discovered, None, false);
+        walks.push(walk);
+    }
+    check_cancel(opts)?;
+    catalog
+        .update_scan(run_id, Phase::Diff.as_str(), &report.counters())
+        .await?;
+
+    // 2. Diff.
+    tracker.enter(Phase::Diff, Some(roots.len() as u64));
+    let mut all_work = Vec::new();
+    let mut all_missing = Vec::new();
+    let mut scanned_roots = Vec::new();
+    for (i, (root, walk)) in roots.iter().zip(walks).enumerate() {
+        let known = catalog.files_under(root.id).await?;
+        report.error_samples.extend(walk.errors.iter().cloned());
+        if walk.unreadable || (walk.files.is_empty() && !known.is_empty()) {
+            // Missing, unreadable, or an empty mount point where a library
+            // used to be: keep everything, hide it until it returns.
+            catalog
+                .set_root_state(root.id, RootState::Unavailable)
+                .await?;
+            let why = if walk.unreadable {
+                "is missing or unreadable"
+            } else {
+                "is empty"
+            };
+            report
+                .unavailable_roots
+                .push(root.path.display().to_string());
+            report.warnings.push(format!(
+                "{} {why}: keeping its {} files until it is back (remove the folder from the library to forget them)",
+                root.path.display(),
+                known.len()
+            ));
+            continue;
+        }
+        let diff = tokio::task::spawn_blocking({
+            let root_id = root.id;
+            move || diff_root(root_id, walk, known)
+        })
+        .await
+        .map_err(Error::internal)?;
+        report.unchanged += diff.unchanged;
+        for (record, found) in diff.moves {
+            catalog
+                .move_file(
+                    record.id,
+                    root.id,
+                    &path_str(&found.path),
+                    found.size,
+                    found.mtime_ns,
+                )
+                .await?;
+            report.moved += 1;
+            // Read it again at its new place (sidecars and names may differ);
+            // unchanged metadata keeps its description and index row.
+            all_work.push(Work {
+                root_id: root.id,
+                existing: Some(FileRecord {
+                    path: path_str(&found.path),
+                    ..record
+                }),
+                found,
+            });
+        }
+        all_work.extend(diff.work);
+        all_missing.extend(diff.missing);
+        scanned_roots.push(root.id);
+        tracker.emit(i as u64 + 1, Some(roots.len() as u64), false);
+    }
+    check_cancel(opts)?;
+
+    // 3. Extract.
+    catalog
+        .update_scan(run_id, Phase::Extract.as_str(), &report.counters())
+        .await?;
+    tracker.enter(Phase::Extract, Some(all_work.len() as u64));
+    extract_and_record(lib, all_work, opts, report, tracker).await?;
+    check_cancel(opts)?;
+
+    // Files that are gone. Done before embedding so nothing is embedded for
+    // an item that no longer exists.
+    let missing_ids: Vec<i64> = all_missing.iter().map(|f| f.id).collect();
+    let removed_items = catalog.remove_files(&missing_ids).await?;
+    report.removed = removed_items.len() as u64;
+    if !removed_items.is_empty()
+        && let Some(index) = lib.open_index_if_present().await?
+    {
+        index.delete(&removed_items).await?;
+    }
+
+    // 4. Describe.
+    catalog
+        .update_scan(run_id, Phase::Describe.as_str(), &report.counters())
+        .await?;
+    report.described = describe_pending(lib, tracker).await?;
+    check_cancel(opts)?;
+
+    // 5. Embed.
+    catalog
+        .update_scan(run_id, Phase::Embed.as_str(), &report.counters())
+        .await?;
+    let mut index_ready = false;
+    if opts.embed {
+        match lib.embedder().await {
+            Ok(_) => {
+                reconcile(lib, &lib.index().await?).await?;
+                report.embedded = embed_pending(lib, opts, tracker).await?;
+                index_ready = true;
+            }
+            Err(e) if e.code == crate::error::Code::ModelMissing => {
+                report.warnings.push(format!(
+                    "{}: metadata is in the catalog, search waits for the index",
+                    e.message
+                ));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    report.pending_index = catalog.counts().await?.pending_index as u64;
+
+    // 6. Persist.
+    catalog
+        .update_scan(run_id, Phase::Persist.as_str(), &report.counters())
+        .await?;
+    tracker.enter(Phase::Persist, None);
+    if index_ready && let Some(index) = lib.open_index_if_present().await? {
+        index.optimize().await?;
+    }
+    for id in scanned_roots {
+        catalog.set_root_scanned(id, opts.now).await?;
+    }
+    tracker.emit(1, Some(1), true);
+    Ok(())
+}
+
+/// Reads `work` in parallel and records the results in the catalog in
+/// batches, so a crash loses at most one batch of reading.
+pub(crate) async fn extract_and_record(
+    lib: &Library,
+    work: Vec<Work>,
+    opts: &ScanOptions,
+    report: &mut ScanReport,
+    tracker: &mut Tracker,
+) -> Result<()> {
+    if work.is_empty() {
+        return Ok(());
+    }
+    let total = work.len() as u64;
+    let covers = lib.paths().covers();
+    let cancel = opts.cancel.clone();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<(FileUpdate, bool)>>(4);
+    let reader = tokio::task::spawn_blocking(move || {
+        use rayon::prelude::*;
+        for chunk in work.chunks(EXTRACT_CHUNK) {
+            if cancel.load(Ordering::Relaxed) {
+                break;
+            }
+            let updates: Vec<(FileUpdate, bool)> = chunk
+                .par_iter()
+                .map(|w| (read_one(w, &covers), w.existing.is_some()))
+                .collect();
+            if tx.blocking_send(updates).is_err() {
+                break;
+            }
+        }
+    });
+    let mut done = 0u64;
+    while let Some(batch) = rx.recv().await {
+        for (u, existed) in &batch {
+            match &u.outcome {
+                Outcome::Failed(reason) => {
+                    report.errors += 1;
+                    if report.error_samples.len() < MAX_ERROR_SAMPLES {
+                        report.error_samples.push(FileError {
+                            path: u.path.clone(),
+                            error: reason.clone(),
+                        });
+                    }
+                }
+                _ if *existed => report.changed += 1,
+                _ => report.added += 1,
+            }
+        }
+        let updates: Vec<FileUpdate> = batch.into_iter().map(|(u, _)| u).collect();
+        lib.catalog().apply(&updates, opts.now).await?;
+        done += updates.len() as u64;
+        tracker.emit(done, Some(total), false);
+    }
+    reader.await.map_err(Error::internal)?;
+    tracker.emit(done, Some(total), true);
+    Ok(())
+}
+
+/// Reads one file into the update the catalog records. Never fails: a bad
+/// file becomes an update that says why.
+pub(crate) fn read_one(w: &Work, covers: &Path) -> FileUpdate {
+    let path = &w.found.path;
+    let mut update = FileUpdate {
+        root_id: w.root_id,
+        path: path_str(path),
+        role: w.found.role,
+        size: w.found.size,
+        mtime_ns: w.found.mtime_ns,
+        fingerprint: None,
+        outcome: Outcome::Sidecar,
+    };
+    if w.found.role == FileRole::Sidecar {
+        return update;
+    }
+    update.fingerprint = moodshelf_media::fingerprint(path).ok();
+    update.outcome = match moodshelf_media::extract(path) {
+        Ok(meta) => Outcome::Item(item_data(meta, path, covers)),
+        Err(e) => Outcome::Failed(e.to_string()),
+    };
+    update
+}
+
+fn item_data(mut meta: Metadata, path: &Path, covers: &Path) -> ItemData {
+    let title = meta.title.clone().unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    meta.title = Some(title.clone());
+    let cover = meta.cover.take().and_then(|c| store_cover(c, covers));
+    ItemData {
+        kind: meta.kind.as_str().to_string(),
+        creator: meta.creator().map(str::to_string),
+        album: meta.album.clone(),
+        year: meta.year,
+        duration_secs: meta.duration_secs,
+        genres: meta.genres.clone(),
+        meta: serde_json::to_string(&meta).unwrap_or_else(|_| "{}".into()),
+        title,
+        cover,
+    }
+}
+
+/// Embedded art is written once per distinct image (an album's tracks share
+/// one file); art beside the media is referenced where it is.
+fn store_cover(cover: Cover, dir: &Path) -> Option<String> {
+    match cover {
+        Cover::File(p) => Some(path_str(&p)),
+        Cover::Embedded { ref data, .. } => {
+            let hash = blake3::hash(data).to_hex();
+            let name = format!("{}.{}", &hash[..24], cover.extension());
+            let sub = dir.join(&hash[..2]);
+            let target = sub.join(&name);
+            if !target.exists() {
+                std::fs::create_dir_all(&sub).ok()?;
+                let tmp = sub.join(format!(".{name}.{}", std::process::id()));
+                std::fs::write(&tmp, data).ok()?;
+                std::fs::rename(&tmp, &target).ok()?;
+            }
+            Some(path_str(&target))
+        }
+    }
+}
+
+/// Describes every item that lacks a description.
+pub(crate) async fn describe_pending(lib: &Library, tracker: &mut Tracker) -> Result<u64> {
+    let catalog = lib.catalog();
+    tracker.enter(Phase::Describe, None);
+    let mut after = 0;
+    let mut done = 0u64;
+    loop {
+        let batch = catalog.items_to_describe(after, 1000).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.0;
+        let rows: Vec<(i64, String, String)> = batch
+            .into_iter()
+            .map(|(id, meta)| {
+                let text = match serde_json::from_str::<Metadata>(&meta) {
+                    Ok(m) => describe(&m, ""),
+                    // Not expected: the catalog only stores what we wrote.
+                    Err(_) => String::new(),
+                };
+                let hash = description_hash(&text);
+                (id, text, hash)
+            })
+            .collect();
+        catalog.set_descriptions(&rows).await?;
+        done += rows.len() as u64;
+        tracker.emit(done, None, false);
+    }
+    tracker.emit(done, Some(done), true);
+    Ok(done)
+}
+
+/// Embeds and indexes every described item whose index row is missing or
+/// stale. The catalog records an item as indexed only after the index
+/// committed its row, so an interruption repeats at most one batch.
+pub(crate) async fn embed_pending(
+    lib: &Library,
+    opts: &ScanOptions,
+    tracker: &mut Tracker,
+) -> Result<u64> {
+    let catalog = lib.catalog();
+    let embedder = lib.embedder().await?;
+    let index = lib.index().await?;
+    let total = catalog.counts().await?.pending_index as u64;
+    tracker.enter(Phase::Embed, Some(total));
+    let mut after = 0;
+    let mut done = 0u64;
+    loop {
+        check_cancel(opts)?;
+        let batch = catalog.items_to_index(after, EMBED_CHUNK as i64).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        let texts: Vec<String> = batch.iter().map(|r| r.description.clone()).collect();
+        let embedder = embedder.clone();
+        let vectors = tokio::task::spawn_blocking(move || embedder.embed(texts))
+            .await
+            .map_err(Error::internal)??;
+        let rows: Vec<moodshelf_index::Row> = batch
+            .iter()
+            .zip(vectors)
+            .map(|(r, vector)| moodshelf_index::Row {
+                id: r.id,
+                root_id: r.root_id,
+                kind: r.kind.clone(),
+                title: r.title.clone(),
+                creator: r.creator.clone(),
+                year: r.year,
+                duration_secs: r.duration_secs,
+                genres: r.genres.clone(),
+                text: r.description.clone(),
+                vector,
+            })
+            .collect();
+        index.upsert(&rows).await?;
+        let marks: Vec<(i64, String)> = batch
+            .iter()
+            .map(|r| (r.id, r.description_hash.clone()))
+            .collect();
+        catalog.mark_indexed(&marks).await?;
+        done += marks.len() as u64;
+        tracker.emit(done, Some(total.max(done)), false);
+    }
+    tracker.emit(done, Some(total.max(done)), true);
+    Ok(done)
+}
+
+/// Makes the index agree with the catalog: rows for items that no longer
+/// exist are dropped (a crash between the two deletes), and items the
+/// catalog believes indexed but the index lacks are queued again.
+async fn reconcile(lib: &Library, index: &moodshelf_index::Index) -> Result<()> {
+    let catalog = lib.catalog();
+    let in_index: HashSet<i64> = index.ids().await?.into_iter().collect();
+    let in_catalog: HashSet<i64> = catalog.item_ids().await?.into_iter().collect();
+    let orphans: Vec<i64> = in_index.difference(&in_catalog).copied().collect();
+    if !orphans.is_empty() {
+        index.delete(&orphans).await?;
+    }
+    let lost: Vec<i64> = in_catalog.difference(&in_index).copied().collect();
+    if !lost.is_empty() {
+        catalog.forget_indexed(&lost).await?;
+    }
+    Ok(())
+}
+
+fn walk_root(root: &Path, ignore: &[String], cancel: &AtomicBool) -> RootWalk {
+    let mut walk = RootWalk {
+        files: Vec::new(),
+        failed_dirs: Vec::new(),
+        unreadable: false,
+        errors: Vec::new(),
+    };
+    if std::fs::read_dir(root).is_err() {
+        walk.unreadable = true;
+        return walk;
+    }
+    let entries = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|e| {
+            !(e.depth() > 0
+                && e.file_type().is_dir()
+                && e.file_name()
+                    .to_str()
+                    .is_some_and(|n| ignore.iter().any(|i| i == n)))
+        });
+    for (n, entry) in entries.enumerate() {
+        if n % 1024 == 0 && cancel.load(Ordering::Relaxed) {
+            break;
+        }
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                if let Some(p) = e.path() {
+                    // Whatever is under an unreadable folder is unseen, not gone.
+                    walk.failed_dirs.push(p.to_path_buf());
+                    walk.errors.push(FileError {
+                        path: path_str(p),
+                        error: e.to_string(),
+                    });
+                }
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let path = entry.path();
+        let Some(role) = moodshelf_media::classify(path) else {
+            continue;
+        };
+        if path.to_str().is_none() {
+            walk.errors.push(FileError {
+                path: path_str(path),
+                error: "the file name is not valid UTF-8; rename it to include it".into(),
+            });
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else {
+            walk.failed_dirs.push(path.to_path_buf());
+            continue;
+        };
+        walk.files.push(Found {
+            path: path.to_path_buf(),
+            size: meta.len() as i64,
+            mtime_ns: mtime_ns(&meta),
+            role: match role {
+                Role::Media(_) => FileRole::Media,
+                Role::Sidecar => FileRole::Sidecar,
+            },
+        });
+    }
+    walk
+}
+
+pub(crate) fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+fn diff_root(root_id: i64, walk: RootWalk, known: Vec<FileRecord>) -> Diff {
+    let mut diff = Diff::default();
+    let mut known: HashMap<String, FileRecord> =
+        known.into_iter().map(|f| (f.path.clone(), f)).collect();
+    let mut dirty_dirs: HashSet<PathBuf> = HashSet::new();
+    let mut candidates = Vec::new();
+    for found in walk.files {
+        let key = path_str(&found.path);
+        match known.remove(&key) {
+            Some(rec) if rec.size == found.size && rec.mtime_ns == found.mtime_ns => {
+                diff.unchanged += 1;
+                // Keep unchanged media around in case a sidecar beside it
+                // changed.
+                if found.role == FileRole::Media {
+                    candidates.push((found, rec));
+                }
+            }
+            existing => {
+                if found.role == FileRole::Sidecar
+                    && let Some(dir) = found.path.parent()
+                {
+                    dirty_dirs.insert(dir.to_path_buf());
+                }
+                diff.work.push(Work {
+                    root_id,
+                    found,
+                    existing,
+                });
+            }
+        }
+    }
+    // What is left in `known` was not seen on disk.
+    let mut missing: Vec<FileRecord> = known
+        .into_values()
+        .filter(|f| {
+            !walk
+                .failed_dirs
+                .iter()
+                .any(|d| Path::new(&f.path).starts_with(d))
+        })
+        .collect();
+    for f in &missing {
+        if f.role == FileRole::Sidecar
+            && let Some(dir) = Path::new(&f.path).parent()
+        {
+            dirty_dirs.insert(dir.to_path_buf());
+        }
+    }
+    // A changed sidecar means its neighbours must be read again.
+    for (found, rec) in candidates {
+        if found.path.parent().is_some_and(|d| dirty_dirs.contains(d)) {
+            diff.unchanged -= 1;
+            diff.work.push(Work {
+                root_id,
+                found,
+                existing: Some(rec),
+            });
+        }
+    }
+    // Moves: a new media file with the size and fingerprint of a missing one.
+    let mut by_size: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, m) in missing.iter().enumerate() {
+        if m.role == FileRole::Media && m.fingerprint.is_some() {
+            by_size.entry(m.size).or_default().push(i);
+        }
+    }
+    let mut moved_missing: HashSet<usize> = HashSet::new();
+    if !by_size.is_empty() {
+        diff.work.retain(|w| {
+            if w.existing.is_some() || w.found.role != FileRole::Media {
+                return true;
+            }
+            let Some(cands) = by_size.get(&w.found.size) else {
+                return true;
+            };
+            let Ok(fp) = moodshelf_media::fingerprint(&w.found.path) else {
+                return true;
+            };
+            let hit = cands.iter().copied().find(|i| {
+                !moved_missing.contains(i) && missing[*i].fingerprint.as_deref() == Some(&fp)
+            });
+            match hit {
+                Some(i) => {
+                    moved_missing.insert(i);
+                    diff.moves.push((missing[i].clone(), w.found.clone()));
+                    false
+                }
+                None => true,
+            }
+        });
+    }
+    let mut i = 0;
+    missing.retain(|_| {
+        let keep = !moved_missing.contains(&i);
+        i += 1;
+        keep
+    });
+    diff.missing = missing;
+    diff
+}
+
+pub(crate) fn path_str(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+impl Tracker {
+    /// A tracker that reports nothing (watcher updates).
+    pub(crate) fn silent() -> Tracker {
+        Tracker::new(None)
+    }
+}

@@ -1,0 +1,91 @@
+//! The real embedding model through llama.cpp. The model comes from the
+//! models dir (`MOODSHELF_MODELS_DIR`); run `moodshelf models fetch
+//! --profile test` first. These tests fail, not skip, without it: CI
+//! fetches the models before testing.
+
+use std::path::PathBuf;
+
+use moodshelf_llm::{EmbedOptions, Embedder};
+
+fn model() -> PathBuf {
+    let dir = std::env::var_os("MOODSHELF_MODELS_DIR")
+        .map(PathBuf::from)
+        .expect("set MOODSHELF_MODELS_DIR to the models dir (see README)");
+    let path = dir.join("all-MiniLM-L6-v2.F16.gguf");
+    assert!(
+        path.is_file(),
+        "{} is missing: run `moodshelf models fetch --profile test`",
+        path.display()
+    );
+    path
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// The converted GGUF run by llama.cpp must match an independent numpy
+/// implementation of the original model (models/reference_minilm.py): this
+/// catches a wrong tensor mapping, a wrong tokenizer or a wrong pooling.
+#[test]
+fn matches_the_reference_implementation() {
+    let reference: Vec<serde_json::Value> =
+        serde_json::from_str(include_str!("minilm_reference.json")).unwrap();
+    let embedder = Embedder::load(&model(), EmbedOptions::default()).unwrap();
+    assert_eq!(embedder.dim(), 384);
+    let texts: Vec<String> = reference
+        .iter()
+        .map(|r| r["text"].as_str().unwrap().to_string())
+        .collect();
+    let got = embedder.embed(texts.clone()).unwrap();
+    for (r, v) in reference.iter().zip(&got) {
+        let want: Vec<f32> = r["vec"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect();
+        let sim = cosine(&want, v);
+        assert!(
+            sim > 0.999,
+            "{:?}: cosine {sim} to the reference (F16 weights should stay above 0.999)",
+            r["text"]
+        );
+    }
+}
+
+#[test]
+fn batching_does_not_change_vectors() {
+    let embedder = Embedder::load(&model(), EmbedOptions::default()).unwrap();
+    let texts: Vec<String> = (0..40)
+        .map(|i| format!("song number {i} about the sea and a long summer night"))
+        .collect();
+    let batched = embedder.embed(texts.clone()).unwrap();
+    for (i, t) in texts.iter().enumerate().step_by(7) {
+        let alone = embedder.embed(vec![t.clone()]).unwrap().remove(0);
+        let sim = cosine(&alone, &batched[i]);
+        assert!(sim > 0.9999, "text {i}: batched vector differs ({sim})");
+        let norm: f32 = alone.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "vectors are unit length");
+    }
+    // A text far longer than the model's window is truncated, not an abort.
+    let long = "word ".repeat(5000);
+    assert_eq!(embedder.embed(vec![long]).unwrap()[0].len(), 384);
+    assert_eq!(embedder.embed(vec![String::new()]).unwrap()[0].len(), 384);
+}
+
+#[test]
+fn meaning_is_captured() {
+    let embedder = Embedder::load(&model(), EmbedOptions::default()).unwrap();
+    let v = embedder
+        .embed(vec![
+            "cosy music for a rainy winter evening".into(),
+            "calm acoustic songs for a quiet night by the fire".into(),
+            "aggressive heavy metal for the gym".into(),
+        ])
+        .unwrap();
+    assert!(
+        cosine(&v[0], &v[1]) > cosine(&v[0], &v[2]) + 0.1,
+        "a calm evening is closer to a quiet night than to the gym"
+    );
+}
