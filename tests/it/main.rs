@@ -1,1 +1,9 @@
+//! Cross-crate tests on real parts: real media files written by
+//! `moodshelf-libgen`, a real SQLite catalog, a real LanceDB index, the real
+//! embedding model through llama.cpp, real file-system events. The engine
+//! runs here with no desktop around it.
 
+mod changes;
+mod scan;
+mod search;
+mod watch;

@@ -141,7 +141,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MOODSHELF_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,llama_cpp_2=error")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -868,3 +868,88 @@ impl Tracker {
         Tracker::new(None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: i64, path: &Path, role: FileRole, fingerprint: Option<String>) -> FileRecord {
+        let meta = std::fs::metadata(path).ok();
+        FileRecord {
+            id,
+            root_id: 1,
+            path: path_str(path),
+            role,
+            size: meta.as_ref().map_or(10, |m| m.len() as i64),
+            mtime_ns: meta.as_ref().map_or(1, mtime_ns),
+            fingerprint,
+            item_id: Some(id),
+            state: moodshelf_catalog::FileState::Ok,
+        }
+    }
+
+    fn found(path: &Path, role: FileRole) -> Found {
+        let meta = std::fs::metadata(path).unwrap();
+        Found {
+            path: path.to_path_buf(),
+            size: meta.len() as i64,
+            mtime_ns: mtime_ns(&meta),
+            role,
+        }
+    }
+
+    fn walk(files: Vec<Found>, failed_dirs: Vec<PathBuf>) -> RootWalk {
+        RootWalk {
+            files,
+            failed_dirs,
+            unreadable: false,
+            errors: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_moved_file_is_recognised_by_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old.mp3");
+        let new = dir.path().join("sub").join("new.mp3");
+        std::fs::create_dir_all(new.parent().unwrap()).unwrap();
+        std::fs::write(&new, vec![7u8; 50_000]).unwrap();
+        let fp = moodshelf_media::fingerprint(&new).unwrap();
+        let mut old_rec = record(1, &new, FileRole::Media, Some(fp));
+        old_rec.path = path_str(&old);
+        let diff = diff_root(1, walk(vec![found(&new, FileRole::Media)], vec![]), vec![old_rec]);
+        assert_eq!(diff.moves.len(), 1, "same size and fingerprint: a move");
+        assert!(diff.missing.is_empty() && diff.work.is_empty());
+    }
+
+    #[test]
+    fn files_under_an_unreadable_folder_are_not_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("locked").join("a.mp3");
+        let rec = record(1, &gone, FileRole::Media, None);
+        let diff = diff_root(1, walk(vec![], vec![dir.path().join("locked")]), vec![rec.clone()]);
+        assert!(diff.missing.is_empty(), "unseen is not gone");
+        let diff = diff_root(1, walk(vec![], vec![]), vec![rec]);
+        assert_eq!(diff.missing.len(), 1);
+    }
+
+    #[test]
+    fn a_changed_sidecar_rereads_its_neighbours() {
+        let dir = tempfile::tempdir().unwrap();
+        let video = dir.path().join("Film (2001).mkv");
+        let nfo = dir.path().join("Film (2001).nfo");
+        std::fs::write(&video, b"x").unwrap();
+        std::fs::write(&nfo, b"<movie/>").unwrap();
+        let video_rec = record(1, &video, FileRole::Media, None);
+        let mut nfo_rec = record(2, &nfo, FileRole::Sidecar, None);
+        nfo_rec.mtime_ns -= 1; // edited since the last scan
+        let diff = diff_root(
+            1,
+            walk(vec![found(&video, FileRole::Media), found(&nfo, FileRole::Sidecar)], vec![]),
+            vec![video_rec, nfo_rec],
+        );
+        let paths: Vec<&Path> = diff.work.iter().map(|w| w.found.path.as_path()).collect();
+        assert!(paths.contains(&video.as_path()), "the video is read again");
+        assert_eq!(diff.unchanged, 0);
+    }
+}

@@ -259,7 +259,8 @@ fn books(rows: &[datasets::Book], out: &Path, n: usize, lib: &mut Generated) -> 
             kind: "book",
             title,
             creator: b.authors.first().cloned(),
-            year: b.year,
+            // A bare PDF's info dictionary carries no publication year.
+            year: if pdf && !calibre { None } else { b.year },
             genres: b.subjects.clone(),
             tags: Vec::new(),
             duration_secs: None,

@@ -285,7 +285,8 @@ impl Worker<'_> {
         let mut batch = LlamaBatch::new(total.max(1), group.len() as i32);
         for (seq, toks) in group.iter().enumerate() {
             batch
-                .add_sequence(toks, seq as i32, false)
+                // Mean pooling reads every token, so every token is an output.
+                .add_sequence(toks, seq as i32, true)
                 .map_err(|e| Error::Compute {
                     what: "build a batch",
                     reason: e.to_string(),

@@ -1,0 +1,242 @@
+//! Scanning a generated library of real files into a real catalog and a
+//! real LanceDB index with the real embedding model.
+
+use std::collections::HashMap;
+
+use moodshelf_engine::ScanOptions;
+use moodshelf_libgen::Spec;
+use moodshelf_tests::{NOW, TestLibrary, fixture};
+
+const SPEC: Spec = Spec {
+    music: 40,
+    books: 30,
+    videos: 30,
+};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_generated_item_is_catalogued_with_its_fields() {
+    let t = TestLibrary::new(SPEC).await;
+    let report = t.add_and_scan().await;
+    assert_eq!(report.errors, 0, "{:?}", report.error_samples);
+    assert_eq!(report.added as usize, count_files(&t));
+    assert_eq!(report.embedded, 100, "every item is embedded in the first scan");
+    assert_eq!(report.pending_index, 0);
+
+    let status = t.lib.status().await.unwrap();
+    assert_eq!((status.music, status.books, status.videos), (40, 30, 30));
+
+    for g in &t.generated.items {
+        let path = g.path.to_string_lossy();
+        let item = t
+            .lib
+            .catalog()
+            .item_by_path(&path)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{path} not in the catalog"));
+        assert_eq!(item.kind, g.kind, "{path}");
+        assert_eq!(item.title, g.title, "{path}");
+        if g.creator.is_some() {
+            assert_eq!(item.creator, g.creator, "{path}");
+        }
+        assert_eq!(item.year, g.year, "{path}");
+        if let Some(d) = g.duration_secs {
+            let got = item.duration_secs.unwrap_or_else(|| panic!("{path}: no duration"));
+            assert!((got - d).abs() < 1.0, "{path}: duration {got} vs {d}");
+        }
+        for genre in &g.genres {
+            assert!(item.genres.contains(genre), "{path}: {genre} missing from {:?}", item.genres);
+        }
+    }
+    // Calibre's metadata.opf beside the file wins over what is in the file.
+    let calibre = t.generated.items.iter().find(|i| i.kind == "book" && i.sidecar).unwrap();
+    let item = t.lib.catalog().item_by_path(&calibre.path.to_string_lossy()).await.unwrap().unwrap();
+    assert_eq!(item.creator, calibre.creator, "the sidecar names the author the file lacks");
+    assert!(item.cover.is_some(), "cover.png beside the book is its cover");
+}
+
+fn count_files(t: &TestLibrary) -> usize {
+    walk_files(&t.root).len()
+}
+
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unchanged_rescan_reads_and_embeds_nothing() {
+    let t = TestLibrary::new(SPEC).await;
+    let first = t.add_and_scan().await;
+    let second = t.scan().await;
+    assert_eq!(second.discovered, first.discovered);
+    assert_eq!(second.unchanged, second.discovered, "nothing changed on disk");
+    assert_eq!((second.added, second.changed, second.removed, second.embedded), (0, 0, 0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn corrupt_files_fail_alone() {
+    let t = TestLibrary::new(Spec {
+        music: 10,
+        books: 5,
+        videos: 5,
+    })
+    .await;
+    let bad = t.root.join("Broken");
+    std::fs::create_dir_all(&bad).unwrap();
+    for (src, name) in [
+        ("audio/lofty/oom-48ae4cd061ff8578ad3f23dc87624bd365cf5216.wav", "oom.wav"),
+        ("audio/taglib/segfault.mpc", "segfault.mpc"),
+        ("audio/mutagen/emptyfile.mp3", "empty.mp3"),
+        ("audio/lofty/infloop.wv", "infloop.wv"),
+    ] {
+        std::fs::copy(fixture(src), bad.join(name)).unwrap();
+    }
+    // A truncated EPUB: half of a real one.
+    let epub = std::fs::read(fixture("ebooks/eng.epub")).unwrap();
+    std::fs::write(bad.join("truncated.epub"), &epub[..epub.len() / 2]).unwrap();
+
+    let report = t.add_and_scan().await;
+    assert_eq!(report.errors, 5, "{:?}", report.error_samples);
+    assert_eq!(report.embedded, 20, "every good file is indexed anyway");
+    let errors = t.lib.file_errors(50).await.unwrap();
+    let by_name: HashMap<String, String> = errors
+        .into_iter()
+        .map(|e| (e.path.rsplit('/').next().unwrap().to_string(), e.error))
+        .collect();
+    assert!(by_name["truncated.epub"].contains("truncated.epub"), "{by_name:?}");
+    assert!(by_name.contains_key("oom.wav") && by_name.contains_key("infloop.wv"));
+
+    // Failed files are not retried while unchanged.
+    let again = t.scan().await;
+    assert_eq!(again.errors, 0);
+    assert_eq!(again.unchanged, again.discovered);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vanished_folder_is_kept_and_comes_back() {
+    let t = TestLibrary::new(Spec {
+        music: 10,
+        books: 5,
+        videos: 5,
+    })
+    .await;
+    t.add_and_scan().await;
+    let aside = t.dir.path().join("unmounted");
+    std::fs::rename(&t.root, &aside).unwrap();
+
+    let report = t.scan().await;
+    assert_eq!(report.removed, 0, "a missing disk is not a deletion");
+    assert_eq!(report.unavailable_roots.len(), 1);
+    let status = t.lib.status().await.unwrap();
+    assert_eq!(status.music + status.books + status.videos, 20, "items are kept");
+    assert_eq!(status.unavailable_items, 20);
+    assert_eq!(status.roots[0].state, "unavailable");
+    let answer = t
+        .lib
+        .ask(&moodshelf_engine::AskRequest {
+            text: "music".into(),
+            kind: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert!(answer.items.is_empty(), "unavailable items are not recommended");
+
+    // An empty mount point (the folder exists, the disk is not in it).
+    std::fs::create_dir_all(&t.root).unwrap();
+    let report = t.scan().await;
+    assert_eq!(report.removed, 0, "an empty mount point is not a deletion either");
+
+    std::fs::remove_dir(&t.root).unwrap();
+    std::fs::rename(&aside, &t.root).unwrap();
+    let report = t.scan().await;
+    assert!(report.unavailable_roots.is_empty());
+    assert_eq!(report.unchanged, report.discovered, "nothing to read again");
+    let status = t.lib.status().await.unwrap();
+    assert_eq!(status.roots[0].state, "ok");
+    assert_eq!(status.unavailable_items, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metadata_only_scan_then_embed_later() {
+    let t = TestLibrary::new(Spec {
+        music: 10,
+        books: 5,
+        videos: 5,
+    })
+    .await;
+    t.lib.add_root(&t.root, NOW).await.unwrap();
+    let mut opts = ScanOptions::new(NOW);
+    opts.embed = false;
+    let report = t.lib.scan(opts).await.unwrap();
+    assert_eq!(report.added as usize, count_files(&t));
+    assert_eq!((report.embedded, report.pending_index), (0, 20));
+    let report = t.scan().await;
+    assert_eq!(report.embedded, 20, "the next scan embeds what waited");
+    assert_eq!(report.pending_index, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_index_rebuilds_from_the_catalog() {
+    let mut t = TestLibrary::new(Spec {
+        music: 10,
+        books: 5,
+        videos: 5,
+    })
+    .await;
+    t.add_and_scan().await;
+    // Lose the derived index entirely.
+    t.reopen().await;
+    std::fs::remove_dir_all(t.data_dir().join("index")).unwrap();
+    let report = t.lib.rebuild_index(ScanOptions::new(NOW)).await.unwrap();
+    assert_eq!(report.embedded, 20);
+    assert_eq!(t.lib.index().await.unwrap().count().await.unwrap(), 20);
+    // And a plain scan heals an index that lost rows behind our back.
+    let index = t.lib.index().await.unwrap();
+    let some: Vec<i64> = index.ids().await.unwrap().into_iter().take(3).collect();
+    index.delete(&some).await.unwrap();
+    let report = t.scan().await;
+    assert_eq!(report.embedded, 3, "reconcile re-embeds rows the index lost");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn removing_a_folder_forgets_its_items() {
+    let t = TestLibrary::new(Spec {
+        music: 5,
+        books: 5,
+        videos: 0,
+    })
+    .await;
+    t.add_and_scan().await;
+    let removed = t.lib.remove_root(&t.root).await.unwrap();
+    assert_eq!(removed, 10);
+    assert_eq!(t.lib.index().await.unwrap().count().await.unwrap(), 0);
+    assert!(t.lib.roots().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nested_roots_are_refused() {
+    let t = TestLibrary::new(Spec {
+        music: 2,
+        books: 0,
+        videos: 0,
+    })
+    .await;
+    t.lib.add_root(&t.root, NOW).await.unwrap();
+    let inner = t.root.join("Music");
+    let err = t.lib.add_root(&inner, NOW).await.unwrap_err();
+    assert_eq!(err.code, moodshelf_engine::Code::InvalidInput);
+    let err = t.lib.add_root(t.dir.path(), NOW).await.unwrap_err();
+    assert_eq!(err.code, moodshelf_engine::Code::InvalidInput);
+    let err = t.lib.add_root(&t.root.join("nope"), NOW).await.unwrap_err();
+    assert_eq!(err.code, moodshelf_engine::Code::LibraryUnavailable);
+}

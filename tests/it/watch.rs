@@ -1,0 +1,222 @@
+//! A running watcher (real inotify through notify, real catalog and index)
+//! follows files as they are created, edited, renamed and deleted, and
+//! treats a vanished folder as unavailable, not deleted.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use moodshelf_engine::live::Clock;
+use moodshelf_engine::watch::WatchConfig;
+use moodshelf_engine::{WatchEvent, WatchOptions};
+use moodshelf_libgen::Spec;
+use moodshelf_libgen::formats::{self, AudioTags};
+use moodshelf_tests::{NOW, TestLibrary, eventually};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn options(polling: bool) -> WatchOptions {
+    let clock: Clock = Arc::new(|| NOW);
+    let mut o = WatchOptions::new(clock);
+    o.config = WatchConfig {
+        debounce: Duration::from_millis(300),
+        poll_interval: Duration::from_millis(500),
+        force_polling: polling,
+    };
+    o.availability_every = Duration::from_millis(500);
+    o
+}
+
+fn song(title: &str) -> Vec<u8> {
+    formats::mp3(
+        &AudioTags {
+            title: title.into(),
+            artist: "The Watchers".into(),
+            album: "Live Updates".into(),
+            track: 1,
+            date: Some("2024".into()),
+            ..AudioTags::default()
+        },
+        180.0,
+    )
+}
+
+async fn title_at(t: &TestLibrary, path: &std::path::Path) -> Option<(i64, String)> {
+    let item = t.lib.catalog().item_by_path(&path.to_string_lossy()).await.ok()??;
+    let indexed = t.lib.catalog().counts().await.ok()?.pending_index == 0;
+    indexed.then_some((item.id, item.title))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_edit_rename_delete_under_a_live_watch() {
+    let t = TestLibrary::new(Spec {
+        music: 10,
+        books: 5,
+        videos: 5,
+    })
+    .await;
+    t.add_and_scan().await;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let handle = t
+        .lib
+        .watch(options(false), move |e| sink.lock().unwrap().push(e))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        events.lock().unwrap().iter().any(|e| matches!(e, WatchEvent::Watching { mode: moodshelf_engine::watch::WatchMode::Live, .. })),
+        "the root is watched with native events"
+    );
+
+    // Create: recommendable within seconds.
+    let dir = t.root.join("Music/The Watchers/Live Updates");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("01 - First Light.mp3");
+    let started = Instant::now();
+    std::fs::write(&path, song("First Light")).unwrap();
+    let (id, title) = eventually(WAIT, || title_at(&t, &path)).await.expect("new file appears");
+    assert_eq!(title, "First Light");
+    let latency = started.elapsed();
+    let answer = t
+        .lib
+        .ask(&moodshelf_engine::AskRequest {
+            text: "First Light The Watchers".into(),
+            kind: None,
+            limit: 3,
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer.items[0].path, path.to_string_lossy(), "and searchable");
+    eprintln!("new file searchable after {latency:?}");
+
+    // Edit its tags.
+    std::fs::write(&path, song("First Light (Reprise)")).unwrap();
+    let retitled = eventually(WAIT, || async {
+        title_at(&t, &path).await.filter(|(_, t)| t.ends_with("(Reprise)"))
+    })
+    .await
+    .expect("edit is followed");
+    assert_eq!(retitled.0, id, "an edited file keeps its item");
+
+    // Rename it: same item at the new path.
+    let renamed = dir.join("01 - Reprise.mp3");
+    std::fs::rename(&path, &renamed).unwrap();
+    let moved = eventually(WAIT, || title_at(&t, &renamed)).await.expect("rename is followed");
+    assert_eq!(moved.0, id, "a renamed file keeps its item");
+    assert!(t.lib.catalog().item_by_path(&path.to_string_lossy()).await.unwrap().is_none());
+
+    // A whole album copied in at once is one burst.
+    let album = t.root.join("Music/The Watchers/Burst");
+    std::fs::create_dir_all(&album).unwrap();
+    for i in 0..25 {
+        std::fs::write(album.join(format!("{i:02} - Track {i}.mp3")), song(&format!("Burst Track {i}"))).unwrap();
+    }
+    let all_in = eventually(WAIT, || async {
+        let s = t.lib.status().await.ok()?;
+        (s.music == 36 && s.pending_index == 0).then_some(())
+    })
+    .await;
+    assert!(all_in.is_some(), "all 25 new tracks are indexed");
+
+    // Delete: gone from catalog and index.
+    std::fs::remove_file(&renamed).unwrap();
+    let gone = eventually(WAIT, || async {
+        let ids = t.lib.index().await.ok()?.ids().await.ok()?;
+        (!ids.contains(&id)).then_some(())
+    })
+    .await;
+    assert!(gone.is_some(), "deleted file leaves the index");
+    // Deleting a folder removes everything under it.
+    std::fs::remove_dir_all(&album).unwrap();
+    let emptied = eventually(WAIT, || async {
+        let s = t.lib.status().await.ok()?;
+        (s.music == 10).then_some(())
+    })
+    .await;
+    assert!(emptied.is_some(), "a deleted folder's items are removed");
+
+    handle.stop().await.unwrap();
+    let updates = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, WatchEvent::Updated { .. }))
+        .count();
+    assert!(updates >= 5, "each change was an update ({updates})");
+    assert!(updates < 30, "the 25-track burst was not 25 separate updates ({updates})");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unmounted_folder_is_kept_until_it_returns() {
+    let t = TestLibrary::new(Spec {
+        music: 10,
+        books: 0,
+        videos: 0,
+    })
+    .await;
+    t.add_and_scan().await;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let handle = t
+        .lib
+        .watch(options(false), move |e| sink.lock().unwrap().push(e))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let aside = t.dir.path().join("elsewhere");
+    std::fs::rename(&t.root, &aside).unwrap();
+    let marked = eventually(WAIT, || async {
+        let s = t.lib.status().await.ok()?;
+        (s.roots[0].state == "unavailable").then_some(s)
+    })
+    .await
+    .expect("the folder is marked unavailable");
+    assert_eq!(marked.music, 10, "its items are kept");
+
+    std::fs::rename(&aside, &t.root).unwrap();
+    let back = eventually(WAIT, || async {
+        let s = t.lib.status().await.ok()?;
+        (s.roots[0].state == "ok" && s.unavailable_items == 0).then_some(s)
+    })
+    .await
+    .expect("the folder comes back");
+    assert_eq!(back.music, 10);
+    handle.stop().await.unwrap();
+    let ev = events.lock().unwrap();
+    assert!(ev.iter().any(|e| matches!(e, WatchEvent::RootUnavailable { .. })));
+    assert!(ev.iter().any(|e| matches!(e, WatchEvent::RootAvailable { .. })));
+}
+
+/// The polling fallback (network mounts, exhausted inotify watches) is
+/// forced here: the real conditions cannot be produced in a test.
+#[tokio::test(flavor = "multi_thread")]
+async fn polling_fallback_sees_new_files() {
+    let t = TestLibrary::new(Spec {
+        music: 5,
+        books: 0,
+        videos: 0,
+    })
+    .await;
+    t.add_and_scan().await;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let handle = t
+        .lib
+        .watch(options(true), move |e| sink.lock().unwrap().push(e))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let path = t.root.join("Music/polled.mp3");
+    std::fs::write(&path, song("Polled Song")).unwrap();
+    let found = eventually(WAIT, || title_at(&t, &path)).await;
+    handle.stop().await.unwrap();
+    assert_eq!(found.map(|f| f.1).as_deref(), Some("Polled Song"));
+    assert!(events.lock().unwrap().iter().any(|e| matches!(
+        e,
+        WatchEvent::Watching {
+            mode: moodshelf_engine::watch::WatchMode::Polling,
+            ..
+        }
+    )));
+}
