@@ -62,7 +62,10 @@ async fn edits_moves_and_deletions_are_followed() {
     let text = std::fs::read_to_string(&nfo).unwrap();
     std::fs::write(
         &nfo,
-        text.replace("</movie>", "    <tag>snowed-in christmas marathon</tag>\n</movie>"),
+        text.replace(
+            "</movie>",
+            "    <tag>snowed-in christmas marathon</tag>\n</movie>",
+        ),
     )
     .unwrap();
 
@@ -73,15 +76,31 @@ async fn edits_moves_and_deletions_are_followed() {
     // The edited song, the moved one (read again at its new place), the
     // .nfo and its film.
     assert_eq!(report.changed, 4, "{report:?}");
-    assert_eq!(report.embedded, 2, "the retagged song and the film; the move changed nothing");
+    assert_eq!(
+        report.embedded, 2,
+        "the retagged song and the film; the move changed nothing"
+    );
 
-    let view = t.lib.catalog().item_by_path(&edited.path.to_string_lossy()).await.unwrap().unwrap();
+    let view = t
+        .lib
+        .catalog()
+        .item_by_path(&edited.path.to_string_lossy())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((view.id, view.title.as_str()), (id, "A Brand New Title"));
-    assert_eq!(item_id(&t, &dest).await, Some(moved_id), "a moved file keeps its item");
+    assert_eq!(
+        item_id(&t, &dest).await,
+        Some(moved_id),
+        "a moved file keeps its item"
+    );
     assert_eq!(item_id(&t, &moved.path).await, None);
     assert_eq!(item_id(&t, &deleted.path).await, None);
     let index_ids = t.lib.index().await.unwrap().ids().await.unwrap();
-    assert!(!index_ids.contains(&deleted_id), "the deleted item left the index");
+    assert!(
+        !index_ids.contains(&deleted_id),
+        "the deleted item left the index"
+    );
     assert_eq!(index_ids.len(), 39);
 
     let answer = t
@@ -93,5 +112,9 @@ async fn edits_moves_and_deletions_are_followed() {
         })
         .await
         .unwrap();
-    assert_eq!(answer.items[0].path, film.path.to_string_lossy(), "the new tag is searchable");
+    assert_eq!(
+        answer.items[0].path,
+        film.path.to_string_lossy(),
+        "the new tag is searchable"
+    );
 }

@@ -19,7 +19,10 @@ async fn every_generated_item_is_catalogued_with_its_fields() {
     let report = t.add_and_scan().await;
     assert_eq!(report.errors, 0, "{:?}", report.error_samples);
     assert_eq!(report.added as usize, count_files(&t));
-    assert_eq!(report.embedded, 100, "every item is embedded in the first scan");
+    assert_eq!(
+        report.embedded, 100,
+        "every item is embedded in the first scan"
+    );
     assert_eq!(report.pending_index, 0);
 
     let status = t.lib.status().await.unwrap();
@@ -41,18 +44,41 @@ async fn every_generated_item_is_catalogued_with_its_fields() {
         }
         assert_eq!(item.year, g.year, "{path}");
         if let Some(d) = g.duration_secs {
-            let got = item.duration_secs.unwrap_or_else(|| panic!("{path}: no duration"));
+            let got = item
+                .duration_secs
+                .unwrap_or_else(|| panic!("{path}: no duration"));
             assert!((got - d).abs() < 1.0, "{path}: duration {got} vs {d}");
         }
         for genre in &g.genres {
-            assert!(item.genres.contains(genre), "{path}: {genre} missing from {:?}", item.genres);
+            assert!(
+                item.genres.contains(genre),
+                "{path}: {genre} missing from {:?}",
+                item.genres
+            );
         }
     }
     // Calibre's metadata.opf beside the file wins over what is in the file.
-    let calibre = t.generated.items.iter().find(|i| i.kind == "book" && i.sidecar).unwrap();
-    let item = t.lib.catalog().item_by_path(&calibre.path.to_string_lossy()).await.unwrap().unwrap();
-    assert_eq!(item.creator, calibre.creator, "the sidecar names the author the file lacks");
-    assert!(item.cover.is_some(), "cover.png beside the book is its cover");
+    let calibre = t
+        .generated
+        .items
+        .iter()
+        .find(|i| i.kind == "book" && i.sidecar)
+        .unwrap();
+    let item = t
+        .lib
+        .catalog()
+        .item_by_path(&calibre.path.to_string_lossy())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        item.creator, calibre.creator,
+        "the sidecar names the author the file lacks"
+    );
+    assert!(
+        item.cover.is_some(),
+        "cover.png beside the book is its cover"
+    );
 }
 
 fn count_files(t: &TestLibrary) -> usize {
@@ -78,8 +104,19 @@ async fn an_unchanged_rescan_reads_and_embeds_nothing() {
     let first = t.add_and_scan().await;
     let second = t.scan().await;
     assert_eq!(second.discovered, first.discovered);
-    assert_eq!(second.unchanged, second.discovered, "nothing changed on disk");
-    assert_eq!((second.added, second.changed, second.removed, second.embedded), (0, 0, 0, 0));
+    assert_eq!(
+        second.unchanged, second.discovered,
+        "nothing changed on disk"
+    );
+    assert_eq!(
+        (
+            second.added,
+            second.changed,
+            second.removed,
+            second.embedded
+        ),
+        (0, 0, 0, 0)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -93,7 +130,10 @@ async fn corrupt_files_fail_alone() {
     let bad = t.root.join("Broken");
     std::fs::create_dir_all(&bad).unwrap();
     for (src, name) in [
-        ("audio/lofty/oom-48ae4cd061ff8578ad3f23dc87624bd365cf5216.wav", "oom.wav"),
+        (
+            "audio/lofty/oom-48ae4cd061ff8578ad3f23dc87624bd365cf5216.wav",
+            "oom.wav",
+        ),
         ("audio/taglib/segfault.mpc", "segfault.mpc"),
         ("audio/mutagen/emptyfile.mp3", "empty.mp3"),
         ("audio/lofty/infloop.wv", "infloop.wv"),
@@ -112,7 +152,10 @@ async fn corrupt_files_fail_alone() {
         .into_iter()
         .map(|e| (e.path.rsplit('/').next().unwrap().to_string(), e.error))
         .collect();
-    assert!(by_name["truncated.epub"].contains("truncated.epub"), "{by_name:?}");
+    assert!(
+        by_name["truncated.epub"].contains("truncated.epub"),
+        "{by_name:?}"
+    );
     assert!(by_name.contains_key("oom.wav") && by_name.contains_key("infloop.wv"));
 
     // Failed files are not retried while unchanged.
@@ -137,7 +180,11 @@ async fn a_vanished_folder_is_kept_and_comes_back() {
     assert_eq!(report.removed, 0, "a missing disk is not a deletion");
     assert_eq!(report.unavailable_roots.len(), 1);
     let status = t.lib.status().await.unwrap();
-    assert_eq!(status.music + status.books + status.videos, 20, "items are kept");
+    assert_eq!(
+        status.music + status.books + status.videos,
+        20,
+        "items are kept"
+    );
     assert_eq!(status.unavailable_items, 20);
     assert_eq!(status.roots[0].state, "unavailable");
     let answer = t
@@ -149,12 +196,18 @@ async fn a_vanished_folder_is_kept_and_comes_back() {
         })
         .await
         .unwrap();
-    assert!(answer.items.is_empty(), "unavailable items are not recommended");
+    assert!(
+        answer.items.is_empty(),
+        "unavailable items are not recommended"
+    );
 
     // An empty mount point (the folder exists, the disk is not in it).
     std::fs::create_dir_all(&t.root).unwrap();
     let report = t.scan().await;
-    assert_eq!(report.removed, 0, "an empty mount point is not a deletion either");
+    assert_eq!(
+        report.removed, 0,
+        "an empty mount point is not a deletion either"
+    );
 
     std::fs::remove_dir(&t.root).unwrap();
     std::fs::rename(&aside, &t.root).unwrap();
@@ -205,7 +258,10 @@ async fn the_index_rebuilds_from_the_catalog() {
     let some: Vec<i64> = index.ids().await.unwrap().into_iter().take(3).collect();
     index.delete(&some).await.unwrap();
     let report = t.scan().await;
-    assert_eq!(report.embedded, 3, "reconcile re-embeds rows the index lost");
+    assert_eq!(
+        report.embedded, 3,
+        "reconcile re-embeds rows the index lost"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -33,7 +33,11 @@ async fn answers_come_from_the_library_and_respect_filters() {
 
     // Asking for an item by its title and creator finds it first.
     for kind in ["music", "book", "video"] {
-        let item = t.generated.of_kind(kind).find(|i| i.creator.is_some()).unwrap();
+        let item = t
+            .generated
+            .of_kind(kind)
+            .find(|i| i.creator.is_some())
+            .unwrap();
         let q = format!("{} {}", item.title, item.creator.as_deref().unwrap());
         let answer = t.lib.ask(&ask(&q, None, 5)).await.unwrap();
         assert_eq!(
@@ -44,7 +48,11 @@ async fn answers_come_from_the_library_and_respect_filters() {
     }
 
     // A kind filter holds for every answer, and every answer is a real file.
-    for (kind, name) in [(Kind::Music, "music"), (Kind::Book, "book"), (Kind::Video, "video")] {
+    for (kind, name) in [
+        (Kind::Music, "music"),
+        (Kind::Book, "book"),
+        (Kind::Video, "video"),
+    ] {
         let answer = t
             .lib
             .ask(&ask("something calm for a winter evening", Some(kind), 15))
@@ -62,18 +70,31 @@ async fn answers_come_from_the_library_and_respect_filters() {
 
     // Meaning, not just words: a genre asked for shows up in the answers.
     assert!(
-        t.generated.of_kind("video").any(|v| v.genres.iter().any(|g| g == "Crime")),
+        t.generated
+            .of_kind("video")
+            .any(|v| v.genres.iter().any(|g| g == "Crime")),
         "the library has crime films to find"
     );
     let answer = t
         .lib
-        .ask(&ask("a gritty crime story about gangsters", Some(Kind::Video), 5))
+        .ask(&ask(
+            "a gritty crime story about gangsters",
+            Some(Kind::Video),
+            5,
+        ))
         .await
         .unwrap();
     assert!(
-        answer.items.iter().any(|i| i.genres.iter().any(|g| g == "Crime")),
+        answer
+            .items
+            .iter()
+            .any(|i| i.genres.iter().any(|g| g == "Crime")),
         "a crime film is among the first five: {:?}",
-        answer.items.iter().map(|i| (&i.title, &i.genres)).collect::<Vec<_>>()
+        answer
+            .items
+            .iter()
+            .map(|i| (&i.title, &i.genres))
+            .collect::<Vec<_>>()
     );
 }
 
@@ -86,11 +107,26 @@ async fn the_json_shape_is_stable() {
     })
     .await;
     t.add_and_scan().await;
-    let answer = t.lib.ask(&ask("music for a road trip", None, 3)).await.unwrap();
+    let answer = t
+        .lib
+        .ask(&ask("music for a road trip", None, 3))
+        .await
+        .unwrap();
     let v = serde_json::to_value(&answer).unwrap();
     let item = &v["items"][0];
-    for key in ["path", "kind", "title", "creator", "year", "duration_secs", "score"] {
-        assert!(item.get(key).is_some(), "items[].{key} is part of the contract");
+    for key in [
+        "path",
+        "kind",
+        "title",
+        "creator",
+        "year",
+        "duration_secs",
+        "score",
+    ] {
+        assert!(
+            item.get(key).is_some(),
+            "items[].{key} is part of the contract"
+        );
     }
     for key in ["embed_ms", "vector_ms", "text_ms", "total_ms"] {
         assert!(v["timings_ms"][key].is_number(), "timings_ms.{key}");

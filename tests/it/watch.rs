@@ -41,7 +41,12 @@ fn song(title: &str) -> Vec<u8> {
 }
 
 async fn title_at(t: &TestLibrary, path: &std::path::Path) -> Option<(i64, String)> {
-    let item = t.lib.catalog().item_by_path(&path.to_string_lossy()).await.ok()??;
+    let item = t
+        .lib
+        .catalog()
+        .item_by_path(&path.to_string_lossy())
+        .await
+        .ok()??;
     let indexed = t.lib.catalog().counts().await.ok()?.pending_index == 0;
     indexed.then_some((item.id, item.title))
 }
@@ -64,7 +69,13 @@ async fn create_edit_rename_delete_under_a_live_watch() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
-        events.lock().unwrap().iter().any(|e| matches!(e, WatchEvent::Watching { mode: moodshelf_engine::watch::WatchMode::Live, .. })),
+        events.lock().unwrap().iter().any(|e| matches!(
+            e,
+            WatchEvent::Watching {
+                mode: moodshelf_engine::watch::WatchMode::Live,
+                ..
+            }
+        )),
         "the root is watched with native events"
     );
 
@@ -74,7 +85,9 @@ async fn create_edit_rename_delete_under_a_live_watch() {
     let path = dir.join("01 - First Light.mp3");
     let started = Instant::now();
     std::fs::write(&path, song("First Light")).unwrap();
-    let (id, title) = eventually(WAIT, || title_at(&t, &path)).await.expect("new file appears");
+    let (id, title) = eventually(WAIT, || title_at(&t, &path))
+        .await
+        .expect("new file appears");
     assert_eq!(title, "First Light");
     let latency = started.elapsed();
     let answer = t
@@ -86,13 +99,19 @@ async fn create_edit_rename_delete_under_a_live_watch() {
         })
         .await
         .unwrap();
-    assert_eq!(answer.items[0].path, path.to_string_lossy(), "and searchable");
+    assert_eq!(
+        answer.items[0].path,
+        path.to_string_lossy(),
+        "and searchable"
+    );
     eprintln!("new file searchable after {latency:?}");
 
     // Edit its tags.
     std::fs::write(&path, song("First Light (Reprise)")).unwrap();
     let retitled = eventually(WAIT, || async {
-        title_at(&t, &path).await.filter(|(_, t)| t.ends_with("(Reprise)"))
+        title_at(&t, &path)
+            .await
+            .filter(|(_, t)| t.ends_with("(Reprise)"))
     })
     .await
     .expect("edit is followed");
@@ -101,15 +120,28 @@ async fn create_edit_rename_delete_under_a_live_watch() {
     // Rename it: same item at the new path.
     let renamed = dir.join("01 - Reprise.mp3");
     std::fs::rename(&path, &renamed).unwrap();
-    let moved = eventually(WAIT, || title_at(&t, &renamed)).await.expect("rename is followed");
+    let moved = eventually(WAIT, || title_at(&t, &renamed))
+        .await
+        .expect("rename is followed");
     assert_eq!(moved.0, id, "a renamed file keeps its item");
-    assert!(t.lib.catalog().item_by_path(&path.to_string_lossy()).await.unwrap().is_none());
+    assert!(
+        t.lib
+            .catalog()
+            .item_by_path(&path.to_string_lossy())
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // A whole album copied in at once is one burst.
     let album = t.root.join("Music/The Watchers/Burst");
     std::fs::create_dir_all(&album).unwrap();
     for i in 0..25 {
-        std::fs::write(album.join(format!("{i:02} - Track {i}.mp3")), song(&format!("Burst Track {i}"))).unwrap();
+        std::fs::write(
+            album.join(format!("{i:02} - Track {i}.mp3")),
+            song(&format!("Burst Track {i}")),
+        )
+        .unwrap();
     }
     let all_in = eventually(WAIT, || async {
         let s = t.lib.status().await.ok()?;
@@ -143,7 +175,10 @@ async fn create_edit_rename_delete_under_a_live_watch() {
         .filter(|e| matches!(e, WatchEvent::Updated { .. }))
         .count();
     assert!(updates >= 5, "each change was an update ({updates})");
-    assert!(updates < 30, "the 25-track burst was not 25 separate updates ({updates})");
+    assert!(
+        updates < 30,
+        "the 25-track burst was not 25 separate updates ({updates})"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -184,8 +219,14 @@ async fn an_unmounted_folder_is_kept_until_it_returns() {
     assert_eq!(back.music, 10);
     handle.stop().await.unwrap();
     let ev = events.lock().unwrap();
-    assert!(ev.iter().any(|e| matches!(e, WatchEvent::RootUnavailable { .. })));
-    assert!(ev.iter().any(|e| matches!(e, WatchEvent::RootAvailable { .. })));
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, WatchEvent::RootUnavailable { .. }))
+    );
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, WatchEvent::RootAvailable { .. }))
+    );
 }
 
 /// The polling fallback (network mounts, exhausted inotify watches) is

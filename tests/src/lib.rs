@@ -11,12 +11,11 @@ use moodshelf_libgen::{Generated, Spec};
 /// A fixed "now" (2026-11-26T12:00:00Z): runs are repeatable.
 pub const NOW: i64 = 1_795_694_400;
 
-/// The models dir from `MOODSHELF_MODELS_DIR`. Tests need the real
-/// embedding model and fail with a clear message when it is missing.
+/// The models dir, resolved as the app resolves it (`MOODSHELF_MODELS_DIR`,
+/// else `<data dir>/models`). Tests need the real embedding model and fail
+/// with a clear message when it is missing.
 pub fn models_dir() -> PathBuf {
-    let dir = std::env::var_os("MOODSHELF_MODELS_DIR")
-        .map(PathBuf::from)
-        .expect("set MOODSHELF_MODELS_DIR (run `moodshelf models fetch --profile test` first)");
+    let dir = Paths::resolve(None, None).expect("a models dir").models_dir;
     let model = dir.join(moodshelf_engine::config::DEFAULT_EMBED_MODEL);
     assert!(
         model.is_file(),

@@ -14,8 +14,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use moodshelf_engine::models::{self, FetchEvent, FetchOptions};
 use moodshelf_engine::{
-    AskRequest, Code, Error, Kind, Library, Paths, Progress, ScanOptions, ScanReport, WatchEvent,
-    WatchOptions,
+    AskRequest, Code, Error, Kind, Library, Paths, Progress, ProgressFn, ScanOptions, ScanReport,
+    WatchEvent, WatchOptions,
 };
 use serde::Serialize;
 
@@ -385,7 +385,7 @@ async fn scan_with_progress(lib: &Library, mut opts: ScanOptions) -> anyhow::Res
 
 /// A progress bar on stderr, one phase at a time: counts, rate and time
 /// left. Hidden when stderr is not a terminal.
-fn progress_bar() -> Option<Arc<dyn Fn(&Progress) + Send + Sync>> {
+fn progress_bar() -> Option<ProgressFn> {
     if !std::io::stderr().is_terminal() {
         return None;
     }

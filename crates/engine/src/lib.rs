@@ -25,5 +25,5 @@ pub use error::{Code, Error, Result};
 pub use library::{Library, RootInfo, Status};
 pub use live::{WatchEvent, WatchHandle, WatchOptions};
 pub use moodshelf_media::Kind;
-pub use scan::{Phase, Progress, ScanOptions, ScanReport};
+pub use scan::{Phase, Progress, ProgressFn, ScanOptions, ScanReport};
 pub use search::{Answer, AnswerItem, AskRequest};

@@ -251,12 +251,15 @@ impl Library {
         }
         self.catalog().forget_index().await?;
         let mut tracker = scan::Tracker::new(opts.progress.clone());
-        let mut report = ScanReport::default();
-        report.described = scan::describe_pending(self, &mut tracker).await?;
-        report.embedded = scan::embed_pending(self, &opts, &mut tracker).await?;
+        let described = scan::describe_pending(self, &mut tracker).await?;
+        let embedded = scan::embed_pending(self, &opts, &mut tracker).await?;
         self.index().await?.optimize().await?;
-        report.pending_index = self.catalog().counts().await?.pending_index as u64;
-        Ok(report)
+        Ok(ScanReport {
+            described,
+            embedded,
+            pending_index: self.catalog().counts().await?.pending_index as u64,
+            ..ScanReport::default()
+        })
     }
 
     /// The embedding model, loaded on first use.

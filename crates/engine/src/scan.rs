@@ -917,7 +917,11 @@ mod tests {
         let fp = moodshelf_media::fingerprint(&new).unwrap();
         let mut old_rec = record(1, &new, FileRole::Media, Some(fp));
         old_rec.path = path_str(&old);
-        let diff = diff_root(1, walk(vec![found(&new, FileRole::Media)], vec![]), vec![old_rec]);
+        let diff = diff_root(
+            1,
+            walk(vec![found(&new, FileRole::Media)], vec![]),
+            vec![old_rec],
+        );
         assert_eq!(diff.moves.len(), 1, "same size and fingerprint: a move");
         assert!(diff.missing.is_empty() && diff.work.is_empty());
     }
@@ -927,7 +931,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let gone = dir.path().join("locked").join("a.mp3");
         let rec = record(1, &gone, FileRole::Media, None);
-        let diff = diff_root(1, walk(vec![], vec![dir.path().join("locked")]), vec![rec.clone()]);
+        let diff = diff_root(
+            1,
+            walk(vec![], vec![dir.path().join("locked")]),
+            vec![rec.clone()],
+        );
         assert!(diff.missing.is_empty(), "unseen is not gone");
         let diff = diff_root(1, walk(vec![], vec![]), vec![rec]);
         assert_eq!(diff.missing.len(), 1);
@@ -945,7 +953,13 @@ mod tests {
         nfo_rec.mtime_ns -= 1; // edited since the last scan
         let diff = diff_root(
             1,
-            walk(vec![found(&video, FileRole::Media), found(&nfo, FileRole::Sidecar)], vec![]),
+            walk(
+                vec![
+                    found(&video, FileRole::Media),
+                    found(&nfo, FileRole::Sidecar),
+                ],
+                vec![],
+            ),
             vec![video_rec, nfo_rec],
         );
         let paths: Vec<&Path> = diff.work.iter().map(|w| w.found.path.as_path()).collect();

@@ -129,8 +129,8 @@ impl Library {
         let items: Vec<AnswerItem> = hits
             .iter()
             .filter_map(|h| {
-                let v = views.remove(&h.id)?;
-                v.available.then(|| AnswerItem {
+                let v = views.remove(&h.id).filter(|v| v.available)?;
+                Some(AnswerItem {
                     path: v.path,
                     kind: v.kind,
                     title: v.title,

@@ -93,13 +93,11 @@ pub fn read(path: &Path, meta: &mut Metadata) -> Result<()> {
                             }
                             DURATION => duration_ticks = float(data),
                             TITLE => meta.title = clean(&String::from_utf8_lossy(data)),
-                            DATE_UTC if meta.year.is_none() => {
-                                // Nanoseconds since 2001-01-01.
-                                if data.len() == 8 {
-                                    let ns = i64::from_be_bytes(data.try_into().expect("8 bytes"));
-                                    let years = ns as f64 / 1e9 / 31_556_952.0;
-                                    meta.year = Some(2001 + years.floor() as i32);
-                                }
+                            // Nanoseconds since 2001-01-01.
+                            DATE_UTC if meta.year.is_none() && data.len() == 8 => {
+                                let ns = i64::from_be_bytes(data.try_into().expect("8 bytes"));
+                                let years = ns as f64 / 1e9 / 31_556_952.0;
+                                meta.year = Some(2001 + years.floor() as i32);
                             }
                             _ => {}
                         }

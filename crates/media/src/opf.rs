@@ -112,10 +112,8 @@ pub fn parse_opf(text: &str) -> std::result::Result<Opf, String> {
                 }
             }
             "subject" => opf.subjects.push(value),
-            "description" => {
-                if opf.description.is_none() {
-                    opf.description = clean(&strip_html(&value));
-                }
+            "description" if opf.description.is_none() => {
+                opf.description = clean(&strip_html(&value));
             }
             "language" if opf.language.is_none() => opf.language = Some(value),
             "date" => {

@@ -98,11 +98,9 @@ pub fn parse(text: &str) -> Result<Element, String> {
                 let el = element(&e);
                 stack.last_mut().expect("root").children.push(el);
             }
-            Event::End(_) => {
-                if stack.len() > 1 {
-                    let done = stack.pop().expect("checked");
-                    stack.last_mut().expect("root").children.push(done);
-                }
+            Event::End(_) if stack.len() > 1 => {
+                let done = stack.pop().expect("checked");
+                stack.last_mut().expect("root").children.push(done);
             }
             Event::Text(t) => {
                 let s = t.xml_content().map_err(|e| e.to_string())?;

@@ -12,14 +12,32 @@ fn ask_json_is_one_object_on_stdout() {
     assert_eq!(json(&out)["error"]["code"], "indexEmpty");
 
     let out = run(&data, &["library", "add", root.to_str().unwrap(), "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(&data, &["scan", "--json", "--now", "2026-12-24T20:00:00Z"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     assert_eq!(report["embedded"], 40);
 
-    let out = run(&data, &["ask", "quiet", "piano", "for", "a", "snowy", "night", "--kind", "music", "--limit", "4", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        &data,
+        &[
+            "ask", "quiet", "piano", "for", "a", "snowy", "night", "--kind", "music", "--limit",
+            "4", "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let answer = json(&out);
     let items = answer["items"].as_array().unwrap();
     assert_eq!(items.len(), 4);

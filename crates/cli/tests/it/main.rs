@@ -4,7 +4,7 @@
 mod cli;
 mod crash;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 pub fn bin() -> Command {
@@ -13,19 +13,12 @@ pub fn bin() -> Command {
     c
 }
 
-pub fn models_dir() -> PathBuf {
-    std::env::var_os("MOODSHELF_MODELS_DIR")
-        .map(PathBuf::from)
-        .expect("set MOODSHELF_MODELS_DIR (run `moodshelf models fetch --profile test` first)")
-}
-
-/// Runs `moodshelf --data-dir DATA args...`.
+/// Runs `moodshelf --data-dir DATA args...`. The models dir is the
+/// binary's own default (`MOODSHELF_MODELS_DIR` in CI).
 pub fn run(data: &Path, args: &[&str]) -> Output {
     bin()
         .arg("--data-dir")
         .arg(data)
-        .arg("--models-dir")
-        .arg(models_dir())
         .args(args)
         .output()
         .expect("run moodshelf")
@@ -45,7 +38,11 @@ pub fn generate(root: &Path, music: usize, books: usize, videos: usize) {
     moodshelf_libgen::generate(
         &moodshelf_libgen::datasets_dir(),
         root,
-        moodshelf_libgen::Spec { music, books, videos },
+        moodshelf_libgen::Spec {
+            music,
+            books,
+            videos,
+        },
     )
     .expect("generate library");
 }

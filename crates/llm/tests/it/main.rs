@@ -1,7 +1,7 @@
 //! The real embedding model through llama.cpp. The model comes from the
-//! models dir (`MOODSHELF_MODELS_DIR`); run `moodshelf models fetch
-//! --profile test` first. These tests fail, not skip, without it: CI
-//! fetches the models before testing.
+//! models dir (`MOODSHELF_MODELS_DIR`, else the app's default under the
+//! data dir); run `moodshelf models fetch --profile test` first. These
+//! tests fail, not skip, without it: CI fetches the models before testing.
 
 use std::path::PathBuf;
 
@@ -10,6 +10,7 @@ use moodshelf_llm::{EmbedOptions, Embedder};
 fn model() -> PathBuf {
     let dir = std::env::var_os("MOODSHELF_MODELS_DIR")
         .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("moodshelf/models")))
         .expect("set MOODSHELF_MODELS_DIR to the models dir (see README)");
     let path = dir.join("all-MiniLM-L6-v2.F16.gguf");
     assert!(

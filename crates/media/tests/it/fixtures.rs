@@ -36,7 +36,7 @@ fn all_files() -> Vec<PathBuf> {
 fn extract_all(files: Vec<PathBuf>) -> Vec<(PathBuf, Result<Metadata, Error>)> {
     enum Msg {
         Started(PathBuf),
-        Done(PathBuf, Result<Metadata, Error>),
+        Done(PathBuf, Box<Result<Metadata, Error>>),
     }
     let (tx, rx) = mpsc::channel();
     let expected = files.len();
@@ -44,7 +44,7 @@ fn extract_all(files: Vec<PathBuf>) -> Vec<(PathBuf, Result<Metadata, Error>)> {
         for f in files {
             tx.send(Msg::Started(f.clone())).unwrap();
             let r = extract_any(&f);
-            tx.send(Msg::Done(f, r)).unwrap();
+            tx.send(Msg::Done(f, Box::new(r))).unwrap();
         }
     });
     let mut done = Vec::with_capacity(expected);
@@ -53,7 +53,7 @@ fn extract_all(files: Vec<PathBuf>) -> Vec<(PathBuf, Result<Metadata, Error>)> {
             panic!("extraction worker died")
         };
         match rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(Msg::Done(path, r)) => done.push((path, r)),
+            Ok(Msg::Done(path, r)) => done.push((path, *r)),
             _ => panic!("extraction hangs on {}", started.display()),
         }
     }
