@@ -3,7 +3,7 @@
 
 use moodshelf_libgen::Spec;
 use moodshelf_libgen::formats::{self, AudioTags};
-use moodshelf_tests::TestLibrary;
+use moodshelf_tests::{TestLibrary, ask};
 
 const SPEC: Spec = Spec {
     music: 20,
@@ -105,11 +105,11 @@ async fn edits_moves_and_deletions_are_followed() {
 
     let answer = t
         .lib
-        .ask(&moodshelf_engine::AskRequest {
-            text: "snowed-in christmas marathon".into(),
-            kind: Some(moodshelf_engine::Kind::Video),
-            limit: 1,
-        })
+        .ask(&ask(
+            "snowed-in christmas marathon",
+            Some(moodshelf_engine::Kind::Video),
+            1,
+        ))
         .await
         .unwrap();
     assert_eq!(

@@ -3,17 +3,9 @@
 
 use std::collections::HashSet;
 
-use moodshelf_engine::{AskRequest, Kind};
+use moodshelf_engine::Kind;
 use moodshelf_libgen::Spec;
-use moodshelf_tests::TestLibrary;
-
-fn ask(text: &str, kind: Option<Kind>, limit: usize) -> AskRequest {
-    AskRequest {
-        text: text.into(),
-        kind,
-        limit,
-    }
-}
+use moodshelf_tests::{TestLibrary, ask};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn answers_come_from_the_library_and_respect_filters() {

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use moodshelf_engine::live::Clock;
 use moodshelf_engine::watch::WatchConfig;
-use moodshelf_engine::{WatchEvent, WatchOptions};
+use moodshelf_engine::{WatchEvent, WatchHandle, WatchOptions};
 use moodshelf_libgen::Spec;
 use moodshelf_libgen::formats::{self, AudioTags};
-use moodshelf_tests::{NOW, TestLibrary, eventually};
+use moodshelf_tests::{NOW, TestLibrary, ask, eventually};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -40,6 +40,22 @@ fn song(title: &str) -> Vec<u8> {
     )
 }
 
+type Events = Arc<Mutex<Vec<WatchEvent>>>;
+
+/// Starts watching and collects the controller's events.
+async fn start(t: &TestLibrary, polling: bool) -> (WatchHandle, Events) {
+    let events: Events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let handle = t
+        .lib
+        .watch(options(polling), move |e| sink.lock().unwrap().push(e))
+        .await
+        .unwrap();
+    // Let the watches settle before the file system changes.
+    tokio::time::sleep(Duration::from_millis(if polling { 800 } else { 300 })).await;
+    (handle, events)
+}
+
 async fn title_at(t: &TestLibrary, path: &std::path::Path) -> Option<(i64, String)> {
     let item = t
         .lib
@@ -60,14 +76,7 @@ async fn create_edit_rename_delete_under_a_live_watch() {
     })
     .await;
     t.add_and_scan().await;
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink = events.clone();
-    let handle = t
-        .lib
-        .watch(options(false), move |e| sink.lock().unwrap().push(e))
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (handle, events) = start(&t, false).await;
     assert!(
         events.lock().unwrap().iter().any(|e| matches!(
             e,
@@ -92,11 +101,7 @@ async fn create_edit_rename_delete_under_a_live_watch() {
     let latency = started.elapsed();
     let answer = t
         .lib
-        .ask(&moodshelf_engine::AskRequest {
-            text: "First Light The Watchers".into(),
-            kind: None,
-            limit: 3,
-        })
+        .ask(&ask("First Light The Watchers", None, 3))
         .await
         .unwrap();
     assert_eq!(
@@ -190,14 +195,7 @@ async fn an_unmounted_folder_is_kept_until_it_returns() {
     })
     .await;
     t.add_and_scan().await;
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink = events.clone();
-    let handle = t
-        .lib
-        .watch(options(false), move |e| sink.lock().unwrap().push(e))
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (handle, events) = start(&t, false).await;
 
     let aside = t.dir.path().join("elsewhere");
     std::fs::rename(&t.root, &aside).unwrap();
@@ -240,14 +238,7 @@ async fn polling_fallback_sees_new_files() {
     })
     .await;
     t.add_and_scan().await;
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink = events.clone();
-    let handle = t
-        .lib
-        .watch(options(true), move |e| sink.lock().unwrap().push(e))
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    let (handle, events) = start(&t, true).await;
     let path = t.root.join("Music/polled.mp3");
     std::fs::write(&path, song("Polled Song")).unwrap();
     let found = eventually(WAIT, || title_at(&t, &path)).await;

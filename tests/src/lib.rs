@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use moodshelf_engine::{Library, Paths, ScanOptions, ScanReport};
+use moodshelf_engine::{AskRequest, Kind, Library, Paths, ScanOptions, ScanReport};
 use moodshelf_libgen::{Generated, Spec};
 
 /// A fixed "now" (2026-11-26T12:00:00Z): runs are repeatable.
@@ -109,4 +109,13 @@ pub fn fixture(rel: &str) -> PathBuf {
     let p = shared.join("fixtures/media").join(rel);
     assert!(p.is_file(), "fixture {} not found", p.display());
     p
+}
+
+/// A request as a host sends it.
+pub fn ask(text: &str, kind: Option<Kind>, limit: usize) -> AskRequest {
+    AskRequest {
+        text: text.into(),
+        kind,
+        limit,
+    }
 }

@@ -436,14 +436,8 @@ impl Catalog {
     pub async fn items_by_ids(&self, ids: &[i64]) -> Result<Vec<ItemView>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT i.id, f.path, i.kind, i.title, i.creator, i.album, i.year,
-                        i.duration_secs, i.genres, i.cover, i.meta, r.state AS root_state
-                 FROM items i
-                 JOIN files f ON f.item_id = i.id AND f.role = 'media'
-                 JOIN roots r ON r.id = f.root_id
-                 WHERE i.id IN (",
-            );
+            let mut q = QueryBuilder::<Sqlite>::new(ITEM_VIEW);
+            q.push(" WHERE i.id IN (");
             let mut sep = q.separated(", ");
             for id in chunk {
                 sep.push_bind(id);
@@ -458,18 +452,11 @@ impl Catalog {
     }
 
     pub async fn item_by_path(&self, path: &str) -> Result<Option<ItemView>> {
-        let row = sqlx::query(
-            "SELECT i.id, f.path, i.kind, i.title, i.creator, i.album, i.year,
-                    i.duration_secs, i.genres, i.cover, i.meta, r.state AS root_state
-             FROM files f
-             JOIN items i ON f.item_id = i.id
-             JOIN roots r ON r.id = f.root_id
-             WHERE f.path = ?",
-        )
-        .bind(path)
-        .fetch_optional(&self.pool)
-        .await
-        .ctx("item by path")?;
+        let row = sqlx::query(&format!("{ITEM_VIEW} WHERE f.path = ?"))
+            .bind(path)
+            .fetch_optional(&self.pool)
+            .await
+            .ctx("item by path")?;
         row.as_ref().map(view_from_row).transpose()
     }
 
@@ -523,6 +510,14 @@ impl Catalog {
         .ctx("list file errors")
     }
 }
+
+/// The columns of an [`ItemView`]: an item with its media file and the
+/// state of that file's root.
+const ITEM_VIEW: &str = "SELECT i.id, f.path, i.kind, i.title, i.creator, i.album, i.year,
+        i.duration_secs, i.genres, i.cover, i.meta, r.state AS root_state
+     FROM items i
+     JOIN files f ON f.item_id = i.id AND f.role = 'media'
+     JOIN roots r ON r.id = f.root_id";
 
 fn view_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ItemView> {
     let get = |source| Error::Query {

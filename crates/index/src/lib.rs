@@ -499,28 +499,23 @@ async fn collect_ids(
 fn fuse(vector: &[(i64, Option<f32>)], text: &[(i64, Option<f32>)], limit: usize) -> Vec<Hit> {
     let mut hits: HashMap<i64, Hit> = HashMap::new();
     let max = 2.0 / (RRF_K + 1.0);
-    for (rank, (id, distance)) in vector.iter().enumerate() {
-        let h = hits.entry(*id).or_insert_with(|| Hit {
-            id: *id,
-            score: 0.0,
-            vector_rank: None,
-            text_rank: None,
-            distance: None,
-        });
-        h.vector_rank = Some(rank + 1);
-        h.distance = *distance;
-        h.score += 1.0 / (RRF_K + rank as f32 + 1.0) / max;
-    }
-    for (rank, (id, _)) in text.iter().enumerate() {
-        let h = hits.entry(*id).or_insert_with(|| Hit {
-            id: *id,
-            score: 0.0,
-            vector_rank: None,
-            text_rank: None,
-            distance: None,
-        });
-        h.text_rank = Some(rank + 1);
-        h.score += 1.0 / (RRF_K + rank as f32 + 1.0) / max;
+    for (is_vector, leg) in [(true, vector), (false, text)] {
+        for (rank, (id, leg_score)) in leg.iter().enumerate() {
+            let h = hits.entry(*id).or_insert_with(|| Hit {
+                id: *id,
+                score: 0.0,
+                vector_rank: None,
+                text_rank: None,
+                distance: None,
+            });
+            if is_vector {
+                h.vector_rank = Some(rank + 1);
+                h.distance = *leg_score;
+            } else {
+                h.text_rank = Some(rank + 1);
+            }
+            h.score += 1.0 / (RRF_K + rank as f32 + 1.0) / max;
+        }
     }
     let mut out: Vec<Hit> = hits.into_values().collect();
     out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));

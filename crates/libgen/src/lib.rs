@@ -270,7 +270,7 @@ fn books(rows: &[datasets::Book], out: &Path, n: usize, lib: &mut Generated) -> 
     Ok(())
 }
 
-/// A minimal valid PDF with an Info dictionary (offsets computed exactly).
+/// A PDF whose Info dictionary names the title and author.
 fn pdf_bytes(title: &str, author: &str) -> Vec<u8> {
     let esc = |s: &str| {
         s.chars()
@@ -280,31 +280,11 @@ fn pdf_bytes(title: &str, author: &str) -> Vec<u8> {
             .replace('(', "\\(")
             .replace(')', "\\)")
     };
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>".to_string(),
-        format!("<< /Title ({}) /Author ({}) >>", esc(title), esc(author)),
-    ];
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
-    for o in offsets {
-        out.extend(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    out.extend(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R /Info 4 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    formats::pdf(&format!(
+        "<< /Title ({}) /Author ({}) >>",
+        esc(title),
+        esc(author)
+    ))
 }
 
 fn videos(rows: &[datasets::Movie], out: &Path, n: usize, lib: &mut Generated) -> Result<()> {

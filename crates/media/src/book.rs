@@ -173,36 +173,6 @@ mod tests {
 mod pdf_tests {
     use super::*;
 
-    /// A minimal, valid PDF with an Info dictionary, built by hand so the
-    /// byte offsets in its cross-reference table are exact.
-    fn tiny_pdf(info: &str) -> Vec<u8> {
-        let objects = [
-            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>".to_string(),
-            info.to_string(),
-        ];
-        let mut out = b"%PDF-1.4\n".to_vec();
-        let mut offsets = Vec::new();
-        for (i, body) in objects.iter().enumerate() {
-            offsets.push(out.len());
-            out.extend(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-        }
-        let xref = out.len();
-        out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
-        for o in offsets {
-            out.extend(format!("{o:010} 00000 n \n").as_bytes());
-        }
-        out.extend(
-            format!(
-                "trailer\n<< /Size {} /Root 1 0 R /Info 4 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-                objects.len() + 1
-            )
-            .as_bytes(),
-        );
-        out
-    }
-
     #[test]
     fn pdf_info_dictionary() {
         let dir = std::env::temp_dir().join(format!("ms-pdf-{}", std::process::id()));
@@ -210,7 +180,7 @@ mod pdf_tests {
         let path = dir.join("book.pdf");
         std::fs::write(
             &path,
-            tiny_pdf(
+            moodshelf_libgen::formats::pdf(
                 "<< /Title (A Winter Journey) /Author (Ann Writer) /Subject (Travel notes) \
                  /Keywords (snow, trains) /CreationDate (D:19990101000000Z) >>",
             ),
