@@ -68,7 +68,8 @@ pub struct EmbedOptions {
     /// CPU threads for llama.cpp; `None` uses every core.
     pub threads: Option<usize>,
     /// Longest input kept, in tokens; longer texts are truncated. BERT-style
-    /// models see at most 512 positions.
+    /// models see at most 512 positions; all-MiniLM-L6-v2 was trained on
+    /// 128, and the cost of embedding grows with every token.
     pub max_tokens: usize,
     /// Tokens per llama.cpp batch. Encoder models attend across the whole
     /// batch, so larger is not always faster.
@@ -81,7 +82,7 @@ impl Default for EmbedOptions {
     fn default() -> Self {
         EmbedOptions {
             threads: None,
-            max_tokens: 256,
+            max_tokens: 128,
             batch_tokens: 512,
             batch_sequences: 16,
         }
