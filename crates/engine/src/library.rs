@@ -339,9 +339,9 @@ impl Library {
             .await?
             .first()
             .map(LastScan::from);
-        let indexed_rows = match self.inner.index.lock().await.as_ref() {
-            Some(i) => i.count().await.ok(),
-            None => None,
+        let indexed_rows = match self.open_index_if_present().await {
+            Ok(Some(i)) => i.count().await.ok(),
+            _ => None,
         };
         let s = self.settings();
         Ok(Status {
