@@ -8,8 +8,17 @@
 //! packing many texts into one llama.cpp batch (one sequence each) so that a
 //! scan embeds at full speed.
 //!
+//! [`Generator`] is the reasoning worker: chat prompts in, text out,
+//! streamed piece by piece, optionally held to a GBNF grammar (so JSON out
+//! is always valid), cancellable, and reusing the KV cache of a prompt's
+//! unchanged prefix (a long fixed system prompt is read once).
+//!
 //! GPU backends are cargo features passed straight through to llama-cpp-2
 //! (`cuda`, `vulkan`, `metal`).
+
+mod generate;
+
+pub use generate::{Cancel, ChatMessage, GenOptions, GenRequest, Generated, Generator, Stop};
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -37,13 +46,17 @@ pub enum Error {
     Compute { what: &'static str, reason: String },
     #[error("the model worker thread has stopped")]
     WorkerGone,
+    #[error("the grammar is not valid GBNF: {0}")]
+    Grammar(String),
+    #[error("the prompt has {tokens} tokens; the context holds {max}")]
+    PromptTooLong { tokens: usize, max: usize },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// The process-wide llama.cpp backend. Dropping it would free llama.cpp's
 /// global state, so it lives for the whole process.
-fn backend() -> Result<&'static LlamaBackend> {
+pub(crate) fn backend() -> Result<&'static LlamaBackend> {
     static BACKEND: OnceLock<std::result::Result<LlamaBackend, String>> = OnceLock::new();
     BACKEND
         .get_or_init(|| {
@@ -60,7 +73,7 @@ fn backend() -> Result<&'static LlamaBackend> {
 }
 
 /// Context creation mutates the model in llama.cpp; never run two at once.
-static CONTEXT_LOCK: Mutex<()> = Mutex::new(());
+pub(crate) static CONTEXT_LOCK: Mutex<()> = Mutex::new(());
 
 /// How an embedding worker runs.
 #[derive(Debug, Clone)]
