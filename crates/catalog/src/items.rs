@@ -107,6 +107,8 @@ pub struct ItemView {
     pub genres: Vec<String>,
     pub cover: Option<String>,
     pub meta: String,
+    /// The card the describe phase wrote (genres, tags, descriptors, plot).
+    pub description: Option<String>,
     /// False while the item's root is unavailable (unmounted).
     pub available: bool,
 }
@@ -451,6 +453,32 @@ impl Catalog {
         Ok(out)
     }
 
+    /// Items whose creator or title contains `name` (case-insensitive),
+    /// creators first: what "like Norah Jones" refers to.
+    pub async fn items_named(&self, name: &str, limit: i64) -> Result<Vec<i64>> {
+        let escaped = name
+            .trim()
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        if escaped.chars().filter(|c| c.is_alphanumeric()).count() < 3 {
+            return Ok(Vec::new());
+        }
+        let pattern = format!("%{escaped}%");
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT id FROM items
+             WHERE lower(creator) LIKE ?1 ESCAPE '\\' OR lower(title) LIKE ?1 ESCAPE '\\'
+             ORDER BY (lower(creator) LIKE ?1 ESCAPE '\\') DESC, id LIMIT ?2",
+        )
+        .bind(pattern)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("items by name")?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     pub async fn item_by_path(&self, path: &str) -> Result<Option<ItemView>> {
         let row = sqlx::query(&format!("{ITEM_VIEW} WHERE f.path = ?"))
             .bind(path)
@@ -514,7 +542,7 @@ impl Catalog {
 /// The columns of an [`ItemView`]: an item with its media file and the
 /// state of that file's root.
 const ITEM_VIEW: &str = "SELECT i.id, f.path, i.kind, i.title, i.creator, i.album, i.year,
-        i.duration_secs, i.genres, i.cover, i.meta, r.state AS root_state
+        i.duration_secs, i.genres, i.cover, i.meta, i.description, r.state AS root_state
      FROM items i
      JOIN files f ON f.item_id = i.id AND f.role = 'media'
      JOIN roots r ON r.id = f.root_id";
@@ -536,6 +564,7 @@ fn view_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ItemView> {
         genres: genres_from(&r.try_get::<String, _>("genres").map_err(get)?),
         cover: r.try_get("cover").map_err(get)?,
         meta: r.try_get("meta").map_err(get)?,
+        description: r.try_get("description").map_err(get)?,
         available: r.try_get::<String, _>("root_state").map_err(get)? == "ok",
     })
 }

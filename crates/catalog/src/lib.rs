@@ -13,6 +13,7 @@
 //! clock.
 
 mod items;
+mod memory;
 mod roots;
 mod scans;
 
@@ -27,6 +28,7 @@ use sqlx::sqlite::{
 pub use items::{
     Counts, FileRecord, FileRole, FileState, FileUpdate, IndexRow, ItemData, ItemView, Outcome,
 };
+pub use memory::{Conversation, Feedback, Message, Preference, Verdict};
 pub use roots::{Root, RootState};
 pub use scans::{ScanCounters, ScanRun, ScanStatus};
 

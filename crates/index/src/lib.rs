@@ -99,6 +99,7 @@ pub struct Filter {
     /// Roots whose items must not appear (unavailable disks).
     pub exclude_roots: Vec<i64>,
     pub max_duration_secs: Option<f64>,
+    pub min_duration_secs: Option<f64>,
     pub min_year: Option<i32>,
     pub max_year: Option<i32>,
 }
@@ -126,6 +127,11 @@ impl Filter {
         if let Some(d) = self.max_duration_secs.filter(|d| d.is_finite()) {
             parts.push(format!(
                 "duration_secs IS NOT NULL AND duration_secs <= {d}"
+            ));
+        }
+        if let Some(d) = self.min_duration_secs.filter(|d| d.is_finite()) {
+            parts.push(format!(
+                "duration_secs IS NOT NULL AND duration_secs >= {d}"
             ));
         }
         if let Some(y) = self.min_year {
@@ -323,6 +329,45 @@ impl Index {
             ids.extend(int64(b, "id").iter().flatten());
         }
         Ok(ids)
+    }
+
+    /// The stored vectors of some items (for similarity between items:
+    /// references, likes, diversity). Unknown ids are left out.
+    pub async fn vectors(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<f32>>> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(500) {
+            if chunk.is_empty() {
+                continue;
+            }
+            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            let batches: Vec<RecordBatch> = self
+                .table
+                .query()
+                .only_if(format!("id IN ({})", list.join(", ")))
+                .select(Select::columns(&["id", "vector"]))
+                .execute()
+                .await
+                .ctx("read vectors")?
+                .try_collect()
+                .await
+                .ctx("read vectors")?;
+            for b in &batches {
+                let ids = int64(b, "id");
+                let Some(vectors) = b
+                    .column_by_name("vector")
+                    .and_then(|c| c.as_any().downcast_ref::<FixedSizeListArray>())
+                else {
+                    continue;
+                };
+                for i in 0..b.num_rows() {
+                    let v = vectors.value(i);
+                    if let Some(f) = v.as_any().downcast_ref::<Float32Array>() {
+                        out.insert(ids.value(i), f.values().to_vec());
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Builds the full-text index if it is missing, folds new rows into it,
@@ -546,12 +591,14 @@ mod tests {
             kinds: vec!["music".into(), "x'); DROP".into()],
             exclude_roots: vec![3],
             max_duration_secs: Some(600.0),
+            min_duration_secs: Some(60.0),
             min_year: Some(1990),
             max_year: None,
         };
         assert_eq!(
             f.to_sql().unwrap(),
-            "kind IN ('music') AND root_id NOT IN (3) AND duration_secs IS NOT NULL AND duration_secs <= 600 AND year IS NOT NULL AND year >= 1990"
+            "kind IN ('music') AND root_id NOT IN (3) AND duration_secs IS NOT NULL AND duration_secs <= 600 \
+             AND duration_secs IS NOT NULL AND duration_secs >= 60 AND year IS NOT NULL AND year >= 1990"
         );
     }
 
