@@ -17,6 +17,7 @@ pub const ENV_MODELS_DIR: &str = "MOODSHELF_MODELS_DIR";
 pub const ENV_EMBED_MODEL: &str = "MOODSHELF_EMBED_MODEL";
 pub const ENV_REASONING_MODEL: &str = "MOODSHELF_REASONING_MODEL";
 pub const ENV_THREADS: &str = "MOODSHELF_THREADS";
+pub const ENV_HEMISPHERE: &str = "MOODSHELF_HEMISPHERE";
 
 /// The file names of the default models, as the manifest names them.
 pub const DEFAULT_EMBED_MODEL: &str = "all-MiniLM-L6-v2.F16.gguf";
@@ -84,6 +85,14 @@ impl Paths {
 pub struct RawSettings {
     pub models: RawModels,
     pub scan: RawScan,
+    pub recommend: RawRecommend,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawRecommend {
+    /// `north` (default) or `south`: which months are winter.
+    pub hemisphere: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -111,6 +120,7 @@ pub struct Settings {
     pub reasoning_model: PathBuf,
     pub threads: Option<usize>,
     pub ignore_dirs: Vec<String>,
+    pub hemisphere: crate::context::Hemisphere,
 }
 
 /// Folder names never worth scanning: version control, OS trash and
@@ -180,7 +190,17 @@ impl Settings {
         .filter(|t| *t > 0);
         let mut ignore_dirs: Vec<String> = BUILTIN_IGNORES.iter().map(|s| s.to_string()).collect();
         ignore_dirs.extend(raw.scan.ignore.into_iter().filter(|s| !s.trim().is_empty()));
+        let hemisphere = match env(ENV_HEMISPHERE)
+            .filter(|v| !v.is_empty())
+            .or(raw.recommend.hemisphere)
+        {
+            Some(h) => h
+                .parse()
+                .map_err(|e: String| Error::new(Code::InvalidInput, e))?,
+            None => crate::context::Hemisphere::North,
+        };
         Ok(Settings {
+            hemisphere,
             embedding_model: model(ENV_EMBED_MODEL, raw.models.embedding, DEFAULT_EMBED_MODEL),
             reasoning_model: model(
                 ENV_REASONING_MODEL,

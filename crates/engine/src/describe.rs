@@ -11,7 +11,7 @@
 use moodshelf_media::{Kind, Metadata};
 
 /// Bump when [`describe`] changes output for the same metadata.
-pub const DESCRIBE_VERSION: u32 = 1;
+pub const DESCRIBE_VERSION: u32 = 2;
 
 /// Longest description stored, in characters.
 const MAX_CHARS: usize = 1200;
@@ -64,6 +64,14 @@ pub fn describe(m: &Metadata, fallback_title: &str) -> String {
     if !m.actors.is_empty() {
         parts.push(format!("Starring {}.", list(&m.actors, 4)));
     }
+    // Descriptors before the free text, so they survive the length cap and
+    // the embedder's token limit.
+    let labels: Vec<&str> = m.genres.iter().chain(&m.tags).map(String::as_str).collect();
+    let feels =
+        crate::lexicon::descriptors(&labels, m.bpm.map(f64::from), m.certification.as_deref());
+    if !feels.is_empty() {
+        parts.push(format!("Feels: {}.", feels.join(", ")));
+    }
     if let Some(d) = &m.description {
         parts.push(d.clone());
     } else if let Some(c) = &m.comment {
@@ -110,7 +118,8 @@ mod tests {
         let d = describe(&m, "file");
         assert_eq!(
             d,
-            "Blue Room by Some Band (1999). From the album Nights. Genre: Jazz. Tags: calm."
+            "Blue Room by Some Band (1999). From the album Nights. Genre: Jazz. Tags: calm. \
+             Feels: mellow, evening, cozy, dinner."
         );
         assert_eq!(description_hash(&d), description_hash(&d));
         assert_ne!(description_hash(&d), description_hash("other"));

@@ -11,19 +11,27 @@
 //! every path comes from [`Paths`].
 
 pub mod config;
+pub mod context;
 pub mod describe;
 pub mod error;
+pub mod intent;
+pub mod lexicon;
 pub mod library;
 pub mod live;
 pub mod models;
+pub mod reason;
+pub mod recommend;
 pub mod scan;
 pub mod search;
 pub mod watch;
 
 pub use config::{Paths, Settings};
+pub use context::{Context, Hemisphere};
 pub use error::{Code, Error, Result};
+pub use intent::Intent;
 pub use library::{Library, RootInfo, Status};
 pub use live::{WatchEvent, WatchHandle, WatchOptions};
 pub use moodshelf_media::Kind;
+pub use recommend::{Mode, Moment, Pick, RecEvent, RecommendRequest, Recommendation};
 pub use scan::{Phase, Progress, ProgressFn, ScanOptions, ScanReport};
 pub use search::{Answer, AnswerItem, AskRequest};

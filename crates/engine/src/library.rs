@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use moodshelf_catalog::{Catalog, Counts, Root, RootState, ScanRun};
 use moodshelf_index::Index;
-use moodshelf_llm::{EmbedOptions, Embedder};
+use moodshelf_llm::{EmbedOptions, Embedder, GenOptions, Generator};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
@@ -32,6 +32,7 @@ struct Inner {
     settings: Settings,
     catalog: Catalog,
     embedder: Mutex<Option<Embedder>>,
+    generator: Mutex<Option<Generator>>,
     index: Mutex<Option<Index>>,
     /// One scan (or watcher update) at a time.
     pub(crate) scan_lock: Mutex<()>,
@@ -128,6 +129,7 @@ impl Library {
                 settings,
                 catalog,
                 embedder: Mutex::new(None),
+                generator: Mutex::new(None),
                 index: Mutex::new(None),
                 scan_lock: Mutex::new(()),
             }),
@@ -283,6 +285,36 @@ impl Library {
         .map_err(Error::internal)??;
         *slot = Some(embedder.clone());
         Ok(embedder)
+    }
+
+    /// The reasoning model, loaded on first use. A missing file is a
+    /// `ModelMissing` error, which the recommender turns into a notice and
+    /// the fast path.
+    pub async fn generator(&self) -> Result<Generator> {
+        let mut slot = self.inner.generator.lock().await;
+        if let Some(g) = slot.as_ref() {
+            return Ok(g.clone());
+        }
+        let path = self.settings().reasoning_model.clone();
+        let threads = self.settings().threads;
+        let generator = tokio::task::spawn_blocking(move || {
+            Generator::load(
+                &path,
+                GenOptions {
+                    threads,
+                    ..GenOptions::default()
+                },
+            )
+        })
+        .await
+        .map_err(Error::internal)??;
+        *slot = Some(generator.clone());
+        Ok(generator)
+    }
+
+    /// Whether the reasoning model is loaded now (for status displays).
+    pub async fn generator_loaded(&self) -> bool {
+        self.inner.generator.lock().await.is_some()
     }
 
     /// The index, opened (or created) for the embedding model's dimension.
