@@ -12,12 +12,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use moodshelf_catalog::Verdict;
 use moodshelf_engine::models::{self, FetchEvent, FetchOptions};
+use moodshelf_engine::recommend::Mode;
 use moodshelf_engine::{
-    AskRequest, Code, Error, Kind, Library, Paths, Progress, ProgressFn, ScanOptions, ScanReport,
+    Code, Error, Kind, Library, Moment, Paths, Progress, ProgressFn, ScanOptions, ScanReport,
     WatchEvent, WatchOptions,
 };
 use serde::Serialize;
+
+mod talk;
 
 #[derive(Parser)]
 #[command(
@@ -72,10 +76,37 @@ enum Command {
     Ask {
         /// What you are in the mood for.
         query: Vec<String>,
-        #[arg(long, value_enum)]
-        kind: Option<KindArg>,
-        #[arg(long, default_value_t = 10)]
-        limit: usize,
+        #[command(flatten)]
+        talk: TalkArgs,
+        /// Continue the most recent conversation (follow-ups refine it).
+        #[arg(long = "continue", conflicts_with = "conversation")]
+        continue_last: bool,
+        /// Continue this conversation.
+        #[arg(long, value_name = "ID")]
+        conversation: Option<i64>,
+    },
+    /// A conversation on the terminal: ask, refine, give feedback.
+    Chat {
+        #[command(flatten)]
+        talk: TalkArgs,
+        /// Resume this conversation.
+        #[arg(long, value_name = "ID")]
+        conversation: Option<i64>,
+    },
+    /// Like, dislike or set aside an item, by its path.
+    Feedback {
+        path: PathBuf,
+        #[arg(long, group = "verdict", required = true)]
+        like: bool,
+        #[arg(long, group = "verdict")]
+        dislike: bool,
+        #[arg(long = "not-now", group = "verdict")]
+        not_now: bool,
+    },
+    /// The stored conversations, newest first.
+    Conversations {
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
     },
     /// Library counts, folders, models and the last scan.
     Status,
@@ -94,6 +125,56 @@ enum Command {
         #[command(subcommand)]
         action: ModelsAction,
     },
+}
+
+#[derive(Args)]
+struct TalkArgs {
+    #[arg(long, value_enum)]
+    kind: Option<KindArg>,
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// The fast path only: rules read the request, no reasoning model.
+    #[arg(long, conflicts_with = "search_only")]
+    no_llm: bool,
+    /// Embedding search only, as the first version did (for comparisons).
+    #[arg(long)]
+    search_only: bool,
+    /// Which months are winter (default: settings, else north).
+    #[arg(long, value_name = "north|south")]
+    hemisphere: Option<String>,
+}
+
+impl TalkArgs {
+    fn options(&self, json: bool) -> anyhow::Result<talk::TalkOptions> {
+        Ok(talk::TalkOptions {
+            kind: self.kind.map(KindArg::kind),
+            limit: self.limit,
+            mode: if self.search_only {
+                Mode::Search
+            } else if self.no_llm {
+                Mode::Rules
+            } else {
+                Mode::Model
+            },
+            hemisphere: self
+                .hemisphere
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e: String| Error::new(Code::InvalidInput, e))?,
+            json,
+        })
+    }
+}
+
+impl KindArg {
+    fn kind(self) -> Kind {
+        match self {
+            KindArg::Music => Kind::Music,
+            KindArg::Book => Kind::Book,
+            KindArg::Video => Kind::Video,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -174,7 +255,8 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let g = &cli.global;
-    let now = parse_now(g.now.as_deref())?;
+    let moment = parse_moment(g.now.as_deref())?;
+    let now = moment.unix;
     let paths = Paths::resolve(g.data_dir.clone(), g.models_dir.clone())?;
     match cli.command {
         Command::Models { action } => models_cmd(action, &paths, g.json).await,
@@ -205,42 +287,78 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             lib.close().await;
             Ok(())
         }
-        Command::Ask { query, kind, limit } => {
+        Command::Ask {
+            query,
+            talk: t,
+            continue_last,
+            conversation,
+        } => {
             let lib = Library::open(paths).await?;
-            let req = AskRequest {
-                text: query.join(" "),
-                kind: kind.map(|k| match k {
-                    KindArg::Music => Kind::Music,
-                    KindArg::Book => Kind::Book,
-                    KindArg::Video => Kind::Video,
-                }),
-                limit,
+            let opts = t.options(g.json)?;
+            let conversation = match (continue_last, conversation) {
+                (true, _) => lib.catalog().conversations(1).await?.first().map(|c| c.id),
+                (_, c) => c,
             };
-            let answer = lib.ask(&req).await?;
-            if g.json {
-                print_json(&answer);
-            } else if answer.items.is_empty() {
-                println!("Nothing in the library fits that.");
+            talk::ask(&lib, &query.join(" "), conversation, moment, &opts).await?;
+            lib.close().await;
+            Ok(())
+        }
+        Command::Chat {
+            talk: t,
+            conversation,
+        } => {
+            let lib = Library::open(paths).await?;
+            let opts = t.options(g.json)?;
+            let fixed = g.now.is_some();
+            talk::chat(
+                &lib,
+                conversation,
+                || {
+                    if fixed {
+                        moment
+                    } else {
+                        parse_moment(None).unwrap_or(moment)
+                    }
+                },
+                &opts,
+            )
+            .await?;
+            lib.close().await;
+            Ok(())
+        }
+        Command::Feedback {
+            path,
+            like,
+            dislike,
+            not_now: _,
+        } => {
+            let lib = Library::open(paths).await?;
+            let verdict = if like {
+                Verdict::Like
+            } else if dislike {
+                Verdict::Dislike
             } else {
-                for (i, item) in answer.items.iter().enumerate() {
-                    let mut line = format!("{:>2}. {}", i + 1, item.title);
-                    if let Some(c) = &item.creator {
-                        line.push_str(&format!(" — {c}"));
-                    }
-                    if let Some(y) = item.year {
-                        line.push_str(&format!(" ({y})"));
-                    }
-                    let length = item.duration_secs.map(format_duration).unwrap_or_default();
-                    println!(
-                        "{line}  [{}{}{}]",
-                        item.kind,
-                        if length.is_empty() { "" } else { ", " },
-                        length
-                    );
-                    println!("    {}", item.path);
+                Verdict::NotNow
+            };
+            talk::feedback(&lib, &path, verdict, now, g.json).await?;
+            lib.close().await;
+            Ok(())
+        }
+        Command::Conversations { limit } => {
+            let lib = Library::open(paths).await?;
+            let list = lib.catalog().conversations(limit).await?;
+            if g.json {
+                let v: Vec<_> = list
+                    .iter()
+                    .map(|c| serde_json::json!({"id": c.id, "title": c.title, "updated_at": c.updated_at}))
+                    .collect();
+                print_json(&v);
+            } else {
+                for c in &list {
+                    println!("{:>4}  {}", c.id, c.title);
                 }
-                eprintln!("({:.0} ms)", answer.timings_ms.total_ms);
             }
+            lib.close().await;
             Ok(())
         }
         Command::Status => {
@@ -603,29 +721,48 @@ async fn models_cmd(action: ModelsAction, paths: &Paths, json: bool) -> anyhow::
     }
 }
 
-fn parse_now(s: Option<&str>) -> anyhow::Result<i64> {
+/// The moment to act at. `--now` takes Unix seconds, RFC 3339 (the wall
+/// time in its offset is the user's local time) or a bare local time
+/// "2026-12-24T20:00"; without it, the system clock and time zone.
+fn parse_moment(s: Option<&str>) -> anyhow::Result<Moment> {
     let Some(s) = s else {
-        return Ok(chrono::Utc::now().timestamp());
+        let now = chrono::Local::now();
+        return Ok(Moment {
+            unix: now.timestamp(),
+            local: now.naive_local(),
+        });
     };
     if let Ok(secs) = s.parse::<i64>() {
-        return Ok(secs);
+        let t = chrono::DateTime::from_timestamp(secs, 0)
+            .ok_or_else(|| Error::new(Code::InvalidInput, format!("--now {s}: out of range")))?;
+        return Ok(Moment {
+            unix: secs,
+            local: t.naive_utc(),
+        });
     }
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(t.timestamp());
+        return Ok(Moment {
+            unix: t.timestamp(),
+            local: t.naive_local(),
+        });
     }
-    // "2026-12-24T20:00" (no zone): taken as UTC.
     let t = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
         .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
         .map_err(|_| {
             Error::new(
                 Code::InvalidInput,
-                format!("--now {s:?}: use RFC 3339 (2026-12-24T20:00:00Z) or Unix seconds"),
+                format!(
+                    "--now {s:?}: use a local time (2026-12-24T20:00), RFC 3339 (2026-12-24T20:00:00+01:00) or Unix seconds"
+                ),
             )
         })?;
-    Ok(t.and_utc().timestamp())
+    Ok(Moment {
+        unix: t.and_utc().timestamp(),
+        local: t,
+    })
 }
 
-fn format_duration(secs: f64) -> String {
+pub(crate) fn format_duration(secs: f64) -> String {
     let s = secs.round() as u64;
     if s >= 3600 {
         format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
@@ -634,7 +771,7 @@ fn format_duration(secs: f64) -> String {
     }
 }
 
-fn print_json(value: &impl Serialize) {
+pub(crate) fn print_json(value: &impl Serialize) {
     match serde_json::to_string(value) {
         Ok(s) => println!("{s}"),
         Err(e) => eprintln!("error: cannot encode output: {e}"),

@@ -30,7 +30,7 @@ fn ask_json_is_one_object_on_stdout() {
         &data,
         &[
             "ask", "quiet", "piano", "for", "a", "snowy", "night", "--kind", "music", "--limit",
-            "4", "--json",
+            "4", "--no-llm", "--json",
         ],
     );
     assert!(
@@ -49,6 +49,64 @@ fn ask_json_is_one_object_on_stdout() {
         assert!(std::path::Path::new(item["path"].as_str().unwrap()).is_file());
     }
     assert!(answer["timings_ms"]["total_ms"].as_f64().unwrap() > 0.0);
+    // Added by the recommender: a reason per pick, and the reading.
+    assert!(
+        items
+            .iter()
+            .all(|i| i["why"].as_str().is_some_and(|w| !w.is_empty()))
+    );
+    assert_eq!(answer["intent"]["kinds"], serde_json::json!(["music"]));
+    assert!(
+        answer["intent"]["moods"]
+            .as_array()
+            .unwrap()
+            .contains(&"calm".into())
+    );
+    let first = items[0]["path"].as_str().unwrap().to_string();
+
+    // A follow-up on the command line refines the stored conversation.
+    let out = run(
+        &data,
+        &["ask", "--continue", "only books", "--no-llm", "--json"],
+    );
+    let follow = json(&out);
+    assert_eq!(follow["follow_up"], true, "{follow}");
+    let books = follow["items"].as_array().unwrap();
+    assert!(
+        !books.is_empty() && books.iter().all(|i| i["kind"] == "book"),
+        "{follow}"
+    );
+
+    // Feedback by path: a disliked pick does not come back for that request.
+    let out = run(&data, &["feedback", &first, "--dislike", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json(&out)["verdict"], "dislike");
+    let out = run(
+        &data,
+        &[
+            "ask",
+            "quiet piano for a snowy night",
+            "--kind",
+            "music",
+            "--limit",
+            "4",
+            "--no-llm",
+            "--json",
+        ],
+    );
+    let again = json(&out);
+    assert!(
+        again["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["path"] != first.as_str()),
+        "{again}"
+    );
 
     let out = run(&data, &["status", "--json"]);
     let status = json(&out);

@@ -125,7 +125,10 @@ fn a_killed_scan_leaves_both_stores_openable_and_is_resumed() {
     rt.block_on(catalog.close());
 
     // The index holds exactly the catalog's items and answers.
-    let out = run(&data, &["ask", "an adventure", "--limit", "50", "--json"]);
+    let out = run(
+        &data,
+        &["ask", "an adventure", "--limit", "50", "--no-llm", "--json"],
+    );
     assert!(
         out.status.success(),
         "{}",
