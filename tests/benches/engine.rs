@@ -4,13 +4,17 @@
 //! Measures what DESIGN.md sets targets for: metadata-only scan rate of
 //! tagged audio, the unchanged rescan of a 10,000-file library, scanning
 //! with embedding (items/s), and ask latency (p50/p95) at 1k and 10k
-//! items. `BENCH_QUICK=1` shrinks every size by 10× for a smoke run.
+//! items, and the recommender's fast path at the same sizes.
+//! `BENCH_QUICK=1` shrinks every size by 10× for a smoke run;
+//! `BENCH_MODEL=1` also times the reasoning model's first reason at 1k.
 
 use std::time::Instant;
 
-use moodshelf_engine::{AskRequest, Kind, ScanOptions};
+use moodshelf_engine::recommend::Mode;
+use moodshelf_engine::{AskRequest, Kind, RecommendRequest, ScanOptions};
 use moodshelf_libgen::Spec;
-use moodshelf_tests::{NOW, TestLibrary};
+use moodshelf_llm::Cancel;
+use moodshelf_tests::{NOW, TestLibrary, moment};
 
 const QUERIES: &[&str] = &[
     "cozy music for a rainy winter evening",
@@ -186,6 +190,78 @@ async fn ask_latency(n: usize) {
         percentile(&totals, 0.95),
         percentile(&embeds, 0.5),
         percentile(&searches, 0.5),
+        totals.len()
+    );
+
+    // The recommender's fast path on the same library: rules, filters,
+    // feedback, ranking, diversity (no model).
+    let mut totals = Vec::new();
+    let mut ranks = Vec::new();
+    for round in 0..5 {
+        for (i, q) in QUERIES.iter().enumerate() {
+            let mut r = RecommendRequest::new(
+                *q,
+                moment(if (i + round) % 2 == 0 {
+                    "2026-12-24T20:00"
+                } else {
+                    "2026-07-04T09:00"
+                }),
+            );
+            r.mode = Mode::Rules;
+            r.remember = false;
+            let a = t
+                .lib
+                .recommend(&r, &Cancel::default(), &mut |_| {})
+                .await
+                .unwrap();
+            totals.push(a.timings_ms.total_ms);
+            ranks.push(a.timings_ms.rank_ms);
+        }
+    }
+    totals.sort_by(f64::total_cmp);
+    ranks.sort_by(f64::total_cmp);
+    println!(
+        "recommend (fast path) @ {n} items: total p50 {:.1} ms, p95 {:.1} ms (target p95 < 100 ms at 10k); rank p50 {:.1} ms ({} requests)",
+        percentile(&totals, 0.5),
+        percentile(&totals, 0.95),
+        percentile(&ranks, 0.5),
+        totals.len()
+    );
+
+    // With the reasoning model (the default one, when present): when the
+    // first picks and the first reason arrive.
+    if n >= 10_000 || std::env::var_os("BENCH_MODEL").is_none() {
+        return;
+    }
+    let Ok(_) = t.lib.generator().await else {
+        println!("recommend with model: skipped (no reasoning model in the models dir)");
+        return;
+    };
+    let mut picks = Vec::new();
+    let mut first = Vec::new();
+    let mut totals = Vec::new();
+    for q in QUERIES.iter().take(8) {
+        let mut r = RecommendRequest::new(*q, moment("2026-12-24T20:00"));
+        r.mode = Mode::Model;
+        r.remember = false;
+        let a = t
+            .lib
+            .recommend(&r, &Cancel::default(), &mut |_| {})
+            .await
+            .unwrap();
+        picks.push(a.timings_ms.first_picks_ms);
+        first.extend(a.timings_ms.explain_first_token_ms);
+        totals.push(a.timings_ms.total_ms);
+    }
+    for v in [&mut picks, &mut first, &mut totals] {
+        v.sort_by(f64::total_cmp);
+    }
+    println!(
+        "recommend with model @ {n} items: first picks p50 {:.0} ms; first reason token p50 {:.0} ms, p95 {:.0} ms (target < 6 s); total p50 {:.0} ms ({} requests)",
+        percentile(&picks, 0.5),
+        percentile(&first, 0.5),
+        percentile(&first, 0.95),
+        percentile(&totals, 0.5),
         totals.len()
     );
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use moodshelf_engine::{AskRequest, Kind, Library, Paths, ScanOptions, ScanReport};
+use moodshelf_engine::{AskRequest, Kind, Library, Moment, Paths, ScanOptions, ScanReport};
 use moodshelf_libgen::{Generated, Spec};
 
 /// A fixed "now" (2026-11-26T12:00:00Z): runs are repeatable.
@@ -36,7 +36,16 @@ pub struct TestLibrary {
 impl TestLibrary {
     /// Writes `spec` items as real files and opens an empty data dir.
     pub async fn new(spec: Spec) -> TestLibrary {
+        TestLibrary::with_settings(spec, "").await
+    }
+
+    /// Like [`TestLibrary::new`], with a `settings.toml` written first.
+    pub async fn with_settings(spec: Spec, settings_toml: &str) -> TestLibrary {
         let dir = tempfile::tempdir().expect("temp dir");
+        if !settings_toml.is_empty() {
+            std::fs::create_dir_all(dir.path().join("data")).expect("data dir");
+            std::fs::write(dir.path().join("data/settings.toml"), settings_toml).expect("settings");
+        }
         let root = dir.path().join("library");
         let generated = moodshelf_libgen::generate(&moodshelf_libgen::datasets_dir(), &root, spec)
             .expect("generate library");
@@ -110,6 +119,21 @@ pub fn fixture(rel: &str) -> PathBuf {
     assert!(p.is_file(), "fixture {} not found", p.display());
     p
 }
+
+/// A local wall time, "2026-12-24T20:00", as the hosts pass it in.
+pub fn moment(local: &str) -> Moment {
+    let local =
+        chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M").expect("a local time");
+    Moment {
+        unix: local.and_utc().timestamp(),
+        local,
+    }
+}
+
+/// Settings that make the small test model the reasoning model: it checks
+/// structure, never quality.
+pub const SMALL_REASONING_MODEL: &str =
+    "[models]\nreasoning = \"SmolLM2-135M-Instruct.Q4_1.gguf\"\n";
 
 /// A request as a host sends it.
 pub fn ask(text: &str, kind: Option<Kind>, limit: usize) -> AskRequest {

@@ -15,6 +15,17 @@ pub struct Track {
     pub date: Option<String>,
     pub length_ms: u64,
     pub tempo: Option<f32>,
+    /// Spotify's audio features, 0–1. Never written into files (real files
+    /// do not carry them); evaluations derive labels from them.
+    pub features: AudioFeatures,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct AudioFeatures {
+    pub danceability: f32,
+    pub acousticness: f32,
+    pub energy: f32,
+    pub valence: f32,
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +107,18 @@ pub fn spotify(dir: &Path) -> Result<Vec<Track>> {
                 date,
                 length_ms: r.get("length")?.parse().ok()?,
                 tempo: r.get("tempo").and_then(|t| t.parse().ok()),
+                features: AudioFeatures {
+                    danceability: r
+                        .get("danceability")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0.0),
+                    acousticness: r
+                        .get("acousticness")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0.0),
+                    energy: r.get("energy").and_then(|v| v.parse().ok()).unwrap_or(0.0),
+                    valence: r.get("valence").and_then(|v| v.parse().ok()).unwrap_or(0.0),
+                },
             })
         })
         .filter(|t| !t.title.is_empty() && !t.artist.is_empty())

@@ -45,6 +45,12 @@ pub struct GenItem {
     pub duration_secs: Option<f64>,
     /// Whether a sidecar (`.nfo`, `metadata.opf`) carries the metadata.
     pub sidecar: bool,
+    /// What the source record says, whether or not the file carries it
+    /// (genres, tags, subjects, certification): ground truth for
+    /// evaluations, never given to the app.
+    pub truth: Vec<String>,
+    /// Spotify audio features of a track (music only).
+    pub features: Option<datasets::AudioFeatures>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -187,6 +193,8 @@ fn music(tracks: &[datasets::Track], out: &Path, n: usize, lib: &mut Generated) 
             tags: Vec::new(),
             duration_secs: Some(seconds),
             sidecar: false,
+            truth: Vec::new(),
+            features: Some(t.features),
         });
     }
     Ok(())
@@ -265,6 +273,8 @@ fn books(rows: &[datasets::Book], out: &Path, n: usize, lib: &mut Generated) -> 
             tags: Vec::new(),
             duration_secs: None,
             sidecar: calibre,
+            truth: b.subjects.clone(),
+            features: None,
         });
     }
     Ok(())
@@ -375,6 +385,14 @@ fn videos(rows: &[datasets::Movie], out: &Path, n: usize, lib: &mut Generated) -
                 seconds
             },
             sidecar: !scene,
+            truth: m
+                .genres
+                .iter()
+                .chain(&m.tags)
+                .cloned()
+                .chain(m.certificate.iter().map(|c| format!("certificate:{c}")))
+                .collect(),
+            features: None,
         });
     }
     Ok(())
