@@ -149,6 +149,18 @@ impl Context {
         w
     }
 
+    /// Weekday, time of day and season, without holidays: what the
+    /// explaining model may use (given holidays, a small model credits
+    /// every item with a Christmas theme).
+    pub fn describe_briefly(&self) -> String {
+        format!(
+            "{} {}, {}",
+            self.weekday,
+            self.day_part.as_str(),
+            self.season.as_str()
+        )
+    }
+
     /// One line for prompts and logs.
     pub fn describe(&self) -> String {
         let mut s = format!(

@@ -752,23 +752,35 @@ pub fn refine(prev: &Intent, delta: &Intent) -> Intent {
 /// words support it, so a confused model cannot hide half the library.
 pub fn merge(rules: &Intent, model: &Intent, text: &str) -> Intent {
     let lower = normalize(text);
+    let positive = positive_text(text);
+    let asked_for = |t: &str| positive.contains(&lexicon::stem(t));
     let mut out = rules.clone();
-    for m in &model.moods {
-        let m = lexicon::mood_of(m).unwrap_or(m.as_str()).to_string();
-        if !out.avoid.contains(&m) && !out.exclude.contains(&m) {
-            push(&mut out.moods, &m);
+    // Moods fill a gap; they never dilute a reading that has its own.
+    if out.moods.is_empty() {
+        for m in model.moods.iter().take(2) {
+            let m = lexicon::mood_of(m).unwrap_or(m.as_str()).to_string();
+            if !out.avoid.contains(&m) && !out.exclude.contains(&m) && !asked_against(&m, &out) {
+                push(&mut out.moods, &m);
+            }
         }
     }
-    for a in &model.avoid {
-        if !out.moods.contains(a) {
-            push(&mut out.avoid, a);
-        }
-    }
+    // A refusal is hard only where the request refuses it (the word is in
+    // the request, but not in its positive part); a model that reads
+    // "science fiction, nothing dystopian" as refusing science fiction is
+    // ignored.
     for e in &model.exclude {
+        if asked_for(e) {
+            continue;
+        }
         if lower.contains(&lexicon::stem(e)) {
             push(&mut out.exclude, e);
         } else {
             push(&mut out.avoid, e);
+        }
+    }
+    for a in &model.avoid {
+        if !asked_for(a) && !out.moods.contains(a) {
+            push(&mut out.avoid, a);
         }
     }
     if out.kinds.is_empty() {
@@ -782,45 +794,45 @@ pub fn merge(rules: &Intent, model: &Intent, text: &str) -> Intent {
             out.kinds.clear();
         }
     }
-    let mentions_length = lower.chars().any(|c| c.is_ascii_digit())
-        || ["hour", "minute", "min", "short", "long", "quick"]
-            .iter()
-            .any(|w| lower.contains(w));
-    if mentions_length {
-        out.max_minutes = out.max_minutes.or(model.max_minutes.filter(|m| *m >= 5));
-        out.min_minutes = out.min_minutes.or(model.min_minutes);
-    }
-    let mentions_years = lower.chars().any(|c| c.is_ascii_digit())
-        || [
-            "ties", "recent", "old", "classic", "new", "decade", "century",
-        ]
-        .iter()
-        .any(|w| lower.contains(w));
-    if mentions_years && out.year_from.is_none() && out.year_to.is_none() {
-        out.year_from = model.year_from.filter(|y| (1000..=2100).contains(y));
-        out.year_to = model.year_to.filter(|y| (1000..=2100).contains(y));
-    }
     out.occasion = out
         .occasion
         .or_else(|| model.occasion.clone().filter(|o| !o.is_empty()));
-    out.audience = out
-        .audience
-        .or_else(|| model.audience.clone().filter(|a| !a.is_empty()));
-    out.season = out
-        .season
-        .or_else(|| model.season.clone().filter(|s| Season::parse(s).is_some()));
-    out.energy = out
-        .energy
-        .or_else(|| model.energy.clone().filter(|e| e == "low" || e == "high"));
-    for l in &model.like {
-        if lower.contains(&l.to_lowercase()) {
-            push(&mut out.like, l);
-        }
-    }
-    for k in &model.keywords {
-        push(&mut out.keywords, k);
+    // An audience changes what is allowed (kids), so it needs people in
+    // the request.
+    let mentions_people = [
+        "my ", "our ", "with ", "for the ", "friends", "family", "guests",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    if mentions_people {
+        out.audience = out
+            .audience
+            .or_else(|| model.audience.clone().filter(|a| !a.is_empty()));
     }
     out
+}
+
+fn asked_against(m: &str, i: &Intent) -> bool {
+    i.avoid
+        .iter()
+        .chain(&i.exclude)
+        .any(|x| lexicon::stem(x) == lexicon::stem(m))
+}
+
+/// Whether the rules' reading is too thin to act on alone: no kinds, no
+/// moods, no occasion, no limits and at most one content word ("something
+/// for later", "surprise me"). Only then is the model's reading worth its
+/// seconds.
+pub fn is_thin(i: &Intent) -> bool {
+    i.kinds.is_empty()
+        && i.moods.is_empty()
+        && i.occasion.is_none()
+        && i.like.is_empty()
+        && i.like_picks.is_empty()
+        && i.max_minutes.is_none()
+        && i.year_from.is_none()
+        && i.year_to.is_none()
+        && i.keywords.len() <= 2
 }
 
 fn minutes(re: &Regex, text: &str) -> Option<u32> {
@@ -999,22 +1011,36 @@ mod tests {
 
     #[test]
     fn the_model_cannot_invent_hard_constraints() {
-        let rules = read("something cozy for tonight");
+        let rules = read("something for tonight");
         let model = Intent {
             exclude: vec!["jazz".into()],
             max_minutes: Some(10),
             moods: vec!["calm".into()],
             kinds: vec!["book".into()],
+            audience: Some("kids".into()),
             ..Intent::default()
         };
-        let m = merge(&rules, &model, "something cozy for tonight");
+        let m = merge(&rules, &model, "something for tonight");
         assert!(m.exclude.is_empty(), "{m:?}");
         assert_eq!(m.avoid, vec!["jazz"]);
         assert_eq!(m.max_minutes, None);
+        assert_eq!(m.audience, None);
         assert!(m.moods.contains(&"calm".to_string()));
         assert_eq!(m.kinds, vec!["book"]);
         let m = merge(&read("no jazz please"), &model, "no jazz please");
         assert_eq!(m.exclude, vec!["jazz"]);
+        // What the request asks for is never refused.
+        let text = "science fiction books, nothing dystopian";
+        let model = Intent {
+            exclude: vec!["science fiction".into(), "dystopian".into()],
+            avoid: vec!["books".into()],
+            ..Intent::default()
+        };
+        let m = merge(&read(text), &model, text);
+        assert_eq!(m.exclude, vec!["dystopian"]);
+        assert!(m.avoid.is_empty(), "{m:?}");
+        assert!(is_thin(&read("something for later")));
+        assert!(!is_thin(&read("a calm film")));
     }
 
     #[test]

@@ -113,6 +113,8 @@ pub struct Candidate {
 
 /// The generation request that explains `candidates` (cited as c1, c2, …).
 pub fn explain_request(text: &str, ctx: &Context, candidates: &[Candidate]) -> GenRequest {
+    // Compact lines: every token of the prompt costs ~15 ms on two cores,
+    // and the first reason should arrive within seconds.
     let mut data = String::new();
     for (i, c) in candidates.iter().enumerate() {
         let v = serde_json::json!({
@@ -121,8 +123,8 @@ pub fn explain_request(text: &str, ctx: &Context, candidates: &[Candidate]) -> G
             "title": plain(&c.title),
             "by": c.creator.as_deref().map(plain),
             "year": c.year,
-            "genres": c.genres.iter().take(4).map(|g| plain(g)).collect::<Vec<_>>(),
-            "about": plain(&c.about.chars().take(140).collect::<String>()),
+            "genres": c.genres.iter().take(3).map(|g| plain(g)).collect::<Vec<_>>(),
+            "about": plain(&c.about.chars().take(80).collect::<String>()),
         });
         data.push_str(&v.to_string());
         data.push('\n');
@@ -130,15 +132,16 @@ pub fn explain_request(text: &str, ctx: &Context, candidates: &[Candidate]) -> G
     let user = format!(
         "Request: {}\nNow: {}\nCandidates (data):\n<data>\n{data}</data>",
         quote(text),
-        ctx.describe()
+        ctx.describe_briefly()
     );
-    let ids: Vec<String> = (1..=candidates.len())
-        .map(|i| format!("\"\\\"c{i}\\\"\""))
+    // One reason per candidate, in order: the ids are fixed by the grammar,
+    // so the model cannot cite anything else or skip a pick.
+    let items: Vec<String> = (1..=candidates.len())
+        .map(|i| format!("\"{{\\\"id\\\":\\\"c{i}\\\",\\\"why\\\":\\\"\" why \"\\\"}}\""))
         .collect();
     let grammar = format!(
-        "root ::= \"[\" item (\",\" item){{0,{}}} \"]\"\nitem ::= \"{{\\\"id\\\":\" id \",\\\"why\\\":\\\"\" why \"\\\"}}\"\nid ::= {}\nwhy ::= [^\"\\\\<>{{}}\\n]{{3,160}}",
-        candidates.len().saturating_sub(1),
-        ids.join(" | ")
+        "root ::= \"[\" {} \"]\"\nwhy ::= [^\"\\\\<>{{}}\\n]{{3,160}}",
+        items.join(" \",\" ")
     );
     let mut req = GenRequest::new(vec![
         ChatMessage::system(EXPLAIN_SYSTEM),
@@ -243,47 +246,53 @@ pub fn rule_reason(
     duration_secs: Option<f64>,
 ) -> String {
     let card = card.to_lowercase();
-    let mut matched: Vec<String> = intent
+    let has = |w: &str| card.contains(&crate::lexicon::stem(w));
+    let mut matched: Vec<&str> = Vec::new();
+    for w in intent
         .moods
         .iter()
-        .filter(|m| card.contains(&crate::lexicon::stem(m)))
-        .cloned()
-        .collect();
+        .chain(&intent.occasion)
+        .chain(&intent.season)
+        .chain(&intent.keywords)
+        .map(String::as_str)
+    {
+        if w.len() > 2 && has(w) && !matched.contains(&w) {
+            matched.push(w);
+        }
+    }
+    matched.truncate(4);
     let mut parts = Vec::new();
     if !matched.is_empty() {
-        matched.truncate(3);
-        parts.push(capitalize(&matched.join(", ")));
+        parts.push(format!("Matches {}", matched.join(", ")));
     }
-    if let Some(o) = &intent.occasion
-        && card.contains(&crate::lexicon::stem(o))
-    {
-        parts.push(format!("good for {o}"));
-    }
-    let season = intent
-        .season
-        .clone()
-        .unwrap_or_else(|| ctx.season.as_str().to_string());
-    if card.contains(&season) {
-        parts.push(format!("suits {season}"));
+    if intent.season.is_none() && has(ctx.season.as_str()) {
+        parts.push(format!("suits {}", ctx.season.as_str()));
     } else if let Some(h) = ctx.holidays.iter().find(|h| card.contains(h.as_str())) {
         parts.push(format!("for {h}"));
     }
-    if let Some(max) = intent.max_minutes
-        && let Some(d) = duration_secs
+    if let Some(d) =
+        duration_secs.filter(|_| intent.max_minutes.is_some() || intent.min_minutes.is_some())
     {
-        parts.push(format!("{} min, within your {max}", (d / 60.0).round()));
+        parts.push(format!("{} min", (d / 60.0).round()));
     }
     if parts.is_empty() {
         let g: Vec<&str> = genres.iter().take(2).map(String::as_str).collect();
+        let what = match kind {
+            "music" => "music",
+            "book" => "books",
+            "video" => "films",
+            other => other,
+        };
         if g.is_empty() {
-            parts.push(format!("Close to what you asked for among your {kind}s"));
+            parts.push(format!("Closest to your request among your {what}"));
         } else {
-            parts.push(format!("{} — close to what you asked for", g.join(", ")));
+            parts.push(format!(
+                "{}, closest to your request among your {what}",
+                g.join(", ")
+            ));
         }
     }
-    let mut s = parts.join("; ");
-    s = capitalize(&s);
-    s
+    capitalize(&parts.join("; "))
 }
 
 fn capitalize(s: &str) -> String {
@@ -365,7 +374,8 @@ mod tests {
         for line in user.lines().filter(|l| l.starts_with('{')) {
             serde_json::from_str::<serde_json::Value>(line).unwrap();
         }
-        assert!(req.grammar.unwrap().contains("\\\"c1\\\""));
+        let g = req.grammar.unwrap();
+        assert!(g.contains("c1") && !g.contains("c2"), "{g}");
     }
 
     #[test]

@@ -114,6 +114,9 @@ pub struct Recommendation {
     pub mode: Mode,
     pub conversation_id: Option<i64>,
     pub follow_up: bool,
+    /// "rules" or "rules+model": who read the request. The model is asked
+    /// only when the rules' reading is thin.
+    pub understood_by: String,
     /// "rules" or "model": who wrote the reasons.
     pub explained_by: String,
     /// Things the user should know (no model loaded, a reference not found).
@@ -233,7 +236,9 @@ impl Library {
                 Err(e) => return Err(e),
             }
         }
-        if let Some(g) = &generator {
+        let mut understood_by = "rules";
+        if let Some(g) = generator.as_ref().filter(|_| intent::is_thin(&intent)) {
+            understood_by = "rules+model";
             let m = Instant::now();
             let previous = prev
                 .as_ref()
@@ -468,13 +473,18 @@ impl Library {
             });
             let mut reply = String::new();
             let mut done = 0;
+            let mut used: Vec<String> = Vec::new();
             while let Some(piece) = rx.recv().await {
                 on_event(RecEvent::Piece(piece.clone()));
                 reply.push_str(&piece);
                 let reasons = reason::parse_reasons(&reply, cands.len());
                 for (i, why) in reasons.into_iter().skip(done) {
                     done += 1;
-                    if reason::reason_is_sound(&why, &cands[i], text) {
+                    // A reason must fit its own pick: one repeated for
+                    // several picks says nothing about any of them.
+                    let repeated = used.iter().any(|u: &String| u.eq_ignore_ascii_case(&why));
+                    used.push(why.clone());
+                    if !repeated && reason::reason_is_sound(&why, &cands[i], text) {
                         on_event(RecEvent::Why {
                             id: cands[i].id,
                             why: why.clone(),
@@ -533,6 +543,7 @@ impl Library {
             mode: req.mode,
             conversation_id,
             follow_up,
+            understood_by: understood_by.to_string(),
             explained_by,
             notices,
             timings_ms: t,

@@ -45,12 +45,6 @@ pub struct GenOptions {
     pub slots: u32,
     /// Tokens read per llama.cpp decode while reading a prompt.
     pub batch_tokens: u32,
-    /// Keep weights in plain CPU buffers instead of llama.cpp's repacked
-    /// "extra" buffers. `None` decides by CPU: on CPUs with AMX, llama.cpp
-    /// moves quantized weights into AMX tiles, and where the kernel or a
-    /// sandbox does not really grant AMX the process dies with SIGILL
-    /// (seen on this project's build machines). Plain buffers always work.
-    pub plain_cpu_buffers: Option<bool>,
 }
 
 impl Default for GenOptions {
@@ -60,7 +54,6 @@ impl Default for GenOptions {
             ctx_tokens: 3072,
             slots: 2,
             batch_tokens: 256,
-            plain_cpu_buffers: None,
         }
     }
 }
@@ -236,14 +229,12 @@ fn worker(
     ready: mpsc::Sender<Result<()>>,
     inbox: mpsc::Receiver<Job>,
 ) {
-    let mut model_params = std::pin::pin!(LlamaModelParams::default());
-    if opts.plain_cpu_buffers.unwrap_or_else(cpu_has_amx) {
-        model_params.as_mut().add_cpu_buft_override(c".");
-    }
     let model = match backend().and_then(|b| {
-        LlamaModel::load_from_file(b, &path, &model_params).map_err(|e| Error::Load {
-            path: path.clone(),
-            reason: e.to_string(),
+        LlamaModel::load_from_file(b, &path, &LlamaModelParams::default()).map_err(|e| {
+            Error::Load {
+                path: path.clone(),
+                reason: e.to_string(),
+            }
         })
     }) {
         Ok(m) => m,
@@ -523,16 +514,6 @@ impl GenWorker<'_> {
             .map_err(|e| compute("apply the chat template")(e.to_string()))?;
         Ok(vocab.tokenize(prompt.as_bytes(), true, true))
     }
-}
-
-/// Whether the CPU advertises AMX tiles (Linux only; elsewhere llama.cpp
-/// is left to decide).
-fn cpu_has_amx() -> bool {
-    std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|c| {
-        c.lines()
-            .find(|l| l.starts_with("flags"))
-            .is_some_and(|l| l.split_whitespace().any(|f| f == "amx_tile"))
-    })
 }
 
 /// Breaks up sequences that chat templates use as control markers, and

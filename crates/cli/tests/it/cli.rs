@@ -121,3 +121,62 @@ fn ask_json_is_one_object_on_stdout() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--now"));
 }
+
+/// `moodshelf chat` reads requests and commands from stdin: a follow-up
+/// refines the answer, `/like N` records feedback, and the conversation is
+/// stored for `conversations`.
+#[test]
+fn chat_refines_and_takes_feedback() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let (root, data) = (dir.path().join("lib"), dir.path().join("data"));
+    generate(&root, 20, 20, 10);
+    assert!(
+        run(&data, &["library", "add", root.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(run(&data, &["scan"]).status.success());
+
+    let mut child = crate::bin()
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "chat",
+            "--no-llm",
+            "--limit",
+            "3",
+            "--now",
+            "2026-12-24T20:00",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"some calm music\nonly books\n/like 1\n/quit\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let kinds: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| {
+            l.rsplit_once('[')
+                .map(|(_, k)| k.split([',', ']']).next().unwrap_or(""))
+        })
+        .collect();
+    assert_eq!(kinds.len(), 6, "two answers of three picks: {stdout}");
+    assert!(kinds[..3].iter().all(|k| *k == "music"), "{kinds:?}");
+    assert!(kinds[3..].iter().all(|k| *k == "book"), "{kinds:?}");
+    assert!(stderr.contains("noted: like"), "{stderr}");
+
+    let list = json(&run(&data, &["conversations", "--json"]));
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["title"], "some calm music");
+}
