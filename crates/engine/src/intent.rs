@@ -282,7 +282,7 @@ static NUM: &str = r"(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight
 
 static MAX_LEN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"\b(?:under|less than|shorter than|at most|no more than|no longer than|max(?:imum)?|within|below|up to|not more than|not over)\s+(?:(half an hour)|(an hour and a half)|{NUM}\s*(hours?|hrs?|h|minutes?|mins?|m)\b)"
+        r"\b(?:under|less than|shorter than|at most|no more than|no longer than|nothing longer than|not longer than|nothing over|nothing more than|max(?:imum)?|within|below|up to|not more than|not over)\s+(?:(half an hour)|(an hour and a half)|{NUM}\s*(hours?|hrs?|h|minutes?|mins?|m)\b)"
     ))
     .unwrap()
 });
@@ -967,6 +967,9 @@ mod tests {
         assert_eq!(i.year_from, Some(1980));
         assert_eq!(i.min_minutes, Some(120));
         assert_eq!(i.max_minutes, None);
+        let i = read("a crime thriller, nothing longer than 100 minutes");
+        assert_eq!(i.max_minutes, Some(100));
+        assert!(i.exclude.is_empty(), "{i:?}");
         let i = read("a 90-minute movie");
         assert_eq!(i.max_minutes, Some(90));
     }

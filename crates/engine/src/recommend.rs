@@ -144,7 +144,7 @@ pub type EventFn<'a> = &'a mut (dyn FnMut(RecEvent) + Send);
 
 /// How many picks the model explains: the top of the list, so that the
 /// first reason arrives within seconds on a laptop.
-const EXPLAIN_TOP: usize = 5;
+const EXPLAIN_TOP: usize = 4;
 /// Candidates fetched per pick before ranking and filtering.
 const DEPTH_FACTOR: usize = 8;
 const MIN_DEPTH: usize = 80;
