@@ -145,6 +145,8 @@ pub type EventFn<'a> = &'a mut (dyn FnMut(RecEvent) + Send);
 /// How many picks the model explains: the top of the list, so that the
 /// first reason arrives within seconds on a laptop.
 const EXPLAIN_TOP: usize = 4;
+/// Picks explained per model call.
+const EXPLAIN_GROUP: usize = 2;
 /// Candidates fetched per pick before ranking and filtering.
 const DEPTH_FACTOR: usize = 8;
 const MIN_DEPTH: usize = 80;
@@ -462,43 +464,52 @@ impl Library {
                     about: about(&p.item),
                 })
                 .collect();
-            let request = reason::explain_request(text, &ctx, &cands);
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-            let g = g.clone();
-            let c = cancel.clone();
-            let job = tokio::task::spawn_blocking(move || {
-                g.generate(request, &c, move |piece| {
-                    let _ = tx.send(piece.to_string());
-                })
-            });
-            let mut reply = String::new();
-            let mut done = 0;
+            // In small groups: the first reason comes after reading two
+            // candidates, not four; the shared prompt prefix is cached.
             let mut used: Vec<String> = Vec::new();
-            while let Some(piece) = rx.recv().await {
-                on_event(RecEvent::Piece(piece.clone()));
-                reply.push_str(&piece);
-                let reasons = reason::parse_reasons(&reply, cands.len());
-                for (i, why) in reasons.into_iter().skip(done) {
-                    done += 1;
-                    // A reason must fit its own pick: one repeated for
-                    // several picks says nothing about any of them.
-                    let repeated = used.iter().any(|u: &String| u.eq_ignore_ascii_case(&why));
-                    used.push(why.clone());
-                    if !repeated && reason::reason_is_sound(&why, &cands[i], text) {
-                        on_event(RecEvent::Why {
-                            id: cands[i].id,
-                            why: why.clone(),
-                        });
-                        if let Some(p) = picks.iter_mut().find(|p| p.item.id == cands[i].id) {
-                            p.why = why;
+            for group in cands.chunks(EXPLAIN_GROUP) {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let request = reason::explain_request(text, &ctx, group);
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+                let g = g.clone();
+                let c = cancel.clone();
+                let job = tokio::task::spawn_blocking(move || {
+                    g.generate(request, &c, move |piece| {
+                        let _ = tx.send(piece.to_string());
+                    })
+                });
+                let mut reply = String::new();
+                let mut done = 0;
+                while let Some(piece) = rx.recv().await {
+                    on_event(RecEvent::Piece(piece.clone()));
+                    reply.push_str(&piece);
+                    let reasons = reason::parse_reasons(&reply, group.len());
+                    for (i, why) in reasons.into_iter().skip(done) {
+                        done += 1;
+                        // A reason must fit its own pick: one repeated for
+                        // several picks says nothing about any of them.
+                        let repeated = used.iter().any(|u| u.eq_ignore_ascii_case(&why));
+                        used.push(why.clone());
+                        if !repeated && reason::reason_is_sound(&why, &group[i], text) {
+                            on_event(RecEvent::Why {
+                                id: group[i].id,
+                                why: why.clone(),
+                            });
+                            if let Some(p) = picks.iter_mut().find(|p| p.item.id == group[i].id) {
+                                p.why = why;
+                            }
                         }
                     }
                 }
+                let out = job.await.map_err(Error::internal)??;
+                if t.explain_first_token_ms.is_none() {
+                    t.explain_first_token_ms = out
+                        .first_token_ms
+                        .map(|f| f + (x - started).as_secs_f64() * 1e3);
+                }
             }
-            let out = job.await.map_err(Error::internal)??;
-            t.explain_first_token_ms = out
-                .first_token_ms
-                .map(|f| f + (x - started).as_secs_f64() * 1e3);
             t.explain_ms = ms(x);
             explained_by = "model".into();
         }
