@@ -312,6 +312,29 @@ impl Library {
         Ok(generator)
     }
 
+    /// Embeds one text (a request) with the embedding model, off the
+    /// async threads.
+    pub(crate) async fn embed_one(&self, text: String) -> Result<Vec<f32>> {
+        let embedder = self.embedder().await?;
+        tokio::task::spawn_blocking(move || embedder.embed(vec![text]))
+            .await
+            .map_err(Error::internal)??
+            .pop()
+            .ok_or_else(|| Error::new(Code::Internal, "the embedder returned nothing"))
+    }
+
+    /// Roots whose items must not be answered now (unmounted disks).
+    pub(crate) async fn unavailable_root_ids(&self) -> Result<Vec<i64>> {
+        Ok(self
+            .catalog()
+            .roots()
+            .await?
+            .into_iter()
+            .filter(|r| r.state == RootState::Unavailable)
+            .map(|r| r.id)
+            .collect())
+    }
+
     /// Whether the reasoning model is loaded now (for status displays).
     pub async fn generator_loaded(&self) -> bool {
         self.inner.generator.lock().await.is_some()

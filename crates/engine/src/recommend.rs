@@ -27,7 +27,7 @@ use crate::intent::{self, Intent};
 use crate::lexicon;
 use crate::library::Library;
 use crate::reason::{self, Candidate};
-use crate::search::{AnswerItem, MAX_LIMIT};
+use crate::search::{AnswerItem, MAX_LIMIT, ms};
 
 /// A moment as both clocks see it: Unix seconds for storage, the user's
 /// wall time for meaning.
@@ -193,7 +193,6 @@ impl Library {
                 "the library has no indexed items yet: add a folder and scan it",
             ));
         }
-        let embedder = self.embedder().await?;
 
         // The conversation this continues, and its last answer.
         let prev = match req.conversation {
@@ -278,12 +277,7 @@ impl Library {
             Mode::Search => text.to_string(),
             _ => embed_text(&base_query, &intent),
         };
-        let emb = embedder.clone();
-        let mut qvec = tokio::task::spawn_blocking(move || emb.embed(vec![embed_text]))
-            .await
-            .map_err(Error::internal)??
-            .pop()
-            .ok_or_else(|| Error::new(Code::Internal, "the embedder returned nothing"))?;
+        let mut qvec = self.embed_one(embed_text).await?;
         t.embed_ms = ms(e);
 
         let s = Instant::now();
@@ -325,14 +319,7 @@ impl Library {
             );
         }
 
-        let exclude_roots = self
-            .catalog()
-            .roots()
-            .await?
-            .into_iter()
-            .filter(|r| r.state == moodshelf_catalog::RootState::Unavailable)
-            .map(|r| r.id)
-            .collect();
+        let exclude_roots = self.unavailable_root_ids().await?;
         let filter = Filter {
             kinds: intent.kinds.clone(),
             exclude_roots,
@@ -571,14 +558,7 @@ impl Library {
         now: i64,
     ) -> Result<()> {
         let request_vector = match request.filter(|r| !r.trim().is_empty()) {
-            Some(r) => {
-                let emb = self.embedder().await?;
-                let text = intent::positive_text(r);
-                tokio::task::spawn_blocking(move || emb.embed(vec![text]))
-                    .await
-                    .map_err(Error::internal)??
-                    .pop()
-            }
+            Some(r) => Some(self.embed_one(intent::positive_text(r)).await?),
             None => None,
         };
         self.catalog()
@@ -1055,10 +1035,6 @@ fn mean<'a>(vs: impl Iterator<Item = &'a Vec<f32>>) -> Vec<f32> {
         n += 1.0;
     }
     sum.iter().map(|x| x / n.max(1.0)).collect()
-}
-
-fn ms(t: Instant) -> f64 {
-    t.elapsed().as_secs_f64() * 1e3
 }
 
 #[cfg(test)]

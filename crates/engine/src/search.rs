@@ -69,7 +69,6 @@ impl Library {
         let limit = req.limit.clamp(1, MAX_LIMIT);
         let mut timings = Timings::default();
 
-        let embedder = self.embedder().await?;
         let index = self.index().await?;
         if index.count().await? == 0 {
             return Err(Error::new(
@@ -79,22 +78,10 @@ impl Library {
         }
 
         let t = Instant::now();
-        let query_text = text.to_string();
-        let vector = tokio::task::spawn_blocking(move || embedder.embed(vec![query_text]))
-            .await
-            .map_err(Error::internal)??
-            .pop()
-            .ok_or_else(|| Error::new(Code::Internal, "the embedder returned nothing"))?;
+        let vector = self.embed_one(text.to_string()).await?;
         timings.embed_ms = ms(t);
 
-        let exclude_roots = self
-            .catalog()
-            .roots()
-            .await?
-            .into_iter()
-            .filter(|r| r.state == moodshelf_catalog::RootState::Unavailable)
-            .map(|r| r.id)
-            .collect();
+        let exclude_roots = self.unavailable_root_ids().await?;
         let filter = Filter {
             kinds: req
                 .kind
@@ -155,6 +142,6 @@ impl Library {
     }
 }
 
-fn ms(t: Instant) -> f64 {
+pub(crate) fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }

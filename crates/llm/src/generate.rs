@@ -30,7 +30,7 @@ use llama_cpp_2::model::{LlamaChatMessage, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 
-use crate::{CONTEXT_LOCK, Error, Result, backend};
+use crate::{Error, Result, backend, new_context};
 
 /// How a generation worker runs.
 #[derive(Debug, Clone)]
@@ -255,19 +255,11 @@ fn worker(
         .with_n_seq_max(slots)
         .with_n_threads(threads as i32)
         .with_n_threads_batch(threads as i32);
-    let ctx = {
-        let _guard = CONTEXT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-        match backend().and_then(|b| {
-            model.new_context(b, params).map_err(|e| Error::Load {
-                path: path.clone(),
-                reason: e.to_string(),
-            })
-        }) {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = ready.send(Err(e));
-                return;
-            }
+    let ctx = match new_context(&model, &path, params) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
         }
     };
     let chatml = model

@@ -73,7 +73,22 @@ pub(crate) fn backend() -> Result<&'static LlamaBackend> {
 }
 
 /// Context creation mutates the model in llama.cpp; never run two at once.
-pub(crate) static CONTEXT_LOCK: Mutex<()> = Mutex::new(());
+static CONTEXT_LOCK: Mutex<()> = Mutex::new(());
+
+/// A llama.cpp context for `model`, created under [`CONTEXT_LOCK`].
+pub(crate) fn new_context<'m>(
+    model: &'m LlamaModel,
+    path: &Path,
+    params: LlamaContextParams,
+) -> Result<LlamaContext<'m>> {
+    let _guard = CONTEXT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    model
+        .new_context(backend()?, params)
+        .map_err(|e| Error::Load {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+}
 
 /// How an embedding worker runs.
 #[derive(Debug, Clone)]
@@ -217,19 +232,11 @@ fn worker(
         .with_n_seq_max(opts.batch_sequences as u32)
         .with_n_threads(threads as i32)
         .with_n_threads_batch(threads as i32);
-    let ctx = {
-        let _guard = CONTEXT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-        match backend().and_then(|b| {
-            model.new_context(b, params).map_err(|e| Error::Load {
-                path: path.clone(),
-                reason: e.to_string(),
-            })
-        }) {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = ready.send(Err(e));
-                return;
-            }
+    let ctx = match new_context(&model, &path, params) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
         }
     };
     let mut state = Worker {
