@@ -905,7 +905,8 @@ fn contains_phrase(haystack: &str, phrase: &str) -> bool {
     })
 }
 
-fn push(list: &mut Vec<String>, s: &str) {
+/// Adds `s` unless the list has it already (ignoring case).
+pub(crate) fn push(list: &mut Vec<String>, s: &str) {
     let s = s.trim();
     if !s.is_empty() && !list.iter().any(|x| x.eq_ignore_ascii_case(s)) {
         list.push(s.to_string());

@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::context::{Context, Hemisphere};
 use crate::error::{Code, Error, Result};
-use crate::intent::{self, Intent};
+use crate::intent::{self, Intent, push};
 use crate::lexicon;
 use crate::library::Library;
 use crate::reason::{self, Candidate};
@@ -1001,12 +1001,6 @@ fn fts_text(intent: &Intent) -> String {
     words
         .retain(|w| !intent.exclude.iter().any(|e| e == w) && !intent.avoid.iter().any(|a| a == w));
     words.join(" ")
-}
-
-fn push(list: &mut Vec<String>, s: &str) {
-    if !list.iter().any(|x| x == s) {
-        list.push(s.to_string());
-    }
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
