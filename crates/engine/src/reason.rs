@@ -190,6 +190,25 @@ pub fn reason_is_sound(why: &str, c: &Candidate, request: &str) -> bool {
         return false;
     }
     let lower = w.to_lowercase();
+    // A reason that only repeats the title or the creator says nothing.
+    let bare = |s: &str| {
+        s.to_lowercase()
+            .chars()
+            .filter(|ch| ch.is_alphanumeric())
+            .collect::<String>()
+    };
+    let said = bare(w);
+    let title = bare(&c.title);
+    let creator = bare(c.creator.as_deref().unwrap_or(""));
+    if said.is_empty()
+        || said == title
+        || (!creator.is_empty()
+            && (said == creator
+                || said == format!("{title}{creator}")
+                || said == format!("{creator}{title}")))
+    {
+        return false;
+    }
     if [
         "http",
         "www.",
@@ -276,7 +295,7 @@ pub fn rule_reason(
         parts.push(format!("{} min", (d / 60.0).round()));
     }
     if parts.is_empty() {
-        let g: Vec<&str> = genres.iter().take(2).map(String::as_str).collect();
+        let g: Vec<&str> = genres.iter().take(2).map(|g| short_genre(g)).collect();
         let what = match kind {
             "music" => "music",
             "book" => "books",
@@ -293,6 +312,18 @@ pub fn rule_reason(
         }
     }
     capitalize(&parts.join("; "))
+}
+
+/// A genre as a reason shows it: library subject headings such as
+/// "Speeches, addresses, etc., American -- Politics -- 1775-1783" are cut
+/// to their head ("Speeches").
+fn short_genre(g: &str) -> &str {
+    let head = g.split(" -- ").next().unwrap_or(g).trim();
+    if head.chars().count() > 24 {
+        head.split(',').next().unwrap_or(head).trim()
+    } else {
+        head
+    }
 }
 
 fn capitalize(s: &str) -> String {
@@ -356,6 +387,28 @@ mod tests {
             "funny film"
         ));
         assert!(!reason_is_sound("ok", &c, "x"));
+        // Repeating the title or the creator is not a reason.
+        assert!(!reason_is_sound("Snow Day", &c, "funny film"));
+        assert!(!reason_is_sound(
+            "Snow Day, Ann Director.",
+            &c,
+            "funny film"
+        ));
+        assert!(reason_is_sound(
+            "Snow Day is a warm family comedy",
+            &c,
+            "funny film"
+        ));
+    }
+
+    #[test]
+    fn rule_reasons_cut_subject_headings() {
+        assert_eq!(short_genre("Comedy"), "Comedy");
+        assert_eq!(
+            short_genre("Speeches, addresses, etc., American -- Politics and government"),
+            "Speeches"
+        );
+        assert_eq!(short_genre("Ghost stories -- Fiction"), "Ghost stories");
     }
 
     #[test]
