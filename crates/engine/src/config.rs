@@ -113,6 +113,45 @@ pub struct RawScan {
     pub ignore: Vec<String>,
 }
 
+impl RawSettings {
+    /// Reads `settings.toml`; absent means defaults.
+    pub fn read(paths: &Paths) -> Result<RawSettings> {
+        let file = paths.settings();
+        match std::fs::read_to_string(&file) {
+            Ok(text) => toml::from_str::<RawSettings>(&text).map_err(|e| {
+                Error::new(
+                    Code::InvalidInput,
+                    format!("{}: {}", file.display(), e.message()),
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(RawSettings::default()),
+            Err(e) => Err(Error::new(
+                Code::Internal,
+                format!("cannot read {}: {e}", file.display()),
+            )),
+        }
+    }
+
+    /// Writes `settings.toml` whole, through a temporary file, so a crash
+    /// leaves the old file or the new one. Validates first: a host cannot
+    /// save settings the next start would refuse.
+    pub fn write(&self, paths: &Paths) -> Result<()> {
+        Settings::validate(self.clone(), paths, |_| None)?;
+        let text = toml::to_string_pretty(self).map_err(Error::internal)?;
+        let file = paths.settings();
+        std::fs::create_dir_all(&paths.data_dir).map_err(Error::internal)?;
+        let tmp = file.with_extension("toml.part");
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &file))
+            .map_err(|e| {
+                Error::new(
+                    Code::Internal,
+                    format!("cannot write {}: {e}", file.display()),
+                )
+            })
+    }
+}
+
 /// Validated settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -145,22 +184,7 @@ impl Settings {
     /// Reads `settings.toml` (absent means defaults) and applies the
     /// environment overrides.
     pub fn load(paths: &Paths) -> Result<Settings> {
-        let file = paths.settings();
-        let raw = match std::fs::read_to_string(&file) {
-            Ok(text) => toml::from_str::<RawSettings>(&text).map_err(|e| {
-                Error::new(
-                    Code::InvalidInput,
-                    format!("{}: {}", file.display(), e.message()),
-                )
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => RawSettings::default(),
-            Err(e) => {
-                return Err(Error::new(
-                    Code::Internal,
-                    format!("cannot read {}: {e}", file.display()),
-                ));
-            }
-        };
+        let raw = RawSettings::read(paths)?;
         Settings::validate(raw, paths, |k| std::env::var(k).ok())
     }
 
@@ -230,6 +254,32 @@ mod tests {
 
     fn paths() -> Paths {
         Paths::resolve_with(Some("/data".into()), None, |_| None).unwrap()
+    }
+
+    #[test]
+    fn settings_round_trip_and_bad_values_are_not_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Paths::resolve_with(Some(dir.path().into()), None, |_| None).unwrap();
+        assert_eq!(RawSettings::read(&p).unwrap(), RawSettings::default());
+        let mut raw = RawSettings::default();
+        raw.recommend.hemisphere = Some("south".into());
+        raw.write(&p).unwrap();
+        assert_eq!(RawSettings::read(&p).unwrap(), raw);
+        let s = Settings::validate(RawSettings::read(&p).unwrap(), &p, |_| None).unwrap();
+        assert_eq!(s.hemisphere, crate::context::Hemisphere::South);
+
+        raw.recommend.hemisphere = Some("east".into());
+        let err = raw.write(&p).unwrap_err();
+        assert_eq!(err.code, Code::InvalidInput);
+        assert_eq!(
+            RawSettings::read(&p)
+                .unwrap()
+                .recommend
+                .hemisphere
+                .as_deref(),
+            Some("south"),
+            "a refused write leaves the file as it was"
+        );
     }
 
     #[test]

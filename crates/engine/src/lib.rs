@@ -23,9 +23,10 @@ pub mod reason;
 pub mod recommend;
 pub mod scan;
 pub mod search;
+pub mod suggest;
 pub mod watch;
 
-pub use config::{Paths, Settings};
+pub use config::{Paths, RawSettings, Settings};
 pub use context::{Context, Hemisphere};
 pub use error::{Code, Error, Result};
 pub use intent::Intent;
@@ -35,3 +36,4 @@ pub use moodshelf_media::Kind;
 pub use recommend::{Mode, Moment, Pick, RecEvent, RecommendRequest, Recommendation};
 pub use scan::{Phase, Progress, ProgressFn, ScanOptions, ScanReport};
 pub use search::{Answer, AnswerItem, AskRequest};
+pub use suggest::{Suggestion, suggestions};

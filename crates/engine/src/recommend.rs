@@ -54,6 +54,10 @@ pub struct RecommendRequest {
     pub text: String,
     /// Restricts kinds, whatever the request says.
     pub kind: Option<crate::Kind>,
+    /// The kinds a person includes at all (a host setting); empty means
+    /// every kind. A request for a kind left out is answered with an error
+    /// that says so, not with another kind.
+    pub included_kinds: Vec<crate::Kind>,
     pub limit: usize,
     pub moment: Moment,
     /// `None` uses the settings.
@@ -70,6 +74,7 @@ impl RecommendRequest {
         RecommendRequest {
             text: text.into(),
             kind: None,
+            included_kinds: Vec::new(),
             limit: 10,
             moment,
             hemisphere: None,
@@ -257,6 +262,40 @@ impl Library {
         }
         if let Some(k) = req.kind {
             intent.kinds = vec![k.as_str().to_string()];
+        }
+        if !req.included_kinds.is_empty() {
+            let included: Vec<String> = req
+                .included_kinds
+                .iter()
+                .map(|k| k.as_str().to_string())
+                .collect();
+            if intent.kinds.is_empty() {
+                intent.kinds = included;
+            } else {
+                let asked = std::mem::take(&mut intent.kinds);
+                intent.kinds = asked
+                    .iter()
+                    .filter(|k| included.contains(k))
+                    .cloned()
+                    .collect();
+                if intent.kinds.is_empty() {
+                    return Err(Error::new(
+                        Code::InvalidInput,
+                        format!(
+                            "the settings leave out {}: include them there to get them here",
+                            asked
+                                .iter()
+                                .map(|k| match k.as_str() {
+                                    "book" => "books",
+                                    "video" => "videos",
+                                    other => other,
+                                })
+                                .collect::<Vec<_>>()
+                                .join(" and ")
+                        ),
+                    ));
+                }
+            }
         }
         if req.mode == Mode::Search {
             intent = Intent {
