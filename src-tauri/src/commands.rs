@@ -1,0 +1,602 @@
+//! The commands the window calls. Each is a few lines over the engine;
+//! long work is started here and reported on a channel or by events.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use moodshelf_engine::models::{self, FetchEvent, FetchOptions};
+use moodshelf_engine::{Hemisphere, Intent, Kind, Mode, RawSettings, RecEvent, RecommendRequest};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, State};
+use tauri_plugin_autostart::ManagerExt as _;
+use tauri_plugin_dialog::DialogExt as _;
+use tauri_plugin_opener::OpenerExt as _;
+
+use crate::dto::*;
+use crate::state::{self, AppState, now_moment, now_unix};
+
+type S<'a> = State<'a, AppState>;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn library_status(state: S<'_>) -> AppResult<LibraryStatus> {
+    let lib = state.library().await;
+    let st = lib.status().await?;
+    let folders = st
+        .roots
+        .iter()
+        .map(|r| Folder {
+            path: r.path.clone(),
+            watch: state.watch_state(&r.path, r.state == "ok"),
+            last_scan_at: r.last_scan_at,
+        })
+        .collect();
+    Ok(LibraryStatus {
+        counts: Counts {
+            music: st.music,
+            books: st.books,
+            videos: st.videos,
+            files: st.files,
+            file_errors: st.file_errors,
+            pending_index: st.pending_index,
+            unavailable: st.unavailable_items,
+        },
+        folders,
+        scan: state.scan_status(),
+        watching_paused: state.watching_paused.load(Ordering::Relaxed),
+        reasoning_ready: lib.settings().reasoning_model.is_file(),
+    })
+}
+
+/// Opens the system folder picker; `None` when the user cancels.
+#[tauri::command]
+#[specta::specta]
+pub async fn pick_folder(app: AppHandle) -> AppResult<Option<String>> {
+    let picked = tauri::async_runtime::spawn_blocking(move || {
+        app.dialog()
+            .file()
+            .set_title("Add a folder to Moodshelf")
+            .blocking_pick_folder()
+    })
+    .await
+    .map_err(AppError::internal)?;
+    Ok(picked
+        .and_then(|p| p.into_path().ok())
+        .map(|p| p.display().to_string()))
+}
+
+/// Adds a folder and scans it in the background.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_folder(app: AppHandle, state: S<'_>, path: String) -> AppResult<Folder> {
+    let lib = state.library().await;
+    let root = lib.add_root(Path::new(path.trim()), now_unix()).await?;
+    state::start_scan(&app, Some(vec![PathBuf::from(&root.path)]))?;
+    state.stop_watching().await;
+    state::start_watching(&app).await;
+    Ok(Folder {
+        watch: state.watch_state(&root.path, root.state == "ok"),
+        path: root.path,
+        last_scan_at: root.last_scan_at,
+    })
+}
+
+/// Removes a folder and its items (the files stay on disk). Returns how
+/// many items left the library.
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_folder(app: AppHandle, state: S<'_>, path: String) -> AppResult<u32> {
+    state.stop_watching().await;
+    let removed = state.library().await.remove_root(Path::new(&path)).await;
+    state.watch_states.lock().expect("watch lock").remove(&path);
+    state::start_watching(&app).await;
+    crate::tray::refresh(&app).await;
+    Ok(removed? as u32)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn scan_now(app: AppHandle) -> AppResult<()> {
+    state::start_scan(&app, None)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_scan(state: S<'_>) -> AppResult<bool> {
+    Ok(state.cancel_scan())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn file_errors(state: S<'_>, limit: u32) -> AppResult<Vec<FileError>> {
+    let errors = state.library().await.file_errors(limit as i64).await?;
+    Ok(errors
+        .into_iter()
+        .map(|e| FileError {
+            path: e.path,
+            error: e.error,
+        })
+        .collect())
+}
+
+/// Answers a request; picks, the model's pieces and its reasons stream
+/// on `on_event`, and the whole answer is returned at the end.
+#[tauri::command]
+#[specta::specta]
+pub async fn ask(
+    state: S<'_>,
+    text: String,
+    conversation_id: Option<i64>,
+    on_event: Channel<AnswerEvent>,
+) -> AppResult<Answer> {
+    let lib = state.library().await;
+    let prefs = state.prefs();
+    let mut req = RecommendRequest::new(text, now_moment());
+    req.conversation = conversation_id;
+    req.included_kinds = prefs.kinds.iter().filter_map(|k| Kind::parse(k)).collect();
+    req.mode = if prefs.use_model && lib.settings().reasoning_model.is_file() {
+        Mode::Model
+    } else {
+        Mode::Rules
+    };
+    let cancel = state.begin_answer();
+    let mut forward = |ev: RecEvent| {
+        let out = match ev {
+            RecEvent::Intent(i) => AnswerEvent::Understood {
+                phrases: understood(&i),
+            },
+            RecEvent::Picks(picks) => AnswerEvent::Picks {
+                cards: picks.iter().map(Card::from).collect(),
+            },
+            RecEvent::Piece(text) => AnswerEvent::Piece { text },
+            RecEvent::Why { id, why } => AnswerEvent::Why { id, why },
+            RecEvent::Notice(message) => AnswerEvent::Notice { message },
+        };
+        let _ = on_event.send(out);
+    };
+    let rec = lib.recommend(&req, &cancel, &mut forward).await?;
+    Ok(Answer {
+        conversation_id: rec.conversation_id,
+        cards: rec.items.iter().map(Card::from).collect(),
+        understood: understood(&rec.intent),
+        follow_up: rec.follow_up,
+        explained_by: rec.explained_by,
+        notices: rec.notices,
+        first_picks_ms: rec.timings_ms.first_picks_ms,
+        total_ms: rec.timings_ms.total_ms,
+    })
+}
+
+/// Stops the model's explanation (Esc); the picks already shown stay.
+#[tauri::command]
+#[specta::specta]
+pub async fn stop_answer(state: S<'_>) -> AppResult<bool> {
+    Ok(state.stop_answer())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn feedback(
+    state: S<'_>,
+    item_id: i64,
+    verdict: Verdict,
+    request: Option<String>,
+) -> AppResult<()> {
+    let v = match verdict {
+        Verdict::Like => moodshelf_catalog::Verdict::Like,
+        Verdict::Dislike => moodshelf_catalog::Verdict::Dislike,
+        Verdict::NotNow => moodshelf_catalog::Verdict::NotNow,
+    };
+    let lib = state.library().await;
+    lib.feedback(item_id, v, request.as_deref(), now_unix())
+        .await?;
+    Ok(())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn conversations(state: S<'_>) -> AppResult<Vec<ConversationSummary>> {
+    let lib = state.library().await;
+    let list = lib.catalog().conversations(50).await.map_err(engine_err)?;
+    Ok(list
+        .into_iter()
+        .map(|c| ConversationSummary {
+            id: c.id,
+            title: c.title,
+            updated_at: c.updated_at,
+        })
+        .collect())
+}
+
+/// A stored conversation, with its picks as cards (reasons are not kept).
+#[tauri::command]
+#[specta::specta]
+pub async fn conversation(state: S<'_>, id: i64) -> AppResult<Vec<ChatMessage>> {
+    let lib = state.library().await;
+    let messages = lib.catalog().messages(id).await.map_err(engine_err)?;
+    let mut out = Vec::with_capacity(messages.len());
+    for m in messages {
+        let views = lib
+            .catalog()
+            .items_by_ids(&m.items)
+            .await
+            .map_err(engine_err)?;
+        let cards = m
+            .items
+            .iter()
+            .filter_map(|id| views.iter().find(|v| v.id == *id))
+            .map(|v| Card {
+                id: v.id,
+                kind: v.kind.clone(),
+                title: v.title.clone(),
+                creator: v.creator.clone(),
+                album: v.album.clone(),
+                year: v.year,
+                duration_secs: v.duration_secs,
+                path: v.path.clone(),
+                has_cover: v.cover.is_some(),
+                why: String::new(),
+            })
+            .collect();
+        out.push(ChatMessage {
+            role: m.role,
+            text: m.text,
+            cards,
+        });
+    }
+    Ok(out)
+}
+
+/// Opens or plays an item with the system's default app.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_item(app: AppHandle, state: S<'_>, id: i64) -> AppResult<()> {
+    let path = item_path(&state, id).await?;
+    app.opener()
+        .open_path(path.display().to_string(), None::<&str>)
+        .map_err(|e| {
+            AppError::new(
+                ErrorCode::Internal,
+                format!("cannot open {}: {e}", path.display()),
+            )
+        })
+}
+
+/// Shows an item in the system's file manager.
+#[tauri::command]
+#[specta::specta]
+pub async fn reveal_item(app: AppHandle, state: S<'_>, id: i64) -> AppResult<()> {
+    let path = item_path(&state, id).await?;
+    app.opener().reveal_item_in_dir(&path).map_err(|e| {
+        AppError::new(
+            ErrorCode::Internal,
+            format!("cannot show {}: {e}", path.display()),
+        )
+    })
+}
+
+/// Requests worth making now (time of day, weekday, season, holidays).
+#[tauri::command]
+#[specta::specta]
+pub async fn suggestions(state: S<'_>) -> AppResult<Vec<Suggestion>> {
+    let lib = state.library().await;
+    let moment = now_moment();
+    let ctx = moodshelf_engine::Context::new(moment.local, lib.settings().hemisphere);
+    Ok(moodshelf_engine::suggestions(&ctx)
+        .into_iter()
+        .map(|s| Suggestion {
+            label: s.label,
+            prompt: s.prompt,
+        })
+        .collect())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn models(state: S<'_>) -> AppResult<Models> {
+    let lib = state.library().await;
+    let s = lib.settings();
+    let entries = models::list(&state.paths.models_dir)
+        .into_iter()
+        .map(|(m, present)| {
+            let path = state.paths.models_dir.join(&m.file);
+            ModelEntry {
+                in_use: path == s.embedding_model || path == s.reasoning_model,
+                name: m.name,
+                role: m.role,
+                file: m.file,
+                size_bytes: m.size,
+                present,
+                profiles: m.profiles,
+            }
+        })
+        .collect();
+    Ok(Models {
+        dir: state.paths.models_dir.display().to_string(),
+        models: entries,
+        embedding_path: s.embedding_model.display().to_string(),
+        reasoning_path: s.reasoning_model.display().to_string(),
+        reasoning_present: s.reasoning_model.is_file(),
+        reasoning_loaded: lib.generator_loaded().await,
+        memory_bytes: state::resident_bytes(),
+    })
+}
+
+/// Fetches the models of a profile ("default" or "test"), with progress
+/// on `on_event`; `cancel_fetch` stops it.
+#[tauri::command]
+#[specta::specta]
+pub async fn fetch_models(
+    app: AppHandle,
+    state: S<'_>,
+    profile: String,
+    on_event: Channel<FetchProgress>,
+) -> AppResult<()> {
+    let specs = models::profile(&profile)?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let mut slot = state.fetch_cancel.lock().expect("fetch lock");
+        if slot.is_some() {
+            return Err(AppError::new(
+                ErrorCode::Busy,
+                "models are already being fetched",
+            ));
+        }
+        *slot = Some(cancel.clone());
+    }
+    let opts = FetchOptions {
+        models_dir: state.paths.models_dir.clone(),
+        python: None,
+        cancel,
+    };
+    let result = tauri::async_runtime::spawn_blocking(move || {
+        models::fetch(&specs, &opts, &|ev| {
+            let _ = on_event.send(fetch_progress(ev));
+        })
+    })
+    .await
+    .map_err(AppError::internal);
+    *state.fetch_cancel.lock().expect("fetch lock") = None;
+    result??;
+    state.reopen(&app).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_fetch(state: S<'_>) -> AppResult<bool> {
+    Ok(
+        match state.fetch_cancel.lock().expect("fetch lock").as_ref() {
+            Some(c) => {
+                c.store(true, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        },
+    )
+}
+
+/// Uses another GGUF file as the reasoning model. Asks for the file with
+/// the system picker when `path` is `None`; returns the path chosen.
+#[tauri::command]
+#[specta::specta]
+pub async fn choose_reasoning_model(
+    app: AppHandle,
+    state: S<'_>,
+    path: Option<String>,
+) -> AppResult<Option<String>> {
+    let path = match path {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let dialog_app = app.clone();
+            let picked = tauri::async_runtime::spawn_blocking(move || {
+                dialog_app
+                    .dialog()
+                    .file()
+                    .add_filter("GGUF model", &["gguf"])
+                    .blocking_pick_file()
+            })
+            .await
+            .map_err(AppError::internal)?;
+            match picked.and_then(|p| p.into_path().ok()) {
+                Some(p) => p,
+                None => return Ok(None),
+            }
+        }
+    };
+    check_gguf(&path)?;
+    let mut raw = RawSettings::read(&state.paths)?;
+    raw.models.reasoning = Some(path.display().to_string());
+    raw.write(&state.paths)?;
+    state.reopen(&app).await?;
+    Ok(Some(path.display().to_string()))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_settings(app: AppHandle, state: S<'_>) -> AppResult<AppSettings> {
+    let lib = state.library().await;
+    let prefs = state.prefs();
+    Ok(AppSettings {
+        hemisphere: match lib.settings().hemisphere {
+            Hemisphere::North => "north".into(),
+            Hemisphere::South => "south".into(),
+        },
+        kinds: prefs.kinds,
+        use_model: prefs.use_model,
+        autostart: app.autolaunch().is_enabled().unwrap_or(prefs.autostart),
+        start_hidden: prefs.start_hidden,
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_settings(app: AppHandle, state: S<'_>, settings: AppSettings) -> AppResult<()> {
+    let kinds: Vec<String> = settings
+        .kinds
+        .iter()
+        .filter_map(|k| Kind::parse(k).map(|k| k.as_str().to_string()))
+        .collect();
+    if kinds.is_empty() {
+        return Err(AppError::new(
+            ErrorCode::InvalidInput,
+            "include at least one kind",
+        ));
+    }
+    let hemisphere: Hemisphere = settings
+        .hemisphere
+        .parse()
+        .map_err(|e: String| AppError::new(ErrorCode::InvalidInput, e))?;
+    let current = state.library().await.settings().hemisphere;
+    if hemisphere != current {
+        let mut raw = RawSettings::read(&state.paths)?;
+        raw.recommend.hemisphere = Some(settings.hemisphere.clone());
+        raw.write(&state.paths)?;
+        state.reopen(&app).await?;
+    }
+    let autolaunch = app.autolaunch();
+    let autostart_result = if settings.autostart {
+        autolaunch.enable()
+    } else {
+        autolaunch.disable()
+    };
+    let prefs = state::Prefs {
+        kinds,
+        use_model: settings.use_model,
+        autostart: settings.autostart,
+        start_hidden: settings.start_hidden,
+    };
+    prefs.save(&state.paths)?;
+    *state.prefs.lock().expect("prefs lock") = prefs;
+    crate::tray::refresh(&app).await;
+    autostart_result.map_err(|e| {
+        AppError::new(
+            ErrorCode::Internal,
+            format!("settings saved, but starting with the system could not be changed: {e}"),
+        )
+    })
+}
+
+/// Pauses or resumes watching the library folders.
+#[tauri::command]
+#[specta::specta]
+pub async fn pause_watching(app: AppHandle, state: S<'_>, paused: bool) -> AppResult<()> {
+    crate::tray::set_paused(&app, &state, paused).await;
+    Ok(())
+}
+
+async fn item_path(state: &AppState, id: i64) -> AppResult<PathBuf> {
+    let lib = state.library().await;
+    let views = lib
+        .catalog()
+        .items_by_ids(&[id])
+        .await
+        .map_err(engine_err)?;
+    let view = views
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::new(ErrorCode::InvalidInput, format!("no item {id}")))?;
+    let path = PathBuf::from(&view.path);
+    if !view.available || !path.exists() {
+        return Err(AppError::new(
+            ErrorCode::LibraryUnavailable,
+            format!(
+                "{} is not reachable now (is its drive connected?)",
+                view.path
+            ),
+        ));
+    }
+    Ok(path)
+}
+
+fn engine_err(e: moodshelf_catalog::Error) -> AppError {
+    moodshelf_engine::Error::from(e).into()
+}
+
+/// A GGUF file starts with the bytes "GGUF".
+fn check_gguf(path: &Path) -> AppResult<()> {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .map_err(|e| AppError::new(ErrorCode::InvalidInput, format!("{}: {e}", path.display())))?;
+    if &magic != b"GGUF" {
+        return Err(AppError::new(
+            ErrorCode::InvalidInput,
+            format!("{} is not a GGUF model file", path.display()),
+        ));
+    }
+    Ok(())
+}
+
+fn fetch_progress(ev: FetchEvent) -> FetchProgress {
+    let step = |model: String, message: String| FetchProgress::Step { model, message };
+    match ev {
+        FetchEvent::Present { name, path } => FetchProgress::Done { model: name, path },
+        FetchEvent::Trying { name, source } => step(name, format!("trying {source}")),
+        FetchEvent::Downloading { name, done, total } => FetchProgress::Bytes {
+            model: name,
+            done,
+            total,
+        },
+        FetchEvent::Converting { name } => step(name, "converting".into()),
+        FetchEvent::Verifying { name, done, total } => step(
+            name,
+            format!(
+                "verifying {:.0}%",
+                100.0 * done as f64 / total.max(1) as f64
+            ),
+        ),
+        FetchEvent::Installed { name, path } => FetchProgress::Done { model: name, path },
+        FetchEvent::SourceFailed {
+            name,
+            source,
+            error,
+        } => FetchProgress::Failed {
+            model: name,
+            message: format!("{source}: {error}"),
+        },
+    }
+}
+
+/// The reading of a request as short phrases for the window.
+pub fn understood(i: &Intent) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let plural = |k: &str| match k {
+        "book" => "books".to_string(),
+        "video" => "videos".to_string(),
+        other => other.to_string(),
+    };
+    if !i.kinds.is_empty() && i.kinds.len() < 3 {
+        out.push(
+            i.kinds
+                .iter()
+                .map(|k| plural(k))
+                .collect::<Vec<_>>()
+                .join(" or "),
+        );
+    }
+    out.extend(i.moods.iter().cloned());
+    out.extend(i.occasion.iter().cloned());
+    out.extend(i.audience.iter().map(|a| format!("for {a}")));
+    out.extend(i.season.iter().cloned());
+    out.extend(i.energy.iter().map(|e| format!("{e} energy")));
+    if let Some(m) = i.max_minutes {
+        out.push(format!("under {m} min"));
+    }
+    if let Some(m) = i.min_minutes {
+        out.push(format!("over {m} min"));
+    }
+    match (i.year_from, i.year_to) {
+        (Some(a), Some(b)) => out.push(format!("{a}–{b}")),
+        (Some(a), None) => out.push(format!("from {a}")),
+        (None, Some(b)) => out.push(format!("up to {b}")),
+        (None, None) => {}
+    }
+    out.extend(i.like.iter().map(|l| format!("like {l}")));
+    out.extend(i.like_picks.iter().map(|n| format!("like pick {n}")));
+    out.extend(i.exclude.iter().map(|e| format!("no {e}")));
+    out.extend(i.avoid.iter().map(|a| format!("not too {a}")));
+    out.extend(i.refine.iter().cloned());
+    out
+}

@@ -1,0 +1,316 @@
+//! What crosses the IPC boundary. Each type here is exported to
+//! `ui/src/lib/bindings.ts` by tauri-specta; the engine's own types stay
+//! free of any desktop dependency, and these are built from them.
+
+use moodshelf_engine::{Code, Error, Pick};
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+/// The one error shape every command returns.
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub enum ErrorCode {
+    ModelMissing,
+    LibraryUnavailable,
+    IndexBusy,
+    IndexEmpty,
+    InvalidInput,
+    FetchFailed,
+    Busy,
+    Cancelled,
+    Internal,
+}
+
+impl From<Error> for AppError {
+    fn from(e: Error) -> Self {
+        let code = match e.code {
+            Code::ModelMissing => ErrorCode::ModelMissing,
+            Code::LibraryUnavailable => ErrorCode::LibraryUnavailable,
+            Code::IndexBusy => ErrorCode::IndexBusy,
+            Code::IndexEmpty => ErrorCode::IndexEmpty,
+            Code::InvalidInput => ErrorCode::InvalidInput,
+            Code::FetchFailed => ErrorCode::FetchFailed,
+            Code::Internal => ErrorCode::Internal,
+        };
+        AppError {
+            code,
+            message: e.message,
+        }
+    }
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        AppError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        AppError::new(ErrorCode::Internal, e.to_string())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// One pick as the window shows it. Paths are shown, never opened by the
+/// webview: Open and Show in folder go through commands that take the id.
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Card {
+    pub id: i64,
+    pub kind: String,
+    pub title: String,
+    pub creator: Option<String>,
+    pub album: Option<String>,
+    pub year: Option<i32>,
+    pub duration_secs: Option<f64>,
+    pub path: String,
+    pub has_cover: bool,
+    pub why: String,
+}
+
+impl From<&Pick> for Card {
+    fn from(p: &Pick) -> Self {
+        Card {
+            id: p.item.id,
+            kind: p.item.kind.clone(),
+            title: p.item.title.clone(),
+            creator: p.item.creator.clone(),
+            album: p.item.album.clone(),
+            year: p.item.year,
+            duration_secs: p.item.duration_secs,
+            path: p.item.path.clone(),
+            has_cover: p.item.cover.is_some(),
+            why: p.why.clone(),
+        }
+    }
+}
+
+/// What an answer streams while it is made.
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum AnswerEvent {
+    /// How the request was read, as short phrases ("no horror").
+    Understood {
+        phrases: Vec<String>,
+    },
+    /// The picks, with rule-based reasons, before the model explains.
+    Picks {
+        cards: Vec<Card>,
+    },
+    /// A piece of the model's reply (for a live "thinking" line).
+    Piece {
+        text: String,
+    },
+    /// A checked reason from the model for one pick.
+    Why {
+        id: i64,
+        why: String,
+    },
+    Notice {
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Answer {
+    pub conversation_id: Option<i64>,
+    pub cards: Vec<Card>,
+    pub understood: Vec<String>,
+    pub follow_up: bool,
+    pub explained_by: String,
+    pub notices: Vec<String>,
+    pub first_picks_ms: f64,
+    pub total_ms: f64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub enum Verdict {
+    Like,
+    Dislike,
+    NotNow,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Suggestion {
+    pub label: String,
+    pub prompt: String,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationSummary {
+    pub id: i64,
+    pub title: String,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    /// "user" or "assistant".
+    pub role: String,
+    pub text: String,
+    pub cards: Vec<Card>,
+}
+
+/// How a library folder is kept up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub enum WatchState {
+    /// File events arrive as they happen.
+    Live,
+    /// Checked every so often (network drives, too many folders).
+    Polling,
+    /// Not mounted or not readable; its items are kept, hidden.
+    Unavailable,
+    /// Watching is paused by the user.
+    Paused,
+    /// Not watched yet (starting).
+    Idle,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Folder {
+    pub path: String,
+    pub watch: WatchState,
+    pub last_scan_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    pub music: i64,
+    pub books: i64,
+    pub videos: i64,
+    pub files: i64,
+    pub file_errors: i64,
+    pub pending_index: i64,
+    pub unavailable: i64,
+}
+
+/// The scan in progress, or the last one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, Type, tauri_specta::Event)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanStatus {
+    pub running: bool,
+    /// discover, read, describe, embed, persist; empty when idle.
+    pub phase: String,
+    pub done: u64,
+    pub total: Option<u64>,
+    /// Items per second in this phase.
+    pub rate: f64,
+    pub seconds_left: Option<f64>,
+    /// One line for the tray and the status bar.
+    pub summary: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LibraryStatus {
+    pub counts: Counts,
+    pub folders: Vec<Folder>,
+    pub scan: ScanStatus,
+    pub watching_paused: bool,
+    pub reasoning_ready: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct FileError {
+    pub path: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelEntry {
+    pub name: String,
+    /// "embedding" or "reasoning".
+    pub role: String,
+    pub file: String,
+    pub size_bytes: u64,
+    pub present: bool,
+    /// The file the app uses for this role.
+    pub in_use: bool,
+    pub profiles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Models {
+    pub dir: String,
+    pub models: Vec<ModelEntry>,
+    pub embedding_path: String,
+    pub reasoning_path: String,
+    pub reasoning_present: bool,
+    pub reasoning_loaded: bool,
+    /// Resident memory of the app now (bytes), 0 when unknown.
+    pub memory_bytes: u64,
+}
+
+/// Model download progress, on the fetch command's channel.
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum FetchProgress {
+    Step {
+        model: String,
+        message: String,
+    },
+    Bytes {
+        model: String,
+        done: u64,
+        total: Option<u64>,
+    },
+    Done {
+        model: String,
+        path: String,
+    },
+    Failed {
+        model: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AppSettings {
+    /// "north" or "south".
+    pub hemisphere: String,
+    /// Kinds included in answers: any of "music", "book", "video".
+    pub kinds: Vec<String>,
+    /// Let the reasoning model read vague requests and explain picks.
+    pub use_model: bool,
+    pub autostart: bool,
+    /// Start in the tray, without a window.
+    pub start_hidden: bool,
+}
+
+/// A watcher message worth showing (a root went away, polling instead).
+#[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
+#[serde(rename_all = "camelCase")]
+pub struct LibraryNote {
+    pub message: String,
+}
+
+/// The library changed (scan finished, watcher applied changes).
+#[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
+#[serde(rename_all = "camelCase")]
+pub struct LibraryChanged {
+    pub added: u64,
+    pub removed: u64,
+}

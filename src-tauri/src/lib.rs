@@ -1,0 +1,197 @@
+//! The Moodshelf desktop host: a thin Tauri 2 layer over
+//! `moodshelf-engine`. Commands live in [`commands`], what crosses the IPC
+//! boundary in [`dto`] (exported to `ui/src/lib/bindings.ts`), background
+//! work (scans, the watcher) in [`state`], the tray in [`tray`], cover art
+//! in [`covers`].
+
+pub mod commands;
+mod covers;
+pub mod dto;
+pub mod state;
+mod tray;
+
+use std::path::Path;
+
+use tauri::{AppHandle, Manager, WindowEvent};
+use tauri_plugin_autostart::MacosLauncher;
+
+use crate::dto::{LibraryChanged, LibraryNote, ScanStatus};
+use crate::state::AppState;
+
+/// Where the generated bindings live, from the repository root.
+pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
+
+/// How often the tray's quick picks are recomputed (time moves on).
+const TRAY_REFRESH: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Every command and event the window may use, for the invoke handler
+/// and the TypeScript bindings alike.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    use commands::*;
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(tauri_specta::collect_commands![
+            library_status,
+            pick_folder,
+            add_folder,
+            remove_folder,
+            scan_now,
+            cancel_scan,
+            file_errors,
+            ask,
+            stop_answer,
+            feedback,
+            conversations,
+            conversation,
+            open_item,
+            reveal_item,
+            suggestions,
+            models,
+            fetch_models,
+            cancel_fetch,
+            choose_reasoning_model,
+            get_settings,
+            set_settings,
+            pause_watching,
+        ])
+        .events(tauri_specta::collect_events![
+            ScanStatus,
+            LibraryNote,
+            LibraryChanged
+        ])
+        // Ids and counts stay far below 2^53.
+        .dangerously_cast_bigints_to_number()
+        // One TypeScript type per Rust type (the types are not asymmetric).
+        .disable_serde_phases()
+}
+
+/// Writes the TypeScript bindings to `path`.
+pub fn export_bindings(path: &Path) -> Result<(), String> {
+    specta_builder()
+        .export(
+            specta_typescript::Typescript::default()
+                .header("// Generated from src-tauri by tauri-specta: do not edit.\n// Regenerate with `UPDATE_BINDINGS=1 cargo test -p moodshelf-desktop bindings`.\n"),
+            path,
+        )
+        .map_err(|e| e.to_string())
+}
+
+pub fn show_main(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tao=warn,wry=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let hidden_arg = std::env::args().any(|a| a == "--hidden");
+    let builder = specta_builder();
+    let app = tauri::Builder::default()
+        // First, so a second start only brings this window forward.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            show_main(app)
+        }))
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_autostart::init(
+            MacosLauncher::LaunchAgent,
+            Some(vec!["--hidden"]),
+        ))
+        .invoke_handler(builder.invoke_handler())
+        .register_asynchronous_uri_scheme_protocol("cover", covers::protocol)
+        .setup(move |app| {
+            builder.mount_events(app);
+            let paths = moodshelf_engine::Paths::resolve(None, None).map_err(|e| e.message)?;
+            let state = tauri::async_runtime::block_on(AppState::open(paths))
+                .map_err(|e| format!("cannot open the library: {}", e.message))?;
+            let hidden = hidden_arg || state.prefs().start_hidden;
+            app.manage(state);
+            let has_tray = match tray::build(app.handle()) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!("no tray icon on this desktop: {e}");
+                    false
+                }
+            };
+            app.manage(HasTray(has_tray));
+            if !hidden || !has_tray {
+                show_main(app.handle());
+            }
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                state::start_watching(&handle).await;
+                loop {
+                    tray::refresh(&handle).await;
+                    tokio::time::sleep(TRAY_REFRESH).await;
+                }
+            });
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window keeps the app in the tray when there is one.
+            if let WindowEvent::CloseRequested { api, .. } = event
+                && window.app_handle().state::<HasTray>().0
+            {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|_, _| {}),
+        Err(e) => {
+            eprintln!("moodshelf-desktop: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+struct HasTray(bool);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed bindings match the Rust types; CI fails when they
+    /// drift. `UPDATE_BINDINGS=1` rewrites them.
+    #[test]
+    fn bindings_are_current() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let committed = root.join(BINDINGS_PATH);
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            export_bindings(&committed).unwrap();
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("bindings.ts");
+        export_bindings(&fresh).unwrap();
+        let fresh = std::fs::read_to_string(fresh).unwrap();
+        let old = std::fs::read_to_string(&committed).unwrap_or_default();
+        assert!(
+            fresh == old,
+            "{} is out of date: run `UPDATE_BINDINGS=1 cargo test -p moodshelf-desktop bindings` and commit it",
+            committed.display()
+        );
+    }
+
+    #[test]
+    fn understood_reads_as_phrases() {
+        let i = moodshelf_engine::Intent {
+            kinds: vec!["video".into()],
+            max_minutes: Some(120),
+            exclude: vec!["horror".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            commands::understood(&i),
+            vec!["videos", "under 120 min", "no horror"]
+        );
+    }
+}
