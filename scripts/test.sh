@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Every test, as CI runs them: the Rust workspace (unit, integration, CLI,
+# and the check that ui/src/lib/bindings.ts matches the Rust types), the
+# window's unit tests (Vitest), its type check, and the end-to-end test of
+# the real app under Xvfb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/moodshelf/target}"
+export MOODSHELF_MODELS_DIR="${MOODSHELF_MODELS_DIR:-$HOME/.cache/moodshelf/models}"
+
+echo "== Rust: cargo nextest run --workspace"
+cargo nextest run --workspace --no-fail-fast
+
+echo "== Window: type check and unit tests (Vitest)"
+[ -d ui/node_modules ] || npm --prefix ui ci --no-audit --no-fund
+npm --prefix ui run check
+npm --prefix ui test
+
+echo "== Desktop app end to end (tauri-driver, Xvfb)"
+scripts/e2e.sh

@@ -1,0 +1,204 @@
+// End to end on the real app binary: WebKitWebDriver through tauri-driver
+// under Xvfb, a library of real files generated from ../shared/datasets,
+// the real models, a real SQLite catalog and LanceDB index in a temp data
+// dir. It adds the folder, waits for the scan, asks, likes a pick, asks a
+// follow-up, and saves screenshots of each state under target/e2e/.
+//
+// Needs: MOODSHELF_APP (the app binary, built with `--features
+// custom-protocol`), MOODSHELF_LIBGEN (the libgen binary),
+// MOODSHELF_MODELS_DIR (with the test models), tauri-driver on PATH.
+// `scripts/e2e.sh` sets all of this up.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { WebDriver } from "./webdriver.mjs";
+
+const need = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set: run scripts/e2e.sh`);
+  return v;
+};
+const app = need("MOODSHELF_APP");
+const libgen = need("MOODSHELF_LIBGEN");
+const modelsDir = need("MOODSHELF_MODELS_DIR");
+const shots = resolve(process.env.MOODSHELF_SCREENSHOTS ?? "../target/e2e");
+const port = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
+
+const work = mkdtempSync(join(tmpdir(), "moodshelf-e2e-"));
+const library = join(work, "library");
+const dataDir = join(work, "data");
+let driver;
+let wd;
+
+// WebKitWebDriver takes a screenshot after the page's next paint, and
+// under Xvfb a page with nothing moving never paints again. A 1-pixel
+// element that flickers while the screenshot is taken gives it a paint.
+async function shot(name) {
+  mkdirSync(shots, { recursive: true });
+  await wd.exec(`
+    const d = document.createElement('div');
+    d.id = 'e2e-paint';
+    d.style.cssText = 'position:fixed;right:0;bottom:0;width:1px;height:1px;pointer-events:none';
+    document.body.append(d);
+    let on = false;
+    window.__e2ePaint = setInterval(() => { on = !on; d.style.opacity = on ? '0.02' : '0.01'; }, 30);`);
+  try {
+    writeFileSync(join(shots, `${name}.png`), await wd.screenshot());
+  } finally {
+    await wd.exec("clearInterval(window.__e2ePaint); document.getElementById('e2e-paint')?.remove();");
+  }
+}
+
+before(async () => {
+  execFileSync(libgen, ["--out", library, "--music", "40", "--books", "20", "--videos", "20"], {
+    stdio: "inherit",
+  });
+  mkdirSync(dataDir, { recursive: true });
+  driver = spawn("tauri-driver", ["--port", String(port)], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: {
+      ...process.env,
+      MOODSHELF_DATA_DIR: dataDir,
+      MOODSHELF_MODELS_DIR: modelsDir,
+      // The small test model: real llama.cpp generation, fast on 2 cores.
+      MOODSHELF_REASONING_MODEL: process.env.MOODSHELF_REASONING_MODEL ?? "SmolLM2-135M-Instruct.Q4_1.gguf",
+      WEBKIT_DISABLE_DMABUF_RENDERER: "1",
+      RUST_LOG: process.env.RUST_LOG ?? "info",
+    },
+  });
+  wd = new WebDriver(`http://127.0.0.1:${port}`);
+  await wd.waitFor("tauri-driver", () => fetch(`http://127.0.0.1:${port}/status`).then((r) => r.ok), 30_000);
+  await wd.start(app);
+  await wd.waitFor("the window", () => wd.find("[data-testid=nav-chat]"), 60_000);
+});
+
+after(async () => {
+  await wd?.quit();
+  driver?.kill();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test("an empty library says so and offers suggestions for now", async () => {
+  await wd.setWindowRect({ width: 1000, height: 720 }).catch(() => {});
+  const welcome = await wd.text(await wd.find("[data-testid=chat-log]"));
+  assert.match(welcome, /What are you in the mood for\?/);
+  assert.match(welcome, /Your library is empty/);
+  const chips = await wd.findAll(".suggestions button");
+  assert.ok(chips.length >= 3 && chips.length <= 5, `suggestions: ${chips.length}`);
+  await shot("01-empty");
+});
+
+test("adding a folder scans it and shows counts per kind and the watch state", async () => {
+  await wd.click(await wd.find("[data-testid=nav-library]"));
+  await wd.type(await wd.find("[data-testid=folder-path]"), library);
+  await wd.click(await wd.find("[data-testid=add-folder]"));
+  await shot("02-scanning");
+  const summary = await wd.waitFor(
+    "the scan to finish",
+    async () => {
+      const t = await wd.text(await wd.find("[data-testid=scan-summary]"));
+      return /^Scanned/.test(t) ? t : null;
+    },
+    240_000,
+  );
+  assert.match(summary, /Scanned \d+ files/);
+  const count = async (k) => Number(await wd.text(await wd.find(`[data-testid=count-${k}]`)));
+  await wd.waitFor("counts", async () => (await count("music")) > 0);
+  assert.equal(await count("music"), 40);
+  assert.equal(await count("books"), 20);
+  assert.equal(await count("videos"), 20);
+  const watch = await wd.waitFor("the folder to be watched", async () => {
+    const t = await wd.text(await wd.find("[data-testid=watch-state]"));
+    return t === "Live" || t === "Polling" ? t : null;
+  });
+  assert.ok(watch);
+  await shot("03-library");
+});
+
+async function answers() {
+  return wd.findAll("[data-testid=answer]");
+}
+
+async function cardsOf(answer) {
+  return wd.exec(
+    `return [...arguments[0].querySelectorAll('[data-testid=pick]')].map(c => ({
+       kind: c.dataset.kind,
+       title: c.querySelector('h3').textContent,
+       path: c.querySelector('h3').title,
+       why: c.querySelector('[data-testid=why]')?.textContent ?? '',
+       liked: c.querySelector('[data-testid=like]').getAttribute('aria-pressed') }))`,
+    [{ "element-6066-11e4-a52e-4f735466cecf": answer }],
+  );
+}
+
+async function ask(text, nth) {
+  const box = await wd.find("[data-testid=message]");
+  await wd.type(box, text);
+  await wd.type(box, "\uE007"); // Enter sends.
+  return wd.waitFor(
+    `answer ${nth}`,
+    async () => {
+      const all = await answers();
+      if (all.length < nth) return null;
+      const done = await wd.exec(
+        "return !document.querySelector('[data-testid=stop]')",
+      );
+      if (!done) return null;
+      const cards = await cardsOf(all[nth - 1]);
+      return cards.length ? cards : null;
+    },
+    180_000,
+  );
+}
+
+let firstCards;
+
+test("a question gets cards from this library, with reasons", async () => {
+  await wd.click(await wd.find("[data-testid=nav-chat]"));
+  firstCards = await ask("something calm to listen to this evening", 1);
+  assert.ok(firstCards.length > 0);
+  for (const c of firstCards) {
+    assert.ok(c.path.startsWith(library), `${c.path} is not in the library`);
+    assert.ok(c.title.length > 0);
+    assert.ok(c.why.length > 0, `no reason for ${c.title}`);
+  }
+  assert.ok(firstCards.every((c) => c.kind === "music"), JSON.stringify(firstCards.map((c) => c.kind)));
+  await shot("04-answer");
+});
+
+test("liking a pick is recorded", async () => {
+  const [first] = await answers();
+  const like = await wd.exec(
+    "return arguments[0].querySelector('[data-testid=like]')",
+    [{ "element-6066-11e4-a52e-4f735466cecf": first }],
+  );
+  await wd.click(like["element-6066-11e4-a52e-4f735466cecf"]);
+  await wd.waitFor("the like to be saved", async () => (await cardsOf(first))[0].liked === "true");
+});
+
+test("a follow-up refines the answer in the same conversation", async () => {
+  const cards = await ask("only books", 2);
+  assert.ok(cards.every((c) => c.kind === "book"), JSON.stringify(cards.map((c) => c.kind)));
+  for (const c of cards) assert.ok(c.path.startsWith(library));
+  const convs = await wd.findAll("[data-testid=conversations] button");
+  assert.equal(convs.length, 1, "one conversation holds both turns");
+  await shot("05-follow-up");
+});
+
+test("models and settings are reachable and the window fits 800x600", async () => {
+  await wd.click(await wd.find("[data-testid=nav-models]"));
+  await wd.waitFor("models", async () => (await wd.findAll("[data-testid=model-row]")).length >= 2);
+  await shot("06-models");
+  await wd.click(await wd.find("[data-testid=nav-settings]"));
+  await wd.waitFor("settings", () => wd.find("input[name=hemisphere]"));
+  await wd.setWindowRect({ width: 800, height: 600 }).catch(() => {});
+  await wd.click(await wd.find("[data-testid=nav-chat]"));
+  const overflow = await wd.exec(
+    "return document.documentElement.scrollWidth > window.innerWidth + 1",
+  );
+  assert.equal(overflow, false, "no horizontal scrolling at 800x600");
+  await shot("07-chat-800x600");
+});
