@@ -66,7 +66,7 @@ before(async () => {
       // The small test model: real llama.cpp generation, fast on 2 cores.
       MOODSHELF_REASONING_MODEL: process.env.MOODSHELF_REASONING_MODEL ?? "SmolLM2-135M-Instruct.Q4_1.gguf",
       WEBKIT_DISABLE_DMABUF_RENDERER: "1",
-      RUST_LOG: process.env.RUST_LOG ?? "info",
+      RUST_LOG: process.env.RUST_LOG ?? "warn,lance=error",
     },
   });
   wd = new WebDriver(`http://127.0.0.1:${port}`);
