@@ -33,6 +33,39 @@ const dataDir = join(work, "data");
 let driver;
 let wd;
 
+function startDriver(extraEnv = {}) {
+  driver = spawn("tauri-driver", ["--port", String(port)], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: {
+      ...process.env,
+      MOODSHELF_DATA_DIR: dataDir,
+      MOODSHELF_MODELS_DIR: modelsDir,
+      // The small test model: real llama.cpp generation, fast on 2 cores.
+      MOODSHELF_REASONING_MODEL: process.env.MOODSHELF_REASONING_MODEL ?? "SmolLM2-135M-Instruct.Q4_1.gguf",
+      WEBKIT_DISABLE_DMABUF_RENDERER: "1",
+      RUST_LOG: process.env.RUST_LOG ?? "warn,lance=error",
+      ...extraEnv,
+    },
+  });
+}
+
+async function startApp() {
+  wd = new WebDriver(`http://127.0.0.1:${port}`);
+  await wd.waitFor("tauri-driver", () => fetch(`http://127.0.0.1:${port}/status`).then((r) => r.ok), 30_000);
+  await wd.start(app);
+  await wd.waitFor("the window", () => wd.find("[data-testid=nav-chat]"), 60_000);
+}
+
+async function stopApp() {
+  await wd?.quit();
+  if (driver) {
+    const exited = new Promise((r) => driver.once("exit", r));
+    driver.kill();
+    await exited;
+    driver = null;
+  }
+}
+
 // WebKitWebDriver takes a screenshot after the page's next paint, and
 // under Xvfb a page with nothing moving never paints again. A 1-pixel
 // element that flickers while the screenshot is taken gives it a paint.
@@ -57,27 +90,12 @@ before(async () => {
     stdio: "inherit",
   });
   mkdirSync(dataDir, { recursive: true });
-  driver = spawn("tauri-driver", ["--port", String(port)], {
-    stdio: ["ignore", "inherit", "inherit"],
-    env: {
-      ...process.env,
-      MOODSHELF_DATA_DIR: dataDir,
-      MOODSHELF_MODELS_DIR: modelsDir,
-      // The small test model: real llama.cpp generation, fast on 2 cores.
-      MOODSHELF_REASONING_MODEL: process.env.MOODSHELF_REASONING_MODEL ?? "SmolLM2-135M-Instruct.Q4_1.gguf",
-      WEBKIT_DISABLE_DMABUF_RENDERER: "1",
-      RUST_LOG: process.env.RUST_LOG ?? "warn,lance=error",
-    },
-  });
-  wd = new WebDriver(`http://127.0.0.1:${port}`);
-  await wd.waitFor("tauri-driver", () => fetch(`http://127.0.0.1:${port}/status`).then((r) => r.ok), 30_000);
-  await wd.start(app);
-  await wd.waitFor("the window", () => wd.find("[data-testid=nav-chat]"), 60_000);
+  startDriver();
+  await startApp();
 });
 
 after(async () => {
-  await wd?.quit();
-  driver?.kill();
+  await stopApp();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -201,4 +219,26 @@ test("models and settings are reachable and the window fits 800x600", async () =
   );
   assert.equal(overflow, false, "no horizontal scrolling at 800x600");
   await shot("07-chat-800x600");
+});
+
+test("after a restart in dark mode, the library and the conversation are still there", async () => {
+  await stopApp();
+  startDriver({ GTK_THEME: "Adwaita:dark" });
+  await startApp();
+  await wd.setWindowRect({ width: 1000, height: 720 }).catch(() => {});
+  const dark = await wd.exec("return matchMedia('(prefers-color-scheme: dark)').matches");
+  assert.ok(dark, "the window follows the system's dark theme");
+  const convs = await wd.waitFor("the stored conversation", async () => {
+    const list = await wd.findAll("[data-testid=conversations] button");
+    return list.length ? list : null;
+  });
+  assert.equal(convs.length, 1);
+  await wd.click(convs[0]);
+  await wd.waitFor("its two answers", async () => (await answers()).length === 2);
+  const cards = await cardsOf((await answers())[0]);
+  assert.ok(cards.length > 0 && cards.every((c) => c.path.startsWith(library)));
+  await shot("08-restored-dark");
+  await wd.click(await wd.find("[data-testid=nav-library]"));
+  assert.equal(Number(await wd.text(await wd.find("[data-testid=count-books]"))), 20);
+  await shot("09-library-dark");
 });
