@@ -127,6 +127,7 @@ pub fn run() {
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 state::start_watching(&handle).await;
+                state::warm_up_model(&handle);
                 loop {
                     tray::refresh(&handle).await;
                     tokio::time::sleep(TRAY_REFRESH).await;

@@ -138,6 +138,7 @@ impl AppState {
         if was_watching {
             start_watching(app).await;
         }
+        warm_up_model(app);
         Ok(())
     }
 
@@ -408,6 +409,27 @@ fn on_watch_event(app: &AppHandle, ev: WatchEvent) {
         }
         WatchEvent::Error { message } => note(message),
     }
+}
+
+/// Loads the reasoning model in the background, when it is wanted and
+/// present, so the first answer's explanation starts within seconds.
+pub fn warm_up_model(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<AppState>();
+        let lib = state.library().await;
+        if !state.prefs().use_model || !lib.settings().reasoning_model.is_file() {
+            return;
+        }
+        let started = std::time::Instant::now();
+        match lib.warm_up().await {
+            Ok(()) => tracing::info!(
+                "reasoning model ready in {:.1} s",
+                started.elapsed().as_secs_f64()
+            ),
+            Err(e) => tracing::warn!("reasoning model not loaded: {}", e.message),
+        }
+    });
 }
 
 /// Resident memory of this process in bytes, where the platform tells.

@@ -233,10 +233,17 @@ async fn ask_latency(n: usize) {
     if n >= 10_000 || std::env::var_os("BENCH_MODEL").is_none() {
         return;
     }
-    let Ok(_) = t.lib.generator().await else {
+    // As the desktop app does at start: load the model and cache the
+    // explaining prompt's fixed part.
+    let warm = Instant::now();
+    if t.lib.warm_up().await.is_err() {
         println!("recommend with model: skipped (no reasoning model in the models dir)");
         return;
-    };
+    }
+    println!(
+        "model warm-up (load + system prompt) @ {n} items: {:.0} ms",
+        warm.elapsed().as_secs_f64() * 1e3
+    );
     let mut picks = Vec::new();
     let mut first = Vec::new();
     let mut totals = Vec::new();

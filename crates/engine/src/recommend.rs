@@ -587,6 +587,36 @@ impl Library {
         })
     }
 
+    /// Loads the reasoning model and reads the fixed part of the explaining
+    /// prompt into its cache, so the first answer's first reason pays for
+    /// neither. Hosts call it in the background when they start; answers
+    /// meanwhile wait for the model lock, never for a wrong result.
+    pub async fn warm_up(&self) -> Result<()> {
+        let g = self.generator().await?;
+        let ctx = Context::new(
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+                .and_then(|d| d.and_hms_opt(12, 0, 0))
+                .expect("a valid date"),
+            self.settings().hemisphere,
+        );
+        let placeholder = Candidate {
+            id: 0,
+            kind: "music".into(),
+            title: String::new(),
+            creator: None,
+            year: None,
+            genres: Vec::new(),
+            about: String::new(),
+        };
+        let mut request = reason::explain_request("", &ctx, &[placeholder]);
+        // Read the prompt, write nothing.
+        request.max_tokens = 0;
+        tokio::task::spawn_blocking(move || g.generate(request, &Cancel::default(), |_| {}))
+            .await
+            .map_err(Error::internal)??;
+        Ok(())
+    }
+
     /// Records feedback on an item, with the request it answered when
     /// known (a dislike then applies to similar requests only).
     pub async fn feedback(

@@ -171,6 +171,30 @@ mood ::= "calm" | "happy" | "sad""#;
     }
 
     #[test]
+    fn reading_a_prompt_without_writing_caches_it() {
+        // What `Library::warm_up` does at start: max_tokens 0 reads the
+        // system prompt into the slot, and the next request reuses it.
+        let g = Generator::load(&model(), GenOptions::default()).unwrap();
+        let system = ChatMessage::system(
+            "You recommend items from a list. Answer with one short reason per item, in order.",
+        );
+        let mut warm = GenRequest::new(vec![system.clone(), ChatMessage::user("warm")]);
+        warm.max_tokens = 0;
+        warm.slot = 1;
+        let out = g.generate(warm, &Cancel::default(), |_| {}).unwrap();
+        assert_eq!(out.generated_tokens, 0);
+        assert_eq!(out.text, "");
+        assert!(out.prompt_tokens > 10);
+
+        let mut real = GenRequest::new(vec![system, ChatMessage::user("a calm evening")]);
+        real.max_tokens = 3;
+        real.slot = 1;
+        let out = g.generate(real, &Cancel::default(), |_| {}).unwrap();
+        assert!(out.reused_tokens > 10, "reused {}", out.reused_tokens);
+        assert_eq!(out.generated_tokens, 3);
+    }
+
+    #[test]
     fn control_tokens_in_contents_stay_text() {
         // A hostile message that tries to close the user turn and open a
         // system turn must not end the prompt early: the reply still obeys
