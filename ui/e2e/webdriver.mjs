@@ -9,14 +9,19 @@ export class WebDriver {
     this.session = null;
   }
 
-  async cmd(method, path, body, timeoutMs = 60_000) {
+  async cmd(method, path, body, timeoutMs = 120_000) {
     const url = `${this.base}${this.session ? `/session/${this.session}` : ""}${path}`;
-    const res = await fetch(url, {
-      method,
-      headers: { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    let res;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (e) {
+      throw new Error(`${method} ${path || "/session"}: ${e.message}`);
+    }
     const json = await res.json().catch(() => ({}));
     if (!res.ok) {
       const v = json.value ?? {};
@@ -72,7 +77,7 @@ export class WebDriver {
   }
 
   async screenshot() {
-    return Buffer.from(await this.cmd("GET", "/screenshot", undefined, 30_000), "base64");
+    return Buffer.from(await this.cmd("GET", "/screenshot", undefined, 60_000), "base64");
   }
 
   setWindowRect(rect) {
