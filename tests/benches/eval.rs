@@ -1,7 +1,7 @@
 //! Development evaluation of the recommender:
 //! `cargo bench -p moodshelf-tests --bench eval`.
 //!
-//! A library is generated from `../shared/datasets` (never `heldout/`) and
+//! A library is generated from `../shared/datasets` (never the held-out yardstick) and
 //! a fixed set of requests is answered by three configurations side by
 //! side: embedding search only, rules (the fast path), and rules + the
 //! reasoning model. Relevance labels come from the public data each item

@@ -1,5 +1,5 @@
 //! Reading the public datasets in `../shared/datasets` into plain rows.
-//! (Never `heldout/`: that is the independent yardstick.)
+//! (Never the held-out yardstick folder: it is not ours to read.)
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -11,7 +11,7 @@
 //!   plus scene-named files with no sidecar at all.
 //!
 //! Tests and benchmarks share it. Nothing it reads ends up in the product:
-//! the datasets are test data only, and `heldout/` is never read.
+//! the datasets are test data only, and the held-out yardstick is never read.
 
 pub mod datasets;
 pub mod formats;
