@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use moodshelf_engine::lexicon::kind_plural;
 use moodshelf_engine::models::{self, FetchEvent, FetchOptions};
 use moodshelf_engine::{Hemisphere, Intent, Kind, Mode, RawSettings, RecEvent, RecommendRequest};
 use tauri::ipc::Channel;
@@ -134,7 +135,7 @@ pub async fn ask(
     let prefs = state.prefs();
     let mut req = RecommendRequest::new(text, now_moment());
     req.conversation = conversation_id;
-    req.included_kinds = prefs.kinds.iter().filter_map(|k| Kind::parse(k)).collect();
+    req.included_kinds = prefs.included_kinds();
     req.mode = if prefs.use_model && lib.settings().reasoning_model.is_file() {
         Mode::Model
     } else {
@@ -215,37 +216,25 @@ pub async fn conversations(state: S<'_>) -> AppResult<Vec<ConversationSummary>> 
 pub async fn conversation(state: S<'_>, id: i64) -> AppResult<Vec<ChatMessage>> {
     let lib = state.library().await;
     let messages = lib.catalog().messages(id).await.map_err(engine_err)?;
-    let mut out = Vec::with_capacity(messages.len());
-    for m in messages {
-        let views = lib
-            .catalog()
-            .items_by_ids(&m.items)
-            .await
-            .map_err(engine_err)?;
-        let cards = m
-            .items
-            .iter()
-            .filter_map(|id| views.iter().find(|v| v.id == *id))
-            .map(|v| Card {
-                id: v.id,
-                kind: v.kind.clone(),
-                title: v.title.clone(),
-                creator: v.creator.clone(),
-                album: v.album.clone(),
-                year: v.year,
-                duration_secs: v.duration_secs,
-                path: v.path.clone(),
-                has_cover: v.cover.is_some(),
-                why: String::new(),
-            })
-            .collect();
-        out.push(ChatMessage {
+    // Every message's items in one query.
+    let ids: Vec<i64> = messages
+        .iter()
+        .flat_map(|m| m.items.iter().copied())
+        .collect();
+    let views = lib.catalog().items_by_ids(&ids).await.map_err(engine_err)?;
+    Ok(messages
+        .into_iter()
+        .map(|m| ChatMessage {
+            cards: m
+                .items
+                .iter()
+                .filter_map(|id| views.iter().find(|v| v.id == *id))
+                .map(Card::from)
+                .collect(),
             role: m.role,
             text: m.text,
-            cards,
-        });
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 /// Opens or plays an item with the system's default app.
@@ -281,9 +270,7 @@ pub async fn reveal_item(app: AppHandle, state: S<'_>, id: i64) -> AppResult<()>
 #[specta::specta]
 pub async fn suggestions(state: S<'_>) -> AppResult<Vec<Suggestion>> {
     let lib = state.library().await;
-    let moment = now_moment();
-    let ctx = moodshelf_engine::Context::new(moment.local, lib.settings().hemisphere);
-    Ok(moodshelf_engine::suggestions(&ctx)
+    Ok(moodshelf_engine::suggestions(&state::context_now(&lib))
         .into_iter()
         .map(|s| Suggestion {
             label: s.label,
@@ -485,7 +472,7 @@ pub async fn pause_watching(app: AppHandle, state: S<'_>, paused: bool) -> AppRe
     Ok(())
 }
 
-async fn item_path(state: &AppState, id: i64) -> AppResult<PathBuf> {
+pub(crate) async fn item_path(state: &AppState, id: i64) -> AppResult<PathBuf> {
     let lib = state.library().await;
     let views = lib
         .catalog()
@@ -562,19 +549,9 @@ fn fetch_progress(ev: FetchEvent) -> FetchProgress {
 /// The reading of a request as short phrases for the window.
 pub fn understood(i: &Intent) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let plural = |k: &str| match k {
-        "book" => "books".to_string(),
-        "video" => "videos".to_string(),
-        other => other.to_string(),
-    };
     if !i.kinds.is_empty() && i.kinds.len() < 3 {
-        out.push(
-            i.kinds
-                .iter()
-                .map(|k| plural(k))
-                .collect::<Vec<_>>()
-                .join(" or "),
-        );
+        let kinds: Vec<&str> = i.kinds.iter().map(|k| kind_plural(k)).collect();
+        out.push(kinds.join(" or "));
     }
     out.extend(i.moods.iter().cloned());
     out.extend(i.occasion.iter().cloned());

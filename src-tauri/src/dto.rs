@@ -2,6 +2,7 @@
 //! `ui/src/lib/bindings.ts` by tauri-specta; the engine's own types stay
 //! free of any desktop dependency, and these are built from them.
 
+use moodshelf_catalog::ItemView;
 use moodshelf_engine::{Code, Error, Pick};
 use serde::{Deserialize, Serialize};
 use specta::Type;
@@ -24,7 +25,6 @@ pub enum ErrorCode {
     InvalidInput,
     FetchFailed,
     Busy,
-    Cancelled,
     Internal,
 }
 
@@ -91,6 +91,24 @@ impl From<&Pick> for Card {
             path: p.item.path.clone(),
             has_cover: p.item.cover.is_some(),
             why: p.why.clone(),
+        }
+    }
+}
+
+/// A stored pick: reasons are not kept.
+impl From<&ItemView> for Card {
+    fn from(v: &ItemView) -> Self {
+        Card {
+            id: v.id,
+            kind: v.kind.clone(),
+            title: v.title.clone(),
+            creator: v.creator.clone(),
+            album: v.album.clone(),
+            year: v.year,
+            duration_secs: v.duration_secs,
+            path: v.path.clone(),
+            has_cover: v.cover.is_some(),
+            why: String::new(),
         }
     }
 }

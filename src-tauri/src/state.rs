@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use moodshelf_engine::{
-    Library, Moment, Paths, Progress, ScanOptions, WatchEvent, WatchHandle, WatchOptions,
-    watch::WatchMode,
+    Context, Kind, Library, Moment, Paths, Progress, ScanOptions, WatchEvent, WatchHandle,
+    WatchOptions, watch::WatchMode,
 };
 use moodshelf_llm::Cancel;
 use serde::{Deserialize, Serialize};
@@ -59,6 +59,11 @@ impl Prefs {
         }
     }
 
+    /// The kinds answers may hold, for `RecommendRequest::included_kinds`.
+    pub fn included_kinds(&self) -> Vec<Kind> {
+        self.kinds.iter().filter_map(|k| Kind::parse(k)).collect()
+    }
+
     pub fn save(&self, paths: &Paths) -> AppResult<()> {
         let file = Self::file(paths);
         let tmp = file.with_extension("json.part");
@@ -90,6 +95,12 @@ pub fn now_moment() -> Moment {
         unix: now.timestamp(),
         local: now.naive_local(),
     }
+}
+
+/// The moment now, as the recommender reads it (this host's clock and the
+/// library's hemisphere).
+pub fn context_now(lib: &Library) -> Context {
+    Context::new(now_moment().local, lib.settings().hemisphere)
 }
 
 pub fn now_unix() -> i64 {

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::Ordering;
 
-use moodshelf_engine::{Kind, Mode, RecommendRequest};
+use moodshelf_engine::{Mode, RecommendRequest};
 use moodshelf_llm::Cancel;
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -99,14 +99,17 @@ async fn on_menu(app: &AppHandle, id: &str) {
 }
 
 async fn open(app: &AppHandle, item: i64) {
-    let lib = app.state::<AppState>().library().await;
-    let Ok(views) = lib.catalog().items_by_ids(&[item]).await else {
-        return;
-    };
-    if let Some(v) = views.first().filter(|v| v.available)
-        && let Err(e) = app.opener().open_path(&v.path, None::<&str>)
-    {
-        tracing::warn!("opening {}: {e}", v.path);
+    let state = app.state::<AppState>();
+    match crate::commands::item_path(&state, item).await {
+        Ok(path) => {
+            if let Err(e) = app
+                .opener()
+                .open_path(path.display().to_string(), None::<&str>)
+            {
+                tracing::warn!("opening {}: {e}", path.display());
+            }
+        }
+        Err(e) => tracing::warn!("opening item {item}: {}", e.message),
     }
 }
 
@@ -118,12 +121,7 @@ async fn fast_picks(state: &AppState, prompt: &str, limit: usize) -> Vec<(i64, S
     req.mode = Mode::Rules;
     req.remember = false;
     req.limit = limit;
-    req.included_kinds = state
-        .prefs()
-        .kinds
-        .iter()
-        .filter_map(|k| Kind::parse(k))
-        .collect();
+    req.included_kinds = state.prefs().included_kinds();
     match lib.recommend(&req, &Cancel::default(), &mut |_| {}).await {
         Ok(rec) => rec
             .items
@@ -142,7 +140,7 @@ async fn fast_picks(state: &AppState, prompt: &str, limit: usize) -> Vec<(i64, S
 
 async fn surprise(state: &AppState) -> Option<i64> {
     let lib = state.library().await;
-    let ctx = moodshelf_engine::Context::new(now_moment().local, lib.settings().hemisphere);
+    let ctx = state::context_now(&lib);
     let prompt = format!(
         "something good for this {} {}",
         ctx.season.as_str(),
@@ -176,8 +174,7 @@ pub async fn refresh(app: &AppHandle) {
     };
     let state = app.state::<AppState>();
     let lib = state.library().await;
-    let ctx = moodshelf_engine::Context::new(now_moment().local, lib.settings().hemisphere);
-    let suggestions = moodshelf_engine::suggestions(&ctx);
+    let suggestions = moodshelf_engine::suggestions(&state::context_now(&lib));
     let mut used = Vec::new();
     let mut map = std::collections::BTreeMap::new();
     for (i, slot) in items.picks.iter().enumerate() {

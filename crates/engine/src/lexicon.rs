@@ -408,6 +408,15 @@ pub fn stem(word: &str) -> String {
     w[..keep].iter().collect()
 }
 
+/// A kind as a person names a collection of it: "music", "books", "videos".
+pub fn kind_plural(kind: &str) -> &str {
+    match kind {
+        "book" => "books",
+        "video" => "videos",
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

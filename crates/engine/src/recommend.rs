@@ -285,11 +285,7 @@ impl Library {
                             "the settings leave out {}: include them there to get them here",
                             asked
                                 .iter()
-                                .map(|k| match k.as_str() {
-                                    "book" => "books",
-                                    "video" => "videos",
-                                    other => other,
-                                })
+                                .map(|k| lexicon::kind_plural(k))
                                 .collect::<Vec<_>>()
                                 .join(" and ")
                         ),

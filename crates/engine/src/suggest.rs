@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::context::{Context, DayPart, Season};
+use crate::reason::capitalize;
 
 /// A request worth suggesting now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -23,14 +24,6 @@ fn s(label: impl Into<String>, prompt: impl Into<String>) -> Suggestion {
     }
 }
 
-fn capitalised(word: &str) -> String {
-    let mut c = word.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
 /// Three to five suggestions for `ctx`, most specific first.
 pub fn suggestions(ctx: &Context) -> Vec<Suggestion> {
     let mut out = Vec::new();
@@ -40,7 +33,7 @@ pub fn suggestions(ctx: &Context) -> Vec<Suggestion> {
     if let Some(holiday) = ctx.holidays.first() {
         let name = holiday
             .split_whitespace()
-            .map(capitalised)
+            .map(capitalize)
             .collect::<Vec<_>>()
             .join(" ");
         out.push(s(
@@ -88,7 +81,7 @@ pub fn suggestions(ctx: &Context) -> Vec<Suggestion> {
         Season::Spring => format!("something fresh for a spring {part}"),
         Season::Autumn => format!("something warm for an autumn {part}"),
     };
-    out.push(s(format!("{} {part}", capitalised(season)), season_prompt));
+    out.push(s(format!("{} {part}", capitalize(season)), season_prompt));
 
     out.truncate(5);
     out

@@ -144,7 +144,7 @@ export type Counts = {
 	unavailable: number,
 };
 
-export type ErrorCode = "modelMissing" | "libraryUnavailable" | "indexBusy" | "indexEmpty" | "invalidInput" | "fetchFailed" | "busy" | "cancelled" | "internal";
+export type ErrorCode = "modelMissing" | "libraryUnavailable" | "indexBusy" | "indexEmpty" | "invalidInput" | "fetchFailed" | "busy" | "internal";
 
 /**  Model download progress, on the fetch command's channel. */
 export type FetchProgress = { type: "step"; model: string; message: string } | { type: "bytes"; model: string; done: number; total: number | null } | { type: "done"; model: string; path: string } | { type: "failed"; model: string; message: string };

@@ -4,7 +4,7 @@
 export function duration(secs: number | null | undefined): string {
   if (secs == null || !Number.isFinite(secs) || secs <= 0) return "";
   const s = Math.round(secs);
-  if (s < 3600 && s < 20 * 60) {
+  if (s < 20 * 60) {
     return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
   }
   const h = Math.floor(s / 3600);
