@@ -89,12 +89,17 @@ pub struct IndexRow {
     pub year: Option<i32>,
     pub duration_secs: Option<f64>,
     pub genres: Vec<String>,
+    /// All metadata as JSON (profiles read evidence from it).
+    pub meta: String,
     pub description: String,
     pub description_hash: String,
 }
 
-/// An item as the hosts show it.
-#[derive(Debug, Clone, PartialEq)]
+/// An item as the engine and the hosts see it: the one shape an item has
+/// from the catalog to a host's card. Serialized, it is an answer's item
+/// for scripts (`ask --json`); the raw metadata, the card text and the
+/// availability stay out of that.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ItemView {
     pub id: i64,
     pub path: String,
@@ -106,10 +111,13 @@ pub struct ItemView {
     pub duration_secs: Option<f64>,
     pub genres: Vec<String>,
     pub cover: Option<String>,
+    #[serde(skip)]
     pub meta: String,
-    /// The card the describe phase wrote (genres, tags, descriptors, plot).
+    /// The card the describe phase wrote (genres, tags, plot).
+    #[serde(skip)]
     pub description: Option<String>,
     /// False while the item's root is unavailable (unmounted).
+    #[serde(skip)]
     pub available: bool,
 }
 
@@ -344,7 +352,7 @@ impl Catalog {
     pub async fn items_to_index(&self, after: i64, limit: i64) -> Result<Vec<IndexRow>> {
         let rows = sqlx::query(
             "SELECT i.id, i.kind, i.title, i.creator, i.year, i.duration_secs, i.genres,
-                    i.description, i.description_hash, f.root_id
+                    i.meta, i.description, i.description_hash, f.root_id
              FROM items i JOIN files f ON f.item_id = i.id AND f.role = 'media'
              WHERE i.description IS NOT NULL
                AND (i.indexed_hash IS NULL OR i.indexed_hash != i.description_hash)
@@ -371,6 +379,7 @@ impl Catalog {
                     year: r.try_get("year").map_err(get)?,
                     duration_secs: r.try_get("duration_secs").map_err(get)?,
                     genres: genres_from(&r.try_get::<String, _>("genres").map_err(get)?),
+                    meta: r.try_get("meta").map_err(get)?,
                     description: r.try_get("description").map_err(get)?,
                     description_hash: r.try_get("description_hash").map_err(get)?,
                 })
@@ -476,6 +485,34 @@ impl Catalog {
         .fetch_all(&self.pool)
         .await
         .ctx("items by name")?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Items whose creator is `name` or starts with it (case-insensitive):
+    /// what "by Dickens" asks for.
+    pub async fn items_by_creator(&self, name: &str, limit: i64) -> Result<Vec<i64>> {
+        let escaped = name
+            .trim()
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        if escaped.chars().filter(|c| c.is_alphanumeric()).count() < 3 {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT id FROM items
+             WHERE lower(creator) = ?1 OR lower(creator) LIKE ?2 ESCAPE '\\'
+                OR lower(creator) LIKE ?3 ESCAPE '\\'
+             ORDER BY id LIMIT ?4",
+        )
+        .bind(&escaped)
+        .bind(format!("{escaped} %"))
+        .bind(format!("% {escaped}"))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("items by creator")?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 

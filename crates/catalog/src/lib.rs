@@ -14,6 +14,7 @@
 
 mod items;
 mod memory;
+mod profiles;
 mod roots;
 mod scans;
 
@@ -29,6 +30,7 @@ pub use items::{
     Counts, FileRecord, FileRole, FileState, FileUpdate, IndexRow, ItemData, ItemView, Outcome,
 };
 pub use memory::{Conversation, Feedback, Message, Preference, Verdict};
+pub use profiles::{EnrichWork, Profile, ProfileRow, ProfileWork};
 pub use roots::{Root, RootState};
 pub use scans::{ScanCounters, ScanRun, ScanStatus};
 

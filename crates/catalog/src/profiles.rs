@@ -1,0 +1,282 @@
+//! What the app understood about each item: descriptor profiles computed
+//! at index time, the reasoning model's enrichment of thin items, and a
+//! small cache of derived blobs. All of it is derived; none of it is user
+//! data.
+
+use sqlx::Row;
+
+use crate::{Catalog, Error, QueryContext, Result};
+
+/// One item's stored profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub item_id: i64,
+    pub source: String,
+    pub evidence: Vec<u8>,
+    pub zero_shot: Vec<u8>,
+}
+
+/// An item whose profile is missing or stale: what computing it needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileWork {
+    pub id: i64,
+    pub meta: String,
+    pub description: String,
+    pub description_hash: String,
+}
+
+/// Everything ranking reads about one item, in one row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileRow {
+    pub id: i64,
+    pub kind: String,
+    pub root_id: i64,
+    pub year: Option<i32>,
+    pub duration_secs: Option<f64>,
+    /// A rating normalised to 0–10, when the metadata has one.
+    pub rating: Option<f64>,
+    pub evidence: Vec<u8>,
+    pub zero_shot: Vec<u8>,
+    /// Descriptor names from enrichment, most fitting first.
+    pub enriched: Vec<String>,
+}
+
+/// An item whose metadata is thin, for the reasoning model to read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnrichWork {
+    pub id: i64,
+    pub kind: String,
+    pub meta: String,
+    pub description: String,
+    pub description_hash: String,
+}
+
+/// Thin metadata: nothing but names, numbers and a title.
+const THIN: &str = "i.genres = '[]' AND json_extract(i.meta, '$.tags') IS NULL
+     AND json_extract(i.meta, '$.description') IS NULL";
+
+impl Catalog {
+    /// Indexed items whose profile is missing or was computed from another
+    /// description or profile version (`version` is the prefix of a fresh
+    /// profile's source), in id order after `after`.
+    pub async fn items_to_profile(
+        &self,
+        version: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ProfileWork>> {
+        sqlx::query(
+            "SELECT i.id, i.meta, i.description, i.description_hash
+             FROM items i LEFT JOIN profiles p ON p.item_id = i.id
+             WHERE i.description IS NOT NULL AND i.indexed_hash = i.description_hash
+               AND (p.source IS NULL OR p.source != ? || ':' || i.description_hash)
+               AND i.id > ?
+             ORDER BY i.id LIMIT ?",
+        )
+        .bind(version)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("items to profile")?
+        .iter()
+        .map(|r| {
+            let get = |source| Error::Query {
+                what: "read profile work",
+                source,
+            };
+            Ok(ProfileWork {
+                id: r.try_get("id").map_err(get)?,
+                meta: r.try_get("meta").map_err(get)?,
+                description: r.try_get("description").map_err(get)?,
+                description_hash: r.try_get("description_hash").map_err(get)?,
+            })
+        })
+        .collect()
+    }
+
+    /// How many indexed items lack a fresh profile.
+    pub async fn profiles_pending(&self, version: &str) -> Result<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM items i LEFT JOIN profiles p ON p.item_id = i.id
+             WHERE i.description IS NOT NULL AND i.indexed_hash = i.description_hash
+               AND (p.source IS NULL OR p.source != ? || ':' || i.description_hash)",
+        )
+        .bind(version)
+        .fetch_one(&self.pool)
+        .await
+        .ctx("count profiles pending")
+    }
+
+    /// Stores profiles, replacing older ones, in one transaction.
+    pub async fn set_profiles(&self, profiles: &[Profile]) -> Result<()> {
+        let mut tx = self.pool.begin().await.ctx("begin")?;
+        for p in profiles {
+            sqlx::query(
+                "INSERT INTO profiles (item_id, source, evidence, zero_shot) VALUES (?, ?, ?, ?)
+                 ON CONFLICT(item_id) DO UPDATE SET source = excluded.source,
+                   evidence = excluded.evidence, zero_shot = excluded.zero_shot",
+            )
+            .bind(p.item_id)
+            .bind(&p.source)
+            .bind(&p.evidence)
+            .bind(&p.zero_shot)
+            .execute(&mut *tx)
+            .await
+            .ctx("store profile")?;
+        }
+        tx.commit().await.ctx("commit")
+    }
+
+    /// Every profiled item with what ranking needs, for items whose folder
+    /// is available. Enrichment from another description is left out.
+    pub async fn profile_rows(&self) -> Result<Vec<ProfileRow>> {
+        let rows = sqlx::query(
+            "SELECT i.id, i.kind, f.root_id, i.year, i.duration_secs,
+                    json_extract(i.meta, '$.rating') AS rating,
+                    p.evidence, p.zero_shot,
+                    CASE WHEN e.source = i.description_hash THEN e.descriptors END AS enriched
+             FROM items i
+             JOIN files f ON f.item_id = i.id AND f.role = 'media'
+             JOIN roots r ON r.id = f.root_id AND r.state = 'ok'
+             JOIN profiles p ON p.item_id = i.id
+             LEFT JOIN enrichment e ON e.item_id = i.id
+             ORDER BY i.id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .ctx("read profiles")?;
+        rows.iter()
+            .map(|r| {
+                let get = |source| Error::Query {
+                    what: "read profile row",
+                    source,
+                };
+                let enriched: Option<String> = r.try_get("enriched").map_err(get)?;
+                Ok(ProfileRow {
+                    id: r.try_get("id").map_err(get)?,
+                    kind: r.try_get("kind").map_err(get)?,
+                    root_id: r.try_get("root_id").map_err(get)?,
+                    year: r.try_get("year").map_err(get)?,
+                    duration_secs: r.try_get("duration_secs").map_err(get)?,
+                    rating: r.try_get("rating").map_err(get)?,
+                    evidence: r.try_get("evidence").map_err(get)?,
+                    zero_shot: r.try_get("zero_shot").map_err(get)?,
+                    enriched: enriched
+                        .and_then(|j| serde_json::from_str(&j).ok())
+                        .unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// Described items whose metadata is thin (no genres or subjects, no
+    /// tags, no description) and that the model `model` has not read in
+    /// their current form, in id order after `after`. Only these are worth
+    /// the model's seconds: for the rest, their own words say more.
+    pub async fn items_to_enrich(
+        &self,
+        model: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<EnrichWork>> {
+        sqlx::query(&format!(
+            "SELECT i.id, i.kind, i.meta, i.description, i.description_hash
+             FROM items i LEFT JOIN enrichment e ON e.item_id = i.id
+             WHERE i.description IS NOT NULL AND {THIN}
+               AND (e.source IS NULL OR e.source != i.description_hash OR e.model != ?)
+               AND i.id > ?
+             ORDER BY i.id LIMIT ?"
+        ))
+        .bind(model)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("items to enrich")?
+        .iter()
+        .map(|r| {
+            let get = |source| Error::Query {
+                what: "read enrich work",
+                source,
+            };
+            Ok(EnrichWork {
+                id: r.try_get("id").map_err(get)?,
+                kind: r.try_get("kind").map_err(get)?,
+                meta: r.try_get("meta").map_err(get)?,
+                description: r.try_get("description").map_err(get)?,
+                description_hash: r.try_get("description_hash").map_err(get)?,
+            })
+        })
+        .collect()
+    }
+
+    /// Records what the model read in items: `(item id, description hash,
+    /// descriptor names)`.
+    pub async fn set_enrichment(
+        &self,
+        model: &str,
+        rows: &[(i64, String, Vec<String>)],
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.ctx("begin")?;
+        for (id, source, names) in rows {
+            let json = serde_json::to_string(names).map_err(|e| Error::Corrupt {
+                what: "enrichment",
+                detail: e.to_string(),
+            })?;
+            sqlx::query(
+                "INSERT INTO enrichment (item_id, source, model, descriptors, created_at)
+                 VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT(item_id) DO UPDATE SET source = excluded.source,
+                   model = excluded.model, descriptors = excluded.descriptors,
+                   created_at = excluded.created_at",
+            )
+            .bind(id)
+            .bind(source)
+            .bind(model)
+            .bind(json)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .ctx("store enrichment")?;
+        }
+        tx.commit().await.ctx("commit")
+    }
+
+    /// Enrichment progress for one model: (thin items read in their
+    /// current form, thin items in all).
+    pub async fn enrichment_counts(&self, model: &str) -> Result<(i64, i64)> {
+        sqlx::query_as(&format!(
+            "SELECT COALESCE(SUM(e.item_id IS NOT NULL AND e.source = i.description_hash
+                                 AND e.model = ?), 0), COUNT(*)
+             FROM items i LEFT JOIN enrichment e ON e.item_id = i.id
+             WHERE i.description IS NOT NULL AND {THIN}"
+        ))
+        .bind(model)
+        .fetch_one(&self.pool)
+        .await
+        .ctx("count enrichment")
+    }
+
+    pub async fn cached(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        sqlx::query_scalar("SELECT value FROM cache WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .ctx("read cache")
+    }
+
+    pub async fn set_cached(&self, key: &str, value: &[u8]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO cache (key, value) VALUES (?, ?)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await
+        .ctx("write cache")?;
+        Ok(())
+    }
+}
