@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use moodshelf_engine::lexicon::kind_plural;
 use moodshelf_engine::models::{self, FetchEvent, FetchOptions};
+use moodshelf_engine::recommend::intent::PickRef;
+use moodshelf_engine::recommend::kind_plural;
 use moodshelf_engine::{Hemisphere, Intent, Kind, Mode, RawSettings, RecEvent, RecommendRequest};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
@@ -550,14 +551,16 @@ fn fetch_progress(ev: FetchEvent) -> FetchProgress {
 pub fn understood(i: &Intent) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     if !i.kinds.is_empty() && i.kinds.len() < 3 {
-        let kinds: Vec<&str> = i.kinds.iter().map(|k| kind_plural(k)).collect();
+        let kinds: Vec<&str> = i.kinds.iter().map(|k| kind_plural(k.as_str())).collect();
         out.push(kinds.join(" or "));
     }
-    out.extend(i.moods.iter().cloned());
-    out.extend(i.occasion.iter().cloned());
-    out.extend(i.audience.iter().map(|a| format!("for {a}")));
-    out.extend(i.season.iter().cloned());
-    out.extend(i.energy.iter().map(|e| format!("{e} energy")));
+    out.extend(
+        i.needs
+            .iter()
+            .filter(|n| n.from != "earlier")
+            .map(|n| n.descriptor.clone()),
+    );
+    out.extend(i.audience.iter().map(|a| format!("for {}", a.as_str())));
     if let Some(m) = i.max_minutes {
         out.push(format!("under {m} min"));
     }
@@ -571,9 +574,12 @@ pub fn understood(i: &Intent) -> Vec<String> {
         (None, None) => {}
     }
     out.extend(i.like.iter().map(|l| format!("like {l}")));
-    out.extend(i.like_picks.iter().map(|n| format!("like pick {n}")));
+    out.extend(i.like_picks.iter().map(|p| match p {
+        PickRef::Nth(n) => format!("like pick {n}"),
+        PickRef::Last => "like the last pick".to_string(),
+    }));
     out.extend(i.exclude.iter().map(|e| format!("no {e}")));
     out.extend(i.avoid.iter().map(|a| format!("not too {a}")));
-    out.extend(i.refine.iter().cloned());
+    out.extend(i.refine.iter().map(|r| r.as_string()));
     out
 }

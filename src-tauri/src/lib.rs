@@ -184,15 +184,18 @@ mod tests {
 
     #[test]
     fn understood_reads_as_phrases() {
+        use moodshelf_engine::recommend::intent::PickRef;
         let i = moodshelf_engine::Intent {
-            kinds: vec!["video".into()],
+            kinds: vec![moodshelf_engine::Kind::Video],
             max_minutes: Some(120),
             exclude: vec!["horror".into()],
+            like_picks: vec![PickRef::Last],
             ..Default::default()
         };
         assert_eq!(
             commands::understood(&i),
-            vec!["videos", "under 120 min", "no horror"]
+            vec!["videos", "under 120 min", "like the last pick", "no horror"],
+            "the last pick reads as words, not as a huge number"
         );
     }
 }

@@ -3,7 +3,7 @@
 
 use moodshelf_libgen::Spec;
 use moodshelf_libgen::formats::{self, AudioTags};
-use moodshelf_tests::{TestLibrary, ask};
+use moodshelf_tests::{TestLibrary, search};
 
 const SPEC: Spec = Spec {
     music: 20,
@@ -103,17 +103,16 @@ async fn edits_moves_and_deletions_are_followed() {
     );
     assert_eq!(index_ids.len(), 39);
 
-    let answer = t
-        .lib
-        .ask(&ask(
-            "snowed-in christmas marathon",
-            Some(moodshelf_engine::Kind::Video),
-            1,
-        ))
-        .await
-        .unwrap();
+    let answer = search(
+        &t.lib,
+        "snowed-in christmas marathon",
+        Some(moodshelf_engine::Kind::Video),
+        1,
+    )
+    .await
+    .unwrap();
     assert_eq!(
-        answer.items[0].path,
+        answer.items[0].item.path,
         film.path.to_string_lossy(),
         "the new tag is searchable"
     );

@@ -9,7 +9,8 @@ use std::collections::HashSet;
 
 use moodshelf_catalog::Verdict;
 use moodshelf_engine::recommend::Mode;
-use moodshelf_engine::{Library, Moment, RecEvent, RecommendRequest, Recommendation};
+use moodshelf_engine::recommend::intent::PickRef;
+use moodshelf_engine::{Kind, Library, Moment, RecEvent, RecommendRequest, Recommendation};
 use moodshelf_libgen::Spec;
 use moodshelf_llm::Cancel;
 use moodshelf_tests::{SMALL_REASONING_MODEL, TestLibrary, moment};
@@ -85,7 +86,7 @@ async fn hard_constraints_hold_and_only_library_items_come_back() {
     )
     .await;
     assert!(!a.items.is_empty());
-    assert_eq!(a.intent.kinds, vec!["video"]);
+    assert_eq!(a.intent.kinds, vec![Kind::Video]);
     assert_eq!(a.intent.max_minutes, Some(120));
     assert_eq!(a.intent.exclude, vec!["horror"]);
     for p in &a.items {
@@ -185,7 +186,7 @@ async fn follow_ups_refine_in_the_asked_direction_and_survive_a_restart() {
 
     let second = &shorter.items[1];
     let like = rec(&t.lib, "more like the second one", Mode::Rules, Some(conv)).await;
-    assert_eq!(like.intent.like_picks, vec![2]);
+    assert_eq!(like.intent.like_picks, vec![PickRef::Nth(2)]);
     assert!(
         like.items.iter().all(|p| p.item.id != second.item.id),
         "the reference itself is not repeated"

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use moodshelf_engine::ScanOptions;
 use moodshelf_libgen::Spec;
-use moodshelf_tests::{NOW, TestLibrary, ask, fixture};
+use moodshelf_tests::{NOW, TestLibrary, fixture, search};
 
 const SPEC: Spec = Spec {
     music: 40,
@@ -187,7 +187,7 @@ async fn a_vanished_folder_is_kept_and_comes_back() {
     );
     assert_eq!(status.unavailable_items, 20);
     assert_eq!(status.roots[0].state, "unavailable");
-    let answer = t.lib.ask(&ask("music", None, 10)).await.unwrap();
+    let answer = search(&t.lib, "music", None, 10).await.unwrap();
     assert!(
         answer.items.is_empty(),
         "unavailable items are not recommended"

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use moodshelf_engine::Kind;
 use moodshelf_libgen::Spec;
-use moodshelf_tests::{TestLibrary, ask};
+use moodshelf_tests::{TestLibrary, search};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn answers_come_from_the_library_and_respect_filters() {
@@ -31,9 +31,9 @@ async fn answers_come_from_the_library_and_respect_filters() {
             .find(|i| i.creator.is_some())
             .unwrap();
         let q = format!("{} {}", item.title, item.creator.as_deref().unwrap());
-        let answer = t.lib.ask(&ask(&q, None, 5)).await.unwrap();
+        let answer = search(&t.lib, &q, None, 5).await.unwrap();
         assert_eq!(
-            answer.items[0].path,
+            answer.items[0].item.path,
             item.path.to_string_lossy(),
             "{q:?} should find its own item first"
         );
@@ -45,16 +45,23 @@ async fn answers_come_from_the_library_and_respect_filters() {
         (Kind::Book, "book"),
         (Kind::Video, "video"),
     ] {
-        let answer = t
-            .lib
-            .ask(&ask("something calm for a winter evening", Some(kind), 15))
-            .await
-            .unwrap();
+        let answer = search(
+            &t.lib,
+            "something calm for a winter evening",
+            Some(kind),
+            15,
+        )
+        .await
+        .unwrap();
         assert_eq!(answer.items.len(), 15);
-        for i in &answer.items {
-            assert_eq!(i.kind, name);
-            assert!(known.contains(&i.path), "{} is not in the library", i.path);
-            assert!(i.score > 0.0 && i.score <= 1.0);
+        for p in &answer.items {
+            assert_eq!(p.item.kind, name);
+            assert!(
+                known.contains(&p.item.path),
+                "{} is not in the library",
+                p.item.path
+            );
+            assert!(p.score > 0.0 && p.score <= 1.0);
         }
         let scores: Vec<f32> = answer.items.iter().map(|i| i.score).collect();
         assert!(scores.windows(2).all(|w| w[0] >= w[1]), "ranked by score");
@@ -67,25 +74,24 @@ async fn answers_come_from_the_library_and_respect_filters() {
             .any(|v| v.genres.iter().any(|g| g == "Crime")),
         "the library has crime films to find"
     );
-    let answer = t
-        .lib
-        .ask(&ask(
-            "a gritty crime story about gangsters",
-            Some(Kind::Video),
-            5,
-        ))
-        .await
-        .unwrap();
+    let answer = search(
+        &t.lib,
+        "a gritty crime story about gangsters",
+        Some(Kind::Video),
+        5,
+    )
+    .await
+    .unwrap();
     assert!(
         answer
             .items
             .iter()
-            .any(|i| i.genres.iter().any(|g| g == "Crime")),
+            .any(|p| p.item.genres.iter().any(|g| g == "Crime")),
         "a crime film is among the first five: {:?}",
         answer
             .items
             .iter()
-            .map(|i| (&i.title, &i.genres))
+            .map(|p| (&p.item.title, &p.item.genres))
             .collect::<Vec<_>>()
     );
 }
@@ -99,9 +105,7 @@ async fn the_json_shape_is_stable() {
     })
     .await;
     t.add_and_scan().await;
-    let answer = t
-        .lib
-        .ask(&ask("music for a road trip", None, 3))
+    let answer = search(&t.lib, "music for a road trip", None, 3)
         .await
         .unwrap();
     let v = serde_json::to_value(&answer).unwrap();
@@ -133,8 +137,8 @@ async fn an_empty_library_says_so() {
         videos: 0,
     })
     .await;
-    let err = t.lib.ask(&ask("anything", None, 5)).await.unwrap_err();
+    let err = search(&t.lib, "anything", None, 5).await.unwrap_err();
     assert_eq!(err.code, moodshelf_engine::Code::IndexEmpty);
-    let err = t.lib.ask(&ask("   ", None, 5)).await.unwrap_err();
+    let err = search(&t.lib, "   ", None, 5).await.unwrap_err();
     assert_eq!(err.code, moodshelf_engine::Code::InvalidInput);
 }

@@ -10,7 +10,7 @@ use moodshelf_engine::watch::WatchConfig;
 use moodshelf_engine::{WatchEvent, WatchHandle, WatchOptions};
 use moodshelf_libgen::Spec;
 use moodshelf_libgen::formats::{self, AudioTags};
-use moodshelf_tests::{NOW, TestLibrary, ask, eventually};
+use moodshelf_tests::{NOW, TestLibrary, eventually, search};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -99,13 +99,11 @@ async fn create_edit_rename_delete_under_a_live_watch() {
         .expect("new file appears");
     assert_eq!(title, "First Light");
     let latency = started.elapsed();
-    let answer = t
-        .lib
-        .ask(&ask("First Light The Watchers", None, 3))
+    let answer = search(&t.lib, "First Light The Watchers", None, 3)
         .await
         .unwrap();
     assert_eq!(
-        answer.items[0].path,
+        answer.items[0].item.path,
         path.to_string_lossy(),
         "and searchable"
     );

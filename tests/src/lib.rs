@@ -2,10 +2,15 @@
 //! written by `moodshelf-libgen`, a real data dir (SQLite + LanceDB) in a
 //! temporary folder, and the real embedding model from the models dir.
 
+pub mod eval;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use moodshelf_engine::{AskRequest, Kind, Library, Moment, Paths, ScanOptions, ScanReport};
+use moodshelf_engine::recommend::Mode;
+use moodshelf_engine::{
+    Kind, Library, Moment, Paths, RecommendRequest, Recommendation, ScanOptions, ScanReport,
+};
 use moodshelf_libgen::{Generated, Spec};
 
 /// A fixed "now" (2026-11-26T12:00:00Z): runs are repeatable.
@@ -25,9 +30,10 @@ pub fn models_dir() -> PathBuf {
     dir
 }
 
-/// A library on disk and a Moodshelf data dir, both temporary.
+/// A library on disk and a Moodshelf data dir, temporary unless made by
+/// [`TestLibrary::kept`].
 pub struct TestLibrary {
-    pub dir: tempfile::TempDir,
+    pub dir: Base,
     pub root: PathBuf,
     pub generated: Generated,
     pub lib: Library,
@@ -41,10 +47,25 @@ impl TestLibrary {
 
     /// Like [`TestLibrary::new`], with a `settings.toml` written first.
     pub async fn with_settings(spec: Spec, settings_toml: &str) -> TestLibrary {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = Base::Temp(tempfile::tempdir().expect("temp dir"));
+        TestLibrary::in_dir(dir, spec, settings_toml).await
+    }
+
+    /// A library kept in `dir` between runs (for evaluations): the files
+    /// are written again (byte for byte the same), and the data dir stays,
+    /// so the next scan reads only what changed and embeds nothing again.
+    pub async fn kept(dir: &Path, spec: Spec, settings_toml: &str) -> TestLibrary {
+        std::fs::create_dir_all(dir).expect("eval dir");
+        TestLibrary::in_dir(Base::Kept(dir.to_path_buf()), spec, settings_toml).await
+    }
+
+    async fn in_dir(dir: Base, spec: Spec, settings_toml: &str) -> TestLibrary {
+        std::fs::create_dir_all(dir.path().join("data")).expect("data dir");
+        let settings = dir.path().join("data/settings.toml");
         if !settings_toml.is_empty() {
-            std::fs::create_dir_all(dir.path().join("data")).expect("data dir");
-            std::fs::write(dir.path().join("data/settings.toml"), settings_toml).expect("settings");
+            std::fs::write(&settings, settings_toml).expect("settings");
+        } else if settings.exists() {
+            std::fs::remove_file(&settings).expect("settings");
         }
         let root = dir.path().join("library");
         let generated = moodshelf_libgen::generate(&moodshelf_libgen::datasets_dir(), &root, spec)
@@ -80,6 +101,22 @@ impl TestLibrary {
         let lib = open(self.dir.path()).await;
         let old = std::mem::replace(&mut self.lib, lib);
         old.close().await;
+    }
+}
+
+/// Where a test library lives: a temporary folder, or one kept between
+/// runs.
+pub enum Base {
+    Temp(tempfile::TempDir),
+    Kept(PathBuf),
+}
+
+impl Base {
+    pub fn path(&self) -> &Path {
+        match self {
+            Base::Temp(t) => t.path(),
+            Base::Kept(p) => p,
+        }
     }
 }
 
@@ -135,11 +172,27 @@ pub fn moment(local: &str) -> Moment {
 pub const SMALL_REASONING_MODEL: &str =
     "[models]\nreasoning = \"SmolLM2-135M-Instruct.Q4_1.gguf\"\n";
 
-/// A request as a host sends it.
-pub fn ask(text: &str, kind: Option<Kind>, limit: usize) -> AskRequest {
-    AskRequest {
-        text: text.into(),
-        kind,
-        limit,
-    }
+/// Plain embedding search, through the one answer path (the
+/// recommender with every understanding turned off), at [`NOW`].
+pub async fn search(
+    lib: &Library,
+    text: &str,
+    kind: Option<Kind>,
+    limit: usize,
+) -> moodshelf_engine::Result<Recommendation> {
+    let mut req = RecommendRequest::new(
+        text,
+        Moment {
+            unix: NOW,
+            local: chrono::DateTime::from_timestamp(NOW, 0)
+                .expect("a valid time")
+                .naive_utc(),
+        },
+    );
+    req.mode = Mode::Search;
+    req.kind = kind;
+    req.limit = limit;
+    req.remember = false;
+    lib.recommend(&req, &moodshelf_llm::Cancel::default(), &mut |_| {})
+        .await
 }

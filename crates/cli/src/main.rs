@@ -13,6 +13,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use moodshelf_catalog::Verdict;
+use moodshelf_engine::enrich::{EnrichOptions, EnrichReport};
 use moodshelf_engine::models::{self, FetchEvent, FetchOptions};
 use moodshelf_engine::recommend::Mode;
 use moodshelf_engine::{
@@ -63,8 +64,21 @@ enum Command {
     /// Scan every folder: read new and changed files, embed, index.
     Scan {
         /// Read metadata only; embedding waits for the next scan.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "enrich")]
         no_embed: bool,
+        /// Then let the reasoning model read items whose metadata is thin
+        /// (as `moodshelf enrich` does).
+        #[arg(long)]
+        enrich: bool,
+    },
+    /// Let the reasoning model read items whose metadata is thin (tracks
+    /// with only a title and an artist, books with only a title and an
+    /// author), so they are understood too. Resumable: Ctrl-C stops it and
+    /// the next run goes on.
+    Enrich {
+        /// Read at most this many items now.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
     },
     /// Keep the library up to date as files change (until Ctrl-C).
     Watch {
@@ -266,13 +280,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             lib.close().await;
             Ok(())
         }
-        Command::Scan { no_embed } => {
+        Command::Scan { no_embed, enrich } => {
             let lib = Library::open(paths).await?;
             let mut opts = ScanOptions::new(now);
             opts.embed = !no_embed;
             let report = scan_with_progress(&lib, opts).await?;
+            if !enrich {
+                lib.close().await;
+                print_report(&report, g.json);
+                return Ok(());
+            }
+            if !g.json {
+                print_report(&report, false);
+            }
+            let enriched = enrich_with_progress(&lib, now, None).await?;
             lib.close().await;
-            print_report(&report, g.json);
+            if g.json {
+                print_json(&serde_json::json!({ "scan": report, "enrich": enriched }));
+            } else {
+                print_enrich(&enriched);
+            }
+            Ok(())
+        }
+        Command::Enrich { limit } => {
+            let lib = Library::open(paths).await?;
+            let report = enrich_with_progress(&lib, now, limit).await?;
+            lib.close().await;
+            if g.json {
+                print_json(&report);
+            } else {
+                print_enrich(&report);
+            }
             Ok(())
         }
         Command::Watch { scan } => {
@@ -484,6 +522,36 @@ async fn library_cmd(
     Ok(())
 }
 
+async fn enrich_with_progress(
+    lib: &Library,
+    now: i64,
+    limit: Option<usize>,
+) -> anyhow::Result<EnrichReport> {
+    let mut opts = EnrichOptions::new(now);
+    opts.max_items = limit;
+    opts.progress = progress_bar();
+    let cancel = opts.cancel.clone();
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nstopping after the current item; the next run goes on from here…");
+            cancel.store(true, Ordering::Relaxed);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    let report = lib.enrich(opts).await;
+    ctrl_c.abort();
+    Ok(report?)
+}
+
+fn print_enrich(r: &EnrichReport) {
+    println!(
+        "Read {} thin items in {:.0} s ({} described); {} of {} still to read.",
+        r.read, r.secs, r.described, r.remaining, r.thin
+    );
+}
+
 async fn scan_with_progress(lib: &Library, mut opts: ScanOptions) -> anyhow::Result<ScanReport> {
     opts.progress = progress_bar();
     let cancel = opts.cancel.clone();
@@ -529,7 +597,11 @@ fn progress_bar() -> Option<ProgressFn> {
             bar.set_length(t);
         }
         bar.set_position(p.done);
-        if p.phase == moodshelf_engine::Phase::Persist && p.total == Some(p.done) {
+        let last = matches!(
+            p.phase,
+            moodshelf_engine::Phase::Persist | moodshelf_engine::Phase::Enrich
+        );
+        if last && p.total == Some(p.done) {
             bar.finish_and_clear();
         }
     }))

@@ -2,8 +2,10 @@
 //! that is both embedded and full-text indexed.
 //!
 //! The text reads like a catalogue card ("Title by Artist. Album ... Genre:
-//! Jazz. Mood: calm.") because that is what a sentence embedding model
-//! understands best. It is capped in length: the embedding model reads at
+//! Jazz.") because that is what a sentence embedding model understands
+//! best. It holds only what the item's metadata says: what the app makes
+//! of it (moods, occasions, seasons) is the item's profile
+//! ([`crate::profile`]), kept apart so the two can be weighed apart. It is capped in length: the embedding model reads at
 //! most a few hundred tokens, and a hostile description cannot bloat the
 //! index. Changing this function means bumping [`DESCRIBE_VERSION`], which
 //! makes the next scan describe and embed every item again.
@@ -11,7 +13,7 @@
 use moodshelf_media::{Kind, Metadata};
 
 /// Bump when [`describe`] changes output for the same metadata.
-pub const DESCRIBE_VERSION: u32 = 2;
+pub const DESCRIBE_VERSION: u32 = 3;
 
 /// Longest description stored, in characters.
 const MAX_CHARS: usize = 1200;
@@ -64,14 +66,6 @@ pub fn describe(m: &Metadata, fallback_title: &str) -> String {
     if !m.actors.is_empty() {
         parts.push(format!("Starring {}.", list(&m.actors, 4)));
     }
-    // Descriptors before the free text, so they survive the length cap and
-    // the embedder's token limit.
-    let labels: Vec<&str> = m.genres.iter().chain(&m.tags).map(String::as_str).collect();
-    let feels =
-        crate::lexicon::descriptors(&labels, m.bpm.map(f64::from), m.certification.as_deref());
-    if !feels.is_empty() {
-        parts.push(format!("Feels: {}.", feels.join(", ")));
-    }
     if let Some(d) = &m.description {
         parts.push(d.clone());
     } else if let Some(c) = &m.comment {
@@ -118,8 +112,7 @@ mod tests {
         let d = describe(&m, "file");
         assert_eq!(
             d,
-            "Blue Room by Some Band (1999). From the album Nights. Genre: Jazz. Tags: calm. \
-             Feels: mellow, evening, cozy, dinner."
+            "Blue Room by Some Band (1999). From the album Nights. Genre: Jazz. Tags: calm."
         );
         assert_eq!(description_hash(&d), description_hash(&d));
         assert_ne!(description_hash(&d), description_hash("other"));

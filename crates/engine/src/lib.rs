@@ -3,7 +3,7 @@
 //! Tauri; a test runs it with no desktop around.
 //!
 //! [`Library`] is the entry point: open one on a data dir, add folders,
-//! scan ([`scan`]), keep it live ([`live`]), ask ([`search`]). Model files
+//! scan ([`scan`]), keep it live ([`live`]), ask ([`recommend`]). Model files
 //! are fetched and verified by [`models`]. Errors crossing into a host are
 //! [`Error`]s with a small [`Code`].
 //!
@@ -13,27 +13,25 @@
 pub mod config;
 pub mod context;
 pub mod describe;
+pub mod enrich;
 pub mod error;
-pub mod intent;
-pub mod lexicon;
 pub mod library;
 pub mod live;
 pub mod models;
-pub mod reason;
+pub mod profile;
 pub mod recommend;
 pub mod scan;
-pub mod search;
 pub mod suggest;
+pub mod vocab;
 pub mod watch;
 
 pub use config::{Paths, RawSettings, Settings};
 pub use context::{Context, Hemisphere};
 pub use error::{Code, Error, Result};
-pub use intent::Intent;
 pub use library::{Library, RootInfo, Status};
 pub use live::{WatchEvent, WatchHandle, WatchOptions};
 pub use moodshelf_media::Kind;
+pub use recommend::intent::Intent;
 pub use recommend::{Mode, Moment, Pick, RecEvent, RecommendRequest, Recommendation};
 pub use scan::{Phase, Progress, ProgressFn, ScanOptions, ScanReport};
-pub use search::{Answer, AnswerItem, AskRequest};
 pub use suggest::{Suggestion, suggestions};

@@ -6,15 +6,17 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use moodshelf_catalog::{Catalog, Counts, Root, RootState, ScanRun};
 use moodshelf_index::Index;
-use moodshelf_llm::{EmbedOptions, Embedder, GenOptions, Generator};
+use moodshelf_llm::{Cancel, EmbedOptions, Embedder, GenOptions, Generator};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
 use crate::config::{Paths, Settings};
 use crate::error::{Code, Error, Result};
+use crate::profile::{ProfileTable, Prototypes};
 use crate::scan::{self, ScanOptions, ScanReport};
 
 /// Catalog setting naming the embedding model the index was built with.
@@ -34,6 +36,15 @@ struct Inner {
     embedder: Mutex<Option<Embedder>>,
     generator: Mutex<Option<Generator>>,
     index: Mutex<Option<Index>>,
+    /// The descriptors' prototypes for the embedding model, once computed.
+    prototypes: Mutex<Option<Arc<Prototypes>>>,
+    /// Item profiles as answering reads them; dropped whenever the library
+    /// changes and loaded again by the next answer.
+    profiles: Mutex<Option<Arc<ProfileTable>>>,
+    /// Answers using the reasoning model now; enrichment waits for them.
+    answering: AtomicUsize,
+    /// Cancels the enrichment reading in flight, if any.
+    enrich_cancel: Mutex<Option<Cancel>>,
     /// One scan (or watcher update) at a time.
     pub(crate) scan_lock: Mutex<()>,
 }
@@ -131,6 +142,10 @@ impl Library {
                 embedder: Mutex::new(None),
                 generator: Mutex::new(None),
                 index: Mutex::new(None),
+                prototypes: Mutex::new(None),
+                profiles: Mutex::new(None),
+                answering: AtomicUsize::new(0),
+                enrich_cancel: Mutex::new(None),
                 scan_lock: Mutex::new(()),
             }),
         })
@@ -255,7 +270,9 @@ impl Library {
         let mut tracker = scan::Tracker::new(opts.progress.clone());
         let described = scan::describe_pending(self, &mut tracker).await?;
         let embedded = scan::embed_pending(self, &opts, &mut tracker).await?;
+        scan::profile_pending(self, &opts, &mut tracker).await?;
         self.index().await?.optimize().await?;
+        self.library_changed().await;
         Ok(ScanReport {
             described,
             embedded,
@@ -333,6 +350,89 @@ impl Library {
             .filter(|r| r.state == RootState::Unavailable)
             .map(|r| r.id)
             .collect())
+    }
+
+    /// The descriptors' prototypes: every descriptor's `about` sentences
+    /// embedded and averaged. Computed once per embedding model and
+    /// vocabulary version and kept in the catalog's cache, so a one-shot
+    /// CLI answer does not pay for it.
+    pub async fn prototypes(&self) -> Result<Arc<Prototypes>> {
+        let mut slot = self.inner.prototypes.lock().await;
+        if let Some(p) = slot.as_ref() {
+            return Ok(p.clone());
+        }
+        let embedder = self.embedder().await?;
+        let key = format!(
+            "prototypes:{}:{}",
+            model_identity(embedder.path()),
+            crate::vocab::VOCAB_VERSION
+        );
+        let cached = self
+            .catalog()
+            .cached(&key)
+            .await?
+            .and_then(|b| Prototypes::from_bytes(&b, embedder.dim()));
+        let prototypes = match cached {
+            Some(p) => p,
+            None => {
+                let texts: Vec<String> = Prototypes::sentences()
+                    .into_iter()
+                    .map(|(_, s)| s.to_string())
+                    .collect();
+                let vectors = tokio::task::spawn_blocking(move || embedder.embed(texts))
+                    .await
+                    .map_err(Error::internal)??;
+                let p = Prototypes::from_embedded(&vectors);
+                self.catalog().set_cached(&key, &p.to_bytes()).await?;
+                p
+            }
+        };
+        let p = Arc::new(prototypes);
+        *slot = Some(p.clone());
+        Ok(p)
+    }
+
+    /// Every available, profiled item as ranking reads it.
+    pub async fn profiles(&self) -> Result<Arc<ProfileTable>> {
+        let mut slot = self.inner.profiles.lock().await;
+        if let Some(p) = slot.as_ref() {
+            return Ok(p.clone());
+        }
+        let rows = self.catalog().profile_rows().await?;
+        let table = Arc::new(
+            tokio::task::spawn_blocking(move || ProfileTable::from_rows(rows))
+                .await
+                .map_err(Error::internal)?,
+        );
+        *slot = Some(table.clone());
+        Ok(table)
+    }
+
+    /// Marks an answer that needs the model as under way until the guard
+    /// drops: enrichment stops the reading in flight and waits.
+    pub(crate) async fn answer_started(&self) -> AnswerGuard {
+        self.inner.answering.fetch_add(1, Ordering::SeqCst);
+        if let Some(c) = self.inner.enrich_cancel.lock().await.as_ref() {
+            c.cancel();
+        }
+        AnswerGuard(self.inner.clone())
+    }
+
+    /// Waits while answers use the model (or until `stop`).
+    pub(crate) async fn wait_for_answers(&self, stop: &AtomicBool) {
+        while self.inner.answering.load(Ordering::SeqCst) > 0 && !stop.load(Ordering::Relaxed) {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+
+    pub(crate) async fn set_enrich_cancel(&self, cancel: Option<Cancel>) {
+        *self.inner.enrich_cancel.lock().await = cancel;
+    }
+
+    /// Drops what answering keeps of the library, after a scan, a watcher
+    /// update or enrichment changed it.
+    pub(crate) async fn library_changed(&self) {
+        *self.inner.profiles.lock().await = None;
     }
 
     /// Whether the reasoning model is loaded now (for status displays).
@@ -446,9 +546,18 @@ impl Library {
     }
 }
 
+/// An answer using the model, while it lasts.
+pub(crate) struct AnswerGuard(Arc<Inner>);
+
+impl Drop for AnswerGuard {
+    fn drop(&mut self) {
+        self.0.answering.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// Identifies a model file cheaply (name and size): enough to notice that
 /// the user switched models.
-fn model_identity(path: &Path) -> String {
+pub(crate) fn model_identity(path: &Path) -> String {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let name = path
         .file_name()

@@ -598,9 +598,13 @@ async fn apply_changes(lib: &Library, burst: &Burst, now: i64) -> Result<UpdateS
 
     scan::describe_pending(lib, &mut tracker).await?;
     match lib.embedder().await {
-        Ok(_) => summary.embedded = scan::embed_pending(lib, &opts, &mut tracker).await?,
+        Ok(_) => {
+            summary.embedded = scan::embed_pending(lib, &opts, &mut tracker).await?;
+            scan::profile_pending(lib, &opts, &mut tracker).await?;
+        }
         Err(e) if e.code == Code::ModelMissing => {}
         Err(e) => return Err(e),
     }
+    lib.library_changed().await;
     Ok(summary)
 }

@@ -6,8 +6,11 @@
 //!    in batches;
 //! 4. **describe**: write each new or changed item's description;
 //! 5. **embed**: embed descriptions in batches and upsert them into the
-//!    index;
-//! 6. **persist**: drop what disappeared, reconcile and optimise the index.
+//!    index, profiling each item from its metadata and its vector
+//!    ([`crate::profile`]);
+//! 6. **profile**: profile what is still unprofiled (items embedded before
+//!    the vocabulary changed, or a crash between the two writes);
+//! 7. **persist**: drop what disappeared, reconcile and optimise the index.
 //!
 //! Every phase works from state in the catalog, not from memory, so a scan
 //! killed at any point is finished by the next one: unread files are still
@@ -24,7 +27,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, UNIX_EPOCH};
 
 use moodshelf_catalog::{
-    FileRecord, FileRole, FileUpdate, ItemData, Outcome, Root, RootState, ScanCounters, ScanStatus,
+    FileRecord, FileRole, FileUpdate, ItemData, Outcome, Profile, Root, RootState, ScanCounters,
+    ScanStatus,
 };
 use moodshelf_media::{Cover, Metadata, Role};
 use serde::Serialize;
@@ -48,6 +52,9 @@ pub enum Phase {
     Extract,
     Describe,
     Embed,
+    Profile,
+    /// Background reading of thin items by the reasoning model.
+    Enrich,
     Persist,
 }
 
@@ -59,6 +66,8 @@ impl Phase {
             Phase::Extract => "extract",
             Phase::Describe => "describe",
             Phase::Embed => "embed",
+            Phase::Profile => "profile",
+            Phase::Enrich => "enrich",
             Phase::Persist => "persist",
         }
     }
@@ -426,6 +435,10 @@ async fn phases(
             Ok(_) => {
                 reconcile(lib, &lib.index().await?).await?;
                 report.embedded = embed_pending(lib, opts, tracker).await?;
+                catalog
+                    .update_scan(run_id, Phase::Profile.as_str(), &report.counters())
+                    .await?;
+                profile_pending(lib, opts, tracker).await?;
                 index_ready = true;
             }
             Err(e) if e.code == crate::error::Code::ModelMissing => {
@@ -450,6 +463,7 @@ async fn phases(
     for id in scanned_roots {
         catalog.set_root_scanned(id, opts.now).await?;
     }
+    lib.library_changed().await;
     tracker.emit(1, Some(1), true);
     Ok(())
 }
@@ -619,6 +633,7 @@ pub(crate) async fn embed_pending(
     let catalog = lib.catalog();
     let embedder = lib.embedder().await?;
     let index = lib.index().await?;
+    let prototypes = lib.prototypes().await?;
     let total = catalog.counts().await?.pending_index as u64;
     tracker.enter(Phase::Embed, Some(total));
     let mut after = 0;
@@ -633,6 +648,11 @@ pub(crate) async fn embed_pending(
         let vectors = tokio::task::spawn_blocking(move || embedder.embed(texts))
             .await
             .map_err(Error::internal)??;
+        let profiles: Vec<Profile> = batch
+            .iter()
+            .zip(&vectors)
+            .map(|(r, v)| profile_of(r.id, &r.meta, &r.description_hash, v, &prototypes))
+            .collect();
         let rows: Vec<moodshelf_index::Row> = batch
             .iter()
             .zip(vectors)
@@ -655,11 +675,73 @@ pub(crate) async fn embed_pending(
             .map(|r| (r.id, r.description_hash.clone()))
             .collect();
         catalog.mark_indexed(&marks).await?;
+        catalog.set_profiles(&profiles).await?;
         done += marks.len() as u64;
         tracker.emit(done, Some(total.max(done)), false);
     }
     tracker.emit(done, Some(total.max(done)), true);
     Ok(done)
+}
+
+/// Profiles indexed items whose profile is missing or stale, reading their
+/// vectors back from the index.
+pub(crate) async fn profile_pending(
+    lib: &Library,
+    opts: &ScanOptions,
+    tracker: &mut Tracker,
+) -> Result<u64> {
+    let catalog = lib.catalog();
+    let version = crate::profile::version_key();
+    let total = catalog.profiles_pending(&version).await? as u64;
+    tracker.enter(Phase::Profile, Some(total));
+    if total == 0 {
+        tracker.emit(0, Some(0), true);
+        return Ok(0);
+    }
+    let index = lib.index().await?;
+    let prototypes = lib.prototypes().await?;
+    let mut after = 0;
+    let mut done = 0u64;
+    loop {
+        check_cancel(opts)?;
+        let batch = catalog.items_to_profile(&version, after, 500).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        let ids: Vec<i64> = batch.iter().map(|w| w.id).collect();
+        let vectors = index.vectors(&ids).await?;
+        let profiles: Vec<Profile> = batch
+            .iter()
+            .filter_map(|w| {
+                let v = vectors.get(&w.id)?;
+                Some(profile_of(
+                    w.id,
+                    &w.meta,
+                    &w.description_hash,
+                    v,
+                    &prototypes,
+                ))
+            })
+            .collect();
+        catalog.set_profiles(&profiles).await?;
+        done += batch.len() as u64;
+        tracker.emit(done, Some(total.max(done)), false);
+    }
+    tracker.emit(done, Some(total.max(done)), true);
+    Ok(done)
+}
+
+fn profile_of(
+    id: i64,
+    meta: &str,
+    description_hash: &str,
+    vector: &[f32],
+    prototypes: &crate::profile::Prototypes,
+) -> Profile {
+    // The catalog only stores metadata this crate wrote; an item whose
+    // metadata does not parse is profiled by its embedding alone.
+    let meta = serde_json::from_str::<Metadata>(meta)
+        .unwrap_or_else(|_| Metadata::new(moodshelf_media::Kind::Music, ""));
+    crate::profile::profile(id, &meta, description_hash, vector, prototypes)
 }
 
 /// Makes the index agree with the catalog: rows for items that no longer

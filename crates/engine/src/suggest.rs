@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::context::{Context, DayPart, Season};
-use crate::reason::capitalize;
+use crate::recommend::explain::capitalize;
 
 /// A request worth suggesting now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

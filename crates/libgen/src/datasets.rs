@@ -26,6 +26,7 @@ pub struct AudioFeatures {
     pub acousticness: f32,
     pub energy: f32,
     pub valence: f32,
+    pub instrumentalness: f32,
 }
 
 #[derive(Debug, Clone)]
@@ -118,6 +119,10 @@ pub fn spotify(dir: &Path) -> Result<Vec<Track>> {
                         .unwrap_or(0.0),
                     energy: r.get("energy").and_then(|v| v.parse().ok()).unwrap_or(0.0),
                     valence: r.get("valence").and_then(|v| v.parse().ok()).unwrap_or(0.0),
+                    instrumentalness: r
+                        .get("instrumentalness")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0.0),
                 },
             })
         })

@@ -51,6 +51,11 @@ pub struct GenItem {
     pub truth: Vec<String>,
     /// Spotify audio features of a track (music only).
     pub features: Option<datasets::AudioFeatures>,
+    /// The film's plot (IMDb overview) and rating, written into the
+    /// `.nfo` unless the film is a bare scene release; kept here as ground
+    /// truth either way.
+    pub plot: Option<String>,
+    pub rating: Option<f32>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -195,6 +200,8 @@ fn music(tracks: &[datasets::Track], out: &Path, n: usize, lib: &mut Generated) 
             sidecar: false,
             truth: Vec::new(),
             features: Some(t.features),
+            plot: None,
+            rating: None,
         });
     }
     Ok(())
@@ -275,6 +282,8 @@ fn books(rows: &[datasets::Book], out: &Path, n: usize, lib: &mut Generated) -> 
             sidecar: calibre,
             truth: b.subjects.clone(),
             features: None,
+            plot: None,
+            rating: None,
         });
     }
     Ok(())
@@ -393,6 +402,8 @@ fn videos(rows: &[datasets::Movie], out: &Path, n: usize, lib: &mut Generated) -
                 .chain(m.certificate.iter().map(|c| format!("certificate:{c}")))
                 .collect(),
             features: None,
+            plot: m.overview.clone(),
+            rating: m.rating,
         });
     }
     Ok(())

@@ -1,0 +1,403 @@
+//! Explaining picks: a rule-based reason for every pick at once, built
+//! only from what the item's data and profile say, then, with a model, its
+//! reasons streamed and checked one by one.
+//!
+//! A reason may only claim a genre, mood, theme or fact that the item's
+//! own data or its index-time descriptors support; it mentions the moment
+//! only when the moment shaped the pick; it never argues against its pick.
+//! A model reason that breaks any of this is refused and the rule reason
+//! stays.
+
+use std::sync::LazyLock;
+
+use moodshelf_catalog::ItemView;
+use regex::Regex;
+
+use super::intent::Intent;
+use super::model::Candidate;
+use super::rank::Weights;
+use crate::profile::{ItemProfile, has_fragment};
+use crate::vocab::{D, Facet};
+
+/// How strongly an item must have a descriptor for a reason to say so.
+pub const SUPPORTED: f32 = 0.5;
+
+/// What an item's profile supports, strongest first.
+pub fn qualities(p: &ItemProfile) -> Vec<D> {
+    let mut v: Vec<(D, f32)> = D::all()
+        .filter(|d| !matches!(d.get().facet, Facet::Time))
+        .map(|d| (d, p.sources(d).support()))
+        .filter(|(_, x)| *x >= SUPPORTED)
+        .collect();
+    v.sort_by(|a, b| b.1.total_cmp(&a.1));
+    v.into_iter().map(|(d, _)| d).collect()
+}
+
+/// The season or holiday that shaped a pick: the moment's strongest
+/// seasonal need the item has, when the request left the moment room.
+pub fn shaped_by_moment(p: &ItemProfile, intent: &Intent, moment: &[(D, f32)]) -> Option<D> {
+    if intent.vagueness < 0.4 {
+        return None;
+    }
+    moment
+        .iter()
+        .filter(|(d, m)| matches!(d.get().facet, Facet::Season | Facet::Holiday) && *m >= 0.5)
+        .map(|(d, m)| (*d, m * p.sources(*d).support()))
+        .filter(|(_, x)| *x >= SUPPORTED)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(d, _)| d)
+}
+
+/// A genre as a reason shows it: library subject headings such as
+/// "Speeches, addresses, etc., American -- Politics -- 1775-1783" are cut
+/// to their head ("Speeches").
+pub fn short_genre(g: &str) -> &str {
+    let head = g.split(" -- ").next().unwrap_or(g).trim();
+    if head.chars().count() > 24 {
+        head.split(',').next().unwrap_or(head).trim()
+    } else {
+        head
+    }
+}
+
+/// The item's own labels (genres, subjects, tags).
+fn labels(v: &ItemView) -> Vec<String> {
+    let mut out = v.genres.clone();
+    if let Ok(m) = serde_json::from_str::<serde_json::Value>(&v.meta)
+        && let Some(tags) = m["tags"].as_array()
+    {
+        out.extend(tags.iter().filter_map(|t| t.as_str().map(str::to_string)));
+    }
+    out
+}
+
+/// A reason from rules: which of the request's needs the item has (named
+/// by its own label where a label is the evidence), the moment when it
+/// shaped the pick, the length when the request limits it.
+pub fn rule_reason(
+    w: &Weights,
+    v: &ItemView,
+    p: Option<&ItemProfile>,
+    intent: &Intent,
+    moment: Option<D>,
+) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(p) = p {
+        let own = labels(v);
+        let meta = serde_json::from_str::<serde_json::Value>(&v.meta).ok();
+        let bpm = meta.as_ref().and_then(|m| m["bpm"].as_f64());
+        let certificate = meta
+            .as_ref()
+            .and_then(|m| m["certification"].as_str().map(str::to_string));
+        let mut matched: Vec<(f32, String)> = Vec::new();
+        for (d, weight) in w.need_weights(&intent.weighted()) {
+            if d.get().facet == Facet::Time {
+                continue;
+            }
+            let s = p.sources(d);
+            let label = own.iter().find(|l| {
+                let l = l.to_lowercase();
+                d.get().labels.iter().any(|f| has_fragment(&l, f))
+            });
+            let tempo = matches!(
+                d.name(),
+                "calm" | "sleep" | "energetic" | "workout" | "party"
+            );
+            let rating = matches!(d.name(), "kids" | "family");
+            let phrase = match (label, &bpm, &certificate) {
+                (Some(l), _, _) => short_genre(l).to_string(),
+                // A tempo or a rating is a fact; "energetic" or "for
+                // kids" from it alone would be a guess.
+                (None, Some(b), _) if tempo && s.support() < SUPPORTED && s.evidence > 0.0 => {
+                    format!("{b:.0} BPM")
+                }
+                (None, _, Some(c)) if rating && s.support() < SUPPORTED && s.evidence > 0.0 => {
+                    format!("rated {c}")
+                }
+                _ if s.support() >= SUPPORTED => d.name().to_string(),
+                _ => continue,
+            };
+            let score = s.support();
+            if !matched.iter().any(|(_, m)| m.eq_ignore_ascii_case(&phrase)) {
+                matched.push((weight * score, phrase));
+            }
+        }
+        matched.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let phrases: Vec<String> = matched.into_iter().take(3).map(|(_, m)| m).collect();
+        if !phrases.is_empty() {
+            parts.push(phrases.join(", "));
+        }
+    }
+    if let Some(d) = moment {
+        parts.push(match d.get().facet {
+            Facet::Holiday => format!("for {}", capitalize(d.name())),
+            _ => format!("a {} pick", d.name()),
+        });
+    }
+    if let Some(d) = v
+        .duration_secs
+        .filter(|_| intent.max_minutes.is_some() || intent.min_minutes.is_some())
+    {
+        parts.push(format!("{} min", (d / 60.0).round()));
+    }
+    if parts.is_empty() {
+        let g: Vec<&str> = v.genres.iter().take(2).map(|g| short_genre(g)).collect();
+        let what = match v.kind.as_str() {
+            "music" => "music",
+            "book" => "books",
+            "video" => "films",
+            other => other,
+        };
+        if g.is_empty() {
+            parts.push(format!("Closest to your request among your {what}"));
+        } else {
+            parts.push(format!(
+                "{}, closest to your request among your {what}",
+                g.join(", ")
+            ));
+        }
+    }
+    capitalize(&parts.join("; "))
+}
+
+/// The candidate an explaining model sees for a pick.
+pub fn candidate(v: &ItemView, p: Option<&ItemProfile>, moment: Option<D>) -> Candidate {
+    let mut about = String::new();
+    if let Some(a) = &v.album {
+        about.push_str(&format!("album {a}. "));
+    }
+    if let Some(d) = v.duration_secs {
+        about.push_str(&format!("{} min. ", (d / 60.0).round()));
+    }
+    Candidate {
+        id: v.id,
+        kind: v.kind.clone(),
+        title: v.title.clone(),
+        creator: v.creator.clone(),
+        year: v.year,
+        genres: v
+            .genres
+            .iter()
+            .map(|g| short_genre(g).to_string())
+            .collect(),
+        about,
+        qualities: p.map_or_else(Vec::new, |p| {
+            qualities(p)
+                .into_iter()
+                .map(|d| d.name().to_string())
+                .collect()
+        }),
+        moment: moment.map(|d| d.name().to_string()),
+    }
+}
+
+static NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b([A-Z][\w'’-]+(?:\s+(?:of|the|and|de|la|von|[A-Z][\w'’-]+))*\s+[A-Z][\w'’-]+)")
+        .unwrap()
+});
+
+/// Hedges that argue against a pick.
+static AGAINST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(might not|may not|not as|isn't|is not|aren't|are not|doesn't|does not|lacks?|not very|not really|not quite|not ideal|not the best|however|although|though|but it|instead|less [a-z]+ than|unlike)\b").unwrap()
+});
+
+/// Why a reason may not be shown, or `None` when it may: short, plain,
+/// naming nothing that is not in its candidate's data, claiming no quality
+/// the candidate's data or profile does not support, mentioning no season
+/// or holiday that did not shape the pick, and not arguing against it.
+pub fn refusal(why: &str, c: &Candidate, request: &str) -> Option<&'static str> {
+    let w = why.trim();
+    let words = w.split_whitespace().count();
+    if !(2..=30).contains(&words) || w.len() > 200 {
+        return Some("length");
+    }
+    let lower = w.to_lowercase();
+    // A reason that only repeats the title or the creator says nothing.
+    let bare = |s: &str| {
+        s.to_lowercase()
+            .chars()
+            .filter(|ch| ch.is_alphanumeric())
+            .collect::<String>()
+    };
+    let said = bare(w);
+    let title = bare(&c.title);
+    let creator = bare(c.creator.as_deref().unwrap_or(""));
+    if said.is_empty()
+        || said == title
+        || (!creator.is_empty()
+            && (said == creator
+                || said == format!("{title}{creator}")
+                || said == format!("{creator}{title}")))
+    {
+        return Some("repeats the title");
+    }
+    if [
+        "http",
+        "www.",
+        "ignore",
+        "instruction",
+        "system prompt",
+        "as an ai",
+        "<",
+        ">",
+    ]
+    .iter()
+    .any(|b| lower.contains(b))
+    {
+        return Some("not a reason");
+    }
+    if AGAINST.is_match(w) {
+        return Some("argues against its pick");
+    }
+    let data = format!(
+        "{} {} {} {} {}",
+        c.title,
+        c.creator.as_deref().unwrap_or(""),
+        c.genres.join(" "),
+        c.about,
+        request
+    )
+    .to_lowercase();
+    let names_known = NAME.captures_iter(w).all(|m| {
+        let name = m[1].to_lowercase();
+        data.contains(&name)
+            || name
+                .split_whitespace()
+                .all(|part| data.contains(part) || part.len() <= 3)
+    });
+    if !names_known {
+        return Some("names something not in the data");
+    }
+    // Every quality the reason claims must be the candidate's own.
+    let own = format!("{} {} {}", c.title, c.genres.join(" "), c.about).to_lowercase();
+    let request = request.to_lowercase();
+    for d in claimed(&lower) {
+        let supported = c.qualities.iter().any(|q| q == d.name())
+            || c.moment.as_deref() == Some(d.name())
+            || d.get().labels.iter().any(|f| has_fragment(&own, f))
+            || d.get().cues.iter().any(|q| has_fragment(&own, q));
+        let from_request =
+            d.get().facet == Facet::Time && d.get().cues.iter().any(|q| has_fragment(&request, q));
+        if !supported && !from_request {
+            return Some(match d.get().facet {
+                Facet::Season | Facet::Holiday | Facet::Time => {
+                    "mentions a moment that did not shape the pick"
+                }
+                _ => "claims what the item's data does not say",
+            });
+        }
+    }
+    None
+}
+
+/// The descriptors a text claims, by their names and cues.
+pub fn claimed(lower: &str) -> Vec<D> {
+    D::all()
+        .filter(|d| {
+            let dd = d.get();
+            has_fragment(lower, dd.name)
+                || dd
+                    .cues
+                    .iter()
+                    .any(|c| c.len() > 3 && has_fragment(lower, c))
+        })
+        .collect()
+}
+
+pub(crate) fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(title: &str) -> Candidate {
+        Candidate {
+            id: 7,
+            kind: "video".into(),
+            title: title.into(),
+            creator: Some("Ann Director".into()),
+            year: Some(1999),
+            genres: vec!["Comedy".into(), "Family".into()],
+            about: "95 min.".into(),
+            qualities: vec!["funny".into(), "light".into(), "kids".into()],
+            moment: None,
+        }
+    }
+
+    #[test]
+    fn reasons_naming_other_things_are_refused() {
+        let c = cand("Snow Day");
+        assert_eq!(
+            refusal("A light family comedy by Ann Director", &c, "funny film"),
+            None
+        );
+        assert!(refusal("Better than Star Wars Episode Four", &c, "funny film").is_some());
+        assert!(refusal("Ignore the list and watch this", &c, "funny film").is_some());
+        assert!(refusal("ok", &c, "x").is_some());
+        // Repeating the title or the creator is not a reason.
+        assert!(refusal("Snow Day", &c, "funny film").is_some());
+        assert!(refusal("Snow Day, Ann Director.", &c, "funny film").is_some());
+        assert_eq!(
+            refusal("Snow Day is a light, funny family comedy", &c, "funny film"),
+            None
+        );
+        assert_eq!(
+            refusal("Snow Day is a warm, funny family comedy", &c, "funny film"),
+            Some("claims what the item's data does not say"),
+            "warm (cozy) is not among its qualities"
+        );
+    }
+
+    /// Issue 9: reasons with unsupported claims are refused.
+    #[test]
+    fn unsupported_claims_the_moment_and_hedges_are_refused() {
+        let c = cand("The Curious Incident");
+        assert_eq!(
+            refusal(
+                "A chilling ghost story for a long night",
+                &c,
+                "a ghost story for a long night"
+            ),
+            Some("claims what the item's data does not say"),
+            "the request asking for ghosts does not make this a ghost story"
+        );
+        assert_eq!(
+            refusal("A funny pick for Christmas", &c, "a funny film"),
+            Some("mentions a moment that did not shape the pick")
+        );
+        let mut festive = cand("Snow Day");
+        festive.moment = Some("christmas".into());
+        assert_eq!(
+            refusal("A funny pick for Christmas", &festive, "a funny film"),
+            None
+        );
+        assert_eq!(
+            refusal("Upbeat, though it might not be as cozy", &c, "cozy music"),
+            Some("argues against its pick")
+        );
+        assert_eq!(
+            refusal(
+                "A funny family film for this evening",
+                &c,
+                "a film for this evening"
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn rule_reasons_cut_subject_headings() {
+        assert_eq!(short_genre("Comedy"), "Comedy");
+        assert_eq!(
+            short_genre("Speeches, addresses, etc., American -- Politics and government"),
+            "Speeches"
+        );
+        assert_eq!(short_genre("Ghost stories -- Fiction"), "Ghost stories");
+    }
+}

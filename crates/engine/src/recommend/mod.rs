@@ -1,0 +1,806 @@
+//! The recommender, in five stages, each in its own module:
+//!
+//! ```text
+//! request ─▶ understand (rules + vocabulary cues, + model under a grammar; the moment's needs)
+//!         ─▶ retrieve (vector + full text + descriptors, hard filters, catalog check) ─▶ features
+//!         ─▶ rank (fitted weights, variety) ─▶ picks (shown at once, rule-based reasons)
+//!         ─▶ explain (model reasons, streamed, checked) ─▶ remember (conversation, shown items)
+//! ```
+//!
+//! Nothing here can name an item that is not in the catalog: picks are
+//! catalog rows, the model only explains picks by candidate id, and every
+//! reason is checked. Hard constraints (kinds, length, years, exclusions,
+//! audience) remove items; soft ones (needs, the moment, feedback,
+//! novelty) only move them. Plain embedding search ([`Mode::Search`]) is
+//! the same pipeline with every understanding turned off, kept as the
+//! baseline the evaluation compares against.
+
+pub mod explain;
+pub mod intent;
+pub mod model;
+pub mod rank;
+pub mod remember;
+pub mod retrieve;
+pub mod understand;
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use chrono::NaiveDateTime;
+use moodshelf_catalog::ItemView;
+use moodshelf_llm::Cancel;
+use serde::Serialize;
+
+use crate::context::{Context, Hemisphere};
+use crate::error::{Code, Error, Result};
+use crate::library::Library;
+use crate::vocab::D;
+use intent::{Direction, Intent};
+use rank::{FITTED, Weights};
+
+/// The most picks one answer may hold.
+pub const MAX_LIMIT: usize = 200;
+
+/// A moment as both clocks see it: Unix seconds for storage, the user's
+/// wall time for meaning.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Moment {
+    pub unix: i64,
+    pub local: NaiveDateTime,
+}
+
+/// How much understanding to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Plain embedding search: the request's vector, nothing else.
+    Search,
+    /// The fast path: rules read the request, ranking uses everything else.
+    Rules,
+    /// Rules plus the reasoning model, which also explains the picks.
+    Model,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecommendRequest {
+    pub text: String,
+    /// Restricts kinds, whatever the request says.
+    pub kind: Option<crate::Kind>,
+    /// The kinds a person includes at all (a host setting); empty means
+    /// every kind. A request for a kind left out is answered with an error
+    /// that says so, not with another kind.
+    pub included_kinds: Vec<crate::Kind>,
+    pub limit: usize,
+    pub moment: Moment,
+    /// `None` uses the settings.
+    pub hemisphere: Option<Hemisphere>,
+    pub mode: Mode,
+    /// Continue this conversation (follow-ups refine its last answer).
+    pub conversation: Option<i64>,
+    /// Store the conversation and what was shown. Evaluations turn it off.
+    pub remember: bool,
+    /// Ranking weights other than the fitted ones (the fitting script
+    /// tries candidates); `None` uses [`rank::FITTED`].
+    pub weights: Option<Weights>,
+}
+
+impl RecommendRequest {
+    pub fn new(text: impl Into<String>, moment: Moment) -> Self {
+        RecommendRequest {
+            text: text.into(),
+            kind: None,
+            included_kinds: Vec::new(),
+            limit: 10,
+            moment,
+            hemisphere: None,
+            mode: Mode::Rules,
+            conversation: None,
+            remember: true,
+            weights: None,
+        }
+    }
+}
+
+/// One pick: the catalog's item, its score and the reason shown for it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Pick {
+    #[serde(flatten)]
+    pub item: ItemView,
+    pub score: f32,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct RecTimings {
+    pub embed_ms: f64,
+    pub vector_ms: f64,
+    pub text_ms: f64,
+    pub catalog_ms: f64,
+    pub understand_ms: f64,
+    pub model_intent_ms: f64,
+    pub search_ms: f64,
+    pub rank_ms: f64,
+    /// From the request to the first picks (what a host shows at once).
+    pub first_picks_ms: f64,
+    pub explain_first_token_ms: Option<f64>,
+    pub explain_ms: f64,
+    pub total_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Recommendation {
+    pub items: Vec<Pick>,
+    pub intent: Intent,
+    pub context: Context,
+    pub mode: Mode,
+    pub conversation_id: Option<i64>,
+    pub follow_up: bool,
+    /// "rules" or "rules+model": who read the request. The model is asked
+    /// only when the rules found no need in it.
+    pub understood_by: String,
+    /// "rules" or "model": who wrote the reasons.
+    pub explained_by: String,
+    /// The needs the moment added (season, holidays, time of day), with
+    /// their weights, when the request left it room.
+    pub moment_needs: Vec<intent::Need>,
+    /// Model reasons refused by the checks, and why (the rule reason was
+    /// shown instead).
+    pub refused_reasons: Vec<RefusedReason>,
+    /// Things the user should know (no model loaded, a reference not found).
+    pub notices: Vec<String>,
+    pub timings_ms: RecTimings,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RefusedReason {
+    pub id: i64,
+    pub why: String,
+    pub refused_for: String,
+}
+
+/// A request's candidates before ranking (see [`Library::candidates`]).
+#[derive(Debug, Clone)]
+pub struct Pool {
+    pub intent: Intent,
+    pub candidates: Vec<rank::Scored>,
+}
+
+/// What understanding and retrieval hand to ranking.
+struct Prepared {
+    ctx: Context,
+    /// The rules' reading of this request alone.
+    rules: Intent,
+    /// The reading answered: rules, model, follow-up and preferences.
+    intent: Intent,
+    follow_up: bool,
+    moment: Vec<(D, f32)>,
+    candidates: Vec<rank::Scored>,
+    generator: Option<moodshelf_llm::Generator>,
+    understood_by: &'static str,
+    weights: Weights,
+}
+
+/// What a host sees while an answer is made.
+#[derive(Debug, Clone)]
+pub enum RecEvent {
+    Intent(Box<Intent>),
+    /// Picks with rule-based reasons; sent before the model explains.
+    Picks(Vec<Pick>),
+    /// A piece of the model's raw reply.
+    Piece(String),
+    /// A checked reason from the model for one pick.
+    Why {
+        id: i64,
+        why: String,
+    },
+    Notice(String),
+}
+
+pub type EventFn<'a> = &'a mut (dyn FnMut(RecEvent) + Send);
+
+/// How many picks the model explains: the top of the list, so that the
+/// first reason arrives within seconds on a laptop.
+const EXPLAIN_TOP: usize = 4;
+/// Picks explained per model call.
+const EXPLAIN_GROUP: usize = 2;
+/// Stated preferences weigh less than what the request itself says.
+const PREFERENCE: f32 = 0.5;
+
+impl Library {
+    /// Answers a request with picks from the library, reasons, and the
+    /// reading of the request. `on_event` sees picks before the model
+    /// explains them, and the model's reply as it is written.
+    pub async fn recommend(
+        &self,
+        req: &RecommendRequest,
+        cancel: &Cancel,
+        on_event: EventFn<'_>,
+    ) -> Result<Recommendation> {
+        let started = Instant::now();
+        let mut t = RecTimings::default();
+        let mut notices = Vec::new();
+        let _answering = if req.mode == Mode::Model {
+            Some(self.answer_started().await)
+        } else {
+            None
+        };
+        let s = self
+            .prepare(req, cancel, on_event, &mut t, &mut notices)
+            .await?;
+        let text = req.text.trim();
+        let plain = req.mode == Mode::Search;
+
+        // Rank.
+        let r = Instant::now();
+        let limit = req.limit.clamp(1, MAX_LIMIT);
+        let chosen = rank::choose(
+            s.candidates,
+            &s.weights,
+            rank::Choice {
+                vagueness: s.intent.vagueness,
+                limit,
+                named: &s.intent.like,
+                varied: !plain,
+                mix_kinds: s.intent.kinds.is_empty(),
+            },
+        );
+        let profiles = self.profiles().await?;
+        let shaped: Vec<Option<D>> = chosen
+            .iter()
+            .map(|c| {
+                profiles
+                    .get(c.item.id)
+                    .and_then(|p| explain::shaped_by_moment(p, &s.intent, &s.moment))
+            })
+            .collect();
+        let mut picks: Vec<Pick> = chosen
+            .iter()
+            .zip(&shaped)
+            .map(|(c, m)| Pick {
+                why: if plain {
+                    "Close to your request".into()
+                } else {
+                    explain::rule_reason(
+                        &s.weights,
+                        &c.item,
+                        profiles.get(c.item.id),
+                        &s.intent,
+                        *m,
+                    )
+                },
+                score: c.score,
+                item: c.item.clone(),
+            })
+            .collect();
+        t.rank_ms = ms(r);
+        t.first_picks_ms = ms(started);
+        on_event(RecEvent::Picks(picks.clone()));
+
+        // Explain.
+        let mut explained_by = "rules".to_string();
+        let mut refused = Vec::new();
+        if let (Some(g), false) = (&s.generator, picks.is_empty()) {
+            let x = Instant::now();
+            let cands: Vec<model::Candidate> = chosen
+                .iter()
+                .zip(&shaped)
+                .take(EXPLAIN_TOP)
+                .map(|(c, m)| explain::candidate(&c.item, profiles.get(c.item.id), *m))
+                .collect();
+            self.explain(
+                g,
+                text,
+                &cands,
+                &mut picks,
+                &mut refused,
+                cancel,
+                on_event,
+                started,
+                &mut t,
+            )
+            .await?;
+            t.explain_ms = ms(x);
+            explained_by = "model".into();
+        }
+
+        // Remember.
+        let mut conversation_id = req.conversation;
+        if req.remember {
+            conversation_id = Some(
+                self.remember(
+                    req.conversation,
+                    text,
+                    &s.rules,
+                    &s.intent,
+                    &picks,
+                    req.moment.unix,
+                )
+                .await?,
+            );
+        }
+        t.total_ms = ms(started);
+        Ok(Recommendation {
+            items: picks,
+            moment_needs: s
+                .moment
+                .iter()
+                .map(|(d, w)| intent::Need {
+                    descriptor: d.name().to_string(),
+                    weight: *w,
+                    from: "moment".into(),
+                })
+                .collect(),
+            intent: s.intent,
+            context: s.ctx,
+            mode: req.mode,
+            conversation_id,
+            follow_up: s.follow_up,
+            understood_by: s.understood_by.to_string(),
+            explained_by,
+            refused_reasons: refused,
+            notices,
+            timings_ms: t,
+        })
+    }
+
+    /// The candidates of a request with their features, before ranking:
+    /// what `recommend` ranks. For fitting the ranking weights; nothing is
+    /// remembered and no reason is written.
+    pub async fn candidates(&self, req: &RecommendRequest) -> Result<Pool> {
+        let mut req = req.clone();
+        req.remember = false;
+        let mut t = RecTimings::default();
+        let s = self
+            .prepare(
+                &req,
+                &Cancel::default(),
+                &mut |_| {},
+                &mut t,
+                &mut Vec::new(),
+            )
+            .await?;
+        Ok(Pool {
+            intent: s.intent,
+            candidates: s.candidates,
+        })
+    }
+
+    /// Understanding and retrieval: everything up to ranking.
+    async fn prepare(
+        &self,
+        req: &RecommendRequest,
+        cancel: &Cancel,
+        on_event: EventFn<'_>,
+        t: &mut RecTimings,
+        notices: &mut Vec<String>,
+    ) -> Result<Prepared> {
+        let text = req.text.trim();
+        if text.is_empty() {
+            return Err(Error::new(Code::InvalidInput, "ask for something"));
+        }
+        let limit = req.limit.clamp(1, MAX_LIMIT);
+        let ctx = Context::new(
+            req.moment.local,
+            req.hemisphere.unwrap_or(self.settings().hemisphere),
+        );
+        let plain = req.mode == Mode::Search;
+        let weights = if plain {
+            Weights::plain()
+        } else {
+            req.weights.unwrap_or(*FITTED)
+        };
+        if self.index().await?.count().await? == 0 {
+            return Err(Error::new(
+                Code::IndexEmpty,
+                "the library has no indexed items yet: add a folder and scan it",
+            ));
+        }
+        let prev = match req.conversation {
+            Some(id) => self.previous_answer(id).await?,
+            None => None,
+        };
+
+        // Understand.
+        let u = Instant::now();
+        let rules = understand::read_rules(text, &ctx);
+        let follow_up = prev.is_some() && rules.is_follow_up(text);
+        let mut intent = match (&prev, follow_up) {
+            (Some(p), true) => {
+                let mut i = understand::refine(&p.intent, &rules);
+                i.query = [p.intent.query.as_str(), rules.query.as_str()]
+                    .iter()
+                    .filter(|q| !q.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                i
+            }
+            _ => rules.clone(),
+        };
+        if !plain {
+            self.apply_preferences(&mut intent, text, req).await?;
+        }
+        t.understand_ms = ms(u);
+        let generator = if req.mode == Mode::Model {
+            match self.generator().await {
+                Ok(g) => Some(g),
+                Err(e) if e.code == Code::ModelMissing => {
+                    let n = format!("{} — answering with the fast path", e.message);
+                    on_event(RecEvent::Notice(n.clone()));
+                    notices.push(n);
+                    None
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            None
+        };
+        let mut understood_by = "rules";
+        let explicit = intent
+            .needs
+            .iter()
+            .filter_map(intent::Need::d)
+            .any(|d| d.get().facet != crate::vocab::Facet::Time);
+        if let Some(g) = generator.as_ref().filter(|_| !explicit) {
+            understood_by = "rules+model";
+            let m = Instant::now();
+            let previous = prev
+                .as_ref()
+                .filter(|_| follow_up)
+                .map(|p| p.intent.query.clone());
+            let request = model::intent_request(text, previous.as_deref());
+            let g = g.clone();
+            let c = cancel.clone();
+            let out = tokio::task::spawn_blocking(move || g.generate(request, &c, |_| {}))
+                .await
+                .map_err(Error::internal)??;
+            intent = understand::merge(&intent, &model::parse_intent(&out.text), text);
+            t.model_intent_ms = ms(m);
+        }
+        self.restrict_kinds(&mut intent, req)?;
+        if plain {
+            intent = Intent {
+                kinds: intent.kinds.clone(),
+                query: text.to_string(),
+                vagueness: 0.0,
+                ..Intent::default()
+            };
+        }
+        if let Some(p) = prev.as_ref().filter(|_| follow_up) {
+            remember::apply_directions(&mut intent, &p.items);
+        }
+        intent.keywords.retain(|k| !intent.exclude.contains(k));
+
+        // The content vector, references blended in.
+        let e = Instant::now();
+        let mut qvec = if intent.query.is_empty() {
+            None
+        } else {
+            Some(self.embed_one(intent.query.clone()).await?)
+        };
+        t.embed_ms = ms(e);
+        let (references, named_ids) = self
+            .references(
+                &intent,
+                text,
+                prev.as_ref().map(|p| p.items.as_slice()),
+                notices,
+            )
+            .await?;
+        if !references.is_empty() {
+            let vectors = self.index().await?.vectors(&references).await?;
+            if !vectors.is_empty() {
+                let mean = crate::profile::normalize(&mean(vectors.values()));
+                qvec = Some(match qvec {
+                    Some(q) => crate::profile::normalize(
+                        &q.iter()
+                            .zip(&mean)
+                            .map(|(a, b)| 0.4 * a + 0.6 * b)
+                            .collect::<Vec<_>>(),
+                    ),
+                    None => mean,
+                });
+            }
+        }
+        if !plain && let Some(q) = &qvec {
+            let prototypes = self.prototypes().await?;
+            understand::embedding_needs(&mut intent, &prototypes.cosines(q));
+        }
+        let moment = if plain {
+            Vec::new()
+        } else {
+            understand::moment_needs(&ctx, &intent)
+        };
+        on_event(RecEvent::Intent(Box::new(intent.clone())));
+
+        // Retrieve.
+        let mut exclude_ids: HashSet<i64> = references.iter().copied().collect();
+        if let Some(p) = prev.as_ref().filter(|_| follow_up)
+            && intent.refine.contains(&Direction::Different)
+        {
+            exclude_ids.extend(p.items.iter().map(|v| v.id));
+        }
+        let mut legs = retrieve::LegTimings::default();
+        let ask = retrieve::Ask {
+            intent: &intent,
+            qvec: qvec.as_deref(),
+            moment: &moment,
+            weights: &weights,
+            limit,
+            exclude_ids: &exclude_ids,
+            named_ids: &named_ids,
+            now: req.moment.unix,
+            plain,
+        };
+        let candidates = self.retrieve(&ask, &mut legs).await?;
+        (t.search_ms, t.vector_ms, t.text_ms, t.catalog_ms) = (
+            legs.search_ms,
+            legs.vector_ms,
+            legs.text_ms,
+            legs.catalog_ms,
+        );
+        Ok(Prepared {
+            ctx,
+            rules,
+            intent,
+            follow_up,
+            moment,
+            candidates,
+            generator,
+            understood_by,
+            weights,
+        })
+    }
+
+    /// The model explains the top picks, a few at a time so the first
+    /// reason comes sooner (the shared prompt prefix is cached). Each
+    /// reason is checked as it completes; a refused one leaves the rule
+    /// reason in place.
+    #[allow(clippy::too_many_arguments)]
+    async fn explain(
+        &self,
+        g: &moodshelf_llm::Generator,
+        text: &str,
+        cands: &[model::Candidate],
+        picks: &mut [Pick],
+        refused: &mut Vec<RefusedReason>,
+        cancel: &Cancel,
+        on_event: EventFn<'_>,
+        started: Instant,
+        t: &mut RecTimings,
+    ) -> Result<()> {
+        let mut used: Vec<String> = Vec::new();
+        for group in cands.chunks(EXPLAIN_GROUP) {
+            if cancel.is_cancelled() {
+                break;
+            }
+            let request = model::explain_request(text, group);
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+            let g = g.clone();
+            let c = cancel.clone();
+            let job = tokio::task::spawn_blocking(move || {
+                g.generate(request, &c, move |piece| {
+                    let _ = tx.send(piece.to_string());
+                })
+            });
+            let asked = Instant::now();
+            let mut reply = String::new();
+            let mut done = 0;
+            while let Some(piece) = rx.recv().await {
+                on_event(RecEvent::Piece(piece.clone()));
+                reply.push_str(&piece);
+                for (i, why) in model::parse_reasons(&reply, group.len())
+                    .into_iter()
+                    .skip(done)
+                {
+                    done += 1;
+                    // A reason must fit its own pick: one repeated for
+                    // several picks says nothing about any of them.
+                    let refusal = if used.iter().any(|u| u.eq_ignore_ascii_case(&why)) {
+                        Some("repeats another pick's reason")
+                    } else {
+                        explain::refusal(&why, &group[i], text)
+                    };
+                    used.push(why.clone());
+                    match refusal {
+                        None => {
+                            on_event(RecEvent::Why {
+                                id: group[i].id,
+                                why: why.clone(),
+                            });
+                            if let Some(p) = picks.iter_mut().find(|p| p.item.id == group[i].id) {
+                                p.why = why;
+                            }
+                        }
+                        Some(r) => refused.push(RefusedReason {
+                            id: group[i].id,
+                            why,
+                            refused_for: r.to_string(),
+                        }),
+                    }
+                }
+            }
+            let out = job.await.map_err(Error::internal)??;
+            if t.explain_first_token_ms.is_none() {
+                t.explain_first_token_ms = out
+                    .first_token_ms
+                    .map(|f| f + (asked - started).as_secs_f64() * 1e3);
+            }
+        }
+        Ok(())
+    }
+
+    /// Stated preferences: learned from this request (when remembered),
+    /// then every stored one applied: what a person cannot stand is
+    /// excluded, what they love is a light need.
+    async fn apply_preferences(
+        &self,
+        intent: &mut Intent,
+        text: &str,
+        req: &RecommendRequest,
+    ) -> Result<()> {
+        if req.remember {
+            self.learn_preferences(text, req.moment.unix).await?;
+        }
+        for p in self.catalog().preferences().await? {
+            if p.polarity == "avoid" {
+                understand::push(&mut intent.exclude, &p.term);
+            } else if let Some(d) = understand::cue_of(&p.term) {
+                intent.add_need(d, PREFERENCE, "preference");
+            }
+        }
+        intent.summarize();
+        Ok(())
+    }
+
+    /// Applies the host's kind choice and included kinds.
+    fn restrict_kinds(&self, intent: &mut Intent, req: &RecommendRequest) -> Result<()> {
+        if let Some(k) = req.kind {
+            intent.kinds = vec![k];
+        }
+        if req.included_kinds.is_empty() {
+            return Ok(());
+        }
+        if intent.kinds.is_empty() {
+            intent.kinds = req.included_kinds.clone();
+            return Ok(());
+        }
+        let asked = std::mem::take(&mut intent.kinds);
+        intent.kinds = asked
+            .iter()
+            .filter(|k| req.included_kinds.contains(k))
+            .copied()
+            .collect();
+        if intent.kinds.is_empty() {
+            return Err(Error::new(
+                Code::InvalidInput,
+                format!(
+                    "the settings leave out {}: include them there to get them here",
+                    asked
+                        .iter()
+                        .map(|k| kind_plural(k.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The items a request refers to: picks of the previous answer ("the
+    /// second one"), and titles or creators it names ("like Norah Jones")
+    /// to resemble; and separately the items by creators it asks for ("by
+    /// Dickens").
+    async fn references(
+        &self,
+        intent: &Intent,
+        text: &str,
+        previous: Option<&[ItemView]>,
+        notices: &mut Vec<String>,
+    ) -> Result<(Vec<i64>, HashSet<i64>)> {
+        let mut refs = Vec::new();
+        if let Some(items) = previous {
+            for p in &intent.like_picks {
+                if let Some(i) = p.index(items.len()) {
+                    refs.push(items[i].id);
+                }
+            }
+        }
+        for name in &intent.like {
+            let found = self.catalog().items_named(name, 20).await?;
+            if found.is_empty() {
+                notices.push(format!(
+                    "{name:?} is not in your library; reading it as a description"
+                ));
+            }
+            refs.extend(found);
+        }
+        let mut named = HashSet::new();
+        for name in understand::creators_named(text) {
+            named.extend(self.catalog().items_by_creator(&name, 200).await?);
+        }
+        Ok((refs, named))
+    }
+}
+
+/// A kind as a person names a collection of it: "music", "books", "videos".
+pub fn kind_plural(kind: &str) -> &str {
+    match kind {
+        "book" => "books",
+        "video" => "videos",
+        other => other,
+    }
+}
+
+impl Weights {
+    /// Plain embedding search: similarity alone.
+    pub fn plain() -> Weights {
+        let mut w = *FITTED;
+        w.similarity = 1.0;
+        for x in [
+            &mut w.text,
+            &mut w.named,
+            &mut w.moment_vague,
+            &mut w.moment_specific,
+            &mut w.off_season,
+            &mut w.quality,
+            &mut w.avoid,
+            &mut w.feedback,
+            &mut w.shown,
+            &mut w.redundancy,
+        ] {
+            *x = 0.0;
+        }
+        w.need_evidence = 0.0;
+        w.need_zero_shot = 0.0;
+        w.need_model = 0.0;
+        w
+    }
+}
+
+fn mean<'a>(vs: impl Iterator<Item = &'a Vec<f32>>) -> Vec<f32> {
+    let mut sum: Vec<f32> = Vec::new();
+    let mut n = 0.0f32;
+    for v in vs {
+        if sum.is_empty() {
+            sum = vec![0.0; v.len()];
+        }
+        for (s, x) in sum.iter_mut().zip(v) {
+            *s += x;
+        }
+        n += 1.0;
+    }
+    sum.iter().map(|x| x / n.max(1.0)).collect()
+}
+
+pub(crate) fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+impl Library {
+    /// Loads the reasoning model and reads the fixed part of the explaining
+    /// prompt into its cache, so the first answer's first reason pays for
+    /// neither. Hosts call it in the background when they start; answers
+    /// meanwhile wait for the model lock, never for a wrong result.
+    pub async fn warm_up(&self) -> Result<()> {
+        let g = self.generator().await?;
+        let placeholder = model::Candidate {
+            id: 0,
+            kind: "music".into(),
+            title: String::new(),
+            creator: None,
+            year: None,
+            genres: Vec::new(),
+            about: String::new(),
+            qualities: Vec::new(),
+            moment: None,
+        };
+        let mut request = model::explain_request("", &[placeholder]);
+        // Read the prompt, write nothing.
+        request.max_tokens = 0;
+        tokio::task::spawn_blocking(move || g.generate(request, &Cancel::default(), |_| {}))
+            .await
+            .map_err(Error::internal)??;
+        Ok(())
+    }
+}

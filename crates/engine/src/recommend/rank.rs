@@ -1,0 +1,583 @@
+//! Ranking: one score per candidate, a weighted sum of its features, then
+//! a greedy pass for variety. Pure functions over plain data.
+//!
+//! The weights live in one struct, [`Weights`], read from `weights.toml`
+//! beside this file. They are not set by hand: `cargo bench -p
+//! moodshelf-tests --bench eval -- fit` fits them on the tuning half of the
+//! development set by coordinate ascent on nDCG@10 and writes that file
+//! (see ARCHITECTURE.md for why coordinate ascent).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use moodshelf_catalog::{ItemView, Verdict};
+use serde::{Deserialize, Serialize};
+
+use crate::profile::{ItemProfile, Sources};
+use crate::vocab::{D, Facet};
+
+/// What the ranker knows about one candidate, each roughly 0–1.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Features {
+    /// Cosine of the item with the request's content (0 without content).
+    pub similarity: f32,
+    /// How high the full-text leg ranked it (1 for first, 0 if not found).
+    pub text: f32,
+    /// The request names its creator ("by Dickens").
+    pub named: f32,
+    /// How well it has what the request asks for, by each source of its
+    /// profile: its own labels, its embedding, the model's reading.
+    pub need_evidence: f32,
+    pub need_zero_shot: f32,
+    pub need_model: f32,
+    /// How well it fits the moment (season, holidays, time of day).
+    pub moment: f32,
+    /// How strongly it belongs to a season or holiday that is not now.
+    pub off_season: f32,
+    /// Its rating, centred: -1 (poor) to 1 (excellent), 0 when unrated.
+    pub quality: f32,
+    /// How much it has of what the request wants less of.
+    pub avoid: f32,
+    /// Likes, dislikes, and similarity to liked and disliked items.
+    pub feedback: f32,
+    /// How often it was shown lately (0–3).
+    pub shown: f32,
+}
+
+/// Per facet: how much a need of that facet counts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FacetWeights {
+    pub mood: f32,
+    pub occasion: f32,
+    pub season: f32,
+    pub holiday: f32,
+    pub audience: f32,
+    pub theme: f32,
+    pub form: f32,
+}
+
+impl FacetWeights {
+    pub fn of(&self, f: Facet) -> f32 {
+        match f {
+            Facet::Mood => self.mood,
+            Facet::Occasion => self.occasion,
+            // Times act through the moment (see `understand::moment_needs`).
+            Facet::Time => 0.0,
+            Facet::Season => self.season,
+            Facet::Holiday => self.holiday,
+            Facet::Audience => self.audience,
+            Facet::Theme => self.theme,
+            Facet::Form => self.form,
+        }
+    }
+
+    /// Every weight, for fitting.
+    pub fn each_mut(&mut self) -> [&mut f32; 7] {
+        [
+            &mut self.mood,
+            &mut self.occasion,
+            &mut self.season,
+            &mut self.holiday,
+            &mut self.audience,
+            &mut self.theme,
+            &mut self.form,
+        ]
+    }
+}
+
+/// Every number the ranking uses.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Weights {
+    pub similarity: f32,
+    pub text: f32,
+    pub named: f32,
+    pub need_evidence: f32,
+    pub need_zero_shot: f32,
+    pub need_model: f32,
+    pub facet: FacetWeights,
+    /// The moment's weight for a vague request and for a precise one; a
+    /// request's vagueness blends the two.
+    pub moment_vague: f32,
+    pub moment_specific: f32,
+    pub off_season: f32,
+    pub quality: f32,
+    pub avoid: f32,
+    pub feedback: f32,
+    pub shown: f32,
+    /// How much a pick too like one already chosen is pushed down.
+    pub redundancy: f32,
+}
+
+/// The fitted weights, from `weights.toml`.
+pub static FITTED: LazyLock<Weights> = LazyLock::new(|| {
+    toml::from_str(include_str!("weights.toml")).expect("weights.toml holds every weight")
+});
+
+impl Weights {
+    pub fn score(&self, f: &Features, vagueness: f32) -> f32 {
+        let v = vagueness.clamp(0.0, 1.0);
+        self.similarity * f.similarity
+            + self.text * f.text
+            + self.named * f.named
+            + self.need_evidence * f.need_evidence
+            + self.need_zero_shot * f.need_zero_shot
+            + self.need_model * f.need_model
+            + (self.moment_vague * v + self.moment_specific * (1.0 - v)) * f.moment
+            - self.off_season * f.off_season
+            + self.quality * f.quality
+            - self.avoid * f.avoid
+            + self.feedback * f.feedback
+            - self.shown * f.shown
+    }
+
+    /// One descriptor score from its sources, weighted as the needs weigh
+    /// them, 0–1.
+    pub fn combine(&self, s: Sources) -> f32 {
+        let total = (self.need_evidence + self.need_zero_shot + self.need_model).max(1e-6);
+        ((self.need_evidence * s.evidence
+            + self.need_zero_shot * s.zero_shot
+            + self.need_model * s.model)
+            / total)
+            .clamp(0.0, 1.0)
+    }
+
+    /// The request's needs as weights per descriptor, its facet weights
+    /// applied.
+    pub fn need_weights(&self, needs: &[(D, f32)]) -> Vec<(D, f32)> {
+        needs
+            .iter()
+            .map(|(d, w)| (*d, w * self.facet.of(d.get().facet)))
+            .filter(|(_, w)| *w > 0.0)
+            .collect()
+    }
+}
+
+/// How well an item has weighted descriptors, per source (each a weighted
+/// mean, 0–1).
+pub fn need_match(p: &ItemProfile, weights: &[(D, f32)]) -> Sources {
+    let total: f32 = weights.iter().map(|(_, w)| w).sum();
+    if total <= 0.0 {
+        return Sources::default();
+    }
+    let mut s = Sources::default();
+    for (d, w) in weights {
+        let x = p.sources(*d);
+        s.evidence += w * x.evidence;
+        s.zero_shot += w * x.zero_shot;
+        s.model += w * x.model;
+    }
+    Sources {
+        evidence: s.evidence / total,
+        zero_shot: s.zero_shot / total,
+        model: s.model / total,
+    }
+}
+
+/// How well an item fits weighted descriptors, all sources combined.
+pub fn fit(w: &Weights, p: &ItemProfile, weights: &[(D, f32)]) -> f32 {
+    let total: f32 = weights.iter().map(|(_, x)| x).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    weights
+        .iter()
+        .map(|(d, x)| x * w.combine(p.sources(*d)))
+        .sum::<f32>()
+        / total
+}
+
+/// Seasons and holidays: the descriptors that can be out of their time.
+pub fn seasonal(d: D) -> bool {
+    matches!(d.get().facet, Facet::Season | Facet::Holiday)
+}
+
+/// How strongly the item belongs to a season or holiday that is neither
+/// the moment's nor asked for.
+pub fn off_season(w: &Weights, p: &ItemProfile, active: &[D]) -> f32 {
+    D::all()
+        .filter(|d| seasonal(*d) && !active.contains(d))
+        .map(|d| w.combine(p.sources(d)))
+        .fold(0.0, f32::max)
+}
+
+/// A rating (0–10) as a centred prior.
+pub fn quality(rating: Option<f32>) -> f32 {
+    rating.map_or(0.0, |r| ((r - 6.5) / 2.5).clamp(-1.0, 1.0))
+}
+
+/// Feedback, as ranking uses it.
+#[derive(Debug, Default)]
+pub struct FeedbackView {
+    /// Items never shown for this request: "not now" lately, or disliked
+    /// for a similar request (or with no request at all).
+    pub hidden: HashSet<i64>,
+    pub liked: Vec<i64>,
+    /// Disliked for other requests: ranked down, and so are their
+    /// neighbours a little.
+    pub disliked_soft: Vec<i64>,
+}
+
+/// A dislike applies to requests at least this similar to the one it was
+/// given for.
+const DISLIKE_SIMILARITY: f32 = 0.6;
+/// "Not now" hides an item for this long.
+pub const NOT_NOW_SECS: i64 = 3 * 86_400;
+
+impl FeedbackView {
+    /// `feedback` newest first; `qvec` is the request's vector.
+    pub fn new(feedback: &[moodshelf_catalog::Feedback], qvec: &[f32], now: i64) -> Self {
+        let mut v = FeedbackView::default();
+        // Newest first: a later verdict on an item overrides older ones.
+        let mut decided: HashSet<i64> = HashSet::new();
+        for f in feedback {
+            match f.verdict {
+                Verdict::NotNow => {
+                    if now - f.created_at < NOT_NOW_SECS && now >= f.created_at {
+                        v.hidden.insert(f.item_id);
+                    }
+                }
+                Verdict::Like => {
+                    if decided.insert(f.item_id) {
+                        v.liked.push(f.item_id);
+                    }
+                }
+                Verdict::Dislike => {
+                    if decided.insert(f.item_id) {
+                        let similar = f.request_vector.as_ref().is_none_or(|r| {
+                            r.len() == qvec.len() && dot(r, qvec) >= DISLIKE_SIMILARITY
+                        });
+                        if similar {
+                            v.hidden.insert(f.item_id);
+                        } else {
+                            v.disliked_soft.push(f.item_id);
+                        }
+                    }
+                }
+            }
+        }
+        v
+    }
+
+    /// The feedback feature of one item, given the vectors of liked and
+    /// softly disliked items.
+    pub fn score(
+        &self,
+        id: i64,
+        vector: &[f32],
+        liked: &HashMap<i64, Vec<f32>>,
+        disliked: &HashMap<i64, Vec<f32>>,
+    ) -> f32 {
+        let mut s = 0.0;
+        if self.liked.contains(&id) {
+            s += 0.3;
+        }
+        if self.disliked_soft.contains(&id) {
+            s -= 1.0;
+        }
+        let best = |m: &HashMap<i64, Vec<f32>>| {
+            m.iter()
+                .filter(|(k, _)| **k != id)
+                .map(|(_, v)| dot(v, vector))
+                .fold(0.0f32, f32::max)
+        };
+        s += (best(liked) - 0.5).max(0.0);
+        s -= (best(disliked) - 0.7).max(0.0);
+        s
+    }
+}
+
+/// A candidate with what ranking knows about it.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub item: ItemView,
+    pub features: Features,
+    pub vector: Option<Vec<f32>>,
+    pub score: f32,
+}
+
+/// How picks are chosen from scored candidates.
+#[derive(Debug, Clone, Copy)]
+pub struct Choice<'a> {
+    pub vagueness: f32,
+    pub limit: usize,
+    /// Creators the request names: not capped.
+    pub named: &'a [String],
+    /// Variety at all (plain search has none).
+    pub varied: bool,
+    /// The request names no kind: no kind may take more than
+    /// [`KIND_SHARE`] of the picks.
+    pub mix_kinds: bool,
+}
+
+/// The most one kind may take of an answer that did not ask for a kind.
+pub const KIND_SHARE: f32 = 0.6;
+
+/// Scores every candidate and chooses `limit` picks, best first, with
+/// variety: no more than two by one creator or from one album (unless the
+/// request names that creator), near-duplicates pushed down, and a mix of
+/// kinds when no kind was asked for.
+pub fn choose(mut candidates: Vec<Scored>, w: &Weights, c: Choice<'_>) -> Vec<Scored> {
+    for s in &mut candidates {
+        s.score = w.score(&s.features, c.vagueness);
+    }
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.id.cmp(&b.item.id)));
+    if !c.varied {
+        candidates.truncate(c.limit);
+        return candidates;
+    }
+    diversify(candidates, c, w.redundancy)
+}
+
+fn diversify(mut scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Scored> {
+    let limit = c.limit;
+    let named: Vec<String> = c.named.iter().map(|l| l.to_lowercase()).collect();
+    let kind_cap = if c.mix_kinds {
+        ((limit as f32 * KIND_SHARE).ceil() as usize).max(1)
+    } else {
+        usize::MAX
+    };
+    let mut chosen: Vec<Scored> = Vec::new();
+    let mut per_creator: HashMap<String, usize> = HashMap::new();
+    let mut per_album: HashMap<String, usize> = HashMap::new();
+    let mut per_kind: HashMap<String, usize> = HashMap::new();
+    while chosen.len() < limit && !scored.is_empty() {
+        let mut best: Option<(usize, f32)> = None;
+        // Only when other kinds are left to choose from.
+        let kinds_left: HashSet<&str> = scored.iter().map(|s| s.item.kind.as_str()).collect();
+        for (i, s) in scored.iter().enumerate().take(300) {
+            if kinds_left.len() > 1 && per_kind.get(&s.item.kind).copied().unwrap_or(0) >= kind_cap
+            {
+                continue;
+            }
+            let creator = s.item.creator.clone().unwrap_or_default().to_lowercase();
+            let asked = named
+                .iter()
+                .any(|n| !creator.is_empty() && creator.contains(n.as_str()));
+            if !creator.is_empty() && !asked && per_creator.get(&creator).copied().unwrap_or(0) >= 2
+            {
+                continue;
+            }
+            if let Some(a) = &s.item.album
+                && per_album.get(&a.to_lowercase()).copied().unwrap_or(0) >= 2
+                && !asked
+            {
+                continue;
+            }
+            let closest = match &s.vector {
+                Some(v) => chosen
+                    .iter()
+                    .filter_map(|c| c.vector.as_ref().map(|cv| dot(cv, v)))
+                    .fold(0.0f32, f32::max),
+                None => 0.0,
+            };
+            let value = s.score - redundancy * (closest - 0.6).max(0.0) / 0.4;
+            if best.is_none_or(|(_, b)| value > b) {
+                best = Some((i, value));
+            }
+        }
+        let Some((i, _)) = best else { break };
+        let s = scored.remove(i);
+        *per_kind.entry(s.item.kind.clone()).or_default() += 1;
+        if let Some(c) = &s.item.creator {
+            *per_creator.entry(c.to_lowercase()).or_default() += 1;
+        }
+        if let Some(a) = &s.item.album {
+            *per_album.entry(a.to_lowercase()).or_default() += 1;
+        }
+        chosen.push(s);
+    }
+    chosen
+}
+
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: i64, creator: &str) -> ItemView {
+        ItemView {
+            id,
+            path: format!("/lib/{id}"),
+            kind: "video".into(),
+            title: format!("Item {id}"),
+            creator: Some(creator.into()),
+            album: None,
+            year: None,
+            duration_secs: None,
+            genres: vec![],
+            cover: None,
+            meta: "{}".into(),
+            description: None,
+            available: true,
+        }
+    }
+
+    fn cand(id: i64, creator: &str, f: Features, v: Vec<f32>) -> Scored {
+        Scored {
+            item: item(id, creator),
+            features: f,
+            vector: Some(v),
+            score: 0.0,
+        }
+    }
+
+    #[test]
+    fn the_fitted_weights_load_and_reward_what_was_asked() {
+        let w = *FITTED;
+        let asked = Features {
+            need_evidence: 1.0,
+            need_zero_shot: 0.8,
+            similarity: 0.5,
+            ..Features::default()
+        };
+        let other = Features {
+            similarity: 0.5,
+            ..Features::default()
+        };
+        assert!(w.score(&asked, 0.2) > w.score(&other, 0.2));
+        let off = Features {
+            off_season: 1.0,
+            ..other
+        };
+        assert!(
+            w.score(&off, 1.0) <= w.score(&other, 1.0),
+            "out of season never helps"
+        );
+    }
+
+    #[test]
+    fn the_moment_counts_more_when_the_request_says_little() {
+        let w = *FITTED;
+        let f = Features {
+            moment: 1.0,
+            ..Features::default()
+        };
+        assert!(
+            w.score(&f, 1.0) > w.score(&f, 0.0),
+            "a vague request leaves more to the moment"
+        );
+    }
+
+    #[test]
+    fn variety_caps_creators_and_pushes_near_duplicates_down() {
+        let w = *FITTED;
+        let f = |x: f32| Features {
+            need_evidence: x,
+            ..Features::default()
+        };
+        let cands = vec![
+            cand(1, "A", f(1.0), vec![1.0, 0.0]),
+            cand(2, "A", f(0.99), vec![0.0, 1.0]),
+            cand(3, "A", f(0.98), vec![0.6, 0.8]),
+            cand(4, "B", f(0.5), vec![0.8, 0.6]),
+        ];
+        let choice = Choice {
+            vagueness: 0.0,
+            limit: 3,
+            named: &[],
+            varied: true,
+            mix_kinds: false,
+        };
+        let picks = choose(cands.clone(), &w, choice);
+        let ids: Vec<i64> = picks.iter().map(|p| p.item.id).collect();
+        assert_eq!(ids, vec![1, 2, 4], "at most two by one creator");
+        let named = ["a".to_string()];
+        let picks = choose(
+            cands.clone(),
+            &w,
+            Choice {
+                named: &named,
+                ..choice
+            },
+        );
+        assert_eq!(
+            picks
+                .iter()
+                .filter(|p| p.item.creator.as_deref() == Some("A"))
+                .count(),
+            3,
+            "unless the request names the creator"
+        );
+    }
+
+    #[test]
+    fn a_request_for_no_kind_gets_a_mix() {
+        let w = *FITTED;
+        let mut cands = Vec::new();
+        for i in 0..10 {
+            let mut c = cand(
+                i,
+                &format!("creator {i}"),
+                Features {
+                    need_evidence: 1.0 - i as f32 * 0.01,
+                    ..Features::default()
+                },
+                vec![i as f32, 1.0],
+            );
+            c.item.kind = if i < 8 { "book" } else { "music" }.into();
+            cands.push(c);
+        }
+        let choice = Choice {
+            vagueness: 1.0,
+            limit: 5,
+            named: &[],
+            varied: true,
+            mix_kinds: true,
+        };
+        let picks = choose(cands.clone(), &w, choice);
+        let books = picks.iter().filter(|p| p.item.kind == "book").count();
+        assert_eq!(books, 3, "at most 60% of one kind");
+        let picks = choose(
+            cands,
+            &w,
+            Choice {
+                mix_kinds: false,
+                ..choice
+            },
+        );
+        assert_eq!(picks.iter().filter(|p| p.item.kind == "book").count(), 5);
+    }
+
+    #[test]
+    fn quality_is_centred_and_bounded() {
+        assert_eq!(quality(None), 0.0);
+        assert!(quality(Some(9.0)) > 0.9);
+        assert!(quality(Some(3.0)) >= -1.0 && quality(Some(3.0)) < 0.0);
+    }
+
+    #[test]
+    fn feedback_hides_and_pulls() {
+        use moodshelf_catalog::Feedback;
+        let fb = |id, verdict, at, rv: Option<Vec<f32>>| Feedback {
+            item_id: id,
+            verdict,
+            request: None,
+            request_vector: rv,
+            created_at: at,
+        };
+        let q = vec![1.0, 0.0];
+        let v = FeedbackView::new(
+            &[
+                fb(1, Verdict::NotNow, 90, None),
+                fb(2, Verdict::Dislike, 50, Some(vec![1.0, 0.0])),
+                fb(3, Verdict::Dislike, 50, Some(vec![0.0, 1.0])),
+                fb(4, Verdict::Like, 40, None),
+                fb(5, Verdict::NotNow, 0, None),
+            ],
+            &q,
+            100 + NOT_NOW_SECS - 20,
+        );
+        assert!(v.hidden.contains(&1), "not now, lately");
+        assert!(!v.hidden.contains(&5), "not now, long ago");
+        assert!(v.hidden.contains(&2), "disliked for a similar request");
+        assert_eq!(v.disliked_soft, vec![3]);
+        assert_eq!(v.liked, vec![4]);
+        let liked: HashMap<i64, Vec<f32>> = [(4, vec![1.0, 0.0])].into();
+        let none = HashMap::new();
+        assert!(v.score(9, &[1.0, 0.0], &liked, &none) > v.score(9, &[0.0, 1.0], &liked, &none));
+        assert!(v.score(3, &[0.0, 1.0], &none, &none) < 0.0);
+    }
+}

@@ -1,0 +1,1554 @@
+//! Reading a request into an [`Intent`]: hard constraints by rules, needs
+//! by the vocabulary's cues, the rest as content.
+//!
+//! Time and occasion words ("this evening", "on Friday", "on the train",
+//! "cooking dinner") are needs, never title keywords: they are read into
+//! descriptors and taken out of the text that is embedded and searched, so
+//! a film is never chosen because its title says "Friday". Only words no
+//! descriptor explains are searched as words; only what the request names
+//! ("like Norah Jones", "by Dickens") is matched against titles and
+//! creators. What the rules cannot read falls back to the embedding (the
+//! request's content is still embedded and compared with every item), and
+//! with a model, to the model's reading under a grammar
+//! ([`crate::recommend::prompts`]), merged so that it can add needs but
+//! never invent hard constraints.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::intent::{Audience, Direction, Intent, PickRef};
+use crate::context::{Context, DayPart, Season};
+use crate::vocab::{D, DESCRIPTORS, Facet};
+use moodshelf_media::Kind;
+
+/// The weight of a need by who read it; the ranker's fitted facet weights
+/// scale these.
+const WORDS: f32 = 1.0;
+/// Time words are context more than content.
+const TIME_WORDS: f32 = 0.4;
+const EMBEDDING: f32 = 0.5;
+const MODEL: f32 = 0.8;
+/// A need carried over from the request a follow-up refines.
+const EARLIER: f32 = 0.8;
+
+const KIND_WORDS: &[(&[&str], Kind)] = &[
+    (
+        &[
+            "music",
+            "song",
+            "songs",
+            "track",
+            "tracks",
+            "album",
+            "albums",
+            "playlist",
+            "listen",
+            "listening",
+            "tunes",
+            "soundtrack",
+        ],
+        Kind::Music,
+    ),
+    (
+        &[
+            "book", "books", "novel", "novels", "read", "reading", "ebook", "story", "stories",
+            "reads",
+        ],
+        Kind::Book,
+    ),
+    (
+        &[
+            "film", "films", "movie", "movies", "watch", "watching", "video", "videos", "show",
+            "series", "cinema",
+        ],
+        Kind::Video,
+    ),
+];
+
+/// Words that carry no content of their own.
+const STOP: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "and",
+    "or",
+    "but",
+    "for",
+    "with",
+    "to",
+    "of",
+    "in",
+    "on",
+    "at",
+    "by",
+    "from",
+    "me",
+    "my",
+    "i",
+    "we",
+    "us",
+    "our",
+    "something",
+    "anything",
+    "some",
+    "any",
+    "please",
+    "thanks",
+    "want",
+    "need",
+    "would",
+    "like",
+    "could",
+    "can",
+    "you",
+    "give",
+    "suggest",
+    "recommend",
+    "find",
+    "play",
+    "put",
+    "is",
+    "are",
+    "be",
+    "it",
+    "this",
+    "that",
+    "these",
+    "those",
+    "what",
+    "which",
+    "good",
+    "nice",
+    "great",
+    "bit",
+    "little",
+    "very",
+    "too",
+    "really",
+    "more",
+    "less",
+    "much",
+    "get",
+    "let",
+    "have",
+    "has",
+    "do",
+    "does",
+    "one",
+    "ones",
+    "so",
+    "just",
+    "only",
+    "all",
+    "about",
+    "under",
+    "over",
+    "than",
+    "hours",
+    "hour",
+    "minutes",
+    "minute",
+    "mins",
+    "min",
+    "long",
+    "no",
+    "not",
+    "nothing",
+    "without",
+    "now",
+    "today",
+    "while",
+    "during",
+    "into",
+    "up",
+    "out",
+    "who",
+    "as",
+    "s",
+    "im",
+    "i'm",
+    "also",
+    "stuff",
+    "things",
+    "thing",
+    "should",
+    "suggestions",
+    "suggestion",
+    "recommendation",
+    "right",
+    "make",
+    "makes",
+    "feel",
+    "lots",
+    "full",
+    "set",
+    "keeps",
+    "keep",
+    "leaves",
+    "will",
+    "won't",
+    "see",
+    "everyone",
+    "someone",
+    "kind",
+    "sort",
+    "type",
+    "mood",
+    "vibe",
+    "vibes",
+    "next",
+    "pick",
+    "choose",
+    "some",
+    "of",
+    "where",
+    "when",
+    "how",
+    "there",
+    "them",
+    "they",
+    "he",
+    "she",
+    "his",
+    "her",
+    "its",
+    "it's",
+    "was",
+    "were",
+    "been",
+    "being",
+    "if",
+    "then",
+    "else",
+    "whole",
+    "go",
+    "goes",
+    "going",
+    "way",
+    "style",
+    "ever",
+    "am",
+    "your",
+    "new",
+    "best",
+    "worth",
+    "lot",
+    "maybe",
+    "perhaps",
+    "enjoy",
+    "love",
+    "loves",
+    "loved",
+    "here",
+    "via",
+    "yet",
+    "other",
+    "old",
+    "surprise",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "tomorrow",
+    "later",
+    "soon",
+    "right",
+];
+
+const NUMBER_WORDS: &[(&str, f64)] = &[
+    ("a", 1.0),
+    ("an", 1.0),
+    ("one", 1.0),
+    ("two", 2.0),
+    ("three", 3.0),
+    ("four", 4.0),
+    ("five", 5.0),
+    ("six", 6.0),
+    ("seven", 7.0),
+    ("eight", 8.0),
+    ("nine", 9.0),
+    ("ten", 10.0),
+    ("twelve", 12.0),
+    ("fifteen", 15.0),
+    ("twenty", 20.0),
+    ("thirty", 30.0),
+    ("forty", 40.0),
+    ("forty five", 45.0),
+    ("fifty", 50.0),
+    ("sixty", 60.0),
+    ("ninety", 90.0),
+];
+
+const ORDINALS: &[(&str, usize)] = &[
+    ("first", 1),
+    ("1st", 1),
+    ("second", 2),
+    ("2nd", 2),
+    ("third", 3),
+    ("3rd", 3),
+    ("fourth", 4),
+    ("4th", 4),
+    ("fifth", 5),
+    ("5th", 5),
+    ("sixth", 6),
+    ("6th", 6),
+    ("seventh", 7),
+    ("7th", 7),
+    ("eighth", 8),
+    ("8th", 8),
+    ("ninth", 9),
+    ("9th", 9),
+    ("tenth", 10),
+    ("10th", 10),
+];
+
+const DECADE_WORDS: &[(&str, i32)] = &[
+    ("fifties", 1950),
+    ("sixties", 1960),
+    ("seventies", 1970),
+    ("eighties", 1980),
+    ("nineties", 1990),
+];
+
+static NUM: &str = r"(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty five|forty|fifty|sixty|ninety)";
+
+static MAX_LEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"\b(?:under|less than|shorter than|at most|no more than|no longer than|nothing longer than|not longer than|nothing over|nothing more than|max(?:imum)?|within|below|up to|not more than|not over)\s+(?:(half an hour)|(an hour and a half)|{NUM}\s*(hours?|hrs?|h|minutes?|mins?|m)\b)"
+    ))
+    .unwrap()
+});
+static MIN_LEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"\b(?:over|more than|longer than|at least)\s+(?:(half an hour)|(an hour and a half)|{NUM}\s*(hours?|hrs?|h|minutes?|mins?|m)\b)"
+    ))
+    .unwrap()
+});
+static N_MINUTE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d+) minute\b").unwrap());
+static AGE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(\d{1,2}) ?(?:year|yr)s? old\b").unwrap());
+static THEIR_DECADE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:in (?:their|his|her|my|our) |aged? )(\d)0'?s\b").unwrap());
+static DECADE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:(19|20)(\d)0|(\d)0)'?s\b").unwrap());
+static BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:before|older than|earlier than|pre) ((?:19|20)\d\d)\b").unwrap()
+});
+static AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:after|since|newer than|later than|post) ((?:19|20)\d\d)\b").unwrap()
+});
+static FROM_YEAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:from|in|of) ((?:19|20)\d\d)\b").unwrap());
+static EXCLUDE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(no|not|nothing|without|avoid|skip|never|except|none|anything but|but no)\s+(too\s+|very\s+|overly\s+|so\s+|any\s+|anything\s+|more\s+)?([a-z][a-z']*)(\s+[a-z][a-z']*)?").unwrap()
+});
+static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:^|[^a-z'])(?:more |something |anything )?(?:like|similar to|in the style of|reminds? me of|along the lines of|in the vein of)\s+([^,.;!?]+?)(?:\s+but\b|\s+and\b|\s+for\b|\s+with\b|\s+only\b|[,.;!?]|$)").unwrap()
+});
+static BY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:by|from)\s+([A-Z][\w'.]*(?:\s+(?:[A-Z][\w'.]*|de|van|von|la|le|of|the))*)")
+        .unwrap()
+});
+static PICK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bthe (first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th|seventh|7th|eighth|8th|ninth|9th|tenth|10th|last)(?: one| pick| item)?\b|\b(?:number|#)\s?(\d{1,2})\b").unwrap()
+});
+static LESS_MORE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(less|more|fewer)\s+([a-z][a-z]*)").unwrap());
+
+/// Words after "no"/"not" that are not exclusions ("no more than").
+const NOT_EXCLUSION: &[&str] = &[
+    "more", "longer", "less", "later", "earlier", "older", "newer", "than", "matter", "idea",
+    "problem", "need", "that", "now", "sure", "a", "an", "the", "one", "too", "much", "many",
+    "really", "so", "just", "only", "in", "with", "for", "to", "be",
+];
+/// Media nouns dropped from an exclusion ("no horror movies" → "horror").
+const MEDIA_NOUNS: &[&str] = &[
+    "movies", "movie", "films", "film", "books", "book", "songs", "song", "music", "stuff",
+    "please", "thanks", "tracks", "shows", "novels", "stories", "and", "or", "for", "under",
+    "with", "but", "from", "in", "on", "at", "by", "that", "this",
+];
+
+/// Comparatives that are follow-up directions.
+const COMPARATIVES: &[(&str, &str)] = &[
+    ("shorter", "shorter"),
+    ("quicker", "shorter"),
+    ("longer", "longer"),
+    ("newer", "newer"),
+    ("older", "older"),
+    ("else", "different"),
+    ("different", "different"),
+    ("other", "different"),
+    ("calmer", "less energetic"),
+    ("quieter", "less energetic"),
+    ("livelier", "more energetic"),
+    ("happier", "more uplifting"),
+    ("funnier", "more funny"),
+    ("scarier", "more scary"),
+    ("darker", "more dark"),
+    ("lighter", "more light"),
+    ("sadder", "more melancholic"),
+];
+
+/// Certifications that are not for children.
+pub const ADULT_RATINGS: &[&str] = &["R", "NC-17", "X", "TV-MA", "18", "A", "UNRATED"];
+/// Certifications that are fine for children.
+const FAMILY_RATINGS: &[&str] = &[
+    "G", "PG", "U", "TV-Y", "TV-Y7", "TV-G", "TV-PG", "UA", "ALL", "APPROVED", "PASSED",
+];
+
+fn certification(c: &str) -> String {
+    let c = c.trim().to_ascii_uppercase();
+    c.strip_prefix("RATED ").unwrap_or(&c).to_string()
+}
+
+/// Whether a certification is for adults only.
+pub fn adult_rating(c: &str) -> bool {
+    ADULT_RATINGS.contains(&certification(c).as_str())
+}
+
+/// Whether a certification is fine for children.
+pub fn family_rating(c: &str) -> bool {
+    FAMILY_RATINGS.contains(&certification(c).as_str())
+}
+
+/// A request in lower case with its clauses marked, and which bytes of it
+/// were already read as something (so that nothing is read twice).
+struct Text {
+    s: String,
+    read: Vec<bool>,
+}
+
+impl Text {
+    fn new(text: &str) -> Text {
+        let s = normalize(text);
+        let read = vec![false; s.len()];
+        Text { s, read }
+    }
+
+    fn mark(&mut self, start: usize, end: usize) {
+        for r in &mut self.read[start..end] {
+            *r = true;
+        }
+    }
+
+    fn is_read(&self, start: usize, end: usize) -> bool {
+        self.read[start..end].iter().any(|r| *r)
+    }
+
+    /// Every word, with its byte range (read or not).
+    fn words(&self) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut start = None;
+        for (i, c) in self
+            .s
+            .char_indices()
+            .chain(std::iter::once((self.s.len(), ' ')))
+        {
+            let word_char = c.is_alphanumeric() || c == '\'' || c == '.' || c == '#';
+            match (word_char, start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    out.push((s, i));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn word(&self, (s, e): (usize, usize)) -> &str {
+        self.s[s..e].trim_end_matches('.')
+    }
+}
+
+/// Cues of the vocabulary as word lists, longest first, so "fall asleep"
+/// is read before "fall" and "fairy tales" before "tales".
+static CUES: LazyLock<Vec<(Vec<String>, D)>> = LazyLock::new(|| {
+    let mut cues: Vec<(Vec<String>, D)> = D::all()
+        .flat_map(|d| {
+            d.get().cues.iter().map(move |c| {
+                (
+                    normalize(c)
+                        .split_whitespace()
+                        .map(str::to_string)
+                        .collect(),
+                    d,
+                )
+            })
+        })
+        .collect();
+    cues.sort_by(|a, b| {
+        b.0.len()
+            .cmp(&a.0.len())
+            .then(b.0.join(" ").len().cmp(&a.0.join(" ").len()))
+    });
+    cues
+});
+
+/// Reads a request with rules only. `ctx` supplies the current year for
+/// "recent".
+pub fn read_rules(text: &str, ctx: &Context) -> Intent {
+    let mut t = Text::new(text);
+    let mut intent = Intent::default();
+    audience(&mut t, &mut intent);
+    lengths(&mut t, &mut intent);
+    years(&mut t, &mut intent, ctx);
+    exclusions(&mut t, &mut intent);
+    directions(&mut t, &mut intent);
+    references(&mut t, &mut intent, text);
+    needs(&mut t, &mut intent);
+    kinds_and_keywords(&mut t, &mut intent);
+    if intent.audience == Some(Audience::Kids) && !intent.exclude.iter().any(|e| e == "scary") {
+        push(&mut intent.avoid, "scary");
+    }
+    intent.season = intent
+        .needs
+        .iter()
+        .filter(|n| n.from == "words")
+        .find_map(|n| Season::parse(&n.descriptor));
+    intent.query = content_query(&intent);
+    intent.vagueness = vagueness(&intent);
+    intent.summarize();
+    intent
+}
+
+fn audience(t: &mut Text, intent: &mut Intent) {
+    // First: "parents in their 60s" is not a decade.
+    if let Some(c) = THEIR_DECADE.captures(&t.s.clone()) {
+        let decade: u32 = c[1].parse().unwrap_or(0);
+        if decade >= 5 {
+            intent.audience = Some(Audience::OlderAdults);
+        }
+        let m = c.get(0).expect("whole match");
+        t.mark(m.start(), m.end());
+    }
+    if let Some(c) = AGE.captures(&t.s.clone()) {
+        let age: u32 = c[1].parse().unwrap_or(30);
+        if age < 13 {
+            intent.audience = Some(Audience::Kids);
+        } else if age >= 60 {
+            intent.audience = Some(Audience::OlderAdults);
+        }
+        let m = c.get(0).expect("whole match");
+        t.mark(m.start(), m.end());
+    }
+    if intent.audience.is_some() {
+        return;
+    }
+    let words: Vec<String> = t.words().iter().map(|w| t.word(*w).to_string()).collect();
+    let has = |list: &[&str]| list.iter().any(|w| words.iter().any(|x| x == w));
+    intent.audience = if has(&[
+        "kids",
+        "kid",
+        "children",
+        "child",
+        "toddler",
+        "toddlers",
+        "son",
+        "daughter",
+        "grandkids",
+        "nephew",
+        "niece",
+        "family",
+    ]) {
+        Some(Audience::Kids)
+    } else if has(&[
+        "parents",
+        "grandparents",
+        "grandma",
+        "grandpa",
+        "granny",
+        "retirees",
+        "elderly",
+    ]) {
+        Some(Audience::OlderAdults)
+    } else if has(&[
+        "friends", "group", "guests", "crowd", "everyone", "party", "mates",
+    ]) {
+        Some(Audience::Group)
+    } else if has(&["alone", "myself", "solo"]) || t.s.contains("on my own") {
+        Some(Audience::Alone)
+    } else if has(&[
+        "date",
+        "partner",
+        "wife",
+        "husband",
+        "girlfriend",
+        "boyfriend",
+        "couple",
+    ]) {
+        Some(Audience::Partner)
+    } else {
+        None
+    };
+}
+
+fn lengths(t: &mut Text, intent: &mut Intent) {
+    let s = t.s.clone();
+    if let Some((m, range)) = minutes(&MAX_LEN, &s) {
+        intent.max_minutes = Some(m);
+        t.mark(range.0, range.1);
+    } else if let Some(c) = N_MINUTE.captures(&s) {
+        intent.max_minutes = c[1].parse().ok();
+        let m = c.get(0).expect("whole match");
+        t.mark(m.start(), m.end());
+    }
+    if let Some((m, range)) = minutes(&MIN_LEN, &s) {
+        intent.min_minutes = Some(m);
+        t.mark(range.0, range.1);
+    }
+}
+
+fn years(t: &mut Text, intent: &mut Intent, ctx: &Context) {
+    let s = t.s.clone();
+    let year_now: i32 = ctx
+        .local_time
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(2026);
+    for c in DECADE.captures_iter(&s) {
+        let m = c.get(0).expect("whole match");
+        if t.is_read(m.start(), m.end()) {
+            continue;
+        }
+        let start = match (c.get(1), c.get(2), c.get(3)) {
+            (Some(century), Some(d), _) => {
+                century.as_str().parse::<i32>().unwrap_or(19) * 100
+                    + d.as_str().parse::<i32>().unwrap_or(0) * 10
+            }
+            (_, _, Some(d)) => {
+                let d: i32 = d.as_str().parse().unwrap_or(0);
+                if d <= (year_now % 100) / 10 {
+                    2000 + d * 10
+                } else {
+                    1900 + d * 10
+                }
+            }
+            _ => 0,
+        };
+        if start > 0 {
+            intent.year_from = Some(start);
+            intent.year_to = Some(start + 9);
+            t.mark(m.start(), m.end());
+        }
+    }
+    for (i, j) in t.words() {
+        if let Some((_, start)) = DECADE_WORDS.iter().find(|(w, _)| *w == &s[i..j]) {
+            intent.year_from = Some(*start);
+            intent.year_to = Some(start + 9);
+            t.mark(i, j);
+        }
+    }
+    if let Some(c) = BEFORE.captures(&s) {
+        intent.year_to = c[1].parse::<i32>().ok().map(|y| y - 1);
+        let m = c.get(0).expect("whole match");
+        t.mark(m.start(), m.end());
+    }
+    if let Some(c) = AFTER.captures(&s) {
+        intent.year_from = c[1]
+            .parse::<i32>()
+            .ok()
+            .map(|y| if c[0].starts_with("since") { y } else { y + 1 });
+        let m = c.get(0).expect("whole match");
+        t.mark(m.start(), m.end());
+    }
+    if intent.year_from.is_none()
+        && intent.year_to.is_none()
+        && let Some(c) = FROM_YEAR.captures(&s)
+    {
+        let y = c[1].parse::<i32>().ok();
+        intent.year_from = y;
+        intent.year_to = y;
+        let m = c.get(0).expect("whole match");
+        t.mark(m.start(), m.end());
+    }
+    for (i, j) in t.words() {
+        if intent.year_from.is_none() && ["recent", "latest", "newest"].contains(&&s[i..j]) {
+            intent.year_from = Some(year_now - 5);
+            t.mark(i, j);
+        }
+    }
+}
+
+fn exclusions(t: &mut Text, intent: &mut Intent) {
+    let s = t.s.clone();
+    for c in EXCLUDE.captures_iter(&s) {
+        let whole = c.get(0).expect("whole match");
+        let word = c[3].to_string();
+        if t.is_read(whole.start(), whole.end())
+            || NOT_EXCLUSION.contains(&word.as_str())
+            || MEDIA_NOUNS.contains(&word.as_str())
+        {
+            continue;
+        }
+        let soft = c
+            .get(2)
+            .is_some_and(|m| !m.as_str().trim().starts_with("any"));
+        let mut term = word.clone();
+        let mut end = c.get(3).expect("word").end();
+        if let Some(second) = c.get(4)
+            && !MEDIA_NOUNS.contains(&second.as_str().trim())
+            && !STOP.contains(&second.as_str().trim())
+            && cue_of(&word).is_none()
+        {
+            term = format!("{word} {}", second.as_str().trim());
+            end = second.end();
+        }
+        t.mark(whole.start(), end);
+        if soft {
+            // "not too sad" avoids the quality, named as the vocabulary
+            // names it.
+            let canonical = cue_of(&term).map_or(term.clone(), |d| d.name().to_string());
+            push(&mut intent.avoid, &canonical);
+        } else {
+            push(&mut intent.exclude, &term);
+        }
+    }
+}
+
+fn directions(t: &mut Text, intent: &mut Intent) {
+    let s = t.s.clone();
+    for c in LESS_MORE.captures_iter(&s) {
+        let whole = c.get(0).expect("whole match");
+        let what = &c[2];
+        if ["like", "than", "of", "the", "a", "an", "and"].contains(&what)
+            || t.is_read(whole.start(), whole.end())
+        {
+            continue;
+        }
+        let canonical = cue_of(what).map_or(what.to_string(), |d| d.name().to_string());
+        t.mark(whole.start(), whole.end());
+        if &c[1] == "more" {
+            if let Some(d) = D::find(&canonical) {
+                intent.add_need(d, WORDS, "words");
+            }
+            intent.refine.push(Direction::More(canonical));
+        } else {
+            push(&mut intent.avoid, &canonical);
+            intent.refine.push(Direction::Less(canonical));
+        }
+    }
+    for (i, j) in t.words() {
+        let w = &s[i..j];
+        if let Some((_, r)) = COMPARATIVES.iter().find(|(c, _)| *c == w) {
+            let d = Direction::parse(r);
+            match &d {
+                Direction::More(q) => {
+                    if let Some(x) = D::find(q) {
+                        intent.add_need(x, WORDS, "words");
+                    }
+                }
+                Direction::Less(q) => push(&mut intent.avoid, q),
+                _ => {}
+            }
+            if !intent.refine.contains(&d) {
+                intent.refine.push(d);
+            }
+            t.mark(i, j);
+        }
+    }
+}
+
+fn references(t: &mut Text, intent: &mut Intent, original: &str) {
+    for c in REFERENCE.captures_iter(original) {
+        let target = c[1].trim();
+        let tl = target.to_lowercase();
+        let first = tl.split_whitespace().next().unwrap_or("");
+        if [
+            "to",
+            "a",
+            "an",
+            "some",
+            "something",
+            "anything",
+            "it",
+            "this",
+            "that",
+            "i",
+            "me",
+            "you",
+            "we",
+        ]
+        .contains(&first)
+        {
+            continue;
+        }
+        let before = original[..c.get(0).map_or(0, |m| m.start())].to_lowercase();
+        let before = before.trim_end();
+        if before.ends_with("would")
+            || before.ends_with("'d")
+            || before.ends_with(" i")
+            || before.ends_with("we")
+            || before == "i"
+        {
+            continue;
+        }
+        if PICK.is_match(&tl) {
+            continue;
+        }
+        let norm = normalize(target);
+        if let Some(i) = t.s.find(&norm) {
+            t.mark(i, i + norm.len());
+        }
+        push(&mut intent.like, target);
+    }
+    let s = t.s.clone();
+    let referential = s.contains("like") || s.contains("similar") || s.contains("more of");
+    for c in PICK.captures_iter(&s) {
+        let pick = match (c.get(1), c.get(2)) {
+            (Some(w), _) if w.as_str() == "last" => Some(PickRef::Last),
+            (Some(w), _) => ORDINALS
+                .iter()
+                .find(|(o, _)| *o == w.as_str())
+                .map(|(_, n)| PickRef::Nth(*n)),
+            (_, Some(d)) => d.as_str().parse().ok().map(PickRef::Nth),
+            _ => None,
+        };
+        if let Some(p) = pick.filter(|_| referential) {
+            if !intent.like_picks.contains(&p) {
+                intent.like_picks.push(p);
+            }
+            let m = c.get(0).expect("whole match");
+            t.mark(m.start(), m.end());
+        }
+    }
+}
+
+/// The vocabulary's cues, longest first, each read once.
+fn needs(t: &mut Text, intent: &mut Intent) {
+    let words = t.words();
+    let tokens: Vec<&str> = words.iter().map(|w| t.word(*w)).collect();
+    let mut taken = vec![false; words.len()];
+    let mut found: Vec<(usize, D)> = Vec::new();
+    for (cue, d) in CUES.iter() {
+        let n = cue.len();
+        if n == 0 || n > tokens.len() {
+            continue;
+        }
+        for start in 0..=tokens.len() - n {
+            let fits = (0..n).all(|k| {
+                let (tok, c) = (tokens[start + k], cue[k].as_str());
+                !taken[start + k]
+                    && (tok == c || (k == n - 1 && c.len() > 3 && tok.strip_suffix('s') == Some(c)))
+            });
+            if fits && !t.is_read(words[start].0, words[start + n - 1].1) {
+                for k in 0..n {
+                    taken[start + k] = true;
+                }
+                found.push((start, *d));
+            }
+        }
+    }
+    found.sort_by_key(|(pos, _)| *pos);
+    for (_, d) in found {
+        let weight = if d.get().facet == Facet::Time {
+            TIME_WORDS
+        } else {
+            WORDS
+        };
+        intent.add_need(d, weight, "words");
+    }
+    for (k, w) in words.iter().enumerate() {
+        if taken[k] {
+            t.mark(w.0, w.1);
+        }
+    }
+}
+
+fn kinds_and_keywords(t: &mut Text, intent: &mut Intent) {
+    let kind_of = |w: &str| {
+        KIND_WORDS
+            .iter()
+            .find(|(keys, _)| keys.contains(&w))
+            .map(|(_, k)| *k)
+    };
+    // A kind word inside a cue ("a love story", "a ghost story") names a
+    // kind only when no other word does ("a love story to watch" is a film).
+    let words = t.words();
+    let free: Vec<Kind> = words
+        .iter()
+        .filter(|w| !t.is_read(w.0, w.1))
+        .filter_map(|w| kind_of(t.word(*w)))
+        .collect();
+    for (i, j) in words {
+        let w = t.word((i, j)).to_string();
+        if let Some(kind) = kind_of(&w) {
+            if (free.is_empty() || free.contains(&kind)) && !intent.kinds.contains(&kind) {
+                intent.kinds.push(kind);
+            }
+            t.mark(i, j);
+            continue;
+        }
+        if t.is_read(i, j) {
+            continue;
+        }
+        if w.chars().count() > 2
+            && !STOP.contains(&w.as_str())
+            && !w.chars().all(|c| c.is_ascii_digit())
+            && !NUMBER_WORDS.iter().any(|(n, _)| *n == w)
+        {
+            push(&mut intent.keywords, &w);
+        }
+    }
+    // "a poem" or "a play" names the form and the kind.
+    let forms = [
+        ("poetry", Kind::Book),
+        ("plays", Kind::Book),
+        ("short stories", Kind::Book),
+    ];
+    for (name, kind) in forms {
+        if intent.kinds.is_empty() && intent.asks_for(D::named(name)) {
+            intent.kinds.push(kind);
+        }
+    }
+}
+
+/// The content of a request, to embed: what it asks for in words that
+/// describe items (moods, themes, forms, seasons, audiences) and the words
+/// no descriptor explains, with a noun for the kind. Occasion and time
+/// words are left out: they say when and why, not what.
+fn content_query(intent: &Intent) -> String {
+    let mut words: Vec<String> = Vec::new();
+    for n in intent.needs.iter().filter(|n| n.from == "words") {
+        if let Some(d) = n.d()
+            && !matches!(d.get().facet, Facet::Occasion | Facet::Time)
+        {
+            words.push(d.name().to_string());
+        }
+    }
+    words.extend(intent.keywords.iter().cloned());
+    if words.is_empty() {
+        return String::new();
+    }
+    if let [kind] = intent.kinds.as_slice() {
+        words.push(
+            match kind {
+                Kind::Music => "music",
+                Kind::Book => "book",
+                Kind::Video => "film",
+            }
+            .to_string(),
+        );
+    }
+    words.join(" ")
+}
+
+/// 1 when the request says nothing about what it wants beyond a kind and a
+/// time; less the more it says.
+fn vagueness(i: &Intent) -> f32 {
+    let explicit = i
+        .needs
+        .iter()
+        .filter(|n| n.from != "earlier")
+        .filter_map(|n| n.d())
+        .filter(|d| d.get().facet != Facet::Time)
+        .count()
+        + i.keywords.len()
+        + i.like.len()
+        + i.like_picks.len();
+    match explicit {
+        0 => 1.0,
+        1 => 0.4,
+        _ => 0.2,
+    }
+}
+
+/// The needs the moment suggests when the request leaves room: the season
+/// (hemisphere aware), holidays near the date, the time of day and the
+/// weekend. Whatever facet the request names itself, the moment leaves
+/// alone: "a summer read" in December is a summer read.
+pub fn moment_needs(ctx: &Context, intent: &Intent) -> Vec<(D, f32)> {
+    let mut out: Vec<(D, f32)> = Vec::new();
+    let mut add = |name: &str, w: f32| {
+        let d = D::named(name);
+        match out.iter_mut().find(|(x, _)| *x == d) {
+            Some((_, v)) => *v = v.max(w),
+            None => out.push((d, w)),
+        }
+    };
+    let seasonal = intent.names_facet(Facet::Season) || intent.names_facet(Facet::Holiday);
+    if !seasonal {
+        match ctx.season {
+            Season::Winter => {
+                add("winter", 1.0);
+                add("cozy", 0.3);
+            }
+            Season::Summer => {
+                add("summer", 1.0);
+                add("beach", 0.4);
+                add("light", 0.2);
+            }
+            Season::Autumn => {
+                add("autumn", 1.0);
+                add("cozy", 0.2);
+            }
+            Season::Spring => {
+                add("spring", 1.0);
+                add("uplifting", 0.2);
+            }
+        }
+        for h in &ctx.holidays {
+            match h.as_str() {
+                "christmas" => {
+                    add("christmas", 1.0);
+                    add("winter", 0.5);
+                    add("family", 0.2);
+                }
+                "halloween" => {
+                    add("halloween", 1.0);
+                    add("scary", 0.5);
+                }
+                "valentine's day" => {
+                    add("valentine", 1.0);
+                    add("romantic", 0.6);
+                }
+                "new year" => add("new year", 0.8),
+                "easter" => add("spring", 0.6),
+                _ => {}
+            }
+        }
+    }
+    // Time words in the request are the moment it is for: "this evening"
+    // on a Monday morning is an evening.
+    let said = |name: &str| intent.asks_for(D::named(name));
+    let day_part = if said("night") {
+        DayPart::Night
+    } else if said("evening") {
+        DayPart::Evening
+    } else if said("morning") {
+        DayPart::Morning
+    } else {
+        ctx.day_part
+    };
+    let weekend = ctx.weekend || said("weekend");
+    {
+        match day_part {
+            DayPart::Morning => {
+                add("uplifting", 0.3);
+                add("calm", 0.1);
+            }
+            DayPart::Afternoon => add("light", 0.2),
+            DayPart::Evening => {
+                add("cozy", 0.2);
+                add("calm", 0.1);
+            }
+            DayPart::Night => {
+                add("calm", 0.3);
+                add("dreamy", 0.2);
+                add("dark", 0.1);
+            }
+        }
+        let weekend_evening = (matches!(ctx.weekday.as_str(), "Friday" | "Saturday")
+            || said("weekend"))
+            && matches!(day_part, DayPart::Evening | DayPart::Night);
+        if weekend || weekend_evening {
+            add("light", 0.2);
+        }
+        if weekend_evening {
+            add("friends", 0.3);
+            add("funny", 0.1);
+        }
+    }
+    out
+}
+
+/// What the model read, added to the rules' reading. The rules' reading
+/// stands: the model adds needs (weighted below the request's own words)
+/// and soft dislikes, but a hard constraint (an exclusion, a kind, an
+/// audience) only where the request's own words support it, so a confused
+/// model cannot hide half the library.
+pub fn merge(rules: &Intent, model: &ModelReading, text: &str) -> Intent {
+    let lower = normalize(text);
+    let positive = positive_text(text);
+    let mut out = rules.clone();
+    for name in model.needs.iter().take(4) {
+        if let Some(d) = D::find(name)
+            && !out.asks_for(d)
+            && !out.avoid.iter().chain(&out.exclude).any(|x| x == d.name())
+        {
+            out.add_need(d, MODEL, "model");
+        }
+    }
+    for e in &model.exclude {
+        if positive.contains(e.as_str()) {
+            continue;
+        }
+        if lower.contains(e.as_str()) {
+            push(&mut out.exclude, e);
+        } else {
+            push(&mut out.avoid, e);
+        }
+    }
+    if out.kinds.is_empty() && model.kinds.len() < 3 {
+        out.kinds = model.kinds.clone();
+    }
+    let mentions_people = [
+        "my ", "our ", "with ", "for the ", "friends", "family", "guests",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    if mentions_people && out.audience.is_none() {
+        out.audience = model.audience;
+    }
+    out.vagueness = vagueness(&out);
+    out.summarize();
+    out
+}
+
+/// The model's reading of a request, as its grammar allows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModelReading {
+    pub kinds: Vec<Kind>,
+    pub needs: Vec<String>,
+    pub audience: Option<Audience>,
+    pub exclude: Vec<String>,
+}
+
+/// Needs the embedding suggests when the words suggest none: the request's
+/// content is compared with every descriptor's prototype, and the few that
+/// stand out (by `cosines`, one per descriptor) are added, lightly.
+pub fn embedding_needs(intent: &mut Intent, cosines: &[f32]) {
+    let explicit = intent
+        .needs
+        .iter()
+        .filter_map(|n| n.d())
+        .any(|d| d.get().facet != Facet::Time);
+    if explicit || intent.query.is_empty() || cosines.len() != DESCRIPTORS.len() {
+        return;
+    }
+    let n = cosines.len() as f32;
+    let mean = cosines.iter().sum::<f32>() / n;
+    let sd = (cosines.iter().map(|c| (c - mean).powi(2)).sum::<f32>() / n)
+        .sqrt()
+        .max(1e-3);
+    let mut ranked: Vec<(D, f32)> = D::all()
+        .map(|d| (d, (cosines[d.index()] - mean) / sd))
+        .filter(|(d, z)| *z > 2.0 && !matches!(d.get().facet, Facet::Time))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (d, _) in ranked.into_iter().take(2) {
+        intent.add_need(d, EMBEDDING, "embedding");
+    }
+    intent.summarize();
+}
+
+/// Applies a follow-up to the intent of the answer it refines.
+pub fn refine(prev: &Intent, delta: &Intent) -> Intent {
+    let mut out = prev.clone();
+    for n in &mut out.needs {
+        if n.from == "words" {
+            n.from = "earlier".into();
+            n.weight = n.weight.min(EARLIER);
+        }
+    }
+    if !delta.kinds.is_empty() && delta.kinds != prev.kinds {
+        // Another kind of thing: lengths and references were about the
+        // old kind ("only books" after films under two hours).
+        out.kinds = delta.kinds.clone();
+        out.max_minutes = None;
+        out.min_minutes = None;
+        out.like.clear();
+    }
+    for n in &delta.needs {
+        if let Some(d) = n.d() {
+            out.add_need(d, n.weight, &n.from);
+        }
+    }
+    for a in &delta.avoid {
+        push(&mut out.avoid, a);
+    }
+    out.needs.retain(|n| !delta.avoid.contains(&n.descriptor));
+    out.avoid
+        .retain(|a| !delta.needs.iter().any(|n| &n.descriptor == a));
+    for e in &delta.exclude {
+        push(&mut out.exclude, e);
+    }
+    macro_rules! take {
+        ($($f:ident),*) => { $( if delta.$f.is_some() { out.$f = delta.$f.clone(); } )* };
+    }
+    take!(
+        audience,
+        season,
+        max_minutes,
+        min_minutes,
+        year_from,
+        year_to
+    );
+    if !delta.like.is_empty() || !delta.like_picks.is_empty() {
+        out.like = delta.like.clone();
+        out.like_picks = delta.like_picks.clone();
+    } else {
+        out.like_picks.clear();
+    }
+    out.refine = delta.refine.clone();
+    for k in &delta.keywords {
+        push(&mut out.keywords, k);
+    }
+    out.occasion = None;
+    out.vagueness = prev.vagueness.min(vagueness(&out));
+    out.summarize();
+    out
+}
+
+/// The descriptor a word or phrase names, if it is one of the vocabulary's
+/// cues.
+pub fn cue_of(phrase: &str) -> Option<D> {
+    let words: Vec<String> = normalize(phrase)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    CUES.iter()
+        .find(|(cue, _)| {
+            *cue == words
+                || (cue.len() == words.len()
+                    && words.last().and_then(|w| w.strip_suffix('s'))
+                        == cue.last().map(String::as_str)
+                    && cue[..cue.len() - 1] == words[..words.len() - 1])
+        })
+        .map(|(_, d)| *d)
+}
+
+/// The request with its exclusions taken out, so that "no horror" does not
+/// pull horror closer in embedding space (and a dislike is remembered for
+/// what was wanted).
+pub fn positive_text(text: &str) -> String {
+    let lower = normalize(text);
+    let mut out = lower.clone();
+    for c in EXCLUDE.captures_iter(&lower) {
+        if !NOT_EXCLUSION.contains(&&c[3]) {
+            out = out.replace(&c[0], " ");
+        }
+    }
+    for c in LESS_MORE.captures_iter(&lower) {
+        if &c[1] != "more" {
+            out = out.replace(&c[0], " ");
+        }
+    }
+    out.split_whitespace()
+        .filter(|w| *w != ",")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Names the request asks for by: "by Dickens", "from Pink Floyd". Read
+/// from the original text, where names keep their capitals.
+pub fn creators_named(text: &str) -> Vec<String> {
+    BY.captures_iter(text)
+        .map(|c| c[1].trim().to_string())
+        .filter(|n| n.chars().filter(|c| c.is_alphabetic()).count() >= 3)
+        .collect()
+}
+
+fn minutes(re: &Regex, text: &str) -> Option<(u32, (usize, usize))> {
+    let c = re.captures(text)?;
+    let whole = c.get(0)?;
+    let range = (whole.start(), whole.end());
+    if c.get(1).is_some() {
+        return Some((30, range));
+    }
+    if c.get(2).is_some() {
+        return Some((90, range));
+    }
+    let n = c.get(3)?.as_str();
+    let n: f64 = n
+        .parse()
+        .ok()
+        .or_else(|| NUMBER_WORDS.iter().find(|(w, _)| *w == n).map(|(_, v)| *v))?;
+    let unit = c.get(4)?.as_str();
+    let mins = if unit.starts_with('h') { n * 60.0 } else { n };
+    Some((mins.round() as u32, range))
+}
+
+/// Lowercase words, hyphens read as spaces ("feel-good" is "feel good"),
+/// clause punctuation kept as "," tokens, and a "," put before every
+/// negation, so that "no horror nothing dystopian" reads as two
+/// exclusions.
+pub(crate) fn normalize(text: &str) -> String {
+    let mut lower = text.to_lowercase().replace(['\u{2019}', '\u{2018}'], "'");
+    for phrase in [
+        "do not want",
+        "don't want",
+        "dont want",
+        "would rather not have",
+        "anything but",
+    ] {
+        lower = lower.replace(phrase, "no");
+    }
+    let cleaned: String = lower
+        .chars()
+        .map(|c| match c {
+            c if c.is_alphanumeric() || c == '\'' || c == '.' || c == '#' => c,
+            ',' | ';' | ':' | '!' | '?' | '(' | ')' => ',',
+            _ => ' ',
+        })
+        .collect();
+    let mut out: Vec<&str> = Vec::new();
+    for w in cleaned
+        .split(',')
+        .flat_map(|clause| std::iter::once(",").chain(clause.split_whitespace()))
+        .skip(1)
+    {
+        let w = w.trim_end_matches('.');
+        if w.is_empty() {
+            continue;
+        }
+        if NEGATIONS.contains(&w) && out.last().is_some_and(|l| *l != ",") {
+            out.push(",");
+        }
+        out.push(w);
+    }
+    out.join(" ")
+}
+
+const NEGATIONS: &[&str] = &[
+    "no", "not", "nothing", "without", "avoid", "skip", "never", "except",
+];
+
+/// Adds `s` unless the list has it already (ignoring case).
+pub(crate) fn push(list: &mut Vec<String>, s: &str) {
+    let s = s.trim();
+    if !s.is_empty() && !list.iter().any(|x| x.eq_ignore_ascii_case(s)) {
+        list.push(s.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::Hemisphere;
+
+    fn ctx() -> Context {
+        Context::new(
+            chrono::NaiveDateTime::parse_from_str("2026-12-24T20:00", "%Y-%m-%dT%H:%M").unwrap(),
+            Hemisphere::North,
+        )
+    }
+
+    fn read(t: &str) -> Intent {
+        read_rules(t, &ctx())
+    }
+
+    fn needs(i: &Intent) -> Vec<&str> {
+        i.needs.iter().map(|n| n.descriptor.as_str()).collect()
+    }
+
+    #[test]
+    fn family_film_with_limits_and_exclusions() {
+        let i = read("A film for family night with an 8-year-old, under two hours, no horror");
+        assert_eq!(i.kinds, vec![Kind::Video]);
+        assert_eq!(i.audience, Some(Audience::Kids));
+        assert_eq!(i.max_minutes, Some(120));
+        assert_eq!(i.exclude, vec!["horror"]);
+        assert_eq!(i.occasion.as_deref(), Some("family"));
+        assert!(i.keywords.is_empty(), "{:?}", i.keywords);
+    }
+
+    #[test]
+    fn moods_seasons_and_soft_dislikes() {
+        let i = read("cozy music for a rainy winter evening, not too loud");
+        assert_eq!(i.kinds, vec![Kind::Music]);
+        assert_eq!(needs(&i), vec!["cozy", "rainy", "winter", "evening"]);
+        assert_eq!(i.season, Some(Season::Winter));
+        assert_eq!(i.avoid, vec!["energetic"]);
+        assert!(i.exclude.is_empty());
+        assert_eq!(i.energy, Some(super::super::intent::Energy::Low));
+        assert_eq!(
+            i.query, "cozy winter music",
+            "occasion and time words are not content"
+        );
+        let i = read("a book for the beach house, nothing too heavy, nothing dystopian");
+        assert_eq!(i.kinds, vec![Kind::Book]);
+        assert_eq!(i.avoid, vec!["serious"]);
+        assert_eq!(i.exclude, vec!["dystopian"]);
+        assert_eq!(i.occasion.as_deref(), Some("beach"));
+    }
+
+    /// Issue 9: time and occasion words are needs, never title keywords.
+    #[test]
+    fn time_and_occasion_words_are_needs_not_keywords() {
+        for (text, need) in [
+            ("something to watch this evening", "evening"),
+            ("a film to watch with friends on Friday", "weekend"),
+            ("music for cooking dinner", "dinner"),
+            ("a book to read on the train", "commute"),
+            ("a ghost story for a long night", "night"),
+            ("music for a Monday morning", "morning"),
+        ] {
+            let i = read(text);
+            assert!(i.keywords.is_empty(), "{text}: keywords {:?}", i.keywords);
+            assert!(needs(&i).contains(&need), "{text}: {:?}", needs(&i));
+            for w in [
+                "evening", "friday", "dinner", "train", "night", "morning", "cooking",
+            ] {
+                assert!(
+                    !i.query.contains(w),
+                    "{text}: {w} is in the query {:?}",
+                    i.query
+                );
+            }
+        }
+        let i = read("something to watch this evening");
+        assert_eq!(i.vagueness, 1.0, "a time is not a want");
+        assert_eq!(i.query, "");
+        let i = read("a ghost story for a long night");
+        assert!(needs(&i).contains(&"supernatural"));
+        assert!(i.vagueness < 1.0);
+    }
+
+    #[test]
+    fn longest_cues_win_and_kinds_are_read() {
+        let i = read("music to fall asleep to");
+        assert_eq!(needs(&i), vec!["sleep"], "not autumn");
+        let i = read("fairy tales");
+        assert_eq!(needs(&i), vec!["fantasy"]);
+        let i = read("a feel-good movie");
+        assert_eq!(needs(&i), vec!["uplifting"]);
+        let i = read("a book of poems");
+        assert_eq!(i.kinds, vec![Kind::Book]);
+        let i = read("something about the Vietnam war");
+        assert_eq!(i.keywords, vec!["vietnam"]);
+        assert!(needs(&i).contains(&"war"));
+    }
+
+    #[test]
+    fn years_and_audiences_are_not_confused() {
+        let i = read("films from the 90s my parents in their 60s would enjoy");
+        assert_eq!((i.year_from, i.year_to), (Some(1990), Some(1999)));
+        assert_eq!(i.audience, Some(Audience::OlderAdults));
+        let i = read("music for my parents in their 60s");
+        assert_eq!((i.year_from, i.year_to), (None, None));
+        let i = read("novels written before 1900");
+        assert_eq!(i.year_to, Some(1899));
+        let i = read("eighties movies over 2 hours");
+        assert_eq!(i.year_from, Some(1980));
+        assert_eq!(i.min_minutes, Some(120));
+        assert_eq!(i.max_minutes, None);
+        let i = read("a crime thriller, nothing longer than 100 minutes");
+        assert_eq!(i.max_minutes, Some(100));
+        assert!(i.exclude.is_empty(), "{i:?}");
+        let i = read("a 90-minute movie");
+        assert_eq!(i.max_minutes, Some(90));
+    }
+
+    #[test]
+    fn references_and_follow_ups() {
+        let i = read("something like Norah Jones but livelier");
+        assert_eq!(i.like, vec!["Norah Jones"]);
+        assert!(i.refine.contains(&Direction::More("energetic".into())));
+        let i = read("more like the second one");
+        assert_eq!(i.like_picks, vec![PickRef::Nth(2)]);
+        assert!(i.like.is_empty());
+        assert!(i.is_follow_up("more like the second one"));
+        let i = read("more like the last one");
+        assert_eq!(i.like_picks, vec![PickRef::Last]);
+        let i = read("less sad");
+        assert_eq!(i.avoid, vec!["melancholic"]);
+        assert!(i.is_follow_up("less sad"));
+        let i = read("only books");
+        assert_eq!(i.kinds, vec![Kind::Book]);
+        assert!(i.is_follow_up("only books"));
+        let i = read("I'd like a calm album for a long drive through the mountains");
+        assert!(i.like.is_empty(), "{i:?}");
+        let i = read("no more than 45 minutes");
+        assert!(i.exclude.is_empty());
+        assert_eq!(i.max_minutes, Some(45));
+        assert_eq!(
+            creators_named("a novel by Charles Dickens, please"),
+            vec!["Charles Dickens"]
+        );
+        assert!(creators_named("music by the fire").is_empty());
+    }
+
+    #[test]
+    fn refining_keeps_what_was_asked() {
+        let first = read("a film for family night, under two hours, no horror");
+        let next = refine(&first, &read("shorter"));
+        assert_eq!(next.exclude, vec!["horror"]);
+        assert_eq!(next.refine, vec![Direction::Shorter]);
+        assert!(
+            next.needs
+                .iter()
+                .any(|n| n.descriptor == "family" && n.from == "earlier")
+        );
+        let next = refine(&first, &read("only books"));
+        assert_eq!(next.kinds, vec![Kind::Book]);
+        assert_eq!(
+            next.max_minutes, None,
+            "a film's length limit does not bind books"
+        );
+        assert_eq!(next.exclude, vec!["horror"]);
+        let dark = read("a dark thriller");
+        let lighter = refine(&dark, &read("less dark"));
+        assert!(!lighter.asks_for(D::named("dark")), "{:?}", lighter.needs);
+        assert!(lighter.avoid.contains(&"dark".to_string()));
+    }
+
+    #[test]
+    fn the_model_cannot_invent_hard_constraints() {
+        let rules = read("something for tonight");
+        let model = ModelReading {
+            exclude: vec!["jazz".into()],
+            needs: vec!["calm".into(), "not-a-descriptor".into()],
+            kinds: vec![Kind::Book],
+            audience: Some(Audience::Kids),
+        };
+        let m = merge(&rules, &model, "something for tonight");
+        assert!(m.exclude.is_empty(), "{m:?}");
+        assert_eq!(m.avoid, vec!["jazz"]);
+        assert_eq!(m.audience, None);
+        assert!(m.asks_for(D::named("calm")));
+        assert_eq!(m.kinds, vec![Kind::Book]);
+        let m = merge(&read("no jazz please"), &model, "no jazz please");
+        assert_eq!(m.exclude, vec!["jazz"]);
+        // What the request asks for is never refused.
+        let text = "science fiction books, nothing dystopian";
+        let model = ModelReading {
+            exclude: vec!["science fiction".into(), "dystopian".into()],
+            ..ModelReading::default()
+        };
+        let m = merge(&read(text), &model, text);
+        assert_eq!(m.exclude, vec!["dystopian"]);
+    }
+
+    #[test]
+    fn the_moment_steps_aside_for_what_the_request_names() {
+        let vague = read("something for tonight");
+        let m = moment_needs(&ctx(), &vague);
+        let names: Vec<&str> = m.iter().map(|(d, _)| d.name()).collect();
+        assert!(
+            names.contains(&"christmas") && names.contains(&"winter"),
+            "{names:?}"
+        );
+        let summer = read("a summer read");
+        let m = moment_needs(&ctx(), &summer);
+        assert!(
+            m.iter()
+                .all(|(d, _)| !matches!(d.get().facet, Facet::Season | Facet::Holiday)),
+            "{m:?}"
+        );
+        let south = Context::new(
+            chrono::NaiveDateTime::parse_from_str("2026-12-24T20:00", "%Y-%m-%dT%H:%M").unwrap(),
+            Hemisphere::South,
+        );
+        let names: Vec<&str> = moment_needs(&south, &vague)
+            .iter()
+            .map(|(d, _)| d.name())
+            .collect();
+        assert!(
+            names.contains(&"summer") && names.contains(&"christmas"),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn positive_text_drops_exclusions() {
+        assert_eq!(
+            positive_text("A film, no horror, nothing dystopian"),
+            "a film"
+        );
+        let i = read("I don't want anything violent, no horror nothing dystopian");
+        assert_eq!(i.exclude, vec!["violent", "horror", "dystopian"]);
+    }
+}
