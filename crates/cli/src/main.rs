@@ -417,6 +417,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         status.pending_index
                     );
                 }
+                if status.enriched_items < status.thin_items {
+                    println!(
+                        "         {} of {} items with little metadata read by the reasoning model (run `moodshelf enrich`)",
+                        status.enriched_items, status.thin_items
+                    );
+                }
                 if status.unavailable_items > 0 {
                     println!(
                         "         {} items are on folders that are not available now",

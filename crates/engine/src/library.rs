@@ -92,6 +92,10 @@ pub struct Status {
     pub pending_index: i64,
     pub unavailable_items: i64,
     pub indexed_rows: Option<usize>,
+    /// Items whose metadata is thin, and how many of them the reasoning
+    /// model has read (`moodshelf enrich`).
+    pub thin_items: i64,
+    pub enriched_items: i64,
     pub models: Vec<ModelInfo>,
     pub last_scan: Option<LastScan>,
 }
@@ -499,6 +503,10 @@ impl Library {
             _ => None,
         };
         let s = self.settings();
+        let (enriched_items, thin_items) = self
+            .catalog()
+            .enrichment_counts(&model_identity(&s.reasoning_model))
+            .await?;
         Ok(Status {
             data_dir: self.paths().data_dir.display().to_string(),
             models_dir: self.paths().models_dir.display().to_string(),
@@ -511,6 +519,8 @@ impl Library {
             pending_index: counts.pending_index,
             unavailable_items: counts.unavailable,
             indexed_rows,
+            thin_items,
+            enriched_items,
             models: vec![
                 ModelInfo {
                     role: "embedding".into(),
