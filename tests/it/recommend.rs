@@ -337,15 +337,159 @@ async fn the_season_changes_what_tonight_means() {
         "December: winter films at {dw}, summer films at {ds}"
     );
     assert!(js < jw, "July: summer films at {js}, winter films at {jw}");
-    // South of the equator, December is summer.
+    // South of the equator, December is summer: the summer films rise
+    // against the same evening up north (Christmas is near in both).
     let mut req = RecommendRequest::new("something for tonight", moment("2026-12-22T20:00"));
     req.hemisphere = Some(moodshelf_engine::Hemisphere::South);
+    req.remember = false;
     let south = t
         .lib
         .recommend(&req, &Cancel::default(), &mut |_| {})
         .await
         .unwrap();
     assert_eq!(south.context.season.as_str(), "summer");
+    let (_, ss) = ranks(&t.lib, &south).await;
+    assert!(
+        ss < ds,
+        "summer films at {ss} in a southern December, at {ds} in a northern one"
+    );
+    // Words in the request outweigh the moment: a summer film asked for in
+    // December is a summer film.
+    let asked = rec_at(
+        &t.lib,
+        "a film for a summer evening",
+        Mode::Rules,
+        None,
+        moment("2026-12-22T20:00"),
+    )
+    .await;
+    let (aw, as_) = ranks(&t.lib, &asked).await;
+    assert!(
+        as_ < aw,
+        "asked for summer in December: summer films at {as_}, winter films at {aw}"
+    );
+}
+
+/// Issue 9: time and occasion words are needs, never title keywords. Items
+/// whose titles hold the request's time words, and nothing else that
+/// fits, stay out of the answers.
+#[tokio::test]
+async fn time_and_occasion_words_never_match_titles() {
+    let t = TestLibrary::new(SPEC).await;
+    for (folder, title) in [
+        ("T1", "Friday Evening Train"),
+        ("T2", "The Night Before Dinner"),
+        ("T3", "Evening at the Station on Friday"),
+    ] {
+        let dir = t.root.join("Videos").join(folder);
+        std::fs::create_dir_all(&dir).unwrap();
+        let m = moodshelf_libgen::formats::NfoMovie {
+            title: title.into(),
+            year: Some(1988),
+            plot: Some("An account of freight tonnage on regional railways.".into()),
+            genres: vec!["Documentary".into()],
+            tags: vec![],
+            runtime_min: Some(70),
+            mpaa: None,
+            director: None,
+            actors: vec![],
+            rating: None,
+        };
+        std::fs::write(dir.join("movie.nfo"), moodshelf_libgen::formats::nfo(&m)).unwrap();
+        std::fs::write(
+            dir.join("movie.mkv"),
+            moodshelf_libgen::formats::mkv(&Default::default()),
+        )
+        .unwrap();
+    }
+    t.add_and_scan().await;
+    for q in [
+        "something to watch this evening",
+        "a film to watch with friends on Friday",
+        "a film for a long night",
+        "a movie to watch before dinner",
+        "something to watch on the train this evening",
+    ] {
+        let a = rec(&t.lib, q, Mode::Rules, None).await;
+        assert!(a.intent.keywords.is_empty(), "{q}: {:?}", a.intent.keywords);
+        for p in &a.items {
+            assert!(
+                ![
+                    "Friday Evening Train",
+                    "The Night Before Dinner",
+                    "Evening at the Station on Friday"
+                ]
+                .contains(&p.item.title.as_str()),
+                "{q}: {} was chosen for its title ({})",
+                p.item.title,
+                p.why
+            );
+            assert!(!p.why.to_lowercase().contains("matches"), "{}", p.why);
+        }
+    }
+}
+
+/// Issue 9: a genre that names a kind of film or book is answered with
+/// that kind.
+#[tokio::test]
+async fn a_genre_named_is_a_genre_answered() {
+    // Enough books that the catalogue's genres each have a few.
+    let t = TestLibrary::new(Spec {
+        music: 20,
+        books: 400,
+        videos: 160,
+    })
+    .await;
+    t.add_and_scan().await;
+    let has = |p: &moodshelf_engine::Pick, words: &[&str]| {
+        p.item
+            .genres
+            .iter()
+            .any(|g| words.iter().any(|w| g.to_lowercase().contains(w)))
+    };
+    for (q, kind, words) in [
+        ("a western", None, &["western", "frontier"][..]),
+        ("a war film", Some(Kind::Video), &["war"][..]),
+        (
+            "a ghost story to read",
+            Some(Kind::Book),
+            &["ghost", "supernatural", "horror", "haunted", "paranormal"][..],
+        ),
+        ("a funny movie", Some(Kind::Video), &["comedy"][..]),
+        (
+            "poetry for a quiet evening",
+            Some(Kind::Book),
+            &["poetry", "poems"][..],
+        ),
+        (
+            "a detective novel",
+            Some(Kind::Book),
+            &["detective", "mystery"][..],
+        ),
+    ] {
+        let available = t
+            .generated
+            .items
+            .iter()
+            .filter(|i| {
+                kind.is_none_or(|k| i.kind == k.as_str())
+                    && i.genres
+                        .iter()
+                        .any(|g| words.iter().any(|w| g.to_lowercase().contains(w)))
+            })
+            .count();
+        assert!(available >= 3, "the library has {available} for {q}");
+        let a = rec(&t.lib, q, Mode::Rules, None).await;
+        assert_eq!(a.intent.kinds, kind.into_iter().collect::<Vec<_>>(), "{q}");
+        let top: Vec<_> = a.items.iter().take(3).collect();
+        assert!(
+            top.iter().all(|p| has(p, words)),
+            "{q}: {:?}",
+            top.iter()
+                .map(|p| (&p.item.title, &p.item.genres))
+                .collect::<Vec<_>>()
+        );
+    }
 }
 
 #[tokio::test]

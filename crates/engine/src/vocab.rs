@@ -1721,6 +1721,47 @@ pub static DESCRIPTORS: &[Descriptor] = &[
     ),
 ];
 
+/// What an occasion or a time asks of an item, as other descriptors:
+/// "cooking dinner" wants something mellow and warm. Occasions are read
+/// this way, and from an item's own labels, but never from its embedding:
+/// an item is not "for dinner" because its title says "Dinner".
+pub static IMPLIES: &[(&str, &[(&str, f32)])] = &[
+    (
+        "dinner",
+        &[("calm", 0.4), ("uplifting", 0.3), ("acoustic", 0.2)],
+    ),
+    ("party", &[("energetic", 0.6), ("uplifting", 0.5)]),
+    ("workout", &[("energetic", 0.9)]),
+    ("focus", &[("calm", 0.5), ("instrumental", 0.6)]),
+    ("sleep", &[("calm", 0.9), ("instrumental", 0.3)]),
+    ("road trip", &[("energetic", 0.4), ("uplifting", 0.5)]),
+    ("date", &[("romantic", 0.8)]),
+    ("family", &[("kids", 0.5), ("light", 0.4), ("funny", 0.2)]),
+    (
+        "friends",
+        &[("funny", 0.5), ("exciting", 0.4), ("light", 0.3)],
+    ),
+    ("commute", &[("light", 0.3), ("short stories", 0.4)]),
+    (
+        "beach",
+        &[("light", 0.5), ("summer", 0.5), ("uplifting", 0.3)],
+    ),
+    ("travel", &[("exciting", 0.3), ("light", 0.2)]),
+    (
+        "rainy",
+        &[("cozy", 0.5), ("calm", 0.4), ("melancholic", 0.3)],
+    ),
+];
+
+/// The needs a descriptor implies, by name and weight.
+pub fn implied(d: D) -> Vec<(D, f32)> {
+    IMPLIES
+        .iter()
+        .find(|(name, _)| *name == d.name())
+        .map(|(_, list)| list.iter().map(|(n, w)| (D::named(n), *w)).collect())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1741,6 +1782,12 @@ mod tests {
             }
         }
         assert_eq!(D::named("calm").name(), "calm");
+        for (name, list) in IMPLIES {
+            assert!(D::find(name).is_some(), "{name}");
+            for (n, w) in *list {
+                assert!(D::find(n).is_some() && *w > 0.0 && *w <= 1.0, "{name}: {n}");
+            }
+        }
         assert!(D::find("no such thing").is_none());
     }
 }

@@ -58,9 +58,10 @@ pub struct Intent {
 pub struct Need {
     pub descriptor: String,
     pub weight: f32,
-    /// Who read it: "words" (the request says it), "embedding" (the
-    /// request is close to it), "model", or "earlier" (a previous request
-    /// of the conversation).
+    /// Who read it: "words" (the request says it), "implied" (what an
+    /// occasion the request names asks for), "embedding" (the request is
+    /// close to it), "model", "preference" (stated earlier: "I love jazz"),
+    /// or "earlier" (a previous request of the conversation).
     pub from: String,
 }
 

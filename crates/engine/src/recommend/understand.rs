@@ -246,6 +246,14 @@ const STOP: &[&str] = &[
     "other",
     "old",
     "surprise",
+    "before",
+    "after",
+    "until",
+    "till",
+    "since",
+    "again",
+    "once",
+    "twice",
     "day",
     "days",
     "week",
@@ -498,8 +506,9 @@ pub fn read_rules(text: &str, ctx: &Context) -> Intent {
     exclusions(&mut t, &mut intent);
     directions(&mut t, &mut intent);
     references(&mut t, &mut intent, text);
-    needs(&mut t, &mut intent);
-    kinds_and_keywords(&mut t, &mut intent);
+    let mut content: Vec<(usize, String)> = Vec::new();
+    needs(&mut t, &mut intent, &mut content);
+    kinds_and_keywords(&mut t, &mut intent, &mut content);
     if intent.audience == Some(Audience::Kids) && !intent.exclude.iter().any(|e| e == "scary") {
         push(&mut intent.avoid, "scary");
     }
@@ -508,7 +517,7 @@ pub fn read_rules(text: &str, ctx: &Context) -> Intent {
         .iter()
         .filter(|n| n.from == "words")
         .find_map(|n| Season::parse(&n.descriptor));
-    intent.query = content_query(&intent);
+    intent.query = content_query(content, &intent);
     intent.vagueness = vagueness(&intent);
     intent.summarize();
     intent
@@ -817,7 +826,9 @@ fn references(t: &mut Text, intent: &mut Intent, original: &str) {
 }
 
 /// The vocabulary's cues, longest first, each read once.
-fn needs(t: &mut Text, intent: &mut Intent) {
+/// `content` collects the words of cues that describe items (not
+/// occasions or times), with their positions, for the embedded query.
+fn needs(t: &mut Text, intent: &mut Intent, content: &mut Vec<(usize, String)>) {
     let words = t.words();
     let tokens: Vec<&str> = words.iter().map(|w| t.word(*w)).collect();
     let mut taken = vec![false; words.len()];
@@ -838,17 +849,30 @@ fn needs(t: &mut Text, intent: &mut Intent) {
                     taken[start + k] = true;
                 }
                 found.push((start, *d));
+                if !matches!(d.get().facet, Facet::Occasion | Facet::Time) {
+                    content.push((
+                        words[start].0,
+                        t.s[words[start].0..words[start + n - 1].1].to_string(),
+                    ));
+                }
             }
         }
     }
     found.sort_by_key(|(pos, _)| *pos);
-    for (_, d) in found {
+    for (_, d) in &found {
         let weight = if d.get().facet == Facet::Time {
             TIME_WORDS
         } else {
             WORDS
         };
-        intent.add_need(d, weight, "words");
+        intent.add_need(*d, weight, "words");
+    }
+    for (_, d) in found {
+        for (x, w) in crate::vocab::implied(d) {
+            if !intent.asks_for(x) {
+                intent.add_need(x, w, "implied");
+            }
+        }
     }
     for (k, w) in words.iter().enumerate() {
         if taken[k] {
@@ -857,7 +881,7 @@ fn needs(t: &mut Text, intent: &mut Intent) {
     }
 }
 
-fn kinds_and_keywords(t: &mut Text, intent: &mut Intent) {
+fn kinds_and_keywords(t: &mut Text, intent: &mut Intent, content: &mut Vec<(usize, String)>) {
     let kind_of = |w: &str| {
         KIND_WORDS
             .iter()
@@ -890,6 +914,7 @@ fn kinds_and_keywords(t: &mut Text, intent: &mut Intent) {
             && !NUMBER_WORDS.iter().any(|(n, _)| *n == w)
         {
             push(&mut intent.keywords, &w);
+            content.push((i, w.clone()));
         }
     }
     // "a poem" or "a play" names the form and the kind.
@@ -905,23 +930,17 @@ fn kinds_and_keywords(t: &mut Text, intent: &mut Intent) {
     }
 }
 
-/// The content of a request, to embed: what it asks for in words that
-/// describe items (moods, themes, forms, seasons, audiences) and the words
-/// no descriptor explains, with a noun for the kind. Occasion and time
-/// words are left out: they say when and why, not what.
-fn content_query(intent: &Intent) -> String {
-    let mut words: Vec<String> = Vec::new();
-    for n in intent.needs.iter().filter(|n| n.from == "words") {
-        if let Some(d) = n.d()
-            && !matches!(d.get().facet, Facet::Occasion | Facet::Time)
-        {
-            words.push(d.name().to_string());
-        }
-    }
-    words.extend(intent.keywords.iter().cloned());
-    if words.is_empty() {
+/// The content of a request, to embed: its own words for what it asks of
+/// items (moods, themes, forms, seasons, audiences) and the words no
+/// descriptor explains, in their order, with a noun for the kind.
+/// Occasion and time words are left out: they say when and why, not what.
+fn content_query(mut content: Vec<(usize, String)>, intent: &Intent) -> String {
+    if content.is_empty() {
         return String::new();
     }
+    content.sort_by_key(|(pos, _)| *pos);
+    content.dedup_by(|a, b| a.0 == b.0);
+    let mut words: Vec<String> = content.into_iter().map(|(_, w)| w).collect();
     if let [kind] = intent.kinds.as_slice() {
         words.push(
             match kind {
@@ -941,7 +960,7 @@ fn vagueness(i: &Intent) -> f32 {
     let explicit = i
         .needs
         .iter()
-        .filter(|n| n.from != "earlier")
+        .filter(|n| n.from != "earlier" && n.from != "implied")
         .filter_map(|n| n.d())
         .filter(|d| d.get().facet != Facet::Time)
         .count()
@@ -993,7 +1012,10 @@ pub fn moment_needs(ctx: &Context, intent: &Intent) -> Vec<(D, f32)> {
             match h.as_str() {
                 "christmas" => {
                     add("christmas", 1.0);
-                    add("winter", 0.5);
+                    // A southern Christmas falls in summer.
+                    if ctx.season == Season::Winter {
+                        add("winter", 0.5);
+                    }
                     add("family", 0.2);
                 }
                 "halloween" => {
@@ -1330,8 +1352,13 @@ mod tests {
         read_rules(t, &ctx())
     }
 
+    /// The needs the request's own words name.
     fn needs(i: &Intent) -> Vec<&str> {
-        i.needs.iter().map(|n| n.descriptor.as_str()).collect()
+        i.needs
+            .iter()
+            .filter(|n| n.from == "words")
+            .map(|n| n.descriptor.as_str())
+            .collect()
     }
 
     #[test]
