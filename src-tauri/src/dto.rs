@@ -235,6 +235,10 @@ pub struct ScanStatus {
     /// One line for the tray and the status bar.
     pub summary: String,
     pub error: Option<String>,
+    /// Background work after the scan, when there is some: the reasoning
+    /// model reading items whose metadata is thin ("Understanding 120 of
+    /// 2,044 items, 20 min left").
+    pub background: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Type)]

@@ -128,6 +128,7 @@ pub fn run() {
             tauri::async_runtime::spawn(async move {
                 state::start_watching(&handle).await;
                 state::warm_up_model(&handle);
+                state::start_enrich(&handle);
                 loop {
                     tray::refresh(&handle).await;
                     tokio::time::sleep(TRAY_REFRESH).await;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use moodshelf_engine::enrich::EnrichOptions;
 use moodshelf_engine::{
     Context, Kind, Library, Moment, Paths, Progress, ScanOptions, WatchEvent, WatchHandle,
     WatchOptions, watch::WatchMode,
@@ -80,6 +81,8 @@ pub struct AppState {
     pub prefs: Mutex<Prefs>,
     pub scan: Mutex<ScanStatus>,
     scan_cancel: Mutex<Option<Arc<AtomicBool>>>,
+    /// Stops the background enrichment, while it runs.
+    enrich_cancel: Mutex<Option<Arc<AtomicBool>>>,
     answer_cancel: Mutex<Option<Cancel>>,
     pub fetch_cancel: Mutex<Option<Arc<AtomicBool>>>,
     watch: tokio::sync::Mutex<Option<WatchHandle>>,
@@ -120,6 +123,7 @@ impl AppState {
                 ..ScanStatus::default()
             }),
             scan_cancel: Mutex::new(None),
+            enrich_cancel: Mutex::new(None),
             answer_cancel: Mutex::new(None),
             fetch_cancel: Mutex::new(None),
             watch: tokio::sync::Mutex::new(None),
@@ -141,6 +145,7 @@ impl AppState {
     /// Reopens the library after its settings changed (hemisphere, model
     /// files), restarting the watcher around it.
     pub async fn reopen(&self, app: &AppHandle) -> AppResult<()> {
+        self.stop_enrich();
         let was_watching = self.stop_watching().await;
         {
             let mut lib = self.library.write().await;
@@ -151,6 +156,14 @@ impl AppState {
         }
         warm_up_model(app);
         Ok(())
+    }
+
+    /// Stops the background enrichment, if it runs (it goes on from where
+    /// it stopped next time).
+    pub fn stop_enrich(&self) {
+        if let Some(c) = self.enrich_cancel.lock().expect("enrich lock").as_ref() {
+            c.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Starts an answer; the returned token stops it (Esc).
@@ -220,11 +233,30 @@ impl AppState {
     }
 }
 
-fn set_scan(app: &AppHandle, status: ScanStatus) {
+fn set_scan(app: &AppHandle, mut status: ScanStatus) {
     let state = app.state::<AppState>();
-    *state.scan.lock().expect("scan lock") = status.clone();
+    {
+        let mut slot = state.scan.lock().expect("scan lock");
+        // A scan's status does not erase the background line, and the
+        // reverse.
+        if status.background.is_none() {
+            status.background = slot.background.clone();
+        }
+        *slot = status.clone();
+    }
     let _ = status.emit(app);
     crate::tray::show_scan(app, &status.summary);
+}
+
+/// Sets or clears the background line of the status.
+fn set_background(app: &AppHandle, line: Option<String>) {
+    let state = app.state::<AppState>();
+    let status = {
+        let mut slot = state.scan.lock().expect("scan lock");
+        slot.background = line;
+        slot.clone()
+    };
+    let _ = status.emit(app);
 }
 
 fn progress_status(p: &Progress) -> ScanStatus {
@@ -253,6 +285,7 @@ fn progress_status(p: &Progress) -> ScanStatus {
         seconds_left,
         summary,
         error: None,
+        background: None,
     }
 }
 
@@ -271,6 +304,8 @@ fn human_secs(s: f64) -> String {
 /// out as `ScanStatus` events. One scan at a time.
 pub fn start_scan(app: &AppHandle, roots: Option<Vec<PathBuf>>) -> AppResult<()> {
     let state = app.state::<AppState>();
+    // The scan goes first; enrichment resumes after it.
+    state.stop_enrich();
     let cancel = {
         let mut slot = state.scan_cancel.lock().expect("scan lock");
         if slot.is_some() {
@@ -328,6 +363,8 @@ pub fn start_scan(app: &AppHandle, roots: Option<Vec<PathBuf>>) -> AppResult<()>
                 }
                 if cancel.load(Ordering::Relaxed) {
                     summary = "Scan stopped; the next scan goes on from here".into();
+                } else {
+                    start_enrich(&app);
                 }
                 ScanStatus {
                     running: false,
@@ -441,6 +478,68 @@ pub fn warm_up_model(app: &AppHandle) {
             Err(e) => tracing::warn!("reasoning model not loaded: {}", e.message),
         }
     });
+}
+
+/// Lets the reasoning model read thin items in the background (when the
+/// model is wanted and present), one at a time, with a status line;
+/// answers go first, a scan stops it, the next run goes on from there.
+pub fn start_enrich(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let cancel = {
+        let mut slot = state.enrich_cancel.lock().expect("enrich lock");
+        if slot.is_some() {
+            return;
+        }
+        let c = Arc::new(AtomicBool::new(false));
+        *slot = Some(c.clone());
+        c
+    };
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<AppState>();
+        let lib = state.library().await;
+        if state.prefs().use_model && lib.settings().reasoning_model.is_file() {
+            let mut opts = EnrichOptions::new(now_unix());
+            opts.cancel = cancel;
+            let progress_app = app.clone();
+            let last = Arc::new(Mutex::new(std::time::Instant::now()));
+            opts.progress = Some(Arc::new(move |p: &Progress| {
+                let mut last = last.lock().expect("progress lock");
+                if p.done == 0 || last.elapsed().as_secs() >= 1 {
+                    *last = std::time::Instant::now();
+                    set_background(&progress_app, enrich_line(p));
+                }
+            }));
+            match lib.enrich(opts).await {
+                Ok(r) if r.read > 0 => {
+                    tracing::info!("understood {} thin items in {:.0} s", r.read, r.secs);
+                    let _ = LibraryChanged {
+                        added: 0,
+                        removed: 0,
+                    }
+                    .emit(&app);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("enrichment stopped: {}", e.message),
+            }
+            set_background(&app, None);
+        }
+        *state.enrich_cancel.lock().expect("enrich lock") = None;
+    });
+}
+
+fn enrich_line(p: &Progress) -> Option<String> {
+    let total = p.total.filter(|t| *t > 0)?;
+    let rate = p.rate();
+    let left = if rate > 0.0 && total >= p.done {
+        format!(", {} left", human_secs((total - p.done) as f64 / rate))
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "Understanding items with little metadata: {} of {total}{left}",
+        p.done
+    ))
 }
 
 /// Resident memory of this process in bytes, where the platform tells.

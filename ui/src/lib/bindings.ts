@@ -215,6 +215,12 @@ export type ScanStatus = {
 	/**  One line for the tray and the status bar. */
 	summary: string,
 	error: string | null,
+	/**
+	 *  Background work after the scan, when there is some: the reasoning
+	 *  model reading items whose metadata is thin ("Understanding 120 of
+	 *  2,044 items, 20 min left").
+	 */
+	background: string | null,
 };
 
 export type Suggestion = {
