@@ -1,5 +1,5 @@
 //! Development evaluation of the recommender:
-//! `cargo bench -p moodshelf-tests --bench eval`.
+//! `cargo bench --workspace --bench eval`.
 //!
 //! A library shaped like a real one (687 tagged tracks, 2,243 books, 1,900
 //! films by default) is generated from `../shared/datasets` (never the
@@ -13,14 +13,16 @@
 //! seasonal shift of vague requests (December against July), follow-up
 //! checks, and latency.
 //!
-//! `cargo bench -p moodshelf-tests --bench eval -- fit` fits the ranking
+//! `cargo bench --workspace --bench eval -- fit` fits the ranking
 //! weights on the tuning half instead and writes
 //! `crates/engine/src/recommend/weights.toml` (run the evaluation again to
 //! see both halves with them).
 //!
 //! `EVAL_SIZE=N` scales the library (N items in the same proportions),
 //! `EVAL_MODEL=path.gguf` picks the reasoning model, `EVAL_SKIP_MODEL=1`
-//! leaves the model configuration out, `EVAL_HALF=tune|check` runs one
+//! leaves the model configuration out, `EVAL_MODEL_EVERY=N` runs it on
+//! every Nth request only (it costs seconds a request on two cores),
+//! `EVAL_HALF=tune|check` runs one
 //! half, `EVAL_VERBOSE=1` prints every request, and `EVAL_DIR` keeps the
 //! generated library and its data dir between runs (default
 //! `~/.cache/moodshelf/eval`), so a second run only rescans.
@@ -91,6 +93,8 @@ struct Report {
     reasons_shown: usize,
     reasons_unsupported: usize,
     reasons_refused: usize,
+    /// Requests asked (follow-up steps and moments included).
+    requests: usize,
 }
 
 fn percentile(v: &[f64], p: f64) -> f64 {
@@ -107,6 +111,8 @@ struct Eval<'a> {
     items: HashMap<String, &'a GenItem>,
     all: &'a [GenItem],
     dev: &'a DevSet,
+    /// The model configuration runs on every this-many-th request.
+    model_every: usize,
 }
 
 impl Eval<'_> {
@@ -139,6 +145,7 @@ impl Eval<'_> {
             .await
             .unwrap_or_else(|e| panic!("{text}: {e}"));
         report.latency.push(started.elapsed().as_secs_f64() * 1e3);
+        report.requests += 1;
         if let Some(f) = answer.timings_ms.explain_first_token_ms {
             report.first_reason.push(f);
         }
@@ -184,7 +191,14 @@ impl Eval<'_> {
 
     async fn run(&self, mode: Mode, half: Half) -> Report {
         let mut r = Report::default();
-        for case in self.dev.cases.iter().filter(|c| c.half == half) {
+        let sampled = |i: usize| mode != Mode::Model || i.is_multiple_of(self.model_every);
+        for (_, case) in self
+            .dev
+            .cases
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| c.half == half && sampled(*i))
+        {
             let answer = self
                 .ask(&case.text, &case.now, case.south, mode, None, &mut r)
                 .await;
@@ -245,7 +259,7 @@ impl Eval<'_> {
         // for the south's December summer.
         let seasons = &self.dev.seasons;
         let share = |picks: &[&GenItem], labels: &[String]| {
-            let n = picks.len().min(K).max(1) as f64;
+            let n = picks.len().clamp(1, K) as f64;
             picks
                 .iter()
                 .take(K)
@@ -258,7 +272,13 @@ impl Eval<'_> {
                 .count() as f64
                 / n
         };
-        for m in self.dev.moments.iter().filter(|m| m.half == half) {
+        for (_, m) in self
+            .dev
+            .moments
+            .iter()
+            .enumerate()
+            .filter(|(i, m)| m.half == half && sampled(*i))
+        {
             let mut got = Vec::new();
             for (now, south) in [
                 (eval::DECEMBER, false),
@@ -299,7 +319,13 @@ impl Eval<'_> {
             }
         }
 
-        for (_, text) in self.dev.probes.iter().filter(|(h, _)| *h == half) {
+        for (_, (_, text)) in self
+            .dev
+            .probes
+            .iter()
+            .enumerate()
+            .filter(|(i, (h, _))| *h == half && sampled(*i))
+        {
             let a = self
                 .ask(text, eval::DEFAULT_NOW, false, mode, None, &mut r)
                 .await;
@@ -581,7 +607,7 @@ fn write_weights(w: &Weights, note: &str) {
     let body = toml::to_string(w).expect("weights serialize");
     let text = format!(
         "# Ranking weights (crates/engine/src/recommend/rank.rs, `Weights`), fitted by\n\
-         # `cargo bench -p moodshelf-tests --bench eval -- fit` on the tuning half of\n\
+         # `cargo bench --workspace --bench eval -- fit` on the tuning half of\n\
          # tests/eval/dev.toml by coordinate ascent; do not edit by hand.\n\
          # {note}\n\
          # feedback and shown are not fitted (the development set has no feedback)\n\
@@ -695,6 +721,11 @@ fn main() {
             items: eval::by_path(&t.generated.items),
             all: &t.generated.items,
             dev: &dev,
+            model_every: std::env::var("EVAL_MODEL_EVERY")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1)
+                .max(1),
         };
         if std::env::args().any(|a| a == "fit") {
             let started = Instant::now();
@@ -713,14 +744,14 @@ fn main() {
             println!("\n### {} half\n", half.as_str());
             println!(
                 "| configuration | films nDCG / P@10 | books nDCG / P@10 | music nDCG / P@10 | all nDCG / P@10 \
-                 | violations | not in library | title-word picks | seasonal shift | follow-ups | p50 / p95 ms |"
+                 | violations | not in library | title-word picks | seasonal shift | follow-ups | requests | p50 / p95 ms |"
             );
-            println!("|---|---|---|---|---|---|---|---|---|---|---|");
+            println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
             for (name, mode) in &modes {
                 let r = e.run(*mode, half).await;
                 let kind = |k: &str| r.per_kind.get(k).map_or("–".to_string(), Tally::show);
                 println!(
-                    "| {name} | {} | {} | {} | {} | {}/{} | {}/{} | {}/{} | {:.2} | {}/{} | {:.0} / {:.0} |",
+                    "| {name} | {} | {} | {} | {} | {}/{} | {}/{} | {}/{} | {:.2} | {}/{} | {} | {:.0} / {:.0} |",
                     kind("video"),
                     kind("book"),
                     kind("music"),
@@ -734,6 +765,7 @@ fn main() {
                     Tally::mean(&r.shift),
                     r.chain_passed,
                     r.chain_checks,
+                    r.requests,
                     percentile(&r.latency, 0.5),
                     percentile(&r.latency, 0.95),
                 );
