@@ -328,7 +328,20 @@ pub fn choose(mut candidates: Vec<Scored>, w: &Weights, c: Choice<'_>) -> Vec<Sc
     diversify(candidates, c, w.redundancy)
 }
 
-fn diversify(mut scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Scored> {
+/// Greedy selection with variety. Each candidate's closeness to what is
+/// already chosen is kept up to date as picks are made (one dot product
+/// per candidate per pick), and its creator and album keys are lowered
+/// once, so choosing costs `limit × pool`, not `limit² × pool`: the
+/// weight fit calls this hundreds of thousands of times.
+fn diversify(scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Scored> {
+    struct Entry {
+        s: Scored,
+        creator: String,
+        album: Option<String>,
+        asked: bool,
+        /// Highest cosine with any pick so far.
+        closest: f32,
+    }
     let limit = c.limit;
     let named: Vec<String> = c.named.iter().map(|l| l.to_lowercase()).collect();
     let kind_cap = if c.mix_kinds {
@@ -336,55 +349,69 @@ fn diversify(mut scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Sco
     } else {
         usize::MAX
     };
+    let mut pool: Vec<Entry> = scored
+        .into_iter()
+        .map(|s| {
+            let creator = s.item.creator.as_deref().unwrap_or_default().to_lowercase();
+            let asked = !creator.is_empty() && named.iter().any(|n| creator.contains(n.as_str()));
+            let album = s.item.album.as_ref().map(|a| a.to_lowercase());
+            Entry {
+                s,
+                creator,
+                album,
+                asked,
+                closest: 0.0,
+            }
+        })
+        .collect();
     let mut chosen: Vec<Scored> = Vec::new();
     let mut per_creator: HashMap<String, usize> = HashMap::new();
     let mut per_album: HashMap<String, usize> = HashMap::new();
     let mut per_kind: HashMap<String, usize> = HashMap::new();
-    while chosen.len() < limit && !scored.is_empty() {
+    while chosen.len() < limit && !pool.is_empty() {
         let mut best: Option<(usize, f32)> = None;
         // Only when other kinds are left to choose from.
-        let kinds_left: HashSet<&str> = scored.iter().map(|s| s.item.kind.as_str()).collect();
-        for (i, s) in scored.iter().enumerate().take(300) {
-            if kinds_left.len() > 1 && per_kind.get(&s.item.kind).copied().unwrap_or(0) >= kind_cap
+        let kinds_left: HashSet<&str> = pool.iter().map(|e| e.s.item.kind.as_str()).collect();
+        for (i, e) in pool.iter().enumerate().take(300) {
+            if kinds_left.len() > 1
+                && per_kind.get(&e.s.item.kind).copied().unwrap_or(0) >= kind_cap
             {
                 continue;
             }
-            let creator = s.item.creator.clone().unwrap_or_default().to_lowercase();
-            let asked = named
-                .iter()
-                .any(|n| !creator.is_empty() && creator.contains(n.as_str()));
-            if !creator.is_empty() && !asked && per_creator.get(&creator).copied().unwrap_or(0) >= 2
+            if !e.creator.is_empty()
+                && !e.asked
+                && per_creator.get(&e.creator).copied().unwrap_or(0) >= 2
             {
                 continue;
             }
-            if let Some(a) = &s.item.album
-                && per_album.get(&a.to_lowercase()).copied().unwrap_or(0) >= 2
-                && !asked
+            if let Some(a) = &e.album
+                && !e.asked
+                && per_album.get(a).copied().unwrap_or(0) >= 2
             {
                 continue;
             }
-            let closest = match &s.vector {
-                Some(v) => chosen
-                    .iter()
-                    .filter_map(|c| c.vector.as_ref().map(|cv| dot(cv, v)))
-                    .fold(0.0f32, f32::max),
-                None => 0.0,
-            };
-            let value = s.score - redundancy * (closest - 0.6).max(0.0) / 0.4;
+            let value = e.s.score - redundancy * (e.closest - 0.6).max(0.0) / 0.4;
             if best.is_none_or(|(_, b)| value > b) {
                 best = Some((i, value));
             }
         }
         let Some((i, _)) = best else { break };
-        let s = scored.remove(i);
-        *per_kind.entry(s.item.kind.clone()).or_default() += 1;
-        if let Some(c) = &s.item.creator {
-            *per_creator.entry(c.to_lowercase()).or_default() += 1;
+        let e = pool.remove(i);
+        *per_kind.entry(e.s.item.kind.clone()).or_default() += 1;
+        if !e.creator.is_empty() {
+            *per_creator.entry(e.creator).or_default() += 1;
         }
-        if let Some(a) = &s.item.album {
-            *per_album.entry(a.to_lowercase()).or_default() += 1;
+        if let Some(a) = e.album {
+            *per_album.entry(a).or_default() += 1;
         }
-        chosen.push(s);
+        if let Some(v) = &e.s.vector {
+            for other in &mut pool {
+                if let Some(ov) = &other.s.vector {
+                    other.closest = other.closest.max(dot(v, ov));
+                }
+            }
+        }
+        chosen.push(e.s);
     }
     chosen
 }
