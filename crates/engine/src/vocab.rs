@@ -15,7 +15,7 @@
 //! Changing anything here changes item profiles: bump [`VOCAB_VERSION`].
 
 /// Bump when descriptors, their order, `about` or `labels` change.
-pub const VOCAB_VERSION: u32 = 1;
+pub const VOCAB_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -937,6 +937,18 @@ pub static DESCRIPTORS: &[Descriptor] = &[
         &["A relaxing evening at home to unwind after the day."],
         &["evening"],
         &["evening", "tonight", "after work", "this evening"],
+    ),
+    d(
+        "afternoon",
+        Time,
+        &["An easy, unhurried afternoon with time to spare."],
+        &[],
+        &[
+            "afternoon",
+            "this afternoon",
+            "lazy afternoon",
+            "sunday afternoon",
+        ],
     ),
     d(
         "night",

@@ -1039,6 +1039,8 @@ pub fn moment_needs(ctx: &Context, intent: &Intent) -> Vec<(D, f32)> {
         DayPart::Night
     } else if said("evening") {
         DayPart::Evening
+    } else if said("afternoon") {
+        DayPart::Afternoon
     } else if said("morning") {
         DayPart::Morning
     } else {
