@@ -227,11 +227,13 @@ pub struct Sources {
 }
 
 impl Sources {
-    /// How well a claim that the item has this quality is supported: the
-    /// strongest single source (a label, its embedding standing out, the
-    /// model's reading), whatever weight ranking gives each.
+    /// How well a claim that the item has this quality is supported: by
+    /// its own labels, tempo or certificate, or by the model's reading of
+    /// it. Its embedding standing out is a ranking signal, not a fact (a
+    /// track whose title sounds wintry is not a winter track), so a reason
+    /// never says what only the embedding suggests.
     pub fn support(&self) -> f32 {
-        self.evidence.max(self.zero_shot).max(self.model)
+        self.evidence.max(self.model)
     }
 }
 

@@ -131,7 +131,15 @@ pub fn rule_reason(
     if let Some(d) = moment {
         parts.push(match d.get().facet {
             Facet::Holiday => format!("for {}", capitalize(d.name())),
-            _ => format!("a {} pick", d.name()),
+            Facet::Season => format!("for {}", d.name()),
+            _ => {
+                let a = if d.name().starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                format!("{a} {} pick", d.name())
+            }
         });
     }
     if let Some(d) = v
