@@ -106,6 +106,15 @@ fn percentile(v: &[f64], p: f64) -> f64 {
     s[(((s.len() - 1) as f64) * p).round() as usize]
 }
 
+/// Whether a request stands alone or is a step of a conversation (its
+/// first step has no conversation yet; every step is remembered so the
+/// next can refine it).
+#[derive(Clone, Copy)]
+enum Thread {
+    Alone,
+    Step(Option<i64>),
+}
+
 struct Eval<'a> {
     lib: &'a Library,
     items: HashMap<String, &'a GenItem>,
@@ -122,14 +131,18 @@ impl Eval<'_> {
         now: &str,
         south: bool,
         mode: Mode,
-        conversation: Option<i64>,
+        thread: Thread,
         report: &mut Report,
     ) -> Recommendation {
         let mut req = RecommendRequest::new(text, moment(now));
         req.mode = mode;
         req.limit = ASK;
-        req.remember = conversation.is_some();
-        req.conversation = conversation;
+        if let Thread::Step(conversation) = thread {
+            req.remember = true;
+            req.conversation = conversation;
+        } else {
+            req.remember = false;
+        }
         if south {
             req.hemisphere = Some(Hemisphere::South);
         }
@@ -200,7 +213,14 @@ impl Eval<'_> {
             .filter(|(i, c)| c.half == half && sampled(*i))
         {
             let answer = self
-                .ask(&case.text, &case.now, case.south, mode, None, &mut r)
+                .ask(
+                    &case.text,
+                    &case.now,
+                    case.south,
+                    mode,
+                    Thread::Alone,
+                    &mut r,
+                )
                 .await;
             let picks = self.picked(&answer, &mut r);
             let judged: Vec<Option<bool>> = picks.iter().map(|i| case.label.judge(i)).collect();
@@ -215,7 +235,13 @@ impl Eval<'_> {
             r.all.add(ndcg, p);
             for i in picks.iter().take(K) {
                 r.picks += 1;
-                if case.constraints.broken_by(case.label.kind.as_deref(), i) {
+                if case.constraints.broken_by(
+                    case.label
+                        .kind
+                        .as_deref()
+                        .filter(|k| eval::names_kind(&case.text, k)),
+                    i,
+                ) {
                     r.violations += 1;
                     if verbose() {
                         println!(
@@ -285,11 +311,17 @@ impl Eval<'_> {
                 (eval::JULY, false),
                 (eval::DECEMBER, true),
             ] {
-                let a = self.ask(&m.text, now, south, mode, None, &mut r).await;
+                let a = self
+                    .ask(&m.text, now, south, mode, Thread::Alone, &mut r)
+                    .await;
                 let picks = self.picked(&a, &mut r);
                 for i in picks.iter().take(K) {
                     r.picks += 1;
-                    if m.kind.as_deref().is_some_and(|k| i.kind != k) {
+                    if m.kind
+                        .as_deref()
+                        .filter(|k| eval::names_kind(&m.text, k))
+                        .is_some_and(|k| i.kind != k)
+                    {
                         r.violations += 1;
                     }
                     if eval::title_matched(&m.text, i) {
@@ -327,7 +359,7 @@ impl Eval<'_> {
             .filter(|(i, (h, _))| *h == half && sampled(*i))
         {
             let a = self
-                .ask(text, eval::DEFAULT_NOW, false, mode, None, &mut r)
+                .ask(text, eval::DEFAULT_NOW, false, mode, Thread::Alone, &mut r)
                 .await;
             let picks = self.picked(&a, &mut r);
             for i in picks.iter().take(K) {
@@ -352,11 +384,16 @@ impl Eval<'_> {
                         eval::DEFAULT_NOW,
                         false,
                         mode,
-                        conversation,
+                        // Plain search keeps no conversation: each step
+                        // stands alone.
+                        if mode == Mode::Search {
+                            Thread::Alone
+                        } else {
+                            Thread::Step(conversation)
+                        },
                         &mut r,
                     )
                     .await;
-                // Plain search keeps no conversation: each step stands alone.
                 conversation = a.conversation_id.or(conversation);
                 let picks = self.picked(&a, &mut r);
                 for e in &step.expect {
@@ -465,7 +502,18 @@ fn seasonal_shift(m: &FitMoment, w: &Weights) -> f64 {
 /// seasonal shift of the tuning moments up to 0.5 (a shift beyond that
 /// earns nothing: an answer made only of Christmas films is not better).
 fn objective(cases: &[FitCase], moments: &[FitMoment], w: &Weights) -> f64 {
-    let ndcg = cases.iter().map(|c| ranked_ndcg(c, w)).sum::<f64>() / cases.len().max(1) as f64;
+    // Spread over the cores: the fit evaluates this thousands of times.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = cases.len().div_ceil(threads).max(1);
+    let ndcg = std::thread::scope(|scope| {
+        cases
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|c| ranked_ndcg(c, w)).sum::<f64>()))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().expect("a fit thread"))
+            .sum::<f64>()
+    }) / cases.len().max(1) as f64;
     let shift = moments
         .iter()
         .map(|m| seasonal_shift(m, w).min(0.5))
@@ -604,7 +652,12 @@ impl Eval<'_> {
 fn write_weights(w: &Weights, note: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../crates/engine/src/recommend/weights.toml");
-    let body = toml::to_string(w).expect("weights serialize");
+    // Three decimals: the search's steps are coarser than that.
+    let mut w = *w;
+    for (_, v) in params(&mut w) {
+        *v = (*v * 1000.0).round() / 1000.0;
+    }
+    let body = toml::to_string(&w).expect("weights serialize");
     let text = format!(
         "# Ranking weights (crates/engine/src/recommend/rank.rs, `Weights`), fitted by\n\
          # `cargo bench --workspace --bench eval -- fit` on the tuning half of\n\

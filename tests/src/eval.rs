@@ -337,6 +337,25 @@ impl Label {
     }
 }
 
+/// Whether a request names the kind it wants in words ("a film", "something
+/// to read"). Only then is another kind a broken constraint; otherwise it
+/// is only an irrelevant pick, which the relevance metrics already count.
+pub fn names_kind(text: &str, kind: &str) -> bool {
+    let words: &[&str] = match kind {
+        "video" => &["film", "movie", "watch", "cinema", "flick"],
+        "book" => &[
+            "book", "read", "novel", "story", "stories", "poem", "poetry",
+        ],
+        "music" => &[
+            "music", "song", "track", "listen", "album", "playlist", "tune",
+        ],
+        _ => return false,
+    };
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| words.iter().any(|k| w.starts_with(k)))
+}
+
 impl Constraints {
     /// Whether a pick breaks a hard constraint of its request. Exclusions
     /// are judged on what the item's own files say: no recommender can
@@ -527,6 +546,17 @@ mod tests {
         assert!(label_has("Ghost stories", "ghost*"));
         assert!(!label_has("Ghost stories", "host"));
         assert!(label_has("Children's stories", "children's"));
+    }
+
+    #[test]
+    fn a_kind_is_a_constraint_only_when_named() {
+        assert!(names_kind("a funny film for tonight", "video"));
+        assert!(names_kind("something to watch this evening", "video"));
+        assert!(names_kind("music for cooking dinner", "music"));
+        assert!(names_kind("a book to read on the train", "book"));
+        assert!(!names_kind("a whodunit", "video"));
+        assert!(!names_kind("gentle piano", "music"));
+        assert!(!names_kind("a funny film", "book"));
     }
 
     #[test]
