@@ -11,16 +11,22 @@ export MOODSHELF_MODELS_DIR="${MOODSHELF_MODELS_DIR:-$HOME/.local/share/moodshel
 moodshelf="${MOODSHELF_BIN:-$HOME/.local/bin/moodshelf}"
 
 if [ ! -d "$demo/library" ]; then
-  cargo run --quiet --release -p moodshelf-libgen -- --out "$demo/library" --music 600 --books 300 --videos 300
+  cargo run --quiet --release -p moodshelf-libgen -- --out "$demo/library" --music 600 --books 600 --videos 600
 fi
 "$moodshelf" library add "$demo/library"
 "$moodshelf" scan
-for q in "cozy music for a rainy winter evening" \
-         "a ghost story for a long night" \
-         "a funny film for family night"; do
+# Each request at a fixed moment, so the answers are the same every run:
+# the same vague request on a December and a July evening, an occasion, a
+# time word, and a genre with a mood.
+ask_at() {
   echo
-  echo "> $q"
-  "$moodshelf" ask "$q" --limit 5
-done
+  echo "> $2    (asked $1)"
+  "$moodshelf" ask --now "$1" --limit 5 "$2"
+}
+ask_at 2026-12-21T20:00:00Z "something to watch this evening"
+ask_at 2026-07-16T20:00:00Z "something to watch this evening"
+ask_at 2026-11-27T19:00:00Z "a film to watch with friends on Friday"
+ask_at 2026-11-27T18:30:00Z "music for cooking dinner"
+ask_at 2026-11-27T22:00:00Z "a ghost story for a long night"
 echo
 echo "Try: $moodshelf ask \"...\" --json   (data dir: $MOODSHELF_DATA_DIR)"
