@@ -247,8 +247,6 @@ async fn dislikes_stop_an_item_and_likes_pull_it_up() {
 
 /// Writes a film with an `.nfo` sidecar into the library folder.
 fn film(t: &TestLibrary, folder: &str, title: &str, genres: &[&str], tags: &[&str]) {
-    let dir = t.root.join("Videos").join(folder);
-    std::fs::create_dir_all(&dir).unwrap();
     let m = moodshelf_libgen::formats::NfoMovie {
         title: title.into(),
         year: Some(2004),
@@ -261,7 +259,14 @@ fn film(t: &TestLibrary, folder: &str, title: &str, genres: &[&str], tags: &[&st
         actors: vec![],
         rating: None,
     };
-    std::fs::write(dir.join("movie.nfo"), moodshelf_libgen::formats::nfo(&m)).unwrap();
+    write_film(t, folder, &m);
+}
+
+/// Writes `m` as `movie.nfo` beside a `movie.mkv` in a folder of its own.
+fn write_film(t: &TestLibrary, folder: &str, m: &moodshelf_libgen::formats::NfoMovie) {
+    let dir = t.root.join("Videos").join(folder);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("movie.nfo"), moodshelf_libgen::formats::nfo(m)).unwrap();
     std::fs::write(
         dir.join("movie.mkv"),
         moodshelf_libgen::formats::mkv(&Default::default()),
@@ -381,8 +386,6 @@ async fn time_and_occasion_words_never_match_titles() {
         ("T2", "The Night Before Dinner"),
         ("T3", "Evening at the Station on Friday"),
     ] {
-        let dir = t.root.join("Videos").join(folder);
-        std::fs::create_dir_all(&dir).unwrap();
         let m = moodshelf_libgen::formats::NfoMovie {
             title: title.into(),
             year: Some(1988),
@@ -395,12 +398,7 @@ async fn time_and_occasion_words_never_match_titles() {
             actors: vec![],
             rating: None,
         };
-        std::fs::write(dir.join("movie.nfo"), moodshelf_libgen::formats::nfo(&m)).unwrap();
-        std::fs::write(
-            dir.join("movie.mkv"),
-            moodshelf_libgen::formats::mkv(&Default::default()),
-        )
-        .unwrap();
+        write_film(&t, folder, &m);
     }
     t.add_and_scan().await;
     for q in [
