@@ -2,7 +2,6 @@
 //! object. lofty does not read ASF, and older Windows libraries are full of
 //! it. Only the header is read, never the media packets.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
@@ -24,7 +23,7 @@ pub fn sniff(head: &[u8]) -> bool {
 
 pub fn read(path: &Path, kind: Kind) -> Result<Metadata> {
     let bad = |why: &str| Error::malformed(path, format!("ASF: {why}"));
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut file = crate::open_regular(path)?;
     let mut head = [0u8; 30];
     file.read_exact(&mut head)
         .map_err(|_| bad("file too short for a header"))?;

@@ -1,11 +1,12 @@
 //! Audio tags and properties through lofty: ID3v1/v2, APE, Vorbis comments,
 //! MP4 ilst, RIFF INFO and AIFF text chunks, whichever a file carries.
 
+use std::io::BufReader;
 use std::path::Path;
 use std::sync::Once;
 
 use lofty::config::{GlobalOptions, ParseOptions, ParsingMode, apply_global_options};
-use lofty::file::{AudioFile, TaggedFileExt};
+use lofty::file::{AudioFile, FileType, TaggedFileExt};
 use lofty::picture::PictureType;
 use lofty::prelude::{Accessor, ItemKey};
 use lofty::probe::Probe;
@@ -38,9 +39,19 @@ pub fn read(path: &Path, kind: Kind, format: &str) -> Result<Metadata> {
     Ok(meta)
 }
 
+/// A lofty probe over a file opened by [`crate::open_regular`], its type
+/// guessed from the extension until the content says otherwise (as
+/// `Probe::open` does, which would follow links and block on FIFOs).
+pub(crate) fn probe(path: &Path) -> Result<Probe<BufReader<std::fs::File>>> {
+    let reader = BufReader::new(crate::open_regular(path)?);
+    Ok(match FileType::from_path(path) {
+        Some(t) => Probe::with_file_type(reader, t),
+        None => Probe::new(reader),
+    })
+}
+
 fn read_with_lofty(path: &Path, kind: Kind, format: &str) -> Result<Metadata> {
-    let probe = Probe::open(path)
-        .map_err(|e| Error::parse(path, &e))?
+    let probe = probe(path)?
         .options(
             ParseOptions::new()
                 .read_cover_art(true)
@@ -96,9 +107,8 @@ fn has_known_magic(path: &Path, format: &str) -> bool {
         _ => return false,
     };
     let mut head = [0u8; 4];
-    std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .is_ok_and(|()| head == magic)
+    crate::open_regular(path)
+        .is_ok_and(|mut f| std::io::Read::read_exact(&mut f, &mut head).is_ok() && head == magic)
 }
 
 pub(crate) fn fill_from_tag(meta: &mut Metadata, tag: &Tag) {

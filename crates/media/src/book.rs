@@ -1,19 +1,18 @@
 //! Books: EPUB packages, PDFs, audiobooks (`.m4b`), and the Calibre
 //! `metadata.opf` sidecar that overrides what the file says.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
 use crate::opf::{self, MAX_OPF_BYTES};
 use crate::text::{clean, split_multi, year_in};
-use crate::{Cover, Error, Kind, Metadata, Result, audio, xml};
+use crate::{Cover, Error, Kind, Metadata, Result, audio, pdf, xml};
 
 /// Largest cover image taken out of an EPUB.
 const MAX_COVER_BYTES: u64 = 16 * 1024 * 1024;
 
 pub fn read_epub(path: &Path) -> Result<Metadata> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = crate::open_regular(path)?;
     let mut zip = zip::ZipArchive::new(file).map_err(|e| Error::parse(path, &e))?;
 
     let container = read_member(&mut zip, "META-INF/container.xml", MAX_OPF_BYTES)
@@ -50,7 +49,7 @@ pub fn read_epub(path: &Path) -> Result<Metadata> {
 }
 
 pub fn read_pdf(path: &Path) -> Result<Metadata> {
-    let info = lopdf::Document::load_metadata(path).map_err(|e| Error::parse(path, &e))?;
+    let info = pdf::read_info(path)?.unwrap_or_default();
     let mut meta = Metadata::new(Kind::Book, "pdf");
     meta.title = info.title.as_deref().and_then(clean);
     meta.creators = info.author.as_deref().map(split_multi).unwrap_or_default();

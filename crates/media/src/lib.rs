@@ -19,7 +19,9 @@ mod mkv;
 mod mp4;
 mod name;
 mod nfo;
+mod open;
 mod opf;
+mod pdf;
 mod text;
 mod video;
 mod xml;
@@ -28,11 +30,15 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 pub use name::{NameGuess, parse_file_name};
 pub use nfo::{Nfo, read_nfo};
+pub use open::open_regular;
 pub use opf::{Opf, read_opf_file};
 
 /// The three kinds of things Moodshelf recommends.
@@ -323,10 +329,10 @@ impl Metadata {
             &mut self.actors,
         ] {
             let mut seen = std::collections::HashSet::new();
-            list.retain_mut(|s| match text::clean(s) {
+            list.retain_mut(|s| match text::clean_short(s) {
                 Some(c) => {
                     *s = c;
-                    seen.insert(s.to_lowercase())
+                    seen.len() < text::MAX_LIST_ENTRIES && seen.insert(s.to_lowercase())
                 }
                 None => false,
             });
@@ -364,6 +370,10 @@ pub enum Error {
     Malformed { path: PathBuf, reason: String },
     #[error("{path}: the reader crashed on this file ({reason})")]
     Crashed { path: PathBuf, reason: String },
+    #[error("{path}: {what}, not a regular file; left untouched")]
+    NotRegular { path: PathBuf, what: &'static str },
+    #[error("{path}: reading took longer than {secs} s and was abandoned")]
+    TimedOut { path: PathBuf, secs: u64 },
 }
 
 impl Error {
@@ -372,8 +382,20 @@ impl Error {
             Error::Unreadable { path, .. }
             | Error::Unsupported { path }
             | Error::Malformed { path, .. }
-            | Error::Crashed { path, .. } => path,
+            | Error::Crashed { path, .. }
+            | Error::NotRegular { path, .. }
+            | Error::TimedOut { path, .. } => path,
         }
+    }
+
+    /// True when the file is there and readable but what it says could not
+    /// be understood (or not in time): it is still a media file, and can be
+    /// listed by its name, as players list it.
+    pub fn is_content_error(&self) -> bool {
+        matches!(
+            self,
+            Error::Malformed { .. } | Error::Crashed { .. } | Error::TimedOut { .. }
+        )
     }
 
     pub(crate) fn malformed(path: &Path, reason: impl std::fmt::Display) -> Error {
@@ -422,6 +444,97 @@ pub fn extract(path: &Path) -> Result<Metadata> {
     guarded(path, || read_media(path, kind))
 }
 
+/// How long one file may take to read before it is abandoned: generous for
+/// a slow network disk, short against a reader that would never finish.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Readers abandoned and still running; past [`MAX_STUCK`] no new read starts
+/// until one of them ends, so runaway readers cannot pile up.
+static STUCK: AtomicUsize = AtomicUsize::new(0);
+const MAX_STUCK: usize = 4;
+
+/// Like [`extract`], with a deadline that is enforced rather than hoped for:
+/// the read runs on a thread of its own, and when `deadline` passes the
+/// caller gets [`Error::TimedOut`] and goes on while the thread is left to
+/// finish alone. A scan therefore never waits on one file longer than the
+/// deadline, whatever the file does to a reader.
+pub fn extract_within(path: &Path, deadline: Duration) -> Result<Metadata> {
+    const RUNNING: u8 = 0;
+    const DONE: u8 = 1;
+    const ABANDONED: u8 = 2;
+    if STUCK.load(Ordering::Acquire) >= MAX_STUCK {
+        return Err(Error::TimedOut {
+            path: path.to_path_buf(),
+            secs: 0,
+        });
+    }
+    let state = Arc::new(AtomicU8::new(RUNNING));
+    let (tx, rx) = mpsc::sync_channel(1);
+    let owned = path.to_path_buf();
+    let thread_state = state.clone();
+    std::thread::Builder::new()
+        .name("moodshelf-read".into())
+        .spawn(move || {
+            let result = extract(&owned);
+            if thread_state
+                .compare_exchange(RUNNING, DONE, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                STUCK.fetch_sub(1, Ordering::AcqRel);
+            }
+            let _ = tx.send(result);
+        })
+        .map_err(|e| Error::io(path, e))?;
+    match rx.recv_timeout(deadline) {
+        Ok(result) => result,
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            if state
+                .compare_exchange(RUNNING, ABANDONED, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                STUCK.fetch_add(1, Ordering::AcqRel);
+                return Err(Error::TimedOut {
+                    path: path.to_path_buf(),
+                    secs: deadline.as_secs().max(1),
+                });
+            }
+            // It finished just as time ran out.
+            rx.recv()
+                .unwrap_or_else(|_| Err(crashed(path, "reader thread ended")))
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(crashed(path, "reader thread ended")),
+    }
+}
+
+fn crashed(path: &Path, reason: &str) -> Error {
+    Error::Crashed {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// What a media file's names say when the file itself cannot be read: the
+/// title (and year, series, episode) from the file name, for music the album
+/// from its folder. Players list such files by name; so does Moodshelf.
+pub fn from_names(path: &Path, kind: Kind) -> Metadata {
+    let mut meta = Metadata::new(kind, ext_lower(path).unwrap_or_default());
+    let guess = parse_file_name(path);
+    meta.title = guess.title;
+    meta.year = guess.year;
+    meta.series = guess.series;
+    meta.season = guess.season;
+    meta.episode = guess.episode;
+    if kind == Kind::Music {
+        meta.album = path
+            .parent()
+            .and_then(|d| d.file_name())
+            .map(|n| n.to_string_lossy().into_owned());
+    }
+    meta.cover = cover_beside(path);
+    meta.tidy();
+    meta
+}
+
 /// Like [`extract`], but for files with no or a misleading extension: the
 /// content decides. Used for stray files, never by the scanner.
 pub fn extract_any(path: &Path) -> Result<Metadata> {
@@ -446,8 +559,8 @@ pub fn extract_any(path: &Path) -> Result<Metadata> {
     }
     guarded(path, || {
         let mut head = [0u8; 16];
-        let n = File::open(path)
-            .and_then(|mut f| f.read(&mut head))
+        let n = open_regular(path)?
+            .read(&mut head)
             .map_err(|e| Error::io(path, e))?;
         let head = &head[..n];
         if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
@@ -514,20 +627,22 @@ const FINGERPRINT_SPAN: u64 = 16 * 1024;
 /// 16 KiB. It survives renames and moves, and changes whenever tags at either
 /// end or the length change, which is what recognising a moved file needs
 /// without reading whole media files.
-pub fn fingerprint(path: &Path) -> std::io::Result<String> {
-    let mut file = File::open(path)?;
-    let len = file.metadata()?.len();
+pub fn fingerprint(path: &Path) -> Result<String> {
+    let mut file = open_regular(path)?;
+    let io = |e| Error::io(path, e);
+    let len = file.metadata().map_err(io)?.len();
     let mut hasher = blake3::Hasher::new();
     hasher.update(&len.to_le_bytes());
     let mut buf = vec![0u8; FINGERPRINT_SPAN as usize];
-    let head = read_up_to(&mut file, &mut buf)?;
+    let head = read_up_to(&mut file, &mut buf).map_err(io)?;
     hasher.update(&buf[..head]);
     if len > FINGERPRINT_SPAN * 2 {
-        file.seek(SeekFrom::Start(len - FINGERPRINT_SPAN))?;
-        let tail = read_up_to(&mut file, &mut buf)?;
+        file.seek(SeekFrom::Start(len - FINGERPRINT_SPAN))
+            .map_err(io)?;
+        let tail = read_up_to(&mut file, &mut buf).map_err(io)?;
         hasher.update(&buf[..tail]);
     } else if len > FINGERPRINT_SPAN {
-        let tail = read_up_to(&mut file, &mut buf)?;
+        let tail = read_up_to(&mut file, &mut buf).map_err(io)?;
         hasher.update(&buf[..tail]);
     }
     Ok(hasher.finalize().to_hex()[..32].to_string())

@@ -5,7 +5,6 @@
 //! costs a few kilobytes. Every size read from the file is checked against
 //! the file length and a per-element cap before anything is allocated.
 
-use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -32,7 +31,7 @@ const MAX_META_ELEMENT: u64 = 4 * 1024 * 1024;
 const MAX_TOP_LEVEL: usize = 100_000;
 
 pub fn read(path: &Path, meta: &mut Metadata) -> Result<()> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = crate::open_regular(path)?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut r = BufReader::with_capacity(16 * 1024, file);
     let bad = |why: &str| Error::malformed(path, format!("Matroska: {why}"));
@@ -64,6 +63,7 @@ pub fn read(path: &Path, meta: &mut Metadata) -> Result<()> {
     let mut scale_ns = 1_000_000u64;
     let mut duration_ticks = None;
     let mut tags: Vec<(String, String)> = Vec::new();
+    let mut tag_budget = MAX_TAG_ELEMENTS;
     for _ in 0..MAX_TOP_LEVEL {
         let pos = r.stream_position().map_err(|e| Error::io(path, e))?;
         if pos >= seg_end {
@@ -103,7 +103,7 @@ pub fn read(path: &Path, meta: &mut Metadata) -> Result<()> {
                         }
                     }
                 } else {
-                    collect_tags(&body, &mut tags, 0);
+                    collect_tags(&body, &mut tags, 0, &mut tag_budget);
                 }
             }
             _ => {
@@ -140,30 +140,49 @@ pub fn read(path: &Path, meta: &mut Metadata) -> Result<()> {
     Ok(())
 }
 
-fn collect_tags(body: &[u8], out: &mut Vec<(String, String)>, depth: usize) {
-    if depth > 8 || out.len() > 1000 {
-        return;
-    }
+/// Tag elements visited in one file, whatever their nesting: each is
+/// visited once, so the work is linear in the Tags element's size.
+const MAX_TAG_ELEMENTS: usize = 100_000;
+/// Name/value pairs kept.
+const MAX_TAGS: usize = 1000;
+/// Nesting of Tag and SimpleTag elements followed.
+const MAX_TAG_DEPTH: usize = 8;
+
+fn collect_tags(body: &[u8], out: &mut Vec<(String, String)>, depth: usize, budget: &mut usize) {
     for (id, data) in children(body) {
+        if *budget == 0 || out.len() >= MAX_TAGS {
+            return;
+        }
+        *budget -= 1;
         match id {
-            TAG => collect_tags(data, out, depth + 1),
-            SIMPLE_TAG => {
-                let mut name = None;
-                let mut value = None;
-                for (cid, cdata) in children(data) {
-                    match cid {
-                        TAG_NAME => name = Some(String::from_utf8_lossy(cdata).into_owned()),
-                        TAG_STRING => value = Some(String::from_utf8_lossy(cdata).into_owned()),
-                        SIMPLE_TAG => collect_tags(data, out, depth + 1),
-                        _ => {}
-                    }
-                }
-                if let (Some(n), Some(v)) = (name, value) {
-                    out.push((n, v));
-                }
-            }
+            TAG if depth < MAX_TAG_DEPTH => collect_tags(data, out, depth + 1, budget),
+            SIMPLE_TAG => simple_tag(data, out, depth, budget),
             _ => {}
         }
+    }
+}
+
+/// One SimpleTag: its name and value, then the SimpleTags nested in it
+/// (each read from its own body, never from its parent's again).
+fn simple_tag(body: &[u8], out: &mut Vec<(String, String)>, depth: usize, budget: &mut usize) {
+    let mut name = None;
+    let mut value = None;
+    for (id, data) in children(body) {
+        if *budget == 0 || out.len() >= MAX_TAGS {
+            break;
+        }
+        *budget -= 1;
+        match id {
+            TAG_NAME => name = Some(String::from_utf8_lossy(data).into_owned()),
+            TAG_STRING => value = Some(String::from_utf8_lossy(data).into_owned()),
+            SIMPLE_TAG if depth < MAX_TAG_DEPTH => simple_tag(data, out, depth + 1, budget),
+            _ => {}
+        }
+    }
+    if let (Some(n), Some(v)) = (name, value)
+        && out.len() < MAX_TAGS
+    {
+        out.push((n, v));
     }
 }
 
@@ -245,6 +264,51 @@ mod tests {
         assert_eq!(vint(&mut c, false).map(|v| v.1), Some(true), "unknown size");
         let mut c = std::io::Cursor::new([0x00u8]);
         assert_eq!(vint(&mut c, false), None, "a zero first byte is invalid");
+    }
+
+    fn element(out: &mut Vec<u8>, id: u64, body: &[u8]) {
+        let id_bytes = id.to_be_bytes();
+        let skip = id_bytes.iter().take_while(|b| **b == 0).count();
+        out.extend_from_slice(&id_bytes[skip..]);
+        out.push(0x01);
+        out.extend_from_slice(&(body.len() as u64).to_be_bytes()[1..]);
+        out.extend_from_slice(body);
+    }
+
+    #[test]
+    fn a_simple_tag_with_a_million_nested_children_is_walked_once() {
+        // Each nested SimpleTag used to walk its parent's whole body again.
+        let mut inner = Vec::new();
+        element(&mut inner, TAG_NAME, b"GENRE");
+        element(&mut inner, TAG_STRING, b"Drama");
+        for _ in 0..1_000_000 {
+            inner.extend_from_slice(&[0x67, 0xC8, 0x80]); // an empty SimpleTag
+        }
+        let mut simple = Vec::new();
+        element(&mut simple, SIMPLE_TAG, &inner);
+        let mut tag = Vec::new();
+        element(&mut tag, TAG, &simple);
+        let mut tags = Vec::new();
+        let mut budget = MAX_TAG_ELEMENTS;
+        collect_tags(&tag, &mut tags, 0, &mut budget);
+        assert_eq!(tags, vec![("GENRE".to_string(), "Drama".to_string())]);
+        assert_eq!(budget, 0, "the walk stops at its budget");
+    }
+
+    #[test]
+    fn nested_simple_tags_are_read() {
+        let mut child = Vec::new();
+        element(&mut child, TAG_NAME, b"ARTIST");
+        element(&mut child, TAG_STRING, b"Someone");
+        let mut parent = Vec::new();
+        element(&mut parent, TAG_NAME, b"TITLE");
+        element(&mut parent, TAG_STRING, b"Something");
+        element(&mut parent, SIMPLE_TAG, &child);
+        let mut body = Vec::new();
+        element(&mut body, SIMPLE_TAG, &parent);
+        let mut tags = Vec::new();
+        collect_tags(&body, &mut tags, 0, &mut MAX_TAG_ELEMENTS.clone());
+        assert_eq!(tags.len(), 2, "{tags:?}");
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! walking box headers and seeking over `mdat`, so a file's media data is
 //! never read. Tags (`ilst`) come from lofty, which reads them well.
 
-use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -13,7 +12,7 @@ const MAX_BOXES: usize = 10_000;
 
 /// The movie's duration in seconds.
 pub fn duration(path: &Path) -> Result<Option<f64>> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = crate::open_regular(path)?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut r = BufReader::with_capacity(8 * 1024, file);
     let Some((moov_start, moov_end)) =

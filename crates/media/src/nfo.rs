@@ -41,11 +41,7 @@ pub struct Nfo {
 }
 
 pub fn read_nfo(path: &Path) -> Result<Nfo> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.len() > MAX_NFO_BYTES {
-        return Err(Error::malformed(path, ".nfo file is implausibly large"));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::open::read_capped(path, MAX_NFO_BYTES, ".nfo file")?;
     parse_nfo(&String::from_utf8_lossy(&bytes)).map_err(|e| Error::malformed(path, e))
 }
 

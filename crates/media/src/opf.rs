@@ -47,11 +47,7 @@ impl Opf {
 
 /// Reads a standalone OPF file such as Calibre's `metadata.opf`.
 pub fn read_opf_file(path: &Path) -> Result<Opf> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.len() > MAX_OPF_BYTES {
-        return Err(Error::malformed(path, "OPF file is implausibly large"));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::open::read_capped(path, MAX_OPF_BYTES, "OPF file")?;
     parse_opf(&String::from_utf8_lossy(&bytes)).map_err(|e| Error::malformed(path, e))
 }
 

@@ -5,12 +5,46 @@
 /// truncated at a character boundary: a hostile tag cannot blow up the
 /// catalog or a prompt.
 pub const MAX_FIELD_CHARS: usize = 8_000;
+/// Longest entry of a list field (a genre, a tag, an author's name).
+pub const MAX_ENTRY_CHARS: usize = 200;
+/// Entries kept of one list field: a tag with a hundred thousand genres
+/// says nothing a person reads.
+pub const MAX_LIST_ENTRIES: usize = 64;
+
+/// Characters that change how text around them is displayed without being
+/// seen: bidirectional overrides, embeddings, isolates and marks (a title
+/// that renders as something else), zero-width spaces and joiners used to
+/// hide words, and the byte order mark. The zero-width (non-)joiner is kept:
+/// Persian, Indic scripts and emoji sequences need it.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{061C}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
 
 /// Trims, collapses runs of whitespace, drops control characters (NUL
 /// padding from ID3v1 among them) and caps the length. `None` when nothing
 /// is left.
 pub fn clean(s: &str) -> Option<String> {
-    let mut out = String::with_capacity(s.len().min(MAX_FIELD_CHARS));
+    clean_to(s, MAX_FIELD_CHARS)
+}
+
+/// [`clean`] for one entry of a list field.
+pub fn clean_short(s: &str) -> Option<String> {
+    clean_to(s, MAX_ENTRY_CHARS)
+}
+
+fn clean_to(s: &str, max_chars: usize) -> Option<String> {
+    let mut out = String::with_capacity(s.len().min(max_chars));
     let mut pending_space = false;
     let mut chars = 0usize;
     for c in s.chars() {
@@ -18,7 +52,7 @@ pub fn clean(s: &str) -> Option<String> {
             pending_space = !out.is_empty();
             continue;
         }
-        if c.is_control() || c == '\u{FEFF}' {
+        if c.is_control() || is_invisible_format(c) {
             continue;
         }
         if pending_space {
@@ -27,7 +61,7 @@ pub fn clean(s: &str) -> Option<String> {
         }
         out.push(c);
         chars += 1;
-        if chars >= MAX_FIELD_CHARS {
+        if chars >= max_chars {
             break;
         }
     }
@@ -112,6 +146,20 @@ mod tests {
         assert_eq!(clean("\0\0 "), None);
         let long = "x".repeat(MAX_FIELD_CHARS * 2);
         assert_eq!(clean(&long).unwrap().len(), MAX_FIELD_CHARS);
+    }
+
+    #[test]
+    fn invisible_and_reordering_characters_are_dropped() {
+        // "Evil\u{202E}gpj.exe" displays as "Evilexe.jpg".
+        assert_eq!(clean("Evil\u{202E}gpj.exe").as_deref(), Some("Evilgpj.exe"));
+        assert_eq!(clean("Wi\u{200B}nter\u{2066}").as_deref(), Some("Winter"));
+        assert_eq!(clean("\u{1b}[31mRed\u{7}").as_deref(), Some("[31mRed"));
+        // Persian needs the zero-width non-joiner.
+        assert_eq!(clean("می\u{200C}خواهم").as_deref(), Some("می\u{200C}خواهم"));
+        assert_eq!(
+            clean_short(&"g".repeat(10_000)).unwrap().len(),
+            MAX_ENTRY_CHARS
+        );
     }
 
     #[test]

@@ -5,9 +5,8 @@ use std::path::{Path, PathBuf};
 
 use lofty::config::ParseOptions;
 use lofty::file::TaggedFileExt;
-use lofty::probe::Probe;
 
-use crate::{Error, Kind, Metadata, Result, audio, mkv, mp4, nfo};
+use crate::{Kind, Metadata, Result, audio, mkv, mp4, nfo};
 
 pub fn read(path: &Path, ext: &str) -> Result<Metadata> {
     let mut meta = Metadata::new(Kind::Video, ext);
@@ -17,9 +16,9 @@ pub fn read(path: &Path, ext: &str) -> Result<Metadata> {
             meta.duration_secs = mp4::duration(path)?;
             // Tags are a bonus: a video lofty cannot read still has a
             // duration, a sidecar and a name.
-            if let Ok(tagged) = Probe::open(path)
-                .map(|p| p.options(ParseOptions::new().read_properties(false)))
-                .and_then(|p| p.read())
+            if let Ok(tagged) = audio::probe(path)
+                .map(|p| p.options(ParseOptions::new().read_properties(false)).read())
+                && let Ok(tagged) = tagged
             {
                 for tag in tagged.tags() {
                     audio::fill_from_tag(&mut meta, tag);
@@ -28,7 +27,7 @@ pub fn read(path: &Path, ext: &str) -> Result<Metadata> {
         }
         // AVI, MPEG-TS and friends: the sidecar and the name must do.
         _ => {
-            std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+            crate::open_regular(path)?;
         }
     }
 

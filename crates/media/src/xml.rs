@@ -12,6 +12,10 @@ use quick_xml::events::{BytesStart, Event};
 
 const MAX_DEPTH: usize = 64;
 const MAX_NODES: usize = 200_000;
+/// Attributes kept per element. Sidecars use two or three; quick-xml's
+/// duplicate check is quadratic in their number, so it is off and the rest
+/// are not even parsed.
+const MAX_ATTRS: usize = 32;
 
 #[derive(Debug, Default, Clone)]
 pub struct Element {
@@ -135,8 +139,10 @@ pub fn parse(text: &str) -> Result<Element, String> {
 
 fn element(e: &BytesStart<'_>) -> Element {
     let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-    let attrs = e
-        .attributes()
+    let mut attributes = e.attributes();
+    attributes.with_checks(false);
+    let attrs = attributes
+        .take(MAX_ATTRS)
         .flatten()
         .map(|a| {
             let key = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
@@ -184,6 +190,23 @@ mod tests {
     fn truncated_document_keeps_what_it_has() {
         let doc = parse("<movie><title>Half</title><plot>cut off").unwrap();
         assert_eq!(doc.child_text("title").as_deref(), Some("Half"));
+    }
+
+    #[test]
+    fn a_root_with_half_a_million_attributes_parses_in_linear_time() {
+        // With quick-xml's duplicate check this took minutes (issue 10).
+        let mut doc = String::from("<movie");
+        for i in 0..500_000 {
+            doc.push_str(&format!(" a{i}=\"x\""));
+        }
+        doc.push_str("><title>Kept</title></movie>");
+        let started = std::time::Instant::now();
+        let root = parse(&doc).unwrap();
+        assert_eq!(root.attrs.len(), MAX_ATTRS);
+        assert_eq!(root.child_text("title").as_deref(), Some("Kept"));
+        // Linear work is well under a second even in a debug build; the
+        // quadratic check needs about 10^11 comparisons.
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
     }
 
     #[test]
