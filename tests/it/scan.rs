@@ -146,7 +146,18 @@ async fn corrupt_files_fail_alone() {
 
     let report = t.add_and_scan().await;
     assert_eq!(report.errors, 5, "{:?}", report.error_samples);
-    assert_eq!(report.embedded, 20, "every good file is indexed anyway");
+    // Each broken file is still a media file: listed by its name, as
+    // players list it, with its error kept beside it.
+    assert_eq!(report.embedded, 25, "every good file is indexed anyway");
+    let listed = t
+        .lib
+        .catalog()
+        .item_by_path(&bad.join("truncated.epub").to_string_lossy())
+        .await
+        .unwrap()
+        .expect("the truncated book is an item");
+    assert_eq!(listed.title, "truncated");
+    assert_eq!(listed.kind, "book");
     let errors = t.lib.file_errors(50).await.unwrap();
     let by_name: HashMap<String, String> = errors
         .into_iter()

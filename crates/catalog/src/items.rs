@@ -41,6 +41,11 @@ pub struct FileRecord {
     pub fingerprint: Option<String>,
     pub item_id: Option<i64>,
     pub state: FileState,
+    /// The media readers' version that produced `state`.
+    pub reader: i64,
+    /// When the file was last found missing without its absence being
+    /// confirmed (see migration 0004); its item is hidden meanwhile.
+    pub missing_since: Option<i64>,
 }
 
 /// The catalog's view of an item's metadata (the engine converts from the
@@ -62,6 +67,9 @@ pub struct ItemData {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Item(ItemData),
+    /// The file could not be read, but it is a media file and is listed by
+    /// what its names say; the error is kept beside it.
+    Listed(ItemData, String),
     Failed(String),
     Sidecar,
 }
@@ -76,6 +84,8 @@ pub struct FileUpdate {
     pub mtime_ns: i64,
     pub fingerprint: Option<String>,
     pub outcome: Outcome,
+    /// The media readers' version that read it.
+    pub reader: i64,
 }
 
 /// What the index needs to build one row.
@@ -162,6 +172,8 @@ fn file_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<FileRecord> {
         } else {
             FileState::Ok
         },
+        reader: row.try_get("reader").map_err(get)?,
+        missing_since: row.try_get("missing_since").map_err(get)?,
     })
 }
 
@@ -224,17 +236,22 @@ impl Catalog {
                     item_id = Some(upsert_item(&mut tx, item_id, data, now).await?);
                     ("ok", None)
                 }
+                Outcome::Listed(data, reason) => {
+                    item_id = Some(upsert_item(&mut tx, item_id, data, now).await?);
+                    ("error", Some(reason.as_str()))
+                }
                 Outcome::Failed(reason) => ("error", Some(reason.as_str())),
                 Outcome::Sidecar => ("ok", None),
             };
             sqlx::query(
-                "INSERT INTO files (root_id, path, role, size, mtime_ns, fingerprint, item_id, state, error)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                "INSERT INTO files (root_id, path, role, size, mtime_ns, fingerprint, item_id, state, error, reader)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                  ON CONFLICT(path) DO UPDATE SET
                    root_id = excluded.root_id, role = excluded.role, size = excluded.size,
                    mtime_ns = excluded.mtime_ns,
                    fingerprint = COALESCE(excluded.fingerprint, files.fingerprint),
-                   item_id = excluded.item_id, state = excluded.state, error = excluded.error",
+                   item_id = excluded.item_id, state = excluded.state, error = excluded.error,
+                   reader = excluded.reader, missing_since = NULL",
             )
             .bind(u.root_id)
             .bind(&u.path)
@@ -245,6 +262,7 @@ impl Catalog {
             .bind(item_id)
             .bind(state)
             .bind(error)
+            .bind(u.reader)
             .execute(&mut *tx)
             .await
             .ctx("upsert file")?;
@@ -284,15 +302,47 @@ impl Catalog {
                     .ctx("drop displaced item")?;
             }
         }
-        sqlx::query("UPDATE files SET root_id = ?, path = ?, size = ?, mtime_ns = ? WHERE id = ?")
-            .bind(root_id)
-            .bind(new_path)
-            .bind(size)
-            .bind(mtime_ns)
-            .bind(file_id)
-            .execute(&mut *tx)
-            .await
-            .ctx("move file")?;
+        sqlx::query(
+            "UPDATE files SET root_id = ?, path = ?, size = ?, mtime_ns = ?, missing_since = NULL
+             WHERE id = ?",
+        )
+        .bind(root_id)
+        .bind(new_path)
+        .bind(size)
+        .bind(mtime_ns)
+        .bind(file_id)
+        .execute(&mut *tx)
+        .await
+        .ctx("move file")?;
+        tx.commit().await.ctx("commit")
+    }
+
+    /// Marks files as missing without forgetting them: their items are
+    /// hidden and keep their ids, likes and history until a scan either
+    /// finds them again or sees their root whole without them.
+    pub async fn mark_missing(&self, file_ids: &[i64], now: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await.ctx("begin")?;
+        for id in file_ids {
+            sqlx::query("UPDATE files SET missing_since = COALESCE(missing_since, ?) WHERE id = ?")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .ctx("mark missing")?;
+        }
+        tx.commit().await.ctx("commit")
+    }
+
+    /// Files found again where they were: their items show again.
+    pub async fn clear_missing(&self, file_ids: &[i64]) -> Result<()> {
+        let mut tx = self.pool.begin().await.ctx("begin")?;
+        for id in file_ids {
+            sqlx::query("UPDATE files SET missing_since = NULL WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .ctx("clear missing")?;
+        }
         tx.commit().await.ctx("commit")
     }
 
@@ -556,7 +606,8 @@ impl Catalog {
         .ctx("count pending")?;
         c.unavailable = sqlx::query_scalar(
             "SELECT COUNT(*) FROM files f JOIN roots r ON r.id = f.root_id
-             WHERE f.item_id IS NOT NULL AND r.state = 'unavailable'",
+             WHERE f.item_id IS NOT NULL
+               AND (r.state = 'unavailable' OR f.missing_since IS NOT NULL)",
         )
         .fetch_one(&self.pool)
         .await
@@ -579,7 +630,8 @@ impl Catalog {
 /// The columns of an [`ItemView`]: an item with its media file and the
 /// state of that file's root.
 const ITEM_VIEW: &str = "SELECT i.id, f.path, i.kind, i.title, i.creator, i.album, i.year,
-        i.duration_secs, i.genres, i.cover, i.meta, i.description, r.state AS root_state
+        i.duration_secs, i.genres, i.cover, i.meta, i.description,
+        (r.state = 'ok' AND f.missing_since IS NULL) AS available
      FROM items i
      JOIN files f ON f.item_id = i.id AND f.role = 'media'
      JOIN roots r ON r.id = f.root_id";
@@ -602,7 +654,7 @@ fn view_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ItemView> {
         cover: r.try_get("cover").map_err(get)?,
         meta: r.try_get("meta").map_err(get)?,
         description: r.try_get("description").map_err(get)?,
-        available: r.try_get::<String, _>("root_state").map_err(get)? == "ok",
+        available: r.try_get::<bool, _>("available").map_err(get)?,
     })
 }
 
@@ -695,6 +747,7 @@ mod tests {
             mtime_ns: 1,
             fingerprint: Some("fp".into()),
             outcome,
+            reader: 1,
         }
     }
 
@@ -820,5 +873,55 @@ mod tests {
         let removed = c.remove_root(Path::new("/usb")).await.unwrap();
         assert_eq!(removed, ids);
         assert!(c.roots().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_missing_file_hides_its_item_and_keeps_it() {
+        let (_d, c) = catalog().await;
+        let root = c.add_root(Path::new("/nas"), 0).await.unwrap();
+        c.apply(&[update(root.id, "/nas/a.mp3", item("A", "{}"))], 1)
+            .await
+            .unwrap();
+        let file = c.file_by_path("/nas/a.mp3").await.unwrap().unwrap();
+        let ids = c.item_ids().await.unwrap();
+        c.mark_missing(&[file.id], 50).await.unwrap();
+        let views = c.items_by_ids(&ids).await.unwrap();
+        assert_eq!(views.len(), 1, "kept");
+        assert!(!views[0].available, "hidden");
+        assert_eq!(c.counts().await.unwrap().unavailable, 1);
+        let again = c.file_by_path("/nas/a.mp3").await.unwrap().unwrap();
+        assert_eq!(again.missing_since, Some(50));
+        c.mark_missing(&[file.id], 90).await.unwrap();
+        let again = c.file_by_path("/nas/a.mp3").await.unwrap().unwrap();
+        assert_eq!(again.missing_since, Some(50), "the first sighting counts");
+        c.clear_missing(&[file.id]).await.unwrap();
+        assert!(c.items_by_ids(&ids).await.unwrap()[0].available);
+        assert_eq!(c.item_ids().await.unwrap(), ids, "same item id");
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_media_file_is_listed_with_its_error() {
+        let (_d, c) = catalog().await;
+        let root = c.add_root(Path::new("/m"), 0).await.unwrap();
+        let Outcome::Item(data) = item("From Its Name", "{}") else {
+            unreachable!()
+        };
+        c.apply(
+            &[update(
+                root.id,
+                "/m/x.mp3",
+                Outcome::Listed(data, "bad ID3 frame".into()),
+            )],
+            1,
+        )
+        .await
+        .unwrap();
+        let ids = c.item_ids().await.unwrap();
+        assert_eq!(ids.len(), 1, "an item");
+        assert_eq!(c.counts().await.unwrap().file_errors, 1, "and an error");
+        assert_eq!(c.file_errors(10).await.unwrap()[0].1, "bad ID3 frame");
+        let f = c.file_by_path("/m/x.mp3").await.unwrap().unwrap();
+        assert_eq!(f.reader, 1);
+        assert_eq!(f.item_id, Some(ids[0]));
     }
 }

@@ -137,7 +137,7 @@ impl Catalog {
                     p.evidence, p.zero_shot,
                     CASE WHEN e.source = i.description_hash THEN e.descriptors END AS enriched
              FROM items i
-             JOIN files f ON f.item_id = i.id AND f.role = 'media'
+             JOIN files f ON f.item_id = i.id AND f.role = 'media' AND f.missing_since IS NULL
              JOIN roots r ON r.id = f.root_id AND r.state = 'ok'
              JOIN profiles p ON p.item_id = i.id
              LEFT JOIN enrichment e ON e.item_id = i.id

@@ -148,6 +148,8 @@ pub struct UpdateSummary {
     pub removed: u64,
     pub errors: u64,
     pub embedded: u64,
+    /// Files not seen whose absence could not be confirmed: hidden, kept.
+    pub missing: u64,
 }
 
 impl Library {
@@ -268,8 +270,25 @@ async fn handle_burst(
     }
     if burst.is_file_change() {
         let started = Instant::now();
-        let s = apply_changes(lib, &burst, (opts.clock)()).await?;
-        if s != UpdateSummary::default() {
+        let polled: Vec<PathBuf> = watches
+            .values()
+            .filter(|w| w.mode != WatchMode::Live)
+            .map(|w| w.root.clone())
+            .collect();
+        let s = apply_changes(lib, &burst, &polled, (opts.clock)()).await?;
+        if s.missing > 0 {
+            emit(WatchEvent::Note {
+                message: format!(
+                    "{} file(s) could not be seen (a folder unreadable or a share not listing); \
+                     their items are hidden and kept until a scan finds them or sees their folder whole",
+                    s.missing
+                ),
+            });
+        }
+        if s != (UpdateSummary {
+            missing: s.missing,
+            ..UpdateSummary::default()
+        }) {
             emit(WatchEvent::Updated {
                 added: s.added,
                 changed: s.changed,
@@ -408,14 +427,71 @@ fn role_of(p: &Path) -> Option<FileRole> {
     })
 }
 
-/// Applies one burst of file changes to the catalog and index.
-async fn apply_changes(lib: &Library, burst: &Burst, now: i64) -> Result<UpdateSummary> {
+/// Whether a path is there, and if not, whether its absence can be
+/// trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Presence {
+    Present,
+    /// Not found, in a folder that lists fine, under a root that is there
+    /// and watched by the system's own events: deleted.
+    Gone,
+    /// Not seen, but the folder could not be read, the root is gone or
+    /// empty, or the root is polled (a share that stops listing looks like
+    /// deletions): missing, never deleted on this alone.
+    Unconfirmed,
+}
+
+fn presence(p: &Path, roots: &[Root], polled: &[PathBuf]) -> Presence {
+    match std::fs::symlink_metadata(p) {
+        Ok(_) => return Presence::Present,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        // Permission denied, I/O error, a stale handle: unknown.
+        Err(_) => return Presence::Unconfirmed,
+    }
+    let Some(root) = roots
+        .iter()
+        .filter(|r| p.starts_with(&r.path))
+        .max_by_key(|r| r.path.as_os_str().len())
+    else {
+        return Presence::Gone; // outside the library: nothing to keep
+    };
+    if r_polled(&root.path, polled) || !has_entries(&root.path) {
+        return Presence::Unconfirmed;
+    }
+    // The nearest folder above it that exists must list: a parent removed
+    // whole is fine, an unreadable one is not.
+    let mut dir = p.parent();
+    while let Some(d) = dir {
+        match std::fs::read_dir(d) {
+            Ok(_) => return Presence::Gone,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && d != root.path => {
+                dir = d.parent();
+            }
+            Err(_) => return Presence::Unconfirmed,
+        }
+    }
+    Presence::Unconfirmed
+}
+
+fn r_polled(root: &Path, polled: &[PathBuf]) -> bool {
+    polled.iter().any(|p| p == root)
+}
+
+/// Applies one burst of file changes to the catalog and index. Roots in
+/// `polled` are watched by polling: absences seen there are only marked.
+async fn apply_changes(
+    lib: &Library,
+    burst: &Burst,
+    polled: &[PathBuf],
+    now: i64,
+) -> Result<UpdateSummary> {
     let _lock = lib.scan_lock().lock().await;
     let catalog = lib.catalog();
     let roots = catalog.roots().await?;
     let mut summary = UpdateSummary::default();
     let mut work: Vec<Work> = Vec::new();
     let mut remove: Vec<i64> = Vec::new();
+    let mut missing: Vec<i64> = Vec::new();
     let mut changed: BTreeSet<PathBuf> = burst.changed.clone();
 
     // Renames keep identity: the file record (and its item) moves.
@@ -475,20 +551,24 @@ async fn apply_changes(lib: &Library, burst: &Burst, now: i64) -> Result<UpdateS
         if roots.iter().any(|r| &r.path == p) {
             continue; // a vanished root is the availability check's business
         }
-        if p.exists() {
-            changed.insert(p.clone());
-            continue;
-        }
+        let sink = match presence(p, &roots, polled) {
+            Presence::Present => {
+                changed.insert(p.clone());
+                continue;
+            }
+            Presence::Gone => &mut remove,
+            Presence::Unconfirmed => &mut missing,
+        };
         match catalog.file_by_path(&path_str(p)).await? {
             Some(rec) => {
-                remove.push(rec.id);
+                sink.push(rec.id);
                 if rec.role == FileRole::Sidecar
                     && let Some(dir) = p.parent()
                 {
                     changed.insert(dir.to_path_buf());
                 }
             }
-            None => remove.extend(
+            None => sink.extend(
                 catalog
                     .files_with_prefix(&dir_prefix(p))
                     .await?
@@ -514,9 +594,14 @@ async fn apply_changes(lib: &Library, burst: &Burst, now: i64) -> Result<UpdateS
                     .filter(|e| e.file_type().is_file())
                     .map(|e| e.into_path()),
             );
-        } else if !p.exists() {
+        } else if let presence @ (Presence::Gone | Presence::Unconfirmed) =
+            presence(p, &roots, polled)
+        {
             if let Some(rec) = catalog.file_by_path(&path_str(p)).await? {
-                remove.push(rec.id);
+                match presence {
+                    Presence::Gone => remove.push(rec.id),
+                    _ => missing.push(rec.id),
+                }
             }
         } else {
             candidates.push(p.clone());
@@ -586,6 +671,9 @@ async fn apply_changes(lib: &Library, burst: &Burst, now: i64) -> Result<UpdateS
     summary.changed = report.changed.saturating_sub(summary.moved);
     summary.errors = report.errors;
 
+    missing.retain(|id| !remove.contains(id));
+    catalog.mark_missing(&missing, now).await?;
+    summary.missing = missing.len() as u64;
     remove.sort_unstable();
     remove.dedup();
     let removed_items = catalog.remove_files(&remove).await?;

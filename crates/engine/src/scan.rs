@@ -24,11 +24,11 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use moodshelf_catalog::{
-    FileRecord, FileRole, FileUpdate, ItemData, Outcome, Profile, Root, RootState, ScanCounters,
-    ScanStatus,
+    FileRecord, FileRole, FileState, FileUpdate, ItemData, Outcome, Profile, Root, RootState,
+    ScanCounters, ScanStatus,
 };
 use moodshelf_media::{Cover, Metadata, Role};
 use serde::Serialize;
@@ -108,6 +108,9 @@ pub struct ScanOptions {
     /// The current time (Unix seconds), passed in.
     pub now: i64,
     pub progress: Option<ProgressFn>,
+    /// How long one file may take to read before it is abandoned and
+    /// listed by its name.
+    pub file_deadline: Duration,
 }
 
 impl ScanOptions {
@@ -118,6 +121,7 @@ impl ScanOptions {
             cancel: Arc::new(AtomicBool::new(false)),
             now,
             progress: None,
+            file_deadline: moodshelf_media::DEFAULT_DEADLINE,
         }
     }
 }
@@ -182,6 +186,8 @@ struct RootWalk {
     /// The root itself could not be read.
     unreadable: bool,
     errors: Vec<FileError>,
+    /// Things the user should know (links that leave the folder).
+    warnings: Vec<String>,
 }
 
 /// A file to read, with what the catalog knew of it.
@@ -197,7 +203,8 @@ pub(crate) struct Work {
 struct Diff {
     work: Vec<Work>,
     missing: Vec<FileRecord>,
-    moves: Vec<(FileRecord, Found)>,
+    /// Files marked missing earlier and found where they were.
+    found_again: Vec<i64>,
     unchanged: u64,
 }
 
@@ -326,6 +333,7 @@ async fn phases(
             .await
             .map_err(Error::internal)?;
         report.discovered += walk.files.len() as u64;
+        report.warnings.extend(walk.warnings.iter().cloned());
         tracker.emit(report.discovered, None, false);
         walks.push(walk);
     }
@@ -370,32 +378,46 @@ async fn phases(
         .await
         .map_err(Error::internal)?;
         report.unchanged += diff.unchanged;
-        for (record, found) in diff.moves {
-            catalog
-                .move_file(
-                    record.id,
-                    root.id,
-                    &path_str(&found.path),
-                    found.size,
-                    found.mtime_ns,
-                )
-                .await?;
-            report.moved += 1;
-            // Read it again at its new place (sidecars and names may differ);
-            // unchanged metadata keeps its description and index row.
-            all_work.push(Work {
-                root_id: root.id,
-                existing: Some(FileRecord {
-                    path: path_str(&found.path),
-                    ..record
-                }),
-                found,
-            });
-        }
+        catalog.clear_missing(&diff.found_again).await?;
         all_work.extend(diff.work);
         all_missing.extend(diff.missing);
         scanned_roots.push(root.id);
         tracker.emit(i as u64 + 1, Some(roots.len() as u64), false);
+    }
+    check_cancel(opts)?;
+
+    // Moves, across roots too: a new media file with the size and content
+    // of a missing one is that file, and keeps its item and its feedback.
+    let moves = tokio::task::spawn_blocking(move || {
+        let moves = match_moves(&mut all_work, &mut all_missing);
+        (moves, all_work, all_missing)
+    })
+    .await
+    .map_err(Error::internal)?;
+    let (moves, mut all_work, all_missing) = moves;
+    for (record, found, root_id) in moves {
+        catalog
+            .move_file(
+                record.id,
+                root_id,
+                &path_str(&found.path),
+                found.size,
+                found.mtime_ns,
+            )
+            .await?;
+        report.moved += 1;
+        // Read it again at its new place (sidecars and names may differ);
+        // unchanged metadata keeps its description and index row.
+        all_work.push(Work {
+            root_id,
+            existing: Some(FileRecord {
+                path: path_str(&found.path),
+                root_id,
+                missing_since: None,
+                ..record
+            }),
+            found,
+        });
     }
     check_cancel(opts)?;
 
@@ -484,15 +506,19 @@ pub(crate) async fn extract_and_record(
     let covers = lib.paths().covers();
     let cancel = opts.cancel.clone();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<(FileUpdate, bool)>>(4);
+    let deadline = opts.file_deadline;
     let reader = tokio::task::spawn_blocking(move || {
         use rayon::prelude::*;
         for chunk in work.chunks(EXTRACT_CHUNK) {
             if cancel.load(Ordering::Relaxed) {
                 break;
             }
+            // Cancel is checked per file: a chunk of slow files on a
+            // network disk must not hold a cancelled scan for minutes.
             let updates: Vec<(FileUpdate, bool)> = chunk
                 .par_iter()
-                .map(|w| (read_one(w, &covers), w.existing.is_some()))
+                .filter(|_| !cancel.load(Ordering::Relaxed))
+                .map(|w| (read_one(w, &covers, deadline), w.existing.is_some()))
                 .collect();
             if tx.blocking_send(updates).is_err() {
                 break;
@@ -502,16 +528,17 @@ pub(crate) async fn extract_and_record(
     let mut done = 0u64;
     while let Some(batch) = rx.recv().await {
         for (u, existed) in &batch {
-            match &u.outcome {
-                Outcome::Failed(reason) => {
-                    report.errors += 1;
-                    if report.error_samples.len() < MAX_ERROR_SAMPLES {
-                        report.error_samples.push(FileError {
-                            path: u.path.clone(),
-                            error: reason.clone(),
-                        });
-                    }
+            if let Outcome::Failed(reason) | Outcome::Listed(_, reason) = &u.outcome {
+                report.errors += 1;
+                if report.error_samples.len() < MAX_ERROR_SAMPLES {
+                    report.error_samples.push(FileError {
+                        path: u.path.clone(),
+                        error: reason.clone(),
+                    });
                 }
+            }
+            match &u.outcome {
+                Outcome::Failed(_) => {}
                 _ if *existed => report.changed += 1,
                 _ => report.added += 1,
             }
@@ -526,9 +553,11 @@ pub(crate) async fn extract_and_record(
     Ok(())
 }
 
-/// Reads one file into the update the catalog records. Never fails: a bad
-/// file becomes an update that says why.
-pub(crate) fn read_one(w: &Work, covers: &Path) -> FileUpdate {
+/// Reads one file into the update the catalog records. Never fails and
+/// never takes much longer than `deadline`: a bad file becomes an update
+/// that says why, and a media file whose contents cannot be read is listed
+/// by its names with the error beside it.
+pub(crate) fn read_one(w: &Work, covers: &Path, deadline: Duration) -> FileUpdate {
     let path = &w.found.path;
     let mut update = FileUpdate {
         root_id: w.root_id,
@@ -538,14 +567,37 @@ pub(crate) fn read_one(w: &Work, covers: &Path) -> FileUpdate {
         mtime_ns: w.found.mtime_ns,
         fingerprint: None,
         outcome: Outcome::Sidecar,
+        reader: moodshelf_media::READER_VERSION,
     };
     if w.found.role == FileRole::Sidecar {
         return update;
     }
-    update.fingerprint = moodshelf_media::fingerprint(path).ok();
-    update.outcome = match moodshelf_media::extract(path) {
+    // Readers refuse links; one that discovery confined to its root is read
+    // through its target.
+    let real = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())
+        }
+        _ => path.clone(),
+    };
+    update.fingerprint = moodshelf_media::fingerprint(&real).ok();
+    update.outcome = match moodshelf_media::extract_within(&real, deadline) {
         Ok(meta) => Outcome::Item(item_data(meta, path, covers)),
-        Err(e) => Outcome::Failed(e.to_string()),
+        Err(e) if e.is_content_error() => match moodshelf_media::classify(path) {
+            Some(Role::Media(kind)) => Outcome::Listed(
+                item_data(moodshelf_media::from_names(path, kind), path, covers),
+                e.to_string(),
+            ),
+            _ => Outcome::Failed(e.to_string()),
+        },
+        Err(e) => {
+            if matches!(e, moodshelf_media::Error::Unreadable { .. }) {
+                // Possibly transient (a share that hiccuped): read again at
+                // the next scan, whatever the readers' version.
+                update.reader = 0;
+            }
+            Outcome::Failed(e.to_string())
+        }
     };
     update
 }
@@ -768,27 +820,54 @@ fn walk_root(root: &Path, ignore: &[String], cancel: &AtomicBool) -> RootWalk {
         failed_dirs: Vec::new(),
         unreadable: false,
         errors: Vec::new(),
+        warnings: Vec::new(),
     };
     if std::fs::read_dir(root).is_err() {
         walk.unreadable = true;
         return walk;
     }
+    // Links are followed only while they stay inside the root: a link to
+    // `/` or to another disk would otherwise pull the whole system in.
+    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut escaping: Vec<PathBuf> = Vec::new();
     let entries = walkdir::WalkDir::new(root)
         .follow_links(true)
         .into_iter()
         .filter_entry(|e| {
-            !(e.depth() > 0
+            if e.depth() > 0
                 && e.file_type().is_dir()
                 && e.file_name()
                     .to_str()
-                    .is_some_and(|n| ignore.iter().any(|i| i == n)))
+                    .is_some_and(|n| ignore.iter().any(|i| i == n))
+            {
+                return false;
+            }
+            if e.path_is_symlink() {
+                let inside = std::fs::canonicalize(e.path())
+                    .is_ok_and(|target| target.starts_with(&real_root));
+                if !inside {
+                    escaping.push(e.path().to_path_buf());
+                    return false;
+                }
+            }
+            true
         });
+    let mut loops = 0usize;
     for (n, entry) in entries.enumerate() {
         if n % 1024 == 0 && cancel.load(Ordering::Relaxed) {
             break;
         }
         let entry = match entry {
             Ok(e) => e,
+            Err(e) if e.loop_ancestor().is_some() => {
+                // A link back to a folder above it: skipped, reported once
+                // below, and nothing under it is "missing".
+                loops += 1;
+                if let Some(p) = e.path() {
+                    walk.failed_dirs.push(p.to_path_buf());
+                }
+                continue;
+            }
             Err(e) => {
                 if let Some(p) = e.path() {
                     // Whatever is under an unreadable folder is unseen, not gone.
@@ -829,6 +908,20 @@ fn walk_root(root: &Path, ignore: &[String], cancel: &AtomicBool) -> RootWalk {
             },
         });
     }
+    if !escaping.is_empty() {
+        walk.warnings.push(format!(
+            "{}: {} link(s) point outside the folder and were not followed (first: {})",
+            root.display(),
+            escaping.len(),
+            escaping[0].display()
+        ));
+    }
+    if loops > 0 {
+        walk.warnings.push(format!(
+            "{}: {loops} link(s) loop back to a folder above them and were skipped",
+            root.display()
+        ));
+    }
     walk
 }
 
@@ -848,7 +941,15 @@ fn diff_root(root_id: i64, walk: RootWalk, known: Vec<FileRecord>) -> Diff {
     for found in walk.files {
         let key = path_str(&found.path);
         match known.remove(&key) {
-            Some(rec) if rec.size == found.size && rec.mtime_ns == found.mtime_ns => {
+            Some(rec)
+                if rec.size == found.size
+                    && rec.mtime_ns == found.mtime_ns
+                    && !(rec.state == FileState::Error
+                        && rec.reader < moodshelf_media::READER_VERSION) =>
+            {
+                if rec.missing_since.is_some() {
+                    diff.found_again.push(rec.id);
+                }
                 diff.unchanged += 1;
                 // Keep unchanged media around in case a sidecar beside it
                 // changed.
@@ -871,7 +972,7 @@ fn diff_root(root_id: i64, walk: RootWalk, known: Vec<FileRecord>) -> Diff {
         }
     }
     // What is left in `known` was not seen on disk.
-    let mut missing: Vec<FileRecord> = known
+    let missing: Vec<FileRecord> = known
         .into_values()
         .filter(|f| {
             !walk
@@ -898,46 +999,58 @@ fn diff_root(root_id: i64, walk: RootWalk, known: Vec<FileRecord>) -> Diff {
             });
         }
     }
-    // Moves: a new media file with the size and fingerprint of a missing one.
+    diff.missing = missing;
+    diff
+}
+
+/// Pairs new media files with missing ones of the same size and content
+/// fingerprint, across all roots scanned: those are moves (or renames),
+/// not a deletion and an addition. Removes the pairs from `work` and
+/// `missing` and returns them with the destination's root.
+fn match_moves(
+    work: &mut Vec<Work>,
+    missing: &mut Vec<FileRecord>,
+) -> Vec<(FileRecord, Found, i64)> {
     let mut by_size: HashMap<i64, Vec<usize>> = HashMap::new();
     for (i, m) in missing.iter().enumerate() {
         if m.role == FileRole::Media && m.fingerprint.is_some() {
             by_size.entry(m.size).or_default().push(i);
         }
     }
-    let mut moved_missing: HashSet<usize> = HashSet::new();
-    if !by_size.is_empty() {
-        diff.work.retain(|w| {
-            if w.existing.is_some() || w.found.role != FileRole::Media {
-                return true;
-            }
-            let Some(cands) = by_size.get(&w.found.size) else {
-                return true;
-            };
-            let Ok(fp) = moodshelf_media::fingerprint(&w.found.path) else {
-                return true;
-            };
-            let hit = cands.iter().copied().find(|i| {
-                !moved_missing.contains(i) && missing[*i].fingerprint.as_deref() == Some(&fp)
-            });
-            match hit {
-                Some(i) => {
-                    moved_missing.insert(i);
-                    diff.moves.push((missing[i].clone(), w.found.clone()));
-                    false
-                }
-                None => true,
-            }
-        });
+    let mut moves = Vec::new();
+    if by_size.is_empty() {
+        return moves;
     }
+    let mut moved_missing: HashSet<usize> = HashSet::new();
+    work.retain(|w| {
+        if w.existing.is_some() || w.found.role != FileRole::Media {
+            return true;
+        }
+        let Some(cands) = by_size.get(&w.found.size) else {
+            return true;
+        };
+        let Ok(fp) = moodshelf_media::fingerprint(&w.found.path) else {
+            return true;
+        };
+        let hit = cands.iter().copied().find(|i| {
+            !moved_missing.contains(i) && missing[*i].fingerprint.as_deref() == Some(&fp)
+        });
+        match hit {
+            Some(i) => {
+                moved_missing.insert(i);
+                moves.push((missing[i].clone(), w.found.clone(), w.root_id));
+                false
+            }
+            None => true,
+        }
+    });
     let mut i = 0;
     missing.retain(|_| {
         let keep = !moved_missing.contains(&i);
         i += 1;
         keep
     });
-    diff.missing = missing;
-    diff
+    moves
 }
 
 pub(crate) fn path_str(p: &Path) -> String {
@@ -967,6 +1080,8 @@ mod tests {
             fingerprint,
             item_id: Some(id),
             state: moodshelf_catalog::FileState::Ok,
+            reader: moodshelf_media::READER_VERSION,
+            missing_since: None,
         }
     }
 
@@ -986,6 +1101,7 @@ mod tests {
             failed_dirs,
             unreadable: false,
             errors: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -999,13 +1115,40 @@ mod tests {
         let fp = moodshelf_media::fingerprint(&new).unwrap();
         let mut old_rec = record(1, &new, FileRole::Media, Some(fp));
         old_rec.path = path_str(&old);
+        // The old place was under another root: moves cross roots.
+        old_rec.root_id = 7;
+        let mut diff_old = diff_root(7, walk(vec![], vec![]), vec![old_rec]);
+        let mut diff_new = diff_root(1, walk(vec![found(&new, FileRole::Media)], vec![]), vec![]);
+        let moves = match_moves(&mut diff_new.work, &mut diff_old.missing);
+        assert_eq!(moves.len(), 1, "same size and fingerprint: a move");
+        assert_eq!(moves[0].2, 1, "into the new root");
+        assert!(diff_old.missing.is_empty() && diff_new.work.is_empty());
+    }
+
+    #[test]
+    fn a_failed_file_is_read_again_when_the_readers_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.mp3");
+        std::fs::write(&f, b"x").unwrap();
+        let mut rec = record(1, &f, FileRole::Media, None);
+        rec.state = moodshelf_catalog::FileState::Error;
         let diff = diff_root(
             1,
-            walk(vec![found(&new, FileRole::Media)], vec![]),
-            vec![old_rec],
+            walk(vec![found(&f, FileRole::Media)], vec![]),
+            vec![rec.clone()],
         );
-        assert_eq!(diff.moves.len(), 1, "same size and fingerprint: a move");
-        assert!(diff.missing.is_empty() && diff.work.is_empty());
+        assert!(diff.work.is_empty(), "same readers, same file: not again");
+        rec.reader = moodshelf_media::READER_VERSION - 1;
+        let diff = diff_root(
+            1,
+            walk(vec![found(&f, FileRole::Media)], vec![]),
+            vec![rec.clone()],
+        );
+        assert_eq!(diff.work.len(), 1, "newer readers try again");
+        rec.state = moodshelf_catalog::FileState::Ok;
+        rec.missing_since = Some(5);
+        let diff = diff_root(1, walk(vec![found(&f, FileRole::Media)], vec![]), vec![rec]);
+        assert_eq!(diff.found_again, vec![1]);
     }
 
     #[test]

@@ -15,6 +15,7 @@
 
 pub mod datasets;
 pub mod formats;
+pub mod hostile;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

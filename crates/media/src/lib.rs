@@ -444,6 +444,10 @@ pub fn extract(path: &Path) -> Result<Metadata> {
     guarded(path, || read_media(path, kind))
 }
 
+/// The readers' version, recorded with every file read. Raised when a
+/// reader learns to read files it used to refuse, so those are read again.
+pub const READER_VERSION: i64 = 2;
+
 /// How long one file may take to read before it is abandoned: generous for
 /// a slow network disk, short against a reader that would never finish.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(20);
