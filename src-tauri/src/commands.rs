@@ -393,7 +393,7 @@ pub async fn choose_reasoning_model(
         }
     };
     check_gguf(&path)?;
-    let mut raw = RawSettings::read(&state.paths)?;
+    let mut raw = RawSettings::read_for_update(&state.paths)?;
     raw.models.reasoning = Some(path.display().to_string());
     raw.write(&state.paths)?;
     state.reopen(&app).await?;
@@ -437,7 +437,7 @@ pub async fn set_settings(app: AppHandle, state: S<'_>, settings: AppSettings) -
         .map_err(|e: String| AppError::new(ErrorCode::InvalidInput, e))?;
     let current = state.library().await.settings().hemisphere;
     if hemisphere != current {
-        let mut raw = RawSettings::read(&state.paths)?;
+        let mut raw = RawSettings::read_for_update(&state.paths)?;
         raw.recommend.hemisphere = Some(settings.hemisphere.clone());
         raw.write(&state.paths)?;
         state.reopen(&app).await?;

@@ -425,9 +425,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 if status.unavailable_items > 0 {
                     println!(
-                        "         {} items are on folders that are not available now",
+                        "         {} items are hidden: their folder is not available or their file was not seen (kept until a scan finds them or sees the folder whole)",
                         status.unavailable_items
                     );
+                }
+                if let Some(problem) = &status.settings_problem {
+                    println!("Settings: {problem}");
                 }
                 for r in &status.roots {
                     println!("Folder:  {} [{}]", r.path, r.state);

@@ -114,6 +114,27 @@ pub struct RawScan {
 }
 
 impl RawSettings {
+    /// Reads `settings.toml` for changing it: a file that does not parse is
+    /// copied aside (`settings.toml.broken`) and the change starts from the
+    /// defaults, so saving from the window repairs the file and loses
+    /// nothing the person wrote.
+    pub fn read_for_update(paths: &Paths) -> Result<RawSettings> {
+        match RawSettings::read(paths) {
+            Ok(raw) => Ok(raw),
+            Err(e) if e.code == Code::InvalidInput => {
+                let file = paths.settings();
+                std::fs::copy(&file, file.with_extension("toml.broken")).map_err(|io| {
+                    Error::new(
+                        Code::Internal,
+                        format!("cannot keep a copy of {}: {io}", file.display()),
+                    )
+                })?;
+                Ok(RawSettings::default())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Reads `settings.toml`; absent means defaults.
     pub fn read(paths: &Paths) -> Result<RawSettings> {
         let file = paths.settings();
@@ -160,6 +181,10 @@ pub struct Settings {
     pub threads: Option<usize>,
     pub ignore_dirs: Vec<String>,
     pub hemisphere: crate::context::Hemisphere,
+    /// Why `settings.toml` was not used, when it could not be: the app
+    /// runs on defaults meanwhile and says so, and the file is left as it
+    /// is for the person to fix (or for the next save, which keeps a copy).
+    pub problem: Option<String>,
 }
 
 /// Folder names never worth scanning: version control, OS trash and
@@ -183,9 +208,24 @@ const BUILTIN_IGNORES: &[&str] = &[
 impl Settings {
     /// Reads `settings.toml` (absent means defaults) and applies the
     /// environment overrides.
+    ///
+    /// A file with a typo, a key from a newer version or a value out of
+    /// range must not stop the app: the defaults are used instead, with
+    /// [`Settings::problem`] saying why.
     pub fn load(paths: &Paths) -> Result<Settings> {
-        let raw = RawSettings::read(paths)?;
-        Settings::validate(raw, paths, |k| std::env::var(k).ok())
+        let env = |k: &str| std::env::var(k).ok();
+        let problem = match RawSettings::read(paths) {
+            Ok(raw) => match Settings::validate(raw, paths, env) {
+                Ok(settings) => return Ok(settings),
+                Err(e) => e.message,
+            },
+            Err(e) => e.message,
+        };
+        let mut settings = Settings::validate(RawSettings::default(), paths, env)?;
+        settings.problem = Some(format!(
+            "{problem}; using the default settings until the file is fixed"
+        ));
+        Ok(settings)
     }
 
     /// Turns raw settings into the type the code uses; `env` supplies the
@@ -233,6 +273,7 @@ impl Settings {
             ),
             threads,
             ignore_dirs,
+            problem: None,
         })
     }
 }
@@ -329,5 +370,41 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(err.code, Code::InvalidInput);
+    }
+
+    #[test]
+    fn a_broken_settings_file_falls_back_to_defaults_and_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data_dir: dir.path().to_path_buf(),
+            models_dir: dir.path().join("models"),
+        };
+        std::fs::write(paths.settings(), "[models]\nembeding = \"typo.gguf\"\n").unwrap();
+        let s = Settings::load(&paths).expect("a typo does not stop the app");
+        assert!(
+            s.problem.as_deref().unwrap().contains("embeding"),
+            "{:?}",
+            s.problem
+        );
+        assert!(s.embedding_model.ends_with(DEFAULT_EMBED_MODEL));
+
+        std::fs::write(paths.settings(), "[recommend]\nhemisphere = \"east\"\n").unwrap();
+        assert!(
+            Settings::load(&paths).unwrap().problem.is_some(),
+            "a bad value too"
+        );
+
+        std::fs::write(paths.settings(), "[future]\nkey = 1\n").unwrap();
+        let mut raw = RawSettings::read_for_update(&paths).unwrap();
+        raw.recommend.hemisphere = Some("south".into());
+        raw.write(&paths).unwrap();
+        let kept = std::fs::read_to_string(paths.settings().with_extension("toml.broken")).unwrap();
+        assert!(
+            kept.contains("[future]"),
+            "what the person wrote is kept aside"
+        );
+        let s = Settings::load(&paths).unwrap();
+        assert_eq!(s.problem, None, "saving repaired the file");
+        assert_eq!(s.hemisphere, crate::context::Hemisphere::South);
     }
 }

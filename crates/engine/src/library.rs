@@ -98,6 +98,8 @@ pub struct Status {
     pub enriched_items: i64,
     pub models: Vec<ModelInfo>,
     pub last_scan: Option<LastScan>,
+    /// Why `settings.toml` is not in use (defaults are), if it is not.
+    pub settings_problem: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -534,6 +536,7 @@ impl Library {
                 },
             ],
             last_scan,
+            settings_problem: self.settings().problem.clone(),
         })
     }
 
