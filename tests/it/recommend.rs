@@ -516,6 +516,47 @@ async fn without_a_model_the_fast_path_answers() {
     assert!(a.items.iter().all(|p| p.item.kind == "music"));
 }
 
+/// A title of thousands of CJK characters used to overflow the explaining
+/// prompt's slot: the whole ask failed after its picks were shown. Each
+/// field now fits a token budget, so the model explains it like any other.
+#[tokio::test]
+async fn a_huge_title_still_gets_its_picks_and_reasons() {
+    // A small library, so that the huge film is surely among the picks.
+    let spec = Spec {
+        music: 2,
+        books: 2,
+        videos: 3,
+    };
+    let t = TestLibrary::with_settings(spec, SMALL_REASONING_MODEL).await;
+    let m = moodshelf_libgen::formats::NfoMovie {
+        title: "雪".repeat(20_000),
+        year: Some(2004),
+        plot: Some("A lighthouse keeper counts the waves through one long winter.".into()),
+        genres: vec!["Drama".into()],
+        tags: vec!["lighthouse".into(), "lighthouse keeper".into()],
+        runtime_min: Some(95),
+        mpaa: Some("PG".into()),
+        director: Some("長".repeat(5_000)),
+        actors: vec![],
+        rating: None,
+    };
+    write_film(&t, "Huge", &m);
+    t.add_and_scan().await;
+    let a = rec(
+        &t.lib,
+        "a film about a lighthouse keeper",
+        Mode::Model,
+        None,
+    )
+    .await;
+    assert!(
+        a.items.iter().any(|p| p.item.title.starts_with("雪雪雪")),
+        "the huge title is a pick: {:?}",
+        a.items.iter().map(|p| &p.item.title).collect::<Vec<_>>()
+    );
+    assert_eq!(a.explained_by, "model", "{:?}", a.notices);
+}
+
 /// A title and a plot that try to take over the model. They must change
 /// nothing: the same picks as the fast path, the same hard constraints,
 /// reasons only for candidates, and nothing of the injected text in them.

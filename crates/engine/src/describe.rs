@@ -13,14 +13,21 @@
 use moodshelf_media::{Kind, Metadata};
 
 /// Bump when [`describe`] changes output for the same metadata.
-pub const DESCRIBE_VERSION: u32 = 3;
+pub const DESCRIBE_VERSION: u32 = 4;
 
 /// Longest description stored, in characters.
 const MAX_CHARS: usize = 1200;
+/// Longest title in the card: a title of thousands of characters would
+/// otherwise be all the embedding model reads of the item.
+const MAX_TITLE_CHARS: usize = 150;
 
 pub fn describe(m: &Metadata, fallback_title: &str) -> String {
     let mut parts: Vec<String> = Vec::new();
     let title = m.title.as_deref().unwrap_or(fallback_title);
+    let title: String = match title.char_indices().nth(MAX_TITLE_CHARS) {
+        Some((cut, _)) => format!("{}…", &title[..cut]),
+        None => title.to_string(),
+    };
     let creators = list(&m.creators, 3);
     let head = match (m.kind, creators.is_empty()) {
         (Kind::Music, false) => format!("{title} by {creators}"),
@@ -87,11 +94,15 @@ pub fn description_hash(text: &str) -> String {
     h.finalize().to_hex()[..32].to_string()
 }
 
+/// Up to `max` entries, each cut to 80 characters.
 fn list(items: &[String], max: usize) -> String {
     items
         .iter()
         .take(max)
-        .map(String::as_str)
+        .map(|s| match s.char_indices().nth(80) {
+            Some((cut, _)) => format!("{}…", &s[..cut]),
+            None => s.clone(),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -287,20 +287,32 @@ impl Library {
                 .take(EXPLAIN_TOP)
                 .map(|(c, m)| explain::candidate(&c.item, profiles.get(c.item.id), *m))
                 .collect();
-            self.explain(
-                g,
-                text,
-                &cands,
-                &mut picks,
-                &mut refused,
-                cancel,
-                on_event,
-                started,
-                &mut t,
-            )
-            .await?;
+            let explained = self
+                .explain(
+                    g,
+                    text,
+                    &cands,
+                    &mut picks,
+                    &mut refused,
+                    cancel,
+                    on_event,
+                    started,
+                    &mut t,
+                )
+                .await;
             t.explain_ms = ms(x);
-            explained_by = "model".into();
+            match explained {
+                Ok(()) => explained_by = "model".into(),
+                // The picks are shown already: a failure of the model
+                // (a context overflow, a crashed worker) keeps them, with
+                // the rule reasons for those it did not explain, and the
+                // conversation goes on.
+                Err(e) if !cancel.is_cancelled() => notices.push(format!(
+                    "the reasoning model could not explain these picks ({}); the reasons shown are Moodshelf's own",
+                    e.message
+                )),
+                Err(e) => return Err(e),
+            }
         }
 
         // Remember.
@@ -453,8 +465,21 @@ impl Library {
             let c = cancel.clone();
             let out = tokio::task::spawn_blocking(move || g.generate(request, &c, |_| {}))
                 .await
-                .map_err(Error::internal)??;
-            intent = understand::merge(&intent, &model::parse_intent(&out.text), text);
+                .map_err(Error::internal)?;
+            match out {
+                Ok(out) => {
+                    intent = understand::merge(&intent, &model::parse_intent(&out.text), text);
+                }
+                Err(e) if !cancel.is_cancelled() => {
+                    // The rules' reading stands; the answer still comes.
+                    understood_by = "rules";
+                    notices.push(format!(
+                        "the reasoning model failed ({}); this answer is from Moodshelf's own reading of the request",
+                        Error::from(e).message
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
             t.model_intent_ms = ms(m);
         }
         self.restrict_kinds(&mut intent, req)?;

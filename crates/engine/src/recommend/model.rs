@@ -179,12 +179,12 @@ pub fn explain_request(text: &str, candidates: &[Candidate]) -> GenRequest {
         let mut v = serde_json::json!({
             "id": format!("c{}", i + 1),
             "kind": c.kind,
-            "title": plain(&c.title),
-            "by": c.creator.as_deref().map(plain),
+            "title": plain(&fit_tokens(&c.title, TITLE_TOKENS)),
+            "by": c.creator.as_deref().map(|b| plain(&fit_tokens(b, CREATOR_TOKENS))),
             "year": c.year,
-            "genres": c.genres.iter().take(3).map(|g| plain(g)).collect::<Vec<_>>(),
+            "genres": c.genres.iter().take(3).map(|g| plain(&fit_tokens(g, GENRE_TOKENS))).collect::<Vec<_>>(),
             "qualities": c.qualities.iter().take(4).collect::<Vec<_>>(),
-            "about": plain(&c.about.chars().take(80).collect::<String>()),
+            "about": plain(&fit_tokens(&c.about, ABOUT_TOKENS)),
         });
         if let Some(m) = &c.moment {
             v["moment"] = serde_json::Value::String(m.clone());
@@ -213,6 +213,44 @@ pub fn explain_request(text: &str, candidates: &[Candidate]) -> GenRequest {
     req.max_tokens = 40 * candidates.len().max(1) + 8;
     req.slot = EXPLAIN_SLOT;
     req
+}
+
+/// Token budgets of each field of a candidate line. Whatever the metadata
+/// (a 20,000-character CJK title, a genre list pasted into an artist
+/// field), a group of candidates stays well inside its slot.
+const TITLE_TOKENS: f32 = 32.0;
+const CREATOR_TOKENS: f32 = 16.0;
+const GENRE_TOKENS: f32 = 8.0;
+const ABOUT_TOKENS: f32 = 32.0;
+
+/// An upper bound of the tokens a character costs in the byte-level BPE
+/// vocabularies of the supported models: ASCII words pack several letters
+/// per token, a CJK character is one or two, and characters outside the
+/// basic plane fall back to their UTF-8 bytes.
+fn token_cost(c: char) -> f32 {
+    match c as u32 {
+        0..=0x7F if c.is_ascii_alphanumeric() => 0.5,
+        0..=0x7F => 1.0,
+        0x80..=0x7FF => 2.0,
+        0x800..=0xFFFF => 3.0,
+        _ => 4.0,
+    }
+}
+
+/// `s` cut to at most `budget` tokens (by [`token_cost`]), at a character
+/// boundary, with an ellipsis when cut.
+pub(crate) fn fit_tokens(s: &str, budget: f32) -> String {
+    let mut used = 0.0;
+    let mut out = String::new();
+    for c in s.chars() {
+        used += token_cost(c);
+        if used > budget {
+            out.push('…');
+            return out;
+        }
+        out.push(c);
+    }
+    out
 }
 
 static ITEM: LazyLock<Regex> =
@@ -266,6 +304,21 @@ mod tests {
             qualities: vec!["funny".into()],
             moment: None,
         }
+    }
+
+    #[test]
+    fn every_field_fits_its_token_budget() {
+        let mut c = cand(&"夜".repeat(20_000));
+        c.creator = Some("長".repeat(5_000));
+        c.genres = vec!["g".repeat(10_000); 3];
+        c.about = "😀".repeat(10_000);
+        let req = explain_request("x", &vec![c; 8]);
+        let user = &req.messages[1].content;
+        // Eight candidates at the budgets above, JSON included, stay far
+        // below the smallest slot (1,024 tokens) even at 3 bytes a token.
+        assert!(user.len() < 8 * 1200, "{} bytes", user.len());
+        assert_eq!(fit_tokens("short", 32.0), "short");
+        assert!(fit_tokens(&"夜".repeat(100), 32.0).ends_with('…'));
     }
 
     #[test]
