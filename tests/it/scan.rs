@@ -75,9 +75,15 @@ async fn every_generated_item_is_catalogued_with_its_fields() {
         item.creator, calibre.creator,
         "the sidecar names the author the file lacks"
     );
+    let cover = item.cover.expect("cover.png beside the book is its cover");
     assert!(
-        item.cover.is_some(),
-        "cover.png beside the book is its cover"
+        std::path::Path::new(&cover).starts_with(t.data_dir().join("covers")),
+        "brought into the covers folder, which the window serves: {cover}"
+    );
+    let beside = calibre.path.parent().unwrap().join("cover.png");
+    assert_eq!(
+        std::fs::read(&cover).unwrap(),
+        std::fs::read(beside).unwrap()
     );
 }
 

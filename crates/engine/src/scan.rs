@@ -623,25 +623,85 @@ fn item_data(mut meta: Metadata, path: &Path, covers: &Path) -> ItemData {
     }
 }
 
-/// Embedded art is written once per distinct image (an album's tracks share
-/// one file); art beside the media is referenced where it is.
+/// Cover art smaller than this is kept as it is; larger art (a 20 MB scan
+/// of a record sleeve) becomes a thumbnail.
+const COVER_AS_IS_BYTES: usize = 512 * 1024;
+/// Longest side of a cover thumbnail, in pixels.
+const COVER_THUMB_PX: u32 = 600;
+/// Largest image file read beside media.
+const COVER_MAX_SOURCE: u64 = 32 * 1024 * 1024;
+
+/// Brings an item's art into the covers folder, where the window serves it
+/// from (it serves nothing else): embedded art and art beside the media
+/// (`folder.jpg`, Calibre's `cover.jpg`) alike. Each distinct image is
+/// stored once, named by its content (an album's tracks share one file);
+/// only real JPEG, PNG, GIF or WebP data is kept, large images become
+/// bounded thumbnails, and decoding is capped against decompression bombs.
 fn store_cover(cover: Cover, dir: &Path) -> Option<String> {
-    match cover {
-        Cover::File(p) => Some(path_str(&p)),
-        Cover::Embedded { ref data, .. } => {
-            let hash = blake3::hash(data).to_hex();
-            let name = format!("{}.{}", &hash[..24], cover.extension());
-            let sub = dir.join(&hash[..2]);
-            let target = sub.join(&name);
-            if !target.exists() {
-                std::fs::create_dir_all(&sub).ok()?;
-                let tmp = sub.join(format!(".{name}.{}", std::process::id()));
-                std::fs::write(&tmp, data).ok()?;
-                std::fs::rename(&tmp, &target).ok()?;
-            }
-            Some(path_str(&target))
+    let data = match cover {
+        Cover::Embedded { data, .. } => data,
+        Cover::File(p) => {
+            use std::io::Read;
+            let mut data = Vec::new();
+            moodshelf_media::open_regular(&p)
+                .ok()?
+                .take(COVER_MAX_SOURCE + 1)
+                .read_to_end(&mut data)
+                .ok()?;
+            (data.len() as u64 <= COVER_MAX_SOURCE).then_some(data)?
         }
+    };
+    let ext = image_ext(&data)?;
+    let hash = blake3::hash(&data).to_hex();
+    let sub = dir.join(&hash[..2]);
+    let small = data.len() <= COVER_AS_IS_BYTES;
+    let name = format!("{}.{}", &hash[..24], if small { ext } else { "jpg" });
+    let target = sub.join(&name);
+    if !target.exists() {
+        let bytes = if small { data } else { thumbnail(&data)? };
+        std::fs::create_dir_all(&sub).ok()?;
+        let tmp = sub.join(format!(".{name}.{}", std::process::id()));
+        std::fs::write(&tmp, bytes).ok()?;
+        std::fs::rename(&tmp, &target).ok()?;
     }
+    Some(path_str(&target))
+}
+
+/// The image type by its first bytes; anything else is not cover art.
+fn image_ext(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("jpg")
+    } else if data.starts_with(b"\x89PNG") {
+        Some("png")
+    } else if data.starts_with(b"GIF8") {
+        Some("gif")
+    } else if data.len() > 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+        Some("webp")
+    } else {
+        None
+    }
+}
+
+/// A JPEG no larger than [`COVER_THUMB_PX`] on its longest side.
+fn thumbnail(data: &[u8]) -> Option<Vec<u8>> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(data))
+        .with_guessed_format()
+        .ok()?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(16_384);
+    limits.max_image_height = Some(16_384);
+    limits.max_alloc = Some(256 * 1024 * 1024);
+    reader.limits(limits);
+    let image = reader.decode().ok()?;
+    let thumb = image.thumbnail(COVER_THUMB_PX, COVER_THUMB_PX).to_rgb8();
+    let mut out = Vec::new();
+    thumb
+        .write_to(
+            &mut std::io::Cursor::new(&mut out),
+            image::ImageFormat::Jpeg,
+        )
+        .ok()?;
+    Some(out)
 }
 
 /// Describes every item that lacks a description.
@@ -1190,5 +1250,53 @@ mod tests {
         let paths: Vec<&Path> = diff.work.iter().map(|w| w.found.path.as_path()).collect();
         assert!(paths.contains(&video.as_path()), "the video is read again");
         assert_eq!(diff.unchanged, 0);
+    }
+
+    #[test]
+    fn art_beside_media_is_brought_in_and_large_art_becomes_a_thumbnail() {
+        let dir = tempfile::tempdir().unwrap();
+        let covers = dir.path().join("covers");
+        // A noisy 1600×1600 PNG: several megabytes, as scanned sleeves are.
+        let mut x = 1u32;
+        let big = image::RgbImage::from_fn(1600, 1600, |_, _| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            image::Rgb([x as u8, (x >> 8) as u8, (x >> 16) as u8])
+        });
+        let folder_jpg = dir.path().join("folder.png");
+        big.save(&folder_jpg).unwrap();
+        assert!(std::fs::metadata(&folder_jpg).unwrap().len() > COVER_AS_IS_BYTES as u64);
+        let stored = store_cover(Cover::File(folder_jpg.clone()), &covers).unwrap();
+        assert!(Path::new(&stored).starts_with(&covers), "{stored}");
+        let thumb = image::open(&stored).unwrap();
+        assert_eq!(thumb.width().max(thumb.height()), COVER_THUMB_PX);
+        // The same art again is the same file, not a second decode.
+        assert_eq!(
+            store_cover(Cover::File(folder_jpg), &covers).unwrap(),
+            stored
+        );
+
+        // Small art is kept byte for byte; what is not an image is refused.
+        let mut png = Vec::new();
+        image::RgbImage::new(2, 2)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let small = store_cover(
+            Cover::Embedded {
+                mime: String::new(),
+                data: png.clone(),
+            },
+            &covers,
+        )
+        .unwrap();
+        assert_eq!(std::fs::read(&small).unwrap(), png);
+        let fake = dir.path().join("cover.jpg");
+        std::fs::write(&fake, b"<html>not an image</html>").unwrap();
+        assert_eq!(store_cover(Cover::File(fake), &covers), None);
+        assert_eq!(
+            store_cover(Cover::File(PathBuf::from("/dev/zero")), &covers),
+            None
+        );
     }
 }
