@@ -364,33 +364,24 @@ pub async fn cancel_fetch(state: S<'_>) -> AppResult<bool> {
     )
 }
 
-/// Uses another GGUF file as the reasoning model. Asks for the file with
-/// the system picker when `path` is `None`; returns the path chosen.
+/// Uses another GGUF file as the reasoning model, asked for with the system
+/// picker; returns the path chosen. The webview never names the path: a
+/// page that could would make the host open any file as a model.
 #[tauri::command]
 #[specta::specta]
-pub async fn choose_reasoning_model(
-    app: AppHandle,
-    state: S<'_>,
-    path: Option<String>,
-) -> AppResult<Option<String>> {
-    let path = match path {
-        Some(p) => PathBuf::from(p),
-        None => {
-            let dialog_app = app.clone();
-            let picked = tauri::async_runtime::spawn_blocking(move || {
-                dialog_app
-                    .dialog()
-                    .file()
-                    .add_filter("GGUF model", &["gguf"])
-                    .blocking_pick_file()
-            })
-            .await
-            .map_err(AppError::internal)?;
-            match picked.and_then(|p| p.into_path().ok()) {
-                Some(p) => p,
-                None => return Ok(None),
-            }
-        }
+pub async fn choose_reasoning_model(app: AppHandle, state: S<'_>) -> AppResult<Option<String>> {
+    let dialog_app = app.clone();
+    let picked = tauri::async_runtime::spawn_blocking(move || {
+        dialog_app
+            .dialog()
+            .file()
+            .add_filter("GGUF model", &["gguf"])
+            .blocking_pick_file()
+    })
+    .await
+    .map_err(AppError::internal)?;
+    let Some(path) = picked.and_then(|p| p.into_path().ok()) else {
+        return Ok(None);
     };
     check_gguf(&path)?;
     let mut raw = RawSettings::read_for_update(&state.paths)?;
@@ -505,8 +496,9 @@ fn engine_err(e: moodshelf_catalog::Error) -> AppError {
 fn check_gguf(path: &Path) -> AppResult<()> {
     use std::io::Read;
     let mut magic = [0u8; 4];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
+    moodshelf_media::open_regular(path)
+        .map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))?
+        .read_exact(&mut magic)
         .map_err(|e| AppError::new(ErrorCode::InvalidInput, format!("{}: {e}", path.display())))?;
     if &magic != b"GGUF" {
         return Err(AppError::new(

@@ -94,8 +94,7 @@ export const api = {
     return unwrap(commands.fetchModels(profile, channel));
   },
   cancelFetch: (): Promise<boolean> => unwrap(commands.cancelFetch()),
-  chooseReasoningModel: (path: string | null): Promise<string | null> =>
-    unwrap(commands.chooseReasoningModel(path)),
+  chooseReasoningModel: (): Promise<string | null> => unwrap(commands.chooseReasoningModel()),
   getSettings: (): Promise<AppSettings> => unwrap(commands.getSettings()),
   setSettings: (s: AppSettings): Promise<null> => unwrap(commands.setSettings(s)),
   pauseWatching: (paused: boolean): Promise<null> => unwrap(commands.pauseWatching(paused)),

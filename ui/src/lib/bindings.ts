@@ -46,10 +46,11 @@ export const commands = {
 	fetchModels: (profile: string, onEvent: Channel<FetchProgress>) => typedError<null, AppError>(__TAURI_INVOKE("fetch_models", { profile, onEvent })),
 	cancelFetch: () => typedError<boolean, AppError>(__TAURI_INVOKE("cancel_fetch")),
 	/**
-	 *  Uses another GGUF file as the reasoning model. Asks for the file with
-	 *  the system picker when `path` is `None`; returns the path chosen.
+	 *  Uses another GGUF file as the reasoning model, asked for with the system
+	 *  picker; returns the path chosen. The webview never names the path: a
+	 *  page that could would make the host open any file as a model.
 	 */
-	chooseReasoningModel: (path: string | null) => typedError<string | null, AppError>(__TAURI_INVOKE("choose_reasoning_model", { path })),
+	chooseReasoningModel: () => typedError<string | null, AppError>(__TAURI_INVOKE("choose_reasoning_model")),
 	getSettings: () => typedError<AppSettings, AppError>(__TAURI_INVOKE("get_settings")),
 	setSettings: (settings: AppSettings) => typedError<null, AppError>(__TAURI_INVOKE("set_settings", { settings })),
 	/**  Pauses or resumes watching the library folders. */
