@@ -476,6 +476,8 @@ fn convert_minilm(
                 "install",
                 "-q",
                 "--disable-pip-version-check",
+                "--require-hashes",
+                "--only-binary=:all:",
                 "-r",
             ])
             .arg(&requirements),
@@ -604,6 +606,25 @@ pub fn list(models_dir: &Path) -> Vec<(ModelSpec, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_converter_package_is_pinned_by_hash() {
+        // pip --require-hashes refuses a file where any requirement lacks
+        // an exact version or a hash; this says which one, before a user's
+        // fetch fails on it.
+        let text = CONVERT_REQUIREMENTS.replace("\\\n", " ");
+        let reqs: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        assert!(reqs.len() >= 3, "{reqs:?}");
+        for r in reqs {
+            let name = r.split_whitespace().next().unwrap();
+            assert!(name.contains("=="), "{name} is not pinned to one version");
+            assert!(r.contains("--hash=sha256:"), "{name} has no hash");
+        }
+    }
 
     #[test]
     fn manifest_is_complete() {
