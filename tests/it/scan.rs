@@ -273,6 +273,37 @@ async fn the_index_rebuilds_from_the_catalog() {
     );
 }
 
+/// A damaged index directory (every file in it overwritten with junk, as a
+/// failing disk or a crash mid-write leaves it) is set aside and rebuilt
+/// from the catalog by the next scan, with nothing asked of the person.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_damaged_index_is_set_aside_and_rebuilt() {
+    let mut t = TestLibrary::new(Spec {
+        music: 10,
+        books: 5,
+        videos: 5,
+    })
+    .await;
+    t.add_and_scan().await;
+    t.reopen().await;
+    let index_dir = t.data_dir().join("index");
+    let mut damaged = 0;
+    for f in walk_files(&index_dir) {
+        std::fs::write(&f, b"\0\0not lance at all\xff").unwrap();
+        damaged += 1;
+    }
+    assert!(damaged > 0);
+    let report = t.scan().await;
+    assert_eq!(report.embedded, 20, "every item is embedded again");
+    assert_eq!(t.lib.index().await.unwrap().count().await.unwrap(), 20);
+    assert!(
+        t.data_dir().join("index.damaged").is_dir(),
+        "set aside, not deleted"
+    );
+    let answer = search(&t.lib, "music", None, 5).await.unwrap();
+    assert!(!answer.items.is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn removing_a_folder_forgets_its_items() {
     let t = TestLibrary::new(Spec {

@@ -460,8 +460,11 @@ impl Library {
         let dir = self.paths().index();
         let index = match Index::open(&dir, embedder.dim()).await {
             Ok(index) if built_with.as_deref() == Some(model_id.as_str()) => index,
-            Ok(_) | Err(moodshelf_index::Error::Dimension { .. }) => {
-                tracing::info!("embedding model changed; the index is rebuilt");
+            Ok(_)
+            | Err(
+                moodshelf_index::Error::Dimension { .. } | moodshelf_index::Error::Schema { .. },
+            ) => {
+                tracing::info!("embedding model or table layout changed; the index is rebuilt");
                 self.catalog().forget_index().await?;
                 let index = Index::recreate(&dir, embedder.dim()).await?;
                 self.catalog()
@@ -469,7 +472,30 @@ impl Library {
                     .await?;
                 index
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                // The index is derived from the catalog: one that cannot be
+                // opened (a crash mid-write, a damaged disk) is set aside,
+                // not deleted, and built again from the catalog.
+                let aside = dir.with_extension("damaged");
+                tracing::warn!(
+                    "the index at {} cannot be opened ({e}); it is moved to {} and rebuilt",
+                    dir.display(),
+                    aside.display()
+                );
+                let _ = std::fs::remove_dir_all(&aside);
+                std::fs::rename(&dir, &aside).map_err(|io| {
+                    Error::new(
+                        Code::Internal,
+                        format!("the index cannot be opened ({e}) nor set aside: {io}"),
+                    )
+                })?;
+                self.catalog().forget_index().await?;
+                let index = Index::open(&dir, embedder.dim()).await?;
+                self.catalog()
+                    .set_setting(INDEX_MODEL_KEY, &model_id)
+                    .await?;
+                index
+            }
         };
         *slot = Some(index.clone());
         Ok(index)

@@ -47,6 +47,12 @@ pub enum Error {
         "the index holds {found}-dimensional vectors but the embedding model gives {expected}; rebuild it"
     )]
     Dimension { expected: usize, found: usize },
+    #[error("the index table has column {column} as {found}, not {expected}; rebuild it")]
+    Schema {
+        column: String,
+        expected: String,
+        found: String,
+    },
     #[error("index {what} failed: {source}")]
     Lance {
         what: &'static str,
@@ -59,6 +65,8 @@ pub enum Error {
         #[source]
         source: arrow_schema::ArrowError,
     },
+    #[error("the index at {path} is damaged: reading it crashed ({reason})")]
+    Damaged { path: PathBuf, reason: String },
     #[error("vector has {got} dimensions, the index {expected}")]
     BadVector { expected: usize, got: usize },
 }
@@ -223,7 +231,29 @@ impl Index {
     /// Opens the index in `dir`, creating an empty table if there is none.
     /// Fails with [`Error::Dimension`] when the table was built for another
     /// embedding size.
+    ///
+    /// A damaged table can make the storage layer panic while it reads the
+    /// manifest; that is caught here and reported as [`Error::Damaged`], so
+    /// the caller can set the directory aside and rebuild it.
     pub async fn open(dir: &Path, dim: usize) -> Result<Index> {
+        use futures::FutureExt;
+        match std::panic::AssertUnwindSafe(Index::open_unguarded(dir, dim))
+            .catch_unwind()
+            .await
+        {
+            Ok(result) => result,
+            Err(panic) => Err(Error::Damaged {
+                path: dir.to_path_buf(),
+                reason: panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic".into()),
+            }),
+        }
+    }
+
+    async fn open_unguarded(dir: &Path, dim: usize) -> Result<Index> {
         std::fs::create_dir_all(dir).map_err(|e| Error::Open {
             path: dir.to_path_buf(),
             source: lancedb::Error::Runtime {
@@ -255,6 +285,25 @@ impl Index {
                 expected: dim,
                 found: found_dim,
             });
+        }
+        // Every column as this code writes and reads it: a table written by
+        // another version (or damaged) is refused here, not half-read later.
+        for field in schema.fields() {
+            let actual = found.field_with_name(field.name()).ok();
+            let same = actual.is_some_and(|a| match (a.data_type(), field.data_type()) {
+                (DataType::List(x), DataType::List(y)) => x.data_type() == y.data_type(),
+                (DataType::FixedSizeList(x, n), DataType::FixedSizeList(y, m)) => {
+                    x.data_type() == y.data_type() && n == m
+                }
+                (x, y) => x == y,
+            });
+            if !same {
+                return Err(Error::Schema {
+                    column: field.name().clone(),
+                    expected: field.data_type().to_string(),
+                    found: actual.map_or("missing".into(), |a| a.data_type().to_string()),
+                });
+            }
         }
         Ok(Index {
             table,
@@ -326,7 +375,7 @@ impl Index {
             .ctx("list ids")?;
         let mut ids = Vec::new();
         for b in &batches {
-            ids.extend(int64(b, "id").iter().flatten());
+            ids.extend(int64(b, "id")?.iter().flatten());
         }
         Ok(ids)
     }
@@ -352,7 +401,7 @@ impl Index {
                 .await
                 .ctx("read vectors")?;
             for b in &batches {
-                let ids = int64(b, "id");
+                let ids = int64(b, "id")?;
                 let Some(vectors) = b
                     .column_by_name("vector")
                     .and_then(|c| c.as_any().downcast_ref::<FixedSizeListArray>())
@@ -512,10 +561,16 @@ impl Index {
     }
 }
 
-fn int64<'a>(b: &'a RecordBatch, name: &str) -> &'a Int64Array {
+fn int64<'a>(b: &'a RecordBatch, name: &'static str) -> Result<&'a Int64Array> {
     b.column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
-        .expect("id column is Int64 by schema")
+        .ok_or_else(|| Error::Schema {
+            column: name.into(),
+            expected: "Int64".into(),
+            found: b
+                .column_by_name(name)
+                .map_or("missing".into(), |c| c.data_type().to_string()),
+        })
 }
 
 /// Ids in rank order, with the leg's score column (distance or BM25).
@@ -526,7 +581,7 @@ async fn collect_ids(
     let batches: Vec<RecordBatch> = stream.try_collect().await.ctx("read results")?;
     let mut out = Vec::new();
     for b in &batches {
-        let ids = int64(b, "id");
+        let ids = int64(b, "id")?;
         let scores = b
             .column_by_name(score_column)
             .and_then(|c| c.as_any().downcast_ref::<Float32Array>());
@@ -719,5 +774,32 @@ mod tests {
         ));
         let fresh = Index::recreate(dir.path(), 16).await.unwrap();
         assert_eq!(fresh.count().await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_table_with_other_column_types_is_refused_not_half_read() {
+        // As another version of the app (or a damaged file) might leave it:
+        // the id column is text. Reading ids used to panic on the downcast.
+        let dir = tempfile::tempdir().unwrap();
+        let mut fields: Vec<Field> = schema(8)
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields[0] = Field::new("id", DataType::Utf8, false);
+        let db = connect(dir.path()).await.unwrap();
+        db.create_empty_table(TABLE, Arc::new(Schema::new(fields)))
+            .execute()
+            .await
+            .unwrap();
+        match Index::open(dir.path(), 8).await {
+            Err(Error::Schema { column, .. }) => assert_eq!(column, "id"),
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("opened a table whose ids are text"),
+        }
+        assert!(
+            Index::recreate(dir.path(), 8).await.is_ok(),
+            "and it can be rebuilt"
+        );
     }
 }
