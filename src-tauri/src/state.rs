@@ -144,18 +144,45 @@ impl AppState {
 
     /// Reopens the library after its settings changed (hemisphere, model
     /// files), restarting the watcher around it.
+    ///
+    /// One library per process: a scan in progress holds the old one, so
+    /// it is cancelled and waited for first (it resumes, on the new
+    /// library, where it stopped), and the old library is closed before the
+    /// new one opens the same stores.
     pub async fn reopen(&self, app: &AppHandle) -> AppResult<()> {
         self.stop_enrich();
         let was_watching = self.stop_watching().await;
+        let was_scanning = self.cancel_scan_and_wait().await;
         {
             let mut lib = self.library.write().await;
-            *lib = Library::open(self.paths.clone()).await?;
+            let old = std::mem::replace(&mut *lib, Library::open(self.paths.clone()).await?);
+            old.close().await;
         }
         if was_watching {
             start_watching(app).await;
         }
+        if was_scanning {
+            start_scan(app, None)?;
+        }
         warm_up_model(app);
         Ok(())
+    }
+
+    /// Cancels the scan in progress, if any, and waits until its task has
+    /// let go of the library. True when one was running.
+    async fn cancel_scan_and_wait(&self) -> bool {
+        let running = match self.scan_cancel.lock().expect("scan lock").as_ref() {
+            Some(c) => {
+                c.store(true, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        };
+        // The scan checks its flag per file; each file has a deadline.
+        while running && self.scan_cancel.lock().expect("scan lock").is_some() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        running
     }
 
     /// Stops the background enrichment, if it runs (it goes on from where
@@ -342,6 +369,9 @@ pub fn start_scan(app: &AppHandle, roots: Option<Vec<PathBuf>>) -> AppResult<()>
             }
         }));
         let result = lib.scan(opts).await;
+        // Let go of the library before saying the scan is over: a reopen
+        // waits for this to close the old one.
+        drop(lib);
         *state.scan_cancel.lock().expect("scan lock") = None;
         let status = match result {
             Ok(report) => {
