@@ -250,3 +250,73 @@ async fn polling_fallback_sees_new_files() {
         }
     )));
 }
+
+/// A real inotify queue overflow: the kernel's per-instance queue is made
+/// tiny (root only) while this watcher starts, then a burst of files
+/// overflows it. Folders created during the overflow were never watched;
+/// the watch is rebuilt, so a file written in one afterwards is seen.
+#[tokio::test(flavor = "multi_thread")]
+async fn after_an_event_overflow_new_folders_are_watched() {
+    const LIMIT: &str = "/proc/sys/fs/inotify/max_queued_events";
+    const DISCS: usize = 150;
+    let Ok(original) = std::fs::read_to_string(LIMIT) else {
+        eprintln!("skipped: {LIMIT} is not readable here");
+        return;
+    };
+    let t = TestLibrary::new(Spec {
+        music: 2,
+        books: 0,
+        videos: 0,
+    })
+    .await;
+    t.add_and_scan().await;
+    if std::fs::write(LIMIT, "8").is_err() {
+        eprintln!("skipped: changing {LIMIT} needs root");
+        return;
+    }
+    // The queue size is fixed when the inotify instance is created.
+    let started = start(&t, false).await;
+    std::fs::write(LIMIT, original.trim()).unwrap();
+    let (handle, events) = started;
+
+    let burst = t.root.join("Music/Burst");
+    for i in 0..DISCS {
+        std::fs::create_dir_all(burst.join(format!("Disc {i}"))).unwrap();
+    }
+    let overflowed = eventually(WAIT, || async {
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, WatchEvent::Rescanned { .. }))
+            .then_some(())
+    })
+    .await;
+    assert!(overflowed.is_some(), "the burst overflowed the queue");
+    // Let the rescan settle, then write into every folder made during the
+    // burst: those whose creation was dropped are watched only if the
+    // watch was rebuilt.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    for i in 0..DISCS {
+        let late = burst.join(format!("Disc {i}/late.mp3"));
+        std::fs::write(&late, song(&format!("Late Arrival {i}"))).unwrap();
+        // Slowly: these must not overflow the queue again (another rescan
+        // would find them whatever was watched).
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let seen = eventually(WAIT, || async {
+        let mut n = 0;
+        for i in 0..DISCS {
+            if title_at(&t, &burst.join(format!("Disc {i}/late.mp3")))
+                .await
+                .is_some()
+            {
+                n += 1;
+            }
+        }
+        (n == DISCS).then_some(n)
+    })
+    .await;
+    handle.stop().await.unwrap();
+    assert_eq!(seen, Some(DISCS), "every late file is seen");
+}

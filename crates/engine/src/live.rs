@@ -265,6 +265,25 @@ async fn handle_burst(
                 root.display()
             ),
         });
+        // Folders created while events were dropped were never watched:
+        // the watch is built again, whole, before the rescan, so nothing
+        // that happens from now on is missed.
+        if !burst.limit.contains(&root)
+            && watches
+                .get(&root)
+                .is_some_and(|w| w.mode == WatchMode::Live)
+        {
+            watches.remove(&root);
+            let (w, note) = watch::watch_root(&root, &opts.config, tx.clone());
+            if let Some(message) = note {
+                emit(WatchEvent::Note { message });
+            }
+            emit(WatchEvent::Watching {
+                root: path_str(&root),
+                mode: w.mode,
+            });
+            watches.insert(root.clone(), w);
+        }
         let report = rescan_root(lib, opts, &root).await?;
         emit(rescanned(&root, &report));
     }
