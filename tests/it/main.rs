@@ -4,6 +4,7 @@
 //! runs here with no desktop around it.
 
 mod changes;
+mod disks;
 mod hostile;
 mod recommend;
 mod scan;
