@@ -10,6 +10,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/moodshelf/target}"
 export MOODSHELF_MODELS_DIR="${MOODSHELF_MODELS_DIR:-$HOME/.cache/moodshelf/models}"
 
 echo "== Rust: cargo nextest run --workspace"
+# The CLI binary too: a test kills a real `moodshelf scan` mid-write.
+cargo build --workspace --all-targets
 cargo nextest run --workspace --no-fail-fast
 
 echo "== Window: type check and unit tests (Vitest)"

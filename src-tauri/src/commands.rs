@@ -475,13 +475,13 @@ pub(crate) async fn item_path(state: &AppState, id: i64) -> AppResult<PathBuf> {
         .into_iter()
         .next()
         .ok_or_else(|| AppError::new(ErrorCode::InvalidInput, format!("no item {id}")))?;
-    let path = PathBuf::from(&view.path);
+    let path = moodshelf_engine::names::decode(&view.path);
     if !view.available || !path.exists() {
         return Err(AppError::new(
             ErrorCode::LibraryUnavailable,
             format!(
                 "{} is not reachable now (is its drive connected?)",
-                view.path
+                moodshelf_engine::names::display(&view.path)
             ),
         ));
     }

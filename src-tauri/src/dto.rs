@@ -88,7 +88,7 @@ impl From<&Pick> for Card {
             album: p.item.album.clone(),
             year: p.item.year,
             duration_secs: p.item.duration_secs,
-            path: p.item.path.clone(),
+            path: moodshelf_engine::names::display(&p.item.path).into_owned(),
             has_cover: p.item.cover.is_some(),
             why: p.why.clone(),
         }
@@ -106,7 +106,7 @@ impl From<&ItemView> for Card {
             album: v.album.clone(),
             year: v.year,
             duration_secs: v.duration_secs,
-            path: v.path.clone(),
+            path: moodshelf_engine::names::display(&v.path).into_owned(),
             has_cover: v.cover.is_some(),
             why: String::new(),
         }

@@ -62,7 +62,7 @@ async fn a_hostile_folder_scans_quickly_with_bounded_memory() {
 
     let catalog = t.lib.catalog();
     for e in &entries {
-        let path = e.path.to_string_lossy();
+        let path = moodshelf_engine::names::encode(&e.path);
         let file = catalog.file_by_path(&path).await.unwrap();
         match e.expect {
             Expect::Untouched => assert!(
@@ -100,6 +100,19 @@ async fn a_hostile_folder_scans_quickly_with_bounded_memory() {
             Expect::Sidecar => {}
         }
     }
+    // A name that is not UTF-8 is an item, listed with a readable title,
+    // and its exact path opens the file.
+    let latin1 = entries
+        .iter()
+        .find(|e| e.why.contains("not UTF-8"))
+        .unwrap();
+    let item = catalog
+        .item_by_path(&moodshelf_engine::names::encode(&latin1.path))
+        .await
+        .unwrap()
+        .expect("the Latin-1 name is an item");
+    assert_eq!(moodshelf_engine::names::decode(&item.path), latin1.path);
+    assert!(std::fs::metadata(moodshelf_engine::names::decode(&item.path)).is_ok());
     // Nothing from outside the folder came in through a link.
     for v in catalog
         .items_by_ids(&catalog.item_ids().await.unwrap())

@@ -261,7 +261,7 @@ fn main() -> ExitCode {
             if json {
                 print_json(&serde_json::json!({ "error": { "code": code, "message": message } }));
             }
-            eprintln!("error: {message}");
+            eprintln!("error: {}", shown(&message));
             ExitCode::FAILURE
         }
     }
@@ -433,7 +433,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("Settings: {problem}");
                 }
                 for r in &status.roots {
-                    println!("Folder:  {} [{}]", r.path, r.state);
+                    println!("Folder:  {} [{}]", shown(&r.path), r.state);
                 }
                 for m in &status.models {
                     println!(
@@ -468,7 +468,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 print_json(&serde_json::json!({ "errors": errors }));
             } else {
                 for e in &errors {
-                    println!("{}\n    {}", e.path, e.error);
+                    println!("{}\n    {}", shown(&e.path), shown(&e.error));
                 }
             }
             Ok(())
@@ -504,7 +504,7 @@ async fn library_cmd(
                 print_json(&serde_json::json!({ "roots": added }));
             } else {
                 for r in &added {
-                    println!("Added {}", r.path);
+                    println!("Added {}", shown(&r.path));
                 }
                 eprintln!("Run `moodshelf scan` to read them.");
             }
@@ -514,7 +514,10 @@ async fn library_cmd(
             if json {
                 print_json(&serde_json::json!({ "removed_items": n }));
             } else {
-                println!("Removed {} and its {n} items", path.display());
+                println!(
+                    "Removed {} and its {n} items",
+                    shown(&path.to_string_lossy())
+                );
             }
         }
         LibraryAction::List => {
@@ -523,7 +526,7 @@ async fn library_cmd(
                 print_json(&serde_json::json!({ "roots": roots }));
             } else {
                 for r in roots {
-                    println!("{} [{}]", r.path, r.state);
+                    println!("{} [{}]", shown(&r.path), r.state);
                 }
             }
         }
@@ -637,7 +640,7 @@ fn print_report(r: &ScanReport, json: bool) {
         eprintln!("  {:>9}: {secs:.2} s", phase.as_str());
     }
     for w in &r.warnings {
-        eprintln!("note: {w}");
+        eprintln!("note: {}", shown(w));
     }
     if r.errors > 0 {
         eprintln!(
@@ -656,17 +659,17 @@ async fn watch_cmd(lib: &Library, json: bool) -> anyhow::Result<()> {
                 return;
             }
             match ev {
-                WatchEvent::Watching { root, mode } => eprintln!("watching {root} ({mode:?})"),
-                WatchEvent::Note { message } => eprintln!("note: {message}"),
+                WatchEvent::Watching { root, mode } => eprintln!("watching {} ({mode:?})", shown(&root)),
+                WatchEvent::Note { message } => eprintln!("note: {}", shown(&message)),
                 WatchEvent::Updated { added, changed, moved, removed, errors, embedded, elapsed_ms } => println!(
                     "updated: {added} new, {changed} changed, {moved} moved, {removed} removed, {errors} unreadable, {embedded} embedded ({elapsed_ms:.0} ms)"
                 ),
-                WatchEvent::RootUnavailable { root } => println!("{root} is gone; its items are kept until it is back"),
-                WatchEvent::RootAvailable { root } => println!("{root} is back; rescanning"),
+                WatchEvent::RootUnavailable { root } => println!("{} is gone; its items are kept until it is back", shown(&root)),
+                WatchEvent::RootAvailable { root } => println!("{} is back; rescanning", shown(&root)),
                 WatchEvent::Rescanned { root, added, changed, removed } => {
-                    println!("rescanned {root}: {added} new, {changed} changed, {removed} removed")
+                    println!("rescanned {}: {added} new, {changed} changed, {removed} removed", shown(&root))
                 }
-                WatchEvent::Error { message } => eprintln!("error: {message}"),
+                WatchEvent::Error { message } => eprintln!("error: {}", shown(&message)),
             }
         })
         .await?;
@@ -856,5 +859,34 @@ pub(crate) fn print_json(value: &impl Serialize) {
     match serde_json::to_string(value) {
         Ok(s) => println!("{s}"),
         Err(e) => eprintln!("error: cannot encode output: {e}"),
+    }
+}
+
+/// Text from the library (file names, folder names, messages that quote
+/// them) as it is safe to print on a terminal: control characters (an
+/// escape sequence in a file name would otherwise drive the terminal, a
+/// newline fake a line) and bidirectional overrides are shown escaped.
+pub(crate) fn shown(s: &str) -> String {
+    let s = moodshelf_engine::names::display(s);
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control()
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+        {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod shown_tests {
+    #[test]
+    fn escapes_reach_the_terminal_as_text() {
+        assert_eq!(super::shown("a\u{1b}[31mb\nc"), "a\\u{1b}[31mb\\u{a}c");
+        assert_eq!(super::shown("evil\u{202E}gpj.mp3"), "evil\\u{202e}gpj.mp3");
+        assert_eq!(super::shown("Café/夜"), "Café/夜");
     }
 }

@@ -112,8 +112,8 @@ fn print_picks(picks: &[Pick]) {
             if length.is_empty() { "" } else { ", " },
             length
         );
-        println!("    {}", p.why);
-        println!("    {}", item.path);
+        println!("    {}", crate::shown(&p.why));
+        println!("    {}", crate::shown(&item.path));
     }
     let _ = std::io::stdout().flush();
 }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod library;
 pub mod live;
 pub mod models;
+pub mod names;
 pub mod profile;
 pub mod recommend;
 pub mod scan;

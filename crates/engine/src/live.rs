@@ -525,7 +525,10 @@ async fn apply_changes(
                     .await?
                     .into_iter()
                     .filter_map(|rec| {
-                        let rel = Path::new(&rec.path).strip_prefix(from).ok()?.to_path_buf();
+                        let rel = crate::names::decode(&rec.path)
+                            .strip_prefix(from)
+                            .ok()?
+                            .to_path_buf();
                         Some((rec, to.join(rel)))
                     })
                     .collect(),
@@ -663,7 +666,7 @@ async fn apply_changes(
     // A sidecar changed: its neighbours are read again.
     for dir in sidecar_dirs {
         for rec in catalog.files_with_prefix(&dir_prefix(&dir)).await? {
-            let path = PathBuf::from(&rec.path);
+            let path = crate::names::decode(&rec.path);
             if rec.role != FileRole::Media
                 || path.parent() != Some(dir.as_path())
                 || seen.contains(&path)

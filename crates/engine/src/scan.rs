@@ -947,13 +947,6 @@ fn walk_root(root: &Path, ignore: &[String], cancel: &AtomicBool) -> RootWalk {
         let Some(role) = moodshelf_media::classify(path) else {
             continue;
         };
-        if path.to_str().is_none() {
-            walk.errors.push(FileError {
-                path: path_str(path),
-                error: "the file name is not valid UTF-8; rename it to include it".into(),
-            });
-            continue;
-        }
         let Ok(meta) = entry.metadata() else {
             walk.failed_dirs.push(path.to_path_buf());
             continue;
@@ -1038,12 +1031,14 @@ fn diff_root(root_id: i64, walk: RootWalk, known: Vec<FileRecord>) -> Diff {
             !walk
                 .failed_dirs
                 .iter()
-                .any(|d| Path::new(&f.path).starts_with(d))
+                .any(|d| crate::names::decode(&f.path).starts_with(d))
         })
         .collect();
     for f in &missing {
         if f.role == FileRole::Sidecar
-            && let Some(dir) = Path::new(&f.path).parent()
+            && let Some(dir) = crate::names::decode(&f.path)
+                .parent()
+                .map(Path::to_path_buf)
         {
             dirty_dirs.insert(dir.to_path_buf());
         }
@@ -1113,8 +1108,10 @@ fn match_moves(
     moves
 }
 
+/// A path as the catalog keeps it (exactly, even when it is not UTF-8; see
+/// [`crate::names`]).
 pub(crate) fn path_str(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
+    crate::names::encode(p)
 }
 
 impl Tracker {

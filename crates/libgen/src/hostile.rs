@@ -261,6 +261,19 @@ pub fn write(dir: &Path) -> Result<Vec<Entry>> {
         &good_mp3,
     )?;
     w.media("names/ .mp3", "a name that is one space", &good_mp3)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        // "Café Noir.mp3" in Latin-1, as old disks and archives hold it.
+        let name = std::ffi::OsStr::from_bytes(b"Caf\xe9 Noir.mp3");
+        let path = w.dir.join("names").join(name);
+        std::fs::write(&path, &good_mp3)?;
+        w.entries.push(Entry {
+            path,
+            why: "a name that is not UTF-8",
+            expect: Expect::ItemOrError,
+        });
+    }
 
     special_files(&mut w)?;
     Ok(w.entries)

@@ -102,14 +102,15 @@ const IMAGE_NAMES: &[&str] = &[
 
 fn ext_lower(path: &Path) -> Option<String> {
     path.extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
 
 /// Decides by name alone whether a path is media, a sidecar, or neither.
 /// Hidden files (dot files, e.g. macOS `._` resource forks) are neither.
 pub fn classify(path: &Path) -> Option<Role> {
-    let name = path.file_name()?.to_str()?;
+    // Names that are not UTF-8 are classified too (by their lossy form):
+    // old disks are full of Latin-1 names.
+    let name = path.file_name()?.to_string_lossy();
     if name.starts_with('.') {
         return None;
     }
@@ -128,7 +129,7 @@ pub fn classify(path: &Path) -> Option<Role> {
         return Some(Role::Sidecar);
     }
     if matches!(ext, "jpg" | "jpeg" | "png" | "webp") {
-        let stem = path.file_stem()?.to_str()?.to_ascii_lowercase();
+        let stem = path.file_stem()?.to_string_lossy().to_ascii_lowercase();
         let is_art = IMAGE_NAMES
             .iter()
             .any(|n| stem == *n || stem.ends_with(&format!("-{n}")));
