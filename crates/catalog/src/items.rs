@@ -50,7 +50,7 @@ pub struct FileRecord {
 
 /// The catalog's view of an item's metadata (the engine converts from the
 /// media crate's type; this crate stays independent of it).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemData {
     pub kind: String,
     pub title: String,

@@ -15,6 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use moodshelf_catalog::Verdict;
 use moodshelf_engine::enrich::{EnrichOptions, EnrichReport};
 use moodshelf_engine::models::{self, FetchEvent, FetchOptions};
+use moodshelf_engine::reader;
 use moodshelf_engine::recommend::Mode;
 use moodshelf_engine::{
     Code, Error, Kind, Library, Moment, Paths, Progress, ProgressFn, ScanOptions, ScanReport,
@@ -232,6 +233,17 @@ enum ProfileArg {
 }
 
 fn main() -> ExitCode {
+    // This executable also reads files for itself, one child per reading
+    // thread, where memory and time limits are enforced (engine `reader`).
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == reader::WORKER_ARG)
+    {
+        reader::serve();
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        reader::use_reader_processes(exe);
+    }
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -20,6 +20,7 @@ pub mod live;
 pub mod models;
 pub mod names;
 pub mod profile;
+pub mod reader;
 pub mod recommend;
 pub mod scan;
 pub mod suggest;

@@ -556,7 +556,8 @@ pub(crate) async fn extract_and_record(
 /// Reads one file into the update the catalog records. Never fails and
 /// never takes much longer than `deadline`: a bad file becomes an update
 /// that says why, and a media file whose contents cannot be read is listed
-/// by its names with the error beside it.
+/// by its names with the error beside it. Media files are read in a reader
+/// process when the host opted in ([`crate::reader`]), else here.
 pub(crate) fn read_one(w: &Work, covers: &Path, deadline: Duration) -> FileUpdate {
     let path = &w.found.path;
     let mut update = FileUpdate {
@@ -572,34 +573,95 @@ pub(crate) fn read_one(w: &Work, covers: &Path, deadline: Duration) -> FileUpdat
     if w.found.role == FileRole::Sidecar {
         return update;
     }
+    let read = crate::reader::read_in_child(path, covers, deadline)
+        .unwrap_or_else(|| read_file(path, covers, Some(deadline)));
+    update.fingerprint = read.fingerprint;
+    update.reader = read.reader;
+    update.outcome = match read.outcome {
+        ReadOutcome::Item(data) => Outcome::Item(data),
+        ReadOutcome::Listed(data, reason) => Outcome::Listed(data, reason),
+        ReadOutcome::Failed(reason) => Outcome::Failed(reason),
+    };
+    update
+}
+
+/// What reading one media file gave; it crosses from a reader process as
+/// one line of JSON.
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub(crate) struct FileRead {
+    fingerprint: Option<String>,
+    reader: i64,
+    outcome: ReadOutcome,
+}
+
+#[derive(Debug, Serialize, serde::Deserialize)]
+enum ReadOutcome {
+    Item(ItemData),
+    Listed(ItemData, String),
+    Failed(String),
+}
+
+impl FileRead {
+    /// A file whose reader was lost (killed at its deadline, out of memory,
+    /// crashed): listed by its names, with the reason.
+    pub(crate) fn lost(path: &Path, covers: &Path, reason: &str) -> FileRead {
+        let reason = format!("{}: {reason}", path.display());
+        FileRead {
+            fingerprint: None,
+            reader: moodshelf_media::READER_VERSION,
+            outcome: match moodshelf_media::classify(path) {
+                Some(Role::Media(kind)) => {
+                    // Without its art: that may be what the reader choked on.
+                    let mut meta = moodshelf_media::from_names(path, kind);
+                    meta.cover = None;
+                    ReadOutcome::Listed(item_data(meta, path, covers), reason)
+                }
+                _ => ReadOutcome::Failed(reason),
+            },
+        }
+    }
+}
+
+/// Reads one media file here: `deadline` abandons a reader thread that
+/// runs past it (a reader process is stopped by its parent instead).
+pub(crate) fn read_file(path: &Path, covers: &Path, deadline: Option<Duration>) -> FileRead {
     // Readers refuse links; one that discovery confined to its root is read
     // through its target.
     let real = match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => {
-            std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
         }
-        _ => path.clone(),
+        _ => path.to_path_buf(),
     };
-    update.fingerprint = moodshelf_media::fingerprint(&real).ok();
-    update.outcome = match moodshelf_media::extract_within(&real, deadline) {
-        Ok(meta) => Outcome::Item(item_data(meta, path, covers)),
+    let fingerprint = moodshelf_media::fingerprint(&real).ok();
+    let result = match deadline {
+        Some(d) => moodshelf_media::extract_within(&real, d),
+        None => moodshelf_media::extract(&real),
+    };
+    let mut reader = moodshelf_media::READER_VERSION;
+    let outcome = match result {
+        Ok(meta) => ReadOutcome::Item(item_data(meta, path, covers)),
         Err(e) if e.is_content_error() => match moodshelf_media::classify(path) {
-            Some(Role::Media(kind)) => Outcome::Listed(
+            Some(Role::Media(kind)) => ReadOutcome::Listed(
                 item_data(moodshelf_media::from_names(path, kind), path, covers),
                 e.to_string(),
             ),
-            _ => Outcome::Failed(e.to_string()),
+            _ => ReadOutcome::Failed(e.to_string()),
         },
         Err(e) => {
             if matches!(e, moodshelf_media::Error::Unreadable { .. }) {
                 // Possibly transient (a share that hiccuped): read again at
                 // the next scan, whatever the readers' version.
-                update.reader = 0;
+                reader = 0;
             }
-            Outcome::Failed(e.to_string())
+            ReadOutcome::Failed(e.to_string())
         }
     };
-    update
+    FileRead {
+        fingerprint,
+        reader,
+        outcome,
+    }
 }
 
 fn item_data(mut meta: Metadata, path: &Path, covers: &Path) -> ItemData {

@@ -19,6 +19,10 @@ struct Args {
     /// The datasets folder (default: ../shared/datasets beside the repository).
     #[arg(long, env = "MOODSHELF_DATASETS")]
     datasets: Option<PathBuf>,
+    /// Also write the hostile corpus (broken, oversized, special and
+    /// malicious files) into <out>/Hostile.
+    #[arg(long)]
+    hostile: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -40,5 +44,13 @@ fn main() -> anyhow::Result<()> {
         a.out.display(),
         started.elapsed().as_secs_f64()
     );
+    if a.hostile {
+        let entries = moodshelf_libgen::hostile::write(&a.out.join("Hostile"))?;
+        eprintln!(
+            "wrote {} hostile files under {}",
+            entries.len(),
+            a.out.join("Hostile").display()
+        );
+    }
     Ok(())
 }
