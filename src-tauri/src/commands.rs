@@ -48,6 +48,7 @@ pub async fn library_status(state: S<'_>) -> AppResult<LibraryStatus> {
         scan: state.scan_status(),
         watching_paused: state.watching_paused.load(Ordering::Relaxed),
         reasoning_ready: lib.settings().reasoning_model.is_file(),
+        settings_problem: st.settings_problem.clone(),
     })
 }
 
@@ -426,8 +427,10 @@ pub async fn set_settings(app: AppHandle, state: S<'_>, settings: AppSettings) -
         .hemisphere
         .parse()
         .map_err(|e: String| AppError::new(ErrorCode::InvalidInput, e))?;
-    let current = state.library().await.settings().hemisphere;
-    if hemisphere != current {
+    let current = state.library().await.settings().clone();
+    // A settings.toml that could not be used is rewritten (repaired) by any
+    // save; the broken one is kept beside it.
+    if hemisphere != current.hemisphere || current.problem.is_some() {
         let mut raw = RawSettings::read_for_update(&state.paths)?;
         raw.recommend.hemisphere = Some(settings.hemisphere.clone());
         raw.write(&state.paths)?;

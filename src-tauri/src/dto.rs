@@ -249,6 +249,9 @@ pub struct LibraryStatus {
     pub scan: ScanStatus,
     pub watching_paused: bool,
     pub reasoning_ready: bool,
+    /// Why `settings.toml` is not in use (the defaults are); saving the
+    /// settings from the window repairs it.
+    pub settings_problem: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Type)]

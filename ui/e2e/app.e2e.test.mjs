@@ -9,7 +9,7 @@
 // MOODSHELF_MODELS_DIR (with the test models), tauri-driver on PATH.
 // `scripts/e2e.sh` sets all of this up.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
@@ -63,6 +63,20 @@ async function stopApp() {
     driver.kill();
     await exited;
     driver = null;
+  }
+  // The app is single-instance: a new start while the old process is still
+  // winding down (a model still loading) would hand over to it and exit.
+  for (let i = 0; i < 240 && appRunning(); i++) {
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function appRunning() {
+  try {
+    execFileSync("pgrep", ["-f", app], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -241,4 +255,31 @@ test("after a restart in dark mode, the library and the conversation are still t
   await wd.click(await wd.find("[data-testid=nav-library]"));
   assert.equal(Number(await wd.text(await wd.find("[data-testid=count-books]"))), 20);
   await shot("09-library-dark");
+});
+
+test("a broken settings file does not stop the app, and saving the settings repairs it", async () => {
+  await stopApp();
+  const settings = join(dataDir, "settings.toml");
+  // A typo, as a person editing the file by hand makes.
+  writeFileSync(settings, '[models]\nembeding = "typo.gguf"\n');
+  startDriver();
+  await startApp();
+  await wd.setWindowRect({ width: 1000, height: 720 }).catch(() => {});
+  const note = await wd.waitFor("the note about the settings", async () => {
+    const n = await wd.findAll(".note span");
+    const texts = await Promise.all(n.map((e) => wd.text(e)));
+    return texts.find((t) => t.includes("Settings:")) ?? null;
+  });
+  assert.match(note, /embeding/);
+  await wd.click(await wd.find("[data-testid=nav-settings]"));
+  await wd.click(await wd.waitFor("the save button", () => wd.find("button[type=submit]")));
+  await wd.waitFor("saved", async () => {
+    const s = await wd.findAll("[role=status]");
+    const texts = await Promise.all(s.map((e) => wd.text(e)));
+    return texts.includes("Saved") ? true : null;
+  });
+  const repaired = readFileSync(settings, "utf8");
+  assert.ok(!repaired.includes("embeding"), repaired);
+  assert.match(readFileSync(`${settings}.broken`, "utf8"), /embeding/);
+  await shot("10-settings-repaired");
 });

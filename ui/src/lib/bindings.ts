@@ -178,6 +178,11 @@ export type LibraryStatus = {
 	scan: ScanStatus,
 	watchingPaused: boolean,
 	reasoningReady: boolean,
+	/**
+	 *  Why `settings.toml` is not in use (the defaults are); saving the
+	 *  settings from the window repairs it.
+	 */
+	settingsProblem: string | null,
 };
 
 export type ModelEntry = {
