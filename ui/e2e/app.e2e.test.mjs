@@ -64,10 +64,21 @@ async function stopApp() {
     await exited;
     driver = null;
   }
-  // The app is single-instance: a new start while the old process is still
-  // winding down (a model still loading) would hand over to it and exit.
-  for (let i = 0; i < 240 && appRunning(); i++) {
+  // The app is single-instance, and with a tray closing its window only
+  // hides it: a process left behind would take over the next start and keep
+  // this runner's output open. Wait for it a little, then end it.
+  for (let i = 0; i < 40 && appRunning(); i++) {
     await new Promise((r) => setTimeout(r, 250));
+  }
+  if (appRunning()) {
+    try {
+      execFileSync("pkill", ["-KILL", "-f", app], { stdio: "ignore" });
+    } catch {
+      // Gone in the meantime.
+    }
+    for (let i = 0; i < 40 && appRunning(); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 }
 
