@@ -61,17 +61,7 @@ async fn serve(app: &AppHandle, path: &str) -> Result<Response<Vec<u8>>, StatusC
 
 /// The image type from the file's first bytes; anything else is refused.
 fn image_type(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(&[0x89, b'P', b'N', b'G']) {
-        Some("image/png")
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"GIF8") {
-        Some("image/gif")
-    } else if bytes.len() > 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else {
-        None
-    }
+    moodshelf_media::sniff_image(bytes).map(|(_, mime)| mime)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use moodshelf_engine::{Phase, Progress, ScanOptions, WatchEvent};
 use moodshelf_libgen::Spec;
-use moodshelf_tests::{NOW, TestLibrary, eventually};
+use moodshelf_tests::{NOW, TestLibrary, eventually, files_under};
 
 /// A tmpfs mounted for one test, unmounted (lazily) when dropped.
 struct Tmpfs {
@@ -272,7 +272,7 @@ async fn a_scan_killed_while_writing_the_index_is_finished_by_the_next() {
     let index_data = data.join("index");
     let mut killed = false;
     for _ in 0..12_000 {
-        let written = walk(&index_data)
+        let written = files_under(&index_data)
             .iter()
             .any(|p| p.extension().is_some_and(|e| e == "lance"));
         if written {
@@ -307,90 +307,4 @@ async fn a_scan_killed_while_writing_the_index_is_finished_by_the_next() {
         lib.index().await.unwrap().count().await.unwrap() as i64,
         items
     );
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
-/// The CLI reads files in reader processes with an enforced memory budget:
-/// a book whose cover decodes to 108 MB is one file over a 64 MiB budget;
-/// its reader dies, the book is listed by its name with the reason, and
-/// every other file is read as usual.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_reader_over_its_memory_budget_costs_one_file() {
-    let t = TestLibrary::new(Spec {
-        music: 10,
-        books: 5,
-        videos: 5,
-    })
-    .await;
-    // A 6000×6000 PNG of one colour: small on disk, 108 MB decoded.
-    let dir = t.root.join("Books/Heavy Cover");
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut png = Vec::new();
-    image::RgbImage::from_pixel(6000, 6000, image::Rgb([200, 30, 30]))
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .unwrap();
-    let book = moodshelf_libgen::formats::epub(
-        &moodshelf_libgen::formats::BookMeta {
-            title: "Heavy Cover".into(),
-            ..Default::default()
-        },
-        false,
-    )
-    .unwrap();
-    std::fs::write(dir.join("heavy.epub"), book).unwrap();
-    std::fs::write(dir.join("cover.png"), &png).unwrap();
-
-    let data = t.dir.path().join("budget/data");
-    let run = |args: &[&str]| {
-        let mut c = Command::new(cli());
-        c.arg("--data-dir").arg(&data).args(args);
-        c
-    };
-    assert!(
-        run(&["library", "add"])
-            .arg(&t.root)
-            .status()
-            .unwrap()
-            .success()
-    );
-    let out = run(&["scan", "--no-embed", "--json"])
-        .env("MOODSHELF_READER_MEMORY_MB", "64")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let samples = report["error_samples"].as_array().unwrap();
-    assert_eq!(samples.len(), 1, "{samples:?}");
-    let error = samples[0]["error"].as_str().unwrap();
-    assert!(error.contains("memory budget"), "{error}");
-    assert!(samples[0]["path"].as_str().unwrap().ends_with("heavy.epub"));
-
-    let lib = moodshelf_tests::open(&t.dir.path().join("budget")).await;
-    let status = lib.status().await.unwrap();
-    assert_eq!(status.books, 6, "the heavy book is listed too");
-    let heavy = lib
-        .catalog()
-        .item_by_path(&dir.join("heavy.epub").to_string_lossy())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(heavy.title, "heavy");
 }

@@ -147,16 +147,7 @@ async fn a_folder_vanishing_under_a_polled_root_hides_its_items_and_keeps_their_
         .await
         .unwrap()
         .unwrap();
-    catalog
-        .add_feedback(&Feedback {
-            item_id: item.id,
-            verdict: Verdict::Like,
-            request: Some("something to run to".into()),
-            request_vector: None,
-            created_at: NOW,
-        })
-        .await
-        .unwrap();
+    like(catalog, item.id, Some("something to run to")).await;
 
     let clock: Clock = Arc::new(|| NOW);
     let mut o = moodshelf_engine::WatchOptions::new(clock);
@@ -223,16 +214,7 @@ async fn a_file_moved_to_another_root_keeps_its_item_and_feedback() {
         .await
         .unwrap()
         .unwrap();
-    catalog
-        .add_feedback(&Feedback {
-            item_id: item.id,
-            verdict: Verdict::Like,
-            request: None,
-            request_vector: None,
-            created_at: NOW,
-        })
-        .await
-        .unwrap();
+    like(catalog, item.id, None).await;
     let dest = other.join(song.file_name().unwrap());
     std::fs::copy(&song, &dest).unwrap();
     std::fs::remove_file(&song).unwrap();
@@ -248,20 +230,27 @@ async fn a_file_moved_to_another_root_keeps_its_item_and_feedback() {
     assert_eq!(catalog.feedback().await.unwrap()[0].item_id, item.id);
 }
 
-/// The media files under `dir` (songs), sorted.
+/// The songs under `dir`, sorted.
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else if p
-            .extension()
-            .is_some_and(|x| matches!(x.to_str(), Some("mp3" | "flac")))
-        {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
+    moodshelf_tests::files_under(dir)
+        .into_iter()
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| matches!(x.to_str(), Some("mp3" | "flac")))
+        })
+        .collect()
+}
+
+/// Records that the person liked item `id`.
+async fn like(catalog: &moodshelf_catalog::Catalog, id: i64, request: Option<&str>) {
+    catalog
+        .add_feedback(&Feedback {
+            item_id: id,
+            verdict: Verdict::Like,
+            request: request.map(str::to_string),
+            request_vector: None,
+            created_at: NOW,
+        })
+        .await
+        .unwrap();
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use moodshelf_engine::ScanOptions;
 use moodshelf_libgen::Spec;
-use moodshelf_tests::{NOW, TestLibrary, fixture, search};
+use moodshelf_tests::{NOW, TestLibrary, files_under, fixture, search};
 
 const SPEC: Spec = Spec {
     music: 40,
@@ -88,20 +88,7 @@ async fn every_generated_item_is_catalogued_with_its_fields() {
 }
 
 fn count_files(t: &TestLibrary) -> usize {
-    walk_files(&t.root).len()
-}
-
-fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk_files(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
+    files_under(&t.root).len()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -288,7 +275,7 @@ async fn a_damaged_index_is_set_aside_and_rebuilt() {
     t.reopen().await;
     let index_dir = t.data_dir().join("index");
     let mut damaged = 0;
-    for f in walk_files(&index_dir) {
+    for f in files_under(&index_dir) {
         std::fs::write(&f, b"\0\0not lance at all\xff").unwrap();
         damaged += 1;
     }

@@ -196,3 +196,20 @@ pub async fn search(
     lib.recommend(&req, &moodshelf_llm::Cancel::default(), &mut |_| {})
         .await
 }
+
+/// Every file under `dir`, sorted; folders that cannot be read are skipped.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -274,15 +274,7 @@ async fn handle_burst(
                 .is_some_and(|w| w.mode == WatchMode::Live)
         {
             watches.remove(&root);
-            let (w, note) = watch::watch_root(&root, &opts.config, tx.clone());
-            if let Some(message) = note {
-                emit(WatchEvent::Note { message });
-            }
-            emit(WatchEvent::Watching {
-                root: path_str(&root),
-                mode: w.mode,
-            });
-            watches.insert(root.clone(), w);
+            sync_watches(lib, opts, tx, watches, emit).await?;
         }
         let report = rescan_root(lib, opts, &root).await?;
         emit(rescanned(&root, &report));
@@ -474,7 +466,7 @@ fn presence(p: &Path, roots: &[Root], polled: &[PathBuf]) -> Presence {
     else {
         return Presence::Gone; // outside the library: nothing to keep
     };
-    if r_polled(&root.path, polled) || !has_entries(&root.path) {
+    if polled.contains(&root.path) || !has_entries(&root.path) {
         return Presence::Unconfirmed;
     }
     // The nearest folder above it that exists must list: a parent removed
@@ -490,10 +482,6 @@ fn presence(p: &Path, roots: &[Root], polled: &[PathBuf]) -> Presence {
         }
     }
     Presence::Unconfirmed
-}
-
-fn r_polled(root: &Path, polled: &[PathBuf]) -> bool {
-    polled.iter().any(|p| p == root)
 }
 
 /// Applies one burst of file changes to the catalog and index. Roots in

@@ -609,16 +609,24 @@ impl FileRead {
         FileRead {
             fingerprint: None,
             reader: moodshelf_media::READER_VERSION,
-            outcome: match moodshelf_media::classify(path) {
-                Some(Role::Media(kind)) => {
-                    // Without its art: that may be what the reader choked on.
-                    let mut meta = moodshelf_media::from_names(path, kind);
-                    meta.cover = None;
-                    ReadOutcome::Listed(item_data(meta, path, covers), reason)
-                }
-                _ => ReadOutcome::Failed(reason),
-            },
+            // Without its art: that may be what the reader choked on.
+            outcome: listed(path, covers, reason, false),
         }
+    }
+}
+
+/// A media file listed by what its names say, with `reason` beside it
+/// (art beside it too, unless `with_cover` is false).
+fn listed(path: &Path, covers: &Path, reason: String, with_cover: bool) -> ReadOutcome {
+    match moodshelf_media::classify(path) {
+        Some(Role::Media(kind)) => {
+            let mut meta = moodshelf_media::from_names(path, kind);
+            if !with_cover {
+                meta.cover = None;
+            }
+            ReadOutcome::Listed(item_data(meta, path, covers), reason)
+        }
+        _ => ReadOutcome::Failed(reason),
     }
 }
 
@@ -641,13 +649,7 @@ pub(crate) fn read_file(path: &Path, covers: &Path, deadline: Option<Duration>) 
     let mut reader = moodshelf_media::READER_VERSION;
     let outcome = match result {
         Ok(meta) => ReadOutcome::Item(item_data(meta, path, covers)),
-        Err(e) if e.is_content_error() => match moodshelf_media::classify(path) {
-            Some(Role::Media(kind)) => ReadOutcome::Listed(
-                item_data(moodshelf_media::from_names(path, kind), path, covers),
-                e.to_string(),
-            ),
-            _ => ReadOutcome::Failed(e.to_string()),
-        },
+        Err(e) if e.is_content_error() => listed(path, covers, e.to_string(), true),
         Err(e) => {
             if matches!(e, moodshelf_media::Error::Unreadable { .. }) {
                 // Possibly transient (a share that hiccuped): read again at
@@ -713,7 +715,7 @@ fn store_cover(cover: Cover, dir: &Path) -> Option<String> {
             (data.len() as u64 <= COVER_MAX_SOURCE).then_some(data)?
         }
     };
-    let ext = image_ext(&data)?;
+    let (ext, _) = moodshelf_media::sniff_image(&data)?;
     let hash = blake3::hash(&data).to_hex();
     let sub = dir.join(&hash[..2]);
     let small = data.len() <= COVER_AS_IS_BYTES;
@@ -727,21 +729,6 @@ fn store_cover(cover: Cover, dir: &Path) -> Option<String> {
         std::fs::rename(&tmp, &target).ok()?;
     }
     Some(path_str(&target))
-}
-
-/// The image type by its first bytes; anything else is not cover art.
-fn image_ext(data: &[u8]) -> Option<&'static str> {
-    if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("jpg")
-    } else if data.starts_with(b"\x89PNG") {
-        Some("png")
-    } else if data.starts_with(b"GIF8") {
-        Some("gif")
-    } else if data.len() > 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
-        Some("webp")
-    } else {
-        None
-    }
 }
 
 /// A JPEG no larger than [`COVER_THUMB_PX`] on its longest side.

@@ -155,13 +155,27 @@ impl Cover {
     }
 }
 
-fn image_ext<'a>(mime: &'a str, data: &[u8]) -> &'a str {
-    if data.starts_with(&[0xFF, 0xD8]) {
-        "jpg"
+/// The web image formats cover art is served in, by their first bytes:
+/// `(extension, MIME type)`.
+pub fn sniff_image(data: &[u8]) -> Option<(&'static str, &'static str)> {
+    if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(("jpg", "image/jpeg"))
     } else if data.starts_with(b"\x89PNG") {
-        "png"
+        Some(("png", "image/png"))
     } else if data.starts_with(b"GIF8") {
-        "gif"
+        Some(("gif", "image/gif"))
+    } else if data.len() > 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+        Some(("webp", "image/webp"))
+    } else {
+        None
+    }
+}
+
+fn image_ext<'a>(mime: &'a str, data: &[u8]) -> &'a str {
+    if let Some((ext, _)) = sniff_image(data) {
+        ext
+    } else if data.starts_with(&[0xFF, 0xD8]) {
+        "jpg"
     } else if data.len() > 12 && &data[8..12] == b"WEBP" {
         "webp"
     } else if data.starts_with(b"BM") {
