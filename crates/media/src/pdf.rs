@@ -72,6 +72,14 @@ struct Reader {
     len: u64,
 }
 
+/// Where objects can be looked for: the classic cross-reference tables
+/// found (offsets of their first subsection), and the file's last window.
+struct Where {
+    tables: Vec<u64>,
+    tail: Vec<u8>,
+    tail_start: u64,
+}
+
 impl Reader {
     fn window(&mut self, at: u64) -> Option<Vec<u8>> {
         (at < self.len)
@@ -118,12 +126,17 @@ impl Reader {
             }
         }
         let (num, gen_) = info_ref?;
-        let dict = self.object_dict(num, gen_, &tables, &tail, tail_start)?;
+        let at = Where {
+            tables,
+            tail,
+            tail_start,
+        };
+        let dict = self.object_dict(num, gen_, &at)?;
         let mut info = Info::default();
         for (key, value) in dict {
             let text = match value {
                 Value::Str(bytes) => decode_text(&bytes),
-                Value::Ref(n, g) => match self.object_value(n, g, &tables, &tail, tail_start) {
+                Value::Ref(n, g) => match self.object_value(n, g, &at) {
                     Some(Value::Str(bytes)) => decode_text(&bytes),
                     _ => continue,
                 },
@@ -144,16 +157,9 @@ impl Reader {
 
     /// The bytes from `num gen obj` on, found through the tables or, failing
     /// that, in the windows at both ends.
-    fn object(
-        &mut self,
-        num: u64,
-        gen_: u64,
-        tables: &[u64],
-        tail: &[u8],
-        tail_start: u64,
-    ) -> Option<Vec<u8>> {
+    fn object(&mut self, num: u64, gen_: u64, at: &Where) -> Option<Vec<u8>> {
         let header = format!("{num} {gen_} obj");
-        for &table in tables {
+        for &table in &at.tables {
             if let Some(offset) = self.table_offset(table, num) {
                 let win = self.window(offset)?;
                 let body = skip_ws(&win);
@@ -173,8 +179,8 @@ impl Reader {
             }
             None
         };
-        if let Some(at) = found_in(tail) {
-            let start = tail_start + at as u64;
+        if let Some(i) = found_in(&at.tail) {
+            let start = at.tail_start + i as u64;
             return self.window(start);
         }
         let head = read_at(&mut self.file, 0, HEAD.min(self.len)).ok()?;
@@ -182,28 +188,14 @@ impl Reader {
         self.window(at as u64)
     }
 
-    fn object_dict(
-        &mut self,
-        num: u64,
-        gen_: u64,
-        tables: &[u64],
-        tail: &[u8],
-        tail_start: u64,
-    ) -> Option<Vec<(Vec<u8>, Value)>> {
-        let body = self.object(num, gen_, tables, tail, tail_start)?;
+    fn object_dict(&mut self, num: u64, gen_: u64, at: &Where) -> Option<Vec<(Vec<u8>, Value)>> {
+        let body = self.object(num, gen_, at)?;
         let body = skip_ws(&body);
         body.starts_with(b"<<").then(|| parse_dict(body)).flatten()
     }
 
-    fn object_value(
-        &mut self,
-        num: u64,
-        gen_: u64,
-        tables: &[u64],
-        tail: &[u8],
-        tail_start: u64,
-    ) -> Option<Value> {
-        let body = self.object(num, gen_, tables, tail, tail_start)?;
+    fn object_value(&mut self, num: u64, gen_: u64, at: &Where) -> Option<Value> {
+        let body = self.object(num, gen_, at)?;
         parse_value(&mut Cursor::new(skip_ws(&body)))
     }
 
