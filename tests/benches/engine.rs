@@ -77,6 +77,9 @@ fn main() {
             scan_embed("mixed", scale(1_000), scale(500), scale(500)).await;
             scan_embed("music", scale(2_000), 0, 0).await;
         }
+        if run("embed_raw") {
+            embed_raw(scale(1_000)).await;
+        }
         if run("ask") {
             for n in [scale(1_000), scale(10_000)] {
                 ask_latency(n).await;
@@ -150,6 +153,68 @@ async fn scan_embed(label: &str, music: usize, books: usize, videos: usize) {
         report.embedded as f64 / secs,
         report.embedded as f64 / embed_secs
     );
+}
+
+/// The embedder alone on the cards of a mixed library, under several
+/// batch shapes: tokens/s is what compares with llama.cpp's own
+/// `llama-bench -embd 1` on the same model.
+async fn embed_raw(n: usize) {
+    let t = TestLibrary::new(Spec {
+        music: n / 2,
+        books: n / 4,
+        videos: n - n / 2 - n / 4,
+    })
+    .await;
+    t.lib.add_root(&t.root, NOW).await.unwrap();
+    let mut opts = ScanOptions::new(NOW);
+    opts.embed = false;
+    t.lib.scan(opts).await.unwrap();
+    let texts: Vec<String> = t
+        .lib
+        .catalog()
+        .items_to_index(0, n as i64 * 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.description)
+        .collect();
+    let model = moodshelf_tests::models_dir().join(moodshelf_engine::config::DEFAULT_EMBED_MODEL);
+    let shapes: Vec<(usize, usize, usize)> = std::env::var("BENCH_EMBED_SHAPES")
+        .ok()
+        .map(|v| {
+            v.split(',')
+                .filter_map(|s| {
+                    let p: Vec<usize> = s.split('x').filter_map(|x| x.parse().ok()).collect();
+                    (p.len() == 3).then(|| (p[0], p[1], p[2]))
+                })
+                .collect()
+        })
+        .unwrap_or_else(|| vec![(128, 512, 16)]);
+    for (max_tokens, batch_tokens, batch_sequences) in shapes {
+        let e = moodshelf_llm::Embedder::load(
+            &model,
+            moodshelf_llm::EmbedOptions {
+                threads: None,
+                max_tokens,
+                batch_tokens,
+                batch_sequences,
+            },
+        )
+        .unwrap();
+        let tokens: usize = e.token_counts(texts.clone()).unwrap().iter().sum();
+        let started = Instant::now();
+        let mut done = 0;
+        for chunk in texts.chunks(128) {
+            done += e.embed(chunk.to_vec()).unwrap().len();
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "embed_raw max {max_tokens} batch {batch_tokens}x{batch_sequences}: {done} texts, {:.1} tokens each, {:.0} texts/s, {:.0} tokens/s",
+            tokens as f64 / done as f64,
+            done as f64 / secs,
+            tokens as f64 / secs
+        );
+    }
 }
 
 async fn ask_latency(n: usize) {

@@ -37,23 +37,36 @@ use crate::{Error, Result, backend, new_context};
 pub struct GenOptions {
     /// CPU threads for llama.cpp; `None` uses every core.
     pub threads: Option<usize>,
-    /// Tokens of context per slot (prompt plus reply).
+    /// KV cells shared by every sequence (one unified cache): the cached
+    /// prompts of all slots plus the sequences being written. Each cell
+    /// costs the model's KV width (28 KiB for Qwen2.5-1.5B), so this is
+    /// sized to what an answer uses, not to the model's training context.
     pub ctx_tokens: u32,
     /// Independent prompt caches. Slot 0 and 1 let two kinds of prompt
     /// (say, reading a request and explaining picks) alternate without
     /// evicting each other's prefix.
     pub slots: u32,
+    /// Replies written at once by [`Generator::generate_many`]: decoding is
+    /// memory-bound on a CPU, so four sequences in one batch cost little
+    /// more than one.
+    pub parallel: u32,
     /// Tokens read per llama.cpp decode while reading a prompt.
     pub batch_tokens: u32,
+    /// Where the KV state of fixed prompt prefixes ([`GenRequest::fixed_messages`])
+    /// is kept between processes, so a one-shot CLI run reads a saved
+    /// system prompt instead of computing it. `None`: memory only.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Default for GenOptions {
     fn default() -> Self {
         GenOptions {
             threads: None,
-            ctx_tokens: 3072,
-            slots: 2,
+            ctx_tokens: 4096,
+            slots: 3,
+            parallel: 4,
             batch_tokens: 256,
+            state_dir: None,
         }
     }
 }
@@ -94,6 +107,14 @@ pub struct GenRequest {
     pub seed: u32,
     /// Which prompt cache to use (below [`GenOptions::slots`]).
     pub slot: u32,
+    /// Leading messages that never change between requests of this kind
+    /// (a system prompt): their KV state may be saved to
+    /// [`GenOptions::state_dir`] and loaded by the next process.
+    pub fixed_messages: usize,
+    /// The reply's shape as a JSON schema, for reasoning endpoints that
+    /// take a schema rather than a grammar (Ollama, vLLM, OpenAI-style
+    /// `response_format`). The local model uses [`GenRequest::grammar`].
+    pub json_schema: Option<serde_json::Value>,
 }
 
 impl GenRequest {
@@ -105,6 +126,8 @@ impl GenRequest {
             temperature: 0.0,
             seed: 7,
             slot: 0,
+            fixed_messages: 0,
+            json_schema: None,
         }
     }
 }
@@ -146,13 +169,14 @@ pub struct Generated {
     pub stop: Stop,
 }
 
-type OnPiece = Box<dyn FnMut(&str) + Send>;
+/// Called with (request index, piece) as each piece is sampled.
+type OnPiece = Box<dyn FnMut(usize, &str) + Send>;
 
 struct Job {
-    req: GenRequest,
+    reqs: Vec<GenRequest>,
     cancel: Cancel,
     on_piece: OnPiece,
-    reply: mpsc::Sender<Result<Generated>>,
+    reply: mpsc::Sender<Result<Vec<Generated>>>,
 }
 
 /// A handle on the generation worker. Cheap to clone; requests queue and
@@ -208,12 +232,31 @@ impl Generator {
         &self,
         req: GenRequest,
         cancel: &Cancel,
-        on_piece: impl FnMut(&str) + Send + 'static,
+        mut on_piece: impl FnMut(&str) + Send + 'static,
     ) -> Result<Generated> {
+        let mut out = self.generate_many(vec![req], cancel, move |_, p| on_piece(p))?;
+        out.pop().ok_or(Error::WorkerGone)
+    }
+
+    /// Generates one reply per request, as parallel sequences of one
+    /// llama.cpp batch (up to [`GenOptions::parallel`] at a time): the
+    /// prompts' shared beginning is read once, each tail once, and every
+    /// decoding step samples a token for every unfinished reply.
+    /// `on_piece` gets the request's index with each piece. Requests share
+    /// the first request's slot.
+    pub fn generate_many(
+        &self,
+        reqs: Vec<GenRequest>,
+        cancel: &Cancel,
+        on_piece: impl FnMut(usize, &str) + Send + 'static,
+    ) -> Result<Vec<Generated>> {
+        if reqs.is_empty() {
+            return Ok(Vec::new());
+        }
         let (reply, rx) = mpsc::channel();
         self.jobs
             .send(Job {
-                req,
+                reqs,
                 cancel: cancel.clone(),
                 on_piece: Box::new(on_piece),
                 reply,
@@ -247,12 +290,15 @@ fn worker(
         .threads
         .unwrap_or_else(|| thread::available_parallelism().map_or(4, |n| n.get()));
     let slots = opts.slots.max(1);
-    let per_slot = opts.ctx_tokens.max(256);
+    let parallel = opts.parallel.max(1);
+    let cells = opts.ctx_tokens.max(512);
     let params = LlamaContextParams::default()
-        // Without a unified cache llama.cpp gives each sequence n_ctx / n_seq.
-        .with_n_ctx(NonZeroU32::new(per_slot * slots))
+        // One pool of cells for every sequence: a cached system prompt
+        // copied to four replies is shared, not duplicated.
+        .with_kv_unified(true)
+        .with_n_ctx(NonZeroU32::new(cells))
         .with_n_batch(opts.batch_tokens.max(32))
-        .with_n_seq_max(slots)
+        .with_n_seq_max(slots + parallel)
         .with_n_threads(threads as i32)
         .with_n_threads_batch(threads as i32);
     let ctx = match new_context(&model, &path, params) {
@@ -267,39 +313,190 @@ fn worker(
         .ok()
         .and_then(|t| t.to_string().ok())
         .is_none_or(|t| t.contains("<|im_start|>"));
+    let model_key = model_key(&path, cells);
     let mut state = GenWorker {
         ctx,
         model: &model,
         cached: vec![Vec::new(); slots as usize],
-        per_slot: per_slot as usize,
+        parallel: parallel as usize,
+        cells: cells as usize,
         batch_tokens: opts.batch_tokens.max(32) as usize,
         chatml,
+        states: opts.state_dir.map(|dir| StateFiles {
+            dir,
+            model: model_key,
+        }),
     };
     if ready.send(Ok(())).is_err() {
         return;
     }
     while let Ok(mut job) = inbox.recv() {
-        let result = state.run(&job.req, &job.cancel, &mut job.on_piece);
+        let mut out = Vec::with_capacity(job.reqs.len());
+        let mut result = Ok(());
+        for (n, chunk) in job.reqs.chunks(state.parallel).enumerate() {
+            let base = n * state.parallel;
+            let on_piece = &mut job.on_piece;
+            match state.run(chunk, &job.cancel, &mut |i, p| on_piece(base + i, p)) {
+                Ok(g) => out.extend(g),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
         if result.is_err() {
             // The cache state is unknown after a failure: start clean.
             state.forget_all();
         }
-        let _ = job.reply.send(result);
+        let _ = job.reply.send(result.map(|()| out));
+    }
+}
+
+/// Identifies a model file and the cache shape for saved KV states: a
+/// state is only ever loaded into the model and layout that wrote it.
+fn model_key(path: &Path, cells: u32) -> u64 {
+    let meta = std::fs::metadata(path).ok();
+    let mut h = Fnv::default();
+    h.write(path.to_string_lossy().as_bytes());
+    h.write(&meta.as_ref().map_or(0, |m| m.len()).to_le_bytes());
+    let mtime = meta
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    h.write(&mtime.to_le_bytes());
+    h.write(&cells.to_le_bytes());
+    h.0
+}
+
+/// FNV-1a, 64 bits: names a cache file, verified on load, so it need
+/// only spread well.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// Saved KV states of fixed prompt prefixes, one file per model and prefix.
+struct StateFiles {
+    dir: PathBuf,
+    model: u64,
+}
+
+/// Saved states kept; the oldest go first (each is a few MiB per hundred
+/// tokens of prompt).
+const STATE_FILES_KEPT: usize = 8;
+
+impl StateFiles {
+    fn path(&self, tokens: &[LlamaToken]) -> PathBuf {
+        let mut h = Fnv(self.model);
+        for t in tokens {
+            h.write(&t.0.to_le_bytes());
+        }
+        self.dir.join(format!("kv-{:016x}.state", h.0))
+    }
+
+    /// Loads the state of `tokens` into `seq` (which must be empty).
+    /// Anything wrong (no file, another llama.cpp, other tokens) is a miss.
+    fn load(&self, ctx: &mut LlamaContext<'_>, seq: i32, tokens: &[LlamaToken]) -> bool {
+        let path = self.path(tokens);
+        if !path.is_file() {
+            return false;
+        }
+        match ctx.state_seq_load_file(&path, seq, tokens.len()) {
+            Ok((loaded, _)) if loaded == tokens => true,
+            other => {
+                tracing::debug!(path = %path.display(), ok = other.is_ok(), "saved prompt state not used");
+                let _ = ctx.clear_kv_cache_seq(Some(seq as u32), None, None);
+                false
+            }
+        }
+    }
+
+    /// Saves `seq`, which holds exactly `tokens`, through a temporary file
+    /// (another process may be reading the same state).
+    fn save(&self, ctx: &LlamaContext<'_>, seq: i32, tokens: &[LlamaToken]) {
+        if std::fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        let path = self.path(tokens);
+        let part = path.with_extension(format!("part{}", std::process::id()));
+        match ctx.state_seq_save_file(&part, seq, tokens) {
+            Ok(_) => {
+                let _ = std::fs::rename(&part, &path);
+                self.prune();
+            }
+            Err(e) => {
+                tracing::debug!("cannot save the prompt state: {e}");
+                let _ = std::fs::remove_file(&part);
+            }
+        }
+    }
+
+    fn prune(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".state"))
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .collect();
+        files.sort();
+        let excess = files.len().saturating_sub(STATE_FILES_KEPT);
+        for (_, p) in files.into_iter().take(excess) {
+            let _ = std::fs::remove_file(p);
+        }
     }
 }
 
 struct GenWorker<'m> {
     ctx: LlamaContext<'m>,
     model: &'m LlamaModel,
-    /// Per slot: the tokens whose KV entries are in the cache, in order.
+    /// Per slot (sequence `slot`): the tokens whose KV entries are in the
+    /// cache, in order. Replies are written in sequences after the slots.
     cached: Vec<Vec<LlamaToken>>,
-    per_slot: usize,
+    parallel: usize,
+    cells: usize,
     batch_tokens: usize,
     chatml: bool,
+    states: Option<StateFiles>,
 }
 
 fn compute(what: &'static str) -> impl Fn(String) -> Error {
     move |reason| Error::Compute { what, reason }
+}
+
+/// Length of the common beginning of two token lists.
+fn common(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// One reply being written.
+struct Seq {
+    id: i32,
+    prompt: Vec<LlamaToken>,
+    sampler: LlamaSampler,
+    decoder: encoding_rs::Decoder,
+    text: String,
+    generated: usize,
+    max: usize,
+    grammar: bool,
+    first_token_ms: Option<f64>,
+    /// Index of this sequence's logits in the last decoded batch.
+    logits: i32,
+    pos: usize,
+    stop: Option<Stop>,
 }
 
 impl GenWorker<'_> {
@@ -310,146 +507,309 @@ impl GenWorker<'_> {
         }
     }
 
-    fn run(
-        &mut self,
-        req: &GenRequest,
-        cancel: &Cancel,
-        on_piece: &mut OnPiece,
-    ) -> Result<Generated> {
-        let started = Instant::now();
-        let slot = (req.slot as usize).min(self.cached.len() - 1);
-        let seq = slot as i32;
-        let prompt = self.prompt_tokens(&req.messages)?;
-        if prompt.len() + 8 > self.per_slot {
-            return Err(Error::PromptTooLong {
-                tokens: prompt.len(),
-                max: self.per_slot - 8,
-            });
-        }
-        let mut sampler = self.sampler(req)?;
-
-        // Reuse the longest cached prefix, but always decode at least the
-        // last prompt token: its logits start the reply.
-        let cached = &self.cached[slot];
-        let keep = cached
-            .iter()
-            .zip(&prompt)
-            .take_while(|(a, b)| a == b)
-            .count()
-            .min(prompt.len() - 1);
+    fn decode(&mut self, batch: &mut LlamaBatch, what: &'static str) -> Result<()> {
         self.ctx
-            .kv_cache_seq_rm(seq, Some(keep as u32), None)
-            .map_err(|e| compute("trim the prompt cache")(e.to_string()))?;
-        self.cached[slot].truncate(keep);
+            .decode(batch)
+            .map_err(|e| compute(what)(e.to_string()))
+    }
 
+    /// Reads `tokens[from..to]` into the slot's sequence, without logits.
+    fn extend_slot(&mut self, slot: usize, tokens: &[LlamaToken], to: usize) -> Result<()> {
         let mut batch = LlamaBatch::new(self.batch_tokens, 1);
-        let mut pos = keep;
-        while pos < prompt.len() {
-            if cancel.is_cancelled() {
-                return Ok(self.finish(
-                    started,
-                    &prompt,
-                    keep,
-                    String::new(),
-                    0,
-                    0.0,
-                    None,
-                    Stop::Cancelled,
-                ));
-            }
-            let end = (pos + self.batch_tokens).min(prompt.len());
+        let mut pos = self.cached[slot].len();
+        while pos < to {
+            let end = (pos + self.batch_tokens).min(to);
             batch.clear();
-            for (i, tok) in prompt[pos..end].iter().enumerate() {
-                let p = pos + i;
+            for (i, tok) in tokens[pos..end].iter().enumerate() {
                 batch
-                    .add(*tok, p as i32, &[seq], p + 1 == prompt.len())
+                    .add(*tok, (pos + i) as i32, &[slot as i32], false)
                     .map_err(|e| compute("build a batch")(e.to_string()))?;
             }
-            self.ctx
-                .decode(&mut batch)
-                .map_err(|e| compute("read the prompt")(e.to_string()))?;
-            self.cached[slot].extend_from_slice(&prompt[pos..end]);
+            self.decode(&mut batch, "read the prompt")?;
+            self.cached[slot].extend_from_slice(&tokens[pos..end]);
             pos = end;
+        }
+        Ok(())
+    }
+
+    /// Writes one reply per request (at most `parallel` of them).
+    fn run(
+        &mut self,
+        reqs: &[GenRequest],
+        cancel: &Cancel,
+        on_piece: &mut dyn FnMut(usize, &str),
+    ) -> Result<Vec<Generated>> {
+        let started = Instant::now();
+        let slot = (reqs[0].slot as usize).min(self.cached.len() - 1);
+        let slot_seq = slot as i32;
+        let prompts = reqs
+            .iter()
+            .map(|r| self.prompt_tokens(&r.messages))
+            .collect::<Result<Vec<_>>>()?;
+        // The shared beginning, read once into the slot; every reply's
+        // last prompt token is read in its own sequence for its logits.
+        let shared = prompts
+            .iter()
+            .skip(1)
+            .fold(prompts[0].len(), |n, p| n.min(common(&prompts[0], p)))
+            .min(
+                prompts
+                    .iter()
+                    .map(Vec::len)
+                    .min()
+                    .unwrap_or(1)
+                    .saturating_sub(1),
+            );
+        let need: usize = shared
+            + prompts
+                .iter()
+                .zip(reqs)
+                .map(|(p, r)| p.len() - shared + r.max_tokens)
+                .sum::<usize>();
+        let longest = prompts.iter().map(Vec::len).max().unwrap_or(0);
+        if need + 8 > self.cells {
+            return Err(Error::PromptTooLong {
+                tokens: longest,
+                max: self.cells.saturating_sub(8 + need - longest),
+            });
+        }
+        // Other slots' prompts give way when the pool is short.
+        let others: usize = (0..self.cached.len())
+            .filter(|s| *s != slot)
+            .map(|s| self.cached[s].len())
+            .sum();
+        if need + others + 8 > self.cells {
+            for s in (0..self.cached.len()).filter(|s| *s != slot) {
+                self.ctx
+                    .clear_kv_cache_seq(Some(s as u32), None, None)
+                    .map_err(|e| compute("trim the prompt cache")(e.to_string()))?;
+                self.cached[s].clear();
+            }
+        }
+
+        // Reuse the slot's cached prefix; load or save the fixed part.
+        let mut keep = common(&self.cached[slot], &prompts[0][..shared]);
+        self.ctx
+            .clear_kv_cache_seq(Some(slot as u32), Some(keep as u32), None)
+            .map_err(|e| compute("trim the prompt cache")(e.to_string()))?;
+        self.cached[slot].truncate(keep);
+        let fixed = self.fixed_len(&reqs[0], &prompts[0]).min(shared);
+        if fixed > keep && self.states.is_some() {
+            let tokens = &prompts[0][..fixed];
+            self.ctx
+                .clear_kv_cache_seq(Some(slot as u32), None, None)
+                .map_err(|e| compute("trim the prompt cache")(e.to_string()))?;
+            self.cached[slot].clear();
+            let states = self.states.as_ref().expect("checked");
+            if states.load(&mut self.ctx, slot_seq, tokens) {
+                self.cached[slot] = tokens.to_vec();
+                keep = fixed;
+            } else {
+                keep = 0;
+                self.extend_slot(slot, &prompts[0], fixed)?;
+                self.states
+                    .as_ref()
+                    .expect("checked")
+                    .save(&self.ctx, slot_seq, tokens);
+            }
+        }
+        let reused = keep;
+        if cancel.is_cancelled() {
+            return Ok(self.cancelled(reqs, &prompts, reused, started));
+        }
+        self.extend_slot(slot, &prompts[0], shared)?;
+
+        // One sequence per reply, starting from the shared cells.
+        let base = self.cached.len() as i32;
+        let mut seqs = Vec::with_capacity(reqs.len());
+        for (i, (req, prompt)) in reqs.iter().zip(prompts).enumerate() {
+            let id = base + i as i32;
+            self.ctx
+                .clear_kv_cache_seq(Some(id as u32), None, None)
+                .map_err(|e| compute("clear a sequence")(e.to_string()))?;
+            if shared > 0 {
+                self.ctx
+                    .kv_cache_seq_cp(slot_seq, id, Some(0), Some(shared as u32))
+                    .map_err(|e| compute("share the prompt")(e.to_string()))?;
+            }
+            seqs.push(Seq {
+                id,
+                sampler: self.sampler(req)?,
+                decoder: encoding_rs::UTF_8.new_decoder(),
+                text: String::new(),
+                generated: 0,
+                max: req.max_tokens,
+                grammar: req.grammar.is_some(),
+                first_token_ms: None,
+                logits: -1,
+                pos: prompt.len(),
+                prompt,
+                stop: (req.max_tokens == 0).then_some(Stop::MaxTokens),
+            });
+        }
+        let result = self.write(&mut seqs, shared, cancel, on_piece, started);
+        for s in &seqs {
+            let _ = self.ctx.clear_kv_cache_seq(Some(s.id as u32), None, None);
+        }
+        let prompt_ms = result?;
+        Ok(seqs
+            .into_iter()
+            .map(|s| Generated {
+                prompt_tokens: s.prompt.len(),
+                reused_tokens: reused,
+                generated_tokens: s.generated,
+                prompt_ms,
+                first_token_ms: s.first_token_ms,
+                total_ms: started.elapsed().as_secs_f64() * 1e3,
+                stop: s.stop.unwrap_or(Stop::End),
+                text: s.text,
+            })
+            .collect())
+    }
+
+    /// Reads every reply's prompt tail, then samples all replies step by
+    /// step in one batch. Returns the milliseconds spent reading prompts.
+    fn write(
+        &mut self,
+        seqs: &mut [Seq],
+        shared: usize,
+        cancel: &Cancel,
+        on_piece: &mut dyn FnMut(usize, &str),
+        started: Instant,
+    ) -> Result<f64> {
+        // Tails but their last tokens, in full batches.
+        let mut batch = LlamaBatch::new(self.batch_tokens.max(seqs.len()), 1);
+        let mut pending: Vec<(LlamaToken, i32, i32)> = seqs
+            .iter()
+            .flat_map(|s| {
+                let last = s.prompt.len() - 1;
+                (shared..last).map(move |p| (s.prompt[p], p as i32, s.id))
+            })
+            .collect();
+        for chunk in pending.chunks(self.batch_tokens) {
+            if cancel.is_cancelled() {
+                break;
+            }
+            batch.clear();
+            for (tok, pos, id) in chunk {
+                batch
+                    .add(*tok, *pos, &[*id], false)
+                    .map_err(|e| compute("build a batch")(e.to_string()))?;
+            }
+            self.decode(&mut batch, "read the prompt")?;
+        }
+        pending.clear();
+        // The last prompt token of each reply, with logits.
+        batch.clear();
+        for s in seqs.iter_mut() {
+            let last = s.prompt.len() - 1;
+            s.logits = batch.n_tokens();
+            batch
+                .add(s.prompt[last], last as i32, &[s.id], true)
+                .map_err(|e| compute("build a batch")(e.to_string()))?;
+        }
+        if !cancel.is_cancelled() {
+            self.decode(&mut batch, "read the prompt")?;
         }
         let prompt_ms = started.elapsed().as_secs_f64() * 1e3;
 
         let vocab = self.model.vocab();
-        let mut decoder = encoding_rs::UTF_8.new_decoder();
-        let mut text = String::new();
         let mut bytes = Vec::new();
-        let mut first_token_ms = None;
-        let mut generated = 0;
-        let room = self.per_slot - prompt.len();
-        let stop = loop {
+        loop {
             if cancel.is_cancelled() {
-                break Stop::Cancelled;
-            }
-            if generated >= req.max_tokens.min(room) {
-                break Stop::MaxTokens;
-            }
-            // sample() also accepts the token into the grammar state.
-            let tok = sampler.sample(&self.ctx, batch.n_tokens() - 1);
-            if vocab.is_eog(tok) {
-                break Stop::End;
-            }
-            bytes.clear();
-            vocab.token_to_piece_into(tok, &mut bytes, false, None);
-            let mut piece =
-                String::with_capacity(decoder.max_utf8_buffer_length(bytes.len()).unwrap_or(16));
-            let _ = decoder.decode_to_string(&bytes, &mut piece, false);
-            generated += 1;
-            if !piece.is_empty() {
-                first_token_ms.get_or_insert_with(|| started.elapsed().as_secs_f64() * 1e3);
-                on_piece(&piece);
-                text.push_str(&piece);
+                for s in seqs.iter_mut().filter(|s| s.stop.is_none()) {
+                    s.stop = Some(Stop::Cancelled);
+                }
             }
             batch.clear();
-            batch
-                .add(tok, pos as i32, &[seq], true)
-                .map_err(|e| compute("build a batch")(e.to_string()))?;
-            self.ctx
-                .decode(&mut batch)
-                .map_err(|e| compute("generate")(e.to_string()))?;
-            self.cached[slot].push(tok);
-            pos += 1;
-            if req.grammar.is_some() && grammar_done(&text) {
-                break Stop::End;
+            for (i, s) in seqs.iter_mut().enumerate() {
+                if s.stop.is_some() {
+                    continue;
+                }
+                if s.generated >= s.max {
+                    s.stop = Some(Stop::MaxTokens);
+                    continue;
+                }
+                // sample() also accepts the token into the grammar state.
+                let tok = s.sampler.sample(&self.ctx, s.logits);
+                if vocab.is_eog(tok) {
+                    s.stop = Some(Stop::End);
+                    continue;
+                }
+                bytes.clear();
+                vocab.token_to_piece_into(tok, &mut bytes, false, None);
+                let mut piece = String::with_capacity(
+                    s.decoder.max_utf8_buffer_length(bytes.len()).unwrap_or(16),
+                );
+                let _ = s.decoder.decode_to_string(&bytes, &mut piece, false);
+                s.generated += 1;
+                if !piece.is_empty() {
+                    s.first_token_ms
+                        .get_or_insert_with(|| started.elapsed().as_secs_f64() * 1e3);
+                    on_piece(i, &piece);
+                    s.text.push_str(&piece);
+                }
+                if s.grammar && grammar_done(&s.text) {
+                    s.stop = Some(Stop::End);
+                    continue;
+                }
+                if s.generated >= s.max {
+                    s.stop = Some(Stop::MaxTokens);
+                    continue;
+                }
+                s.logits = batch.n_tokens();
+                batch
+                    .add(tok, s.pos as i32, &[s.id], true)
+                    .map_err(|e| compute("build a batch")(e.to_string()))?;
+                s.pos += 1;
             }
-        };
-        Ok(self.finish(
-            started,
-            &prompt,
-            keep,
-            text,
-            generated,
-            prompt_ms,
-            first_token_ms,
-            stop,
-        ))
+            if batch.n_tokens() == 0 {
+                break;
+            }
+            self.decode(&mut batch, "generate")?;
+        }
+        Ok(prompt_ms)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn finish(
-        &self,
-        started: Instant,
-        prompt: &[LlamaToken],
-        keep: usize,
-        text: String,
-        generated: usize,
-        prompt_ms: f64,
-        first_token_ms: Option<f64>,
-        stop: Stop,
-    ) -> Generated {
-        Generated {
-            text,
-            prompt_tokens: prompt.len(),
-            reused_tokens: keep,
-            generated_tokens: generated,
-            prompt_ms,
-            first_token_ms,
-            total_ms: started.elapsed().as_secs_f64() * 1e3,
-            stop,
+    /// Prompt tokens of the request's fixed leading messages (0 if none,
+    /// or if they are not a prefix of the whole prompt's tokens).
+    fn fixed_len(&self, req: &GenRequest, prompt: &[LlamaToken]) -> usize {
+        if req.fixed_messages == 0 || !self.chatml {
+            return 0;
         }
+        let n = req.fixed_messages.min(req.messages.len());
+        let vocab = self.model.vocab();
+        let mut fixed = Vec::new();
+        for m in &req.messages[..n] {
+            fixed.extend(self.message_tokens(&vocab, m));
+        }
+        if prompt.starts_with(&fixed) {
+            fixed.len()
+        } else {
+            0
+        }
+    }
+
+    fn cancelled(
+        &self,
+        reqs: &[GenRequest],
+        prompts: &[Vec<LlamaToken>],
+        reused: usize,
+        started: Instant,
+    ) -> Vec<Generated> {
+        reqs.iter()
+            .zip(prompts)
+            .map(|(_, p)| Generated {
+                text: String::new(),
+                prompt_tokens: p.len(),
+                reused_tokens: reused,
+                generated_tokens: 0,
+                prompt_ms: 0.0,
+                first_token_ms: None,
+                total_ms: started.elapsed().as_secs_f64() * 1e3,
+                stop: Stop::Cancelled,
+            })
+            .collect()
     }
 
     fn sampler(&self, req: &GenRequest) -> Result<LlamaSampler> {
@@ -471,22 +831,32 @@ impl GenWorker<'_> {
         Ok(LlamaSampler::chain_simple(chain))
     }
 
+    /// One ChatML message as tokens: markers as special tokens, the
+    /// contents as plain text ("<|im_end|>" inside a title is just
+    /// characters here).
+    fn message_tokens(
+        &self,
+        vocab: &llama_cpp_2::vocab::LlamaVocab,
+        m: &ChatMessage,
+    ) -> Vec<LlamaToken> {
+        let role = if matches!(m.role.as_str(), "system" | "user" | "assistant") {
+            m.role.as_str()
+        } else {
+            "user"
+        };
+        let mut out = vocab.tokenize(format!("<|im_start|>{role}\n").as_bytes(), false, true);
+        out.extend(vocab.tokenize(m.content.as_bytes(), false, false));
+        out.extend(vocab.tokenize(b"<|im_end|>\n", false, true));
+        out
+    }
+
     /// The chat prompt as tokens, ending with the assistant's turn opening.
     fn prompt_tokens(&self, messages: &[ChatMessage]) -> Result<Vec<LlamaToken>> {
         let vocab = self.model.vocab();
         if self.chatml {
             let mut out = Vec::new();
             for m in messages {
-                let role = if matches!(m.role.as_str(), "system" | "user" | "assistant") {
-                    m.role.as_str()
-                } else {
-                    "user"
-                };
-                out.extend(vocab.tokenize(format!("<|im_start|>{role}\n").as_bytes(), false, true));
-                // Contents are plain text: "<|im_end|>" inside a title is
-                // just characters here.
-                out.extend(vocab.tokenize(m.content.as_bytes(), false, false));
-                out.extend(vocab.tokenize(b"<|im_end|>\n", false, true));
+                out.extend(self.message_tokens(&vocab, m));
             }
             out.extend(vocab.tokenize(b"<|im_start|>assistant\n", false, true));
             return Ok(out);

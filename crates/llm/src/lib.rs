@@ -117,13 +117,18 @@ impl Default for EmbedOptions {
     }
 }
 
-type Reply = mpsc::Sender<Result<Vec<Vec<f32>>>>;
+/// Work for the embedding worker.
+enum EmbedJob {
+    Embed(Vec<String>, mpsc::Sender<Result<Vec<Vec<f32>>>>),
+    /// Tokens each text is embedded with (after truncation).
+    Count(Vec<String>, mpsc::Sender<Vec<usize>>),
+}
 
 /// A handle on the embedding worker. Cheap to clone; the worker stops when
 /// the last handle is dropped.
 #[derive(Clone)]
 pub struct Embedder {
-    jobs: mpsc::Sender<(Vec<String>, Reply)>,
+    jobs: mpsc::Sender<EmbedJob>,
     dim: usize,
     path: PathBuf,
 }
@@ -146,7 +151,7 @@ impl Embedder {
                 path: path.to_path_buf(),
             });
         }
-        let (jobs, inbox) = mpsc::channel::<(Vec<String>, Reply)>();
+        let (jobs, inbox) = mpsc::channel::<EmbedJob>();
         let (ready_tx, ready_rx) = mpsc::channel::<Result<usize>>();
         let model_path = path.to_path_buf();
         thread::Builder::new()
@@ -180,8 +185,21 @@ impl Embedder {
             return Ok(Vec::new());
         }
         let (tx, rx) = mpsc::channel();
-        self.jobs.send((texts, tx)).map_err(|_| Error::WorkerGone)?;
+        self.jobs
+            .send(EmbedJob::Embed(texts, tx))
+            .map_err(|_| Error::WorkerGone)?;
         rx.recv().map_err(|_| Error::WorkerGone)?
+    }
+
+    /// How many tokens each text is embedded with, after truncation to
+    /// [`EmbedOptions::max_tokens`] (for benchmarks: tokens/s is what
+    /// compares with llama.cpp's own numbers).
+    pub fn token_counts(&self, texts: Vec<String>) -> Result<Vec<usize>> {
+        let (tx, rx) = mpsc::channel();
+        self.jobs
+            .send(EmbedJob::Count(texts, tx))
+            .map_err(|_| Error::WorkerGone)?;
+        rx.recv().map_err(|_| Error::WorkerGone)
     }
 }
 
@@ -189,7 +207,7 @@ fn worker(
     path: PathBuf,
     opts: EmbedOptions,
     ready: mpsc::Sender<Result<usize>>,
-    inbox: mpsc::Receiver<(Vec<String>, Reply)>,
+    inbox: mpsc::Receiver<EmbedJob>,
 ) {
     let setup = || -> Result<(LlamaModel, usize)> {
         let backend = backend()?;
@@ -251,8 +269,15 @@ fn worker(
     if ready.send(Ok(dim)).is_err() {
         return;
     }
-    while let Ok((texts, reply)) = inbox.recv() {
-        let _ = reply.send(state.embed(&texts));
+    while let Ok(job) = inbox.recv() {
+        match job {
+            EmbedJob::Embed(texts, reply) => {
+                let _ = reply.send(state.embed(&texts));
+            }
+            EmbedJob::Count(texts, reply) => {
+                let _ = reply.send(state.tokenize(&texts).iter().map(Vec::len).collect());
+            }
+        }
     }
 }
 
@@ -264,10 +289,11 @@ struct Worker<'m> {
 }
 
 impl Worker<'_> {
-    fn embed(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+    /// Each text as the tokens it is embedded with.
+    fn tokenize(&self, texts: &[String]) -> Vec<Vec<LlamaToken>> {
         let vocab = self.model.vocab();
         let max = self.opts.max_tokens.min(self.opts.batch_tokens).max(2);
-        let tokenized: Vec<Vec<LlamaToken>> = texts
+        texts
             .iter()
             .map(|t| {
                 let mut toks = vocab.tokenize(t.as_bytes(), true, false);
@@ -279,8 +305,11 @@ impl Worker<'_> {
                 }
                 toks
             })
-            .collect();
+            .collect()
+    }
 
+    fn embed(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        let tokenized = self.tokenize(texts);
         let mut out = Vec::with_capacity(texts.len());
         let mut start = 0;
         while start < tokenized.len() {

@@ -221,4 +221,109 @@ mood ::= "calm" | "happy" | "sad""#;
         let err = g.generate(req, &Cancel::default(), |_| {}).unwrap_err();
         assert!(err.to_string().contains("grammar"), "{err}");
     }
+
+    fn reason_request(item: &str) -> GenRequest {
+        let mut req = GenRequest::new(vec![
+            ChatMessage::system(
+                "You say in a few words how a film feels. Answer with JSON: {\"mood\":...,\"count\":...}.",
+            ),
+            ChatMessage::user(format!("Film: {item}")),
+        ]);
+        req.grammar = Some(GRAMMAR.into());
+        req.max_tokens = 30;
+        req.slot = 1;
+        req.fixed_messages = 1;
+        req
+    }
+
+    #[test]
+    fn parallel_replies_each_keep_their_grammar() {
+        let g = Generator::load(&model(), GenOptions::default()).unwrap();
+        let items = [
+            "a quiet snowy road movie",
+            "a loud heist comedy",
+            "a sad war story",
+            "a cartoon about a happy dog",
+            "a slow ghost story",
+        ];
+        let reqs: Vec<GenRequest> = items.iter().map(|i| reason_request(i)).collect();
+        let pieces = Arc::new(Mutex::new(vec![String::new(); items.len()]));
+        let sink = pieces.clone();
+        // Five requests with four parallel sequences: a batch of four,
+        // then one more.
+        let out = g
+            .generate_many(reqs, &Cancel::default(), move |i, p| {
+                sink.lock().unwrap()[i].push_str(p)
+            })
+            .unwrap();
+        assert_eq!(out.len(), items.len());
+        let pieces = pieces.lock().unwrap();
+        for (i, o) in out.iter().enumerate() {
+            let v: serde_json::Value =
+                serde_json::from_str(&o.text).unwrap_or_else(|e| panic!("{e}: {}", o.text));
+            assert!(v["mood"].is_string() && v["count"].is_i64(), "{v}");
+            assert_eq!(o.stop, Stop::End);
+            assert_eq!(pieces[i], o.text, "pieces of reply {i} add up to it");
+        }
+        // The shared system prompt was read once for the first batch and
+        // reused by the second.
+        assert!(out[4].reused_tokens > 10, "reused {}", out[4].reused_tokens);
+        // The cache is left consistent: the same request alone again.
+        let again = g
+            .generate(reason_request(items[0]), &Cancel::default(), |_| {})
+            .unwrap();
+        assert!(serde_json::from_str::<serde_json::Value>(&again.text).is_ok());
+    }
+
+    #[test]
+    fn a_fixed_prompt_state_is_saved_and_loaded_by_the_next_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = GenOptions {
+            state_dir: Some(dir.path().to_path_buf()),
+            ..GenOptions::default()
+        };
+        let first = Generator::load(&model(), opts.clone()).unwrap();
+        let a = first
+            .generate(
+                reason_request("a quiet snowy road movie"),
+                &Cancel::default(),
+                |_| {},
+            )
+            .unwrap();
+        assert_eq!(a.reused_tokens, 0);
+        drop(first);
+        let saved: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(saved.len(), 1, "{saved:?}");
+        assert!(saved[0].ends_with(".state"), "{saved:?}");
+
+        // A new worker (as a new CLI process would) starts from the file:
+        // the system prompt is not read again, and the reply is the same.
+        let second = Generator::load(&model(), opts.clone()).unwrap();
+        let b = second
+            .generate(
+                reason_request("a quiet snowy road movie"),
+                &Cancel::default(),
+                |_| {},
+            )
+            .unwrap();
+        assert!(b.reused_tokens > 10, "reused {}", b.reused_tokens);
+        assert_eq!(a.text, b.text);
+
+        // A damaged file is a miss, not a failure.
+        let path = dir.path().join(&saved[0]);
+        std::fs::write(&path, b"not a llama.cpp state").unwrap();
+        let third = Generator::load(&model(), opts).unwrap();
+        let c = third
+            .generate(
+                reason_request("a quiet snowy road movie"),
+                &Cancel::default(),
+                |_| {},
+            )
+            .unwrap();
+        assert_eq!(c.reused_tokens, 0);
+        assert_eq!(a.text, c.text);
+    }
 }
