@@ -17,8 +17,10 @@
 //! (`cuda`, `vulkan`, `metal`).
 
 mod generate;
+mod remote;
 
 pub use generate::{Cancel, ChatMessage, GenOptions, GenRequest, Generated, Generator, Stop};
+pub use remote::{Dialect, Endpoint, EndpointOptions};
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -50,6 +52,69 @@ pub enum Error {
     Grammar(String),
     #[error("the prompt has {tokens} tokens; the context holds {max}")]
     PromptTooLong { tokens: usize, max: usize },
+    #[error("the reasoning endpoint {url} failed: {reason}")]
+    Endpoint { url: String, reason: String },
+}
+
+/// Where replies come from: the local model or an endpoint on another
+/// machine. Both write the same replies to the same requests.
+#[derive(Debug, Clone)]
+pub enum Reasoner {
+    Local(Generator),
+    Endpoint(Endpoint),
+}
+
+impl Reasoner {
+    /// `local` or `endpoint`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Reasoner::Local(_) => "local",
+            Reasoner::Endpoint(_) => "endpoint",
+        }
+    }
+
+    /// The model's name: the file name of a local model, the name an
+    /// endpoint serves.
+    pub fn model(&self) -> String {
+        match self {
+            Reasoner::Local(g) => g
+                .path()
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            Reasoner::Endpoint(e) => e.model().unwrap_or_default(),
+        }
+    }
+
+    /// See [`Generator::generate`]. Blocks.
+    pub fn generate(
+        &self,
+        req: GenRequest,
+        cancel: &Cancel,
+        mut on_piece: impl FnMut(&str) + Send + 'static,
+    ) -> Result<Generated> {
+        match self {
+            Reasoner::Local(g) => g.generate(req, cancel, on_piece),
+            Reasoner::Endpoint(e) => e.generate(&req, cancel, &mut on_piece),
+        }
+    }
+
+    /// See [`Generator::generate_many`]. Blocks.
+    pub fn generate_many(
+        &self,
+        reqs: Vec<GenRequest>,
+        cancel: &Cancel,
+        on_piece: impl FnMut(usize, &str) + Send + 'static,
+    ) -> Result<Vec<Generated>> {
+        match self {
+            Reasoner::Local(g) => g.generate_many(reqs, cancel, on_piece),
+            Reasoner::Endpoint(e) => {
+                let sink = Mutex::new(on_piece);
+                e.generate_many(&reqs, cancel, &|i, p| {
+                    (sink.lock().unwrap_or_else(|p| p.into_inner()))(i, p)
+                })
+            }
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,408 @@
+//! A reasoning model on another machine: an OpenAI-compatible chat
+//! endpoint (`/v1/chat/completions`), streamed.
+//!
+//! The servers people run differ in how a reply's shape is held:
+//! llama-server takes the request's GBNF grammar as is (`grammar`), Ollama
+//! and vLLM take a JSON schema (`response_format`, which Ollama maps onto
+//! its `format`). The dialect is found once by asking the server
+//! (`/props` answers only on llama-server, `/api/version` only on Ollama).
+//! Whatever comes back is parsed and checked by the caller exactly as the
+//! local model's reply is: a server that ignores the schema costs reasons,
+//! never safety.
+//!
+//! An API key is sent as a bearer token and never printed: [`Endpoint`]'s
+//! `Debug` leaves it out, and errors name only the URL.
+
+use std::io::{BufRead, BufReader};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::generate::{Cancel, GenRequest, Generated, Stop};
+use crate::{Error, Result};
+
+/// How to reach an endpoint.
+#[derive(Clone)]
+pub struct EndpointOptions {
+    /// Base URL: `http://host:8080` (llama-server), `http://host:11434`
+    /// (Ollama), `http://host:8000` (vLLM); a trailing `/v1` is accepted.
+    pub url: String,
+    /// Sent as `Authorization: Bearer …` when set.
+    pub api_key: Option<String>,
+    /// The model to ask for; `None` takes the first one the server lists
+    /// (llama-server serves one; Ollama and vLLM need a name).
+    pub model: Option<String>,
+    /// Longest wait for the server to answer, and then for each piece of
+    /// a streamed reply: a server that stops mid-answer is given up on
+    /// after this long.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for EndpointOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointOptions")
+            .field("url", &self.url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .field("model", &self.model)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// llama.cpp's server: GBNF grammars.
+    LlamaServer,
+    /// Ollama: JSON schemas.
+    Ollama,
+    /// Anything else OpenAI-compatible (vLLM, LM Studio, …): JSON schemas.
+    OpenAi,
+}
+
+/// A handle on a remote chat endpoint. Cheap to clone.
+#[derive(Clone)]
+pub struct Endpoint {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    base: String,
+    api_key: Option<String>,
+    model: OnceLock<String>,
+    configured_model: Option<String>,
+    dialect: OnceLock<Dialect>,
+    agent: ureq::Agent,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("url", &self.inner.base)
+            .field("model", &self.inner.model.get())
+            .finish()
+    }
+}
+
+fn endpoint_error(url: &str, reason: impl std::fmt::Display) -> Error {
+    Error::Endpoint {
+        url: url.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+impl Endpoint {
+    /// Checks the URL; nothing is sent until the first request.
+    pub fn new(opts: EndpointOptions) -> Result<Endpoint> {
+        let base = normalize_url(&opts.url)?;
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(opts.timeout.min(Duration::from_secs(10))))
+            .timeout_recv_response(Some(opts.timeout))
+            .timeout_per_read(Some(opts.timeout))
+            .build();
+        Ok(Endpoint {
+            inner: Arc::new(Inner {
+                base,
+                api_key: opts.api_key.filter(|k| !k.trim().is_empty()),
+                model: OnceLock::new(),
+                configured_model: opts.model.filter(|m| !m.trim().is_empty()),
+                dialect: OnceLock::new(),
+                agent: ureq::Agent::new_with_config(config),
+            }),
+        })
+    }
+
+    /// The base URL (no key in it).
+    pub fn url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// The model name the server answers with (configured, else listed by
+    /// the server).
+    pub fn model(&self) -> Result<String> {
+        if let Some(m) = self.inner.model.get() {
+            return Ok(m.clone());
+        }
+        let name = match &self.inner.configured_model {
+            Some(m) => m.clone(),
+            None => self.listed_model()?,
+        };
+        Ok(self.inner.model.get_or_init(|| name).clone())
+    }
+
+    /// How the server takes a reply's shape (asked once).
+    pub fn dialect(&self) -> Dialect {
+        *self.inner.dialect.get_or_init(|| {
+            let answers = |path: &str, key: &str| {
+                self.get_json(path)
+                    .is_ok_and(|v| v.get(key).is_some_and(|x| !x.is_null()))
+            };
+            if answers("/props", "default_generation_settings") {
+                Dialect::LlamaServer
+            } else if answers("/api/version", "version") {
+                Dialect::Ollama
+            } else {
+                Dialect::OpenAi
+            }
+        })
+    }
+
+    fn get_json(&self, path: &str) -> Result<Value> {
+        let url = format!("{}{path}", self.inner.base);
+        let mut req = self.inner.agent.get(&url);
+        if let Some(k) = &self.inner.api_key {
+            req = req.header("Authorization", &format!("Bearer {k}"));
+        }
+        let mut resp = req.call().map_err(|e| endpoint_error(&url, e))?;
+        if !resp.status().is_success() {
+            return Err(endpoint_error(&url, resp.status()));
+        }
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_string()
+            .map_err(|e| endpoint_error(&url, e))?;
+        serde_json::from_str(&text).map_err(|e| endpoint_error(&url, e))
+    }
+
+    fn listed_model(&self) -> Result<String> {
+        let v = self.get_json("/v1/models")?;
+        v["data"]
+            .as_array()
+            .and_then(|d| d.first())
+            .and_then(|m| m["id"].as_str())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                endpoint_error(
+                    &format!("{}/v1/models", self.inner.base),
+                    "the server lists no model; name one in the settings",
+                )
+            })
+    }
+
+    /// The request body for `req` in this server's dialect.
+    fn body(&self, req: &GenRequest, model: &str) -> Value {
+        let messages: Vec<Value> = req
+            .messages
+            .iter()
+            .map(|m| json!({"role": m.role, "content": m.content}))
+            .collect();
+        let mut body = json!({
+            "model": model,
+            "messages": messages,
+            "stream": true,
+            "max_tokens": req.max_tokens.max(1),
+            "temperature": req.temperature,
+            "seed": req.seed,
+        });
+        match self.dialect() {
+            Dialect::LlamaServer => {
+                if let Some(g) = &req.grammar {
+                    body["grammar"] = Value::String(g.clone());
+                }
+                // Keep the system prompt's KV state in a slot of its own.
+                body["cache_prompt"] = Value::Bool(true);
+            }
+            Dialect::Ollama | Dialect::OpenAi => {
+                if let Some(schema) = &req.json_schema {
+                    body["response_format"] = json!({
+                        "type": "json_schema",
+                        "json_schema": {"name": "reply", "strict": true, "schema": schema},
+                    });
+                }
+            }
+        }
+        body
+    }
+
+    /// Generates one reply, streamed to `on_piece`.
+    pub fn generate(
+        &self,
+        req: &GenRequest,
+        cancel: &Cancel,
+        on_piece: &mut dyn FnMut(&str),
+    ) -> Result<Generated> {
+        let started = Instant::now();
+        let url = format!("{}/v1/chat/completions", self.inner.base);
+        let model = self.model()?;
+        let body =
+            serde_json::to_vec(&self.body(req, &model)).map_err(|e| endpoint_error(&url, e))?;
+        let mut post = self
+            .inner
+            .agent
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .header("Accept", "text/event-stream");
+        if let Some(k) = &self.inner.api_key {
+            post = post.header("Authorization", &format!("Bearer {k}"));
+        }
+        let resp = post.send(&body[..]).map_err(|e| endpoint_error(&url, e))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let text = resp
+                .into_body()
+                .with_config()
+                .limit(4096)
+                .lossy_utf8(true)
+                .read_to_string()
+                .unwrap_or_default();
+            let text: String = text.chars().take(300).collect();
+            return Err(endpoint_error(&url, format!("{status}: {}", text.trim())));
+        }
+        let reader = BufReader::new(resp.into_body().into_reader());
+        let mut text = String::new();
+        let mut first_token_ms = None;
+        let mut generated = 0;
+        let mut stop = None;
+        let mut usage: Option<(usize, usize)> = None;
+        for line in reader.lines() {
+            if cancel.is_cancelled() {
+                // Dropping the connection stops the server's generation.
+                stop = Some(Stop::Cancelled);
+                break;
+            }
+            let line =
+                line.map_err(|e| endpoint_error(&url, format!("the reply broke off: {e}")))?;
+            let Some(data) = line.strip_prefix("data:").map(str::trim) else {
+                continue;
+            };
+            if data == "[DONE]" {
+                stop.get_or_insert(Stop::End);
+                break;
+            }
+            let v: Value = serde_json::from_str(data)
+                .map_err(|e| endpoint_error(&url, format!("not a streamed chunk ({e})")))?;
+            if let Some(err) = v.get("error") {
+                return Err(endpoint_error(&url, err));
+            }
+            if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
+                usage = Some((
+                    u["prompt_tokens"].as_u64().unwrap_or(0) as usize,
+                    u["completion_tokens"].as_u64().unwrap_or(0) as usize,
+                ));
+            }
+            let choice = &v["choices"][0];
+            if let Some(piece) = choice["delta"]["content"]
+                .as_str()
+                .filter(|p| !p.is_empty())
+            {
+                first_token_ms.get_or_insert_with(|| started.elapsed().as_secs_f64() * 1e3);
+                generated += 1;
+                on_piece(piece);
+                text.push_str(piece);
+            }
+            match choice["finish_reason"].as_str() {
+                Some("length") => stop = Some(Stop::MaxTokens),
+                Some(_) => stop = Some(Stop::End),
+                None => {}
+            }
+        }
+        let Some(stop) = stop else {
+            return Err(endpoint_error(&url, "the server stopped mid-answer"));
+        };
+        let (prompt_tokens, completion) = usage.unwrap_or((0, generated));
+        Ok(Generated {
+            text,
+            prompt_tokens,
+            reused_tokens: 0,
+            generated_tokens: completion,
+            prompt_ms: first_token_ms.unwrap_or(0.0),
+            first_token_ms,
+            total_ms: started.elapsed().as_secs_f64() * 1e3,
+            stop,
+        })
+    }
+
+    /// Generates one reply per request, as concurrent requests (a
+    /// llama-server with `--parallel`, vLLM and Ollama batch them).
+    pub fn generate_many(
+        &self,
+        reqs: &[GenRequest],
+        cancel: &Cancel,
+        on_piece: &(dyn Fn(usize, &str) + Sync),
+    ) -> Result<Vec<Generated>> {
+        // Ask once before the threads do.
+        self.model()?;
+        self.dialect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = reqs
+                .iter()
+                .enumerate()
+                .map(|(i, req)| {
+                    scope.spawn(move || self.generate(req, cancel, &mut |p| on_piece(i, p)))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(endpoint_error(
+                            &self.inner.base,
+                            "a request thread panicked",
+                        ))
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
+/// `http(s)://host[:port][/prefix]`, without a trailing slash or `/v1`.
+fn normalize_url(url: &str) -> Result<String> {
+    let u = url.trim().trim_end_matches('/');
+    let u = u.strip_suffix("/v1").unwrap_or(u);
+    let rest = u
+        .strip_prefix("http://")
+        .or_else(|| u.strip_prefix("https://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace) => {
+            Ok(u.to_string())
+        }
+        _ => Err(endpoint_error(
+            url,
+            "not an http:// or https:// URL with a host (for example http://192.168.1.20:8080)",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_and_normalized() {
+        assert_eq!(
+            normalize_url("http://box:8080/").unwrap(),
+            "http://box:8080"
+        );
+        assert_eq!(normalize_url("https://box/v1").unwrap(), "https://box");
+        assert_eq!(
+            normalize_url(" http://10.0.0.2:11434/ollama ").unwrap(),
+            "http://10.0.0.2:11434/ollama"
+        );
+        for bad in [
+            "box:8080",
+            "ftp://box",
+            "http://",
+            "http:///x",
+            "http://a b",
+        ] {
+            assert!(normalize_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_key_never_shows_in_debug_output() {
+        let opts = EndpointOptions {
+            url: "http://box:8080".into(),
+            api_key: Some("sk-secret-123".into()),
+            model: None,
+            timeout: Duration::from_secs(5),
+        };
+        assert!(!format!("{opts:?}").contains("secret"));
+        let e = Endpoint::new(opts).unwrap();
+        assert!(!format!("{e:?}").contains("secret"));
+    }
+}
