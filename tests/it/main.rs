@@ -5,6 +5,7 @@
 
 mod changes;
 mod disks;
+mod endpoint;
 mod hostile;
 mod recommend;
 mod scan;

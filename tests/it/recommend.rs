@@ -622,10 +622,14 @@ async fn hostile_metadata_changes_nothing() {
     for p in &model.items {
         assert!(!p.why.contains("evil.example"), "{}", p.why);
     }
-    // Whatever the model wrote, it was held to the grammar: only candidate ids.
-    for c in regex_ids(&pieces) {
-        assert!((1..=4).contains(&c), "cited c{c}: {pieces}");
-    }
+    // Whatever the model wrote for the first pick, it was held to the
+    // grammar: one JSON reason, nothing else.
+    let v: serde_json::Value =
+        serde_json::from_str(&pieces).unwrap_or_else(|e| panic!("{e}: {pieces}"));
+    assert!(
+        v["why"].is_string() && v.as_object().unwrap().len() == 1,
+        "{v}"
+    );
 
     // And when the hostile item is a fair candidate (no exclusion), it is
     // still just data: the answer is the fast path's, reasons checked.
@@ -638,14 +642,4 @@ async fn hostile_metadata_changes_nothing() {
     for p in &model.items {
         assert!(!p.why.contains("evil.example"), "{}", p.why);
     }
-}
-
-fn regex_ids(s: &str) -> Vec<usize> {
-    s.match_indices("\"id\":\"c")
-        .filter_map(|(i, m)| {
-            let rest = &s[i + m.len()..];
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok()
-        })
-        .collect()
 }

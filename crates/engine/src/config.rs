@@ -18,6 +18,13 @@ pub const ENV_EMBED_MODEL: &str = "MOODSHELF_EMBED_MODEL";
 pub const ENV_REASONING_MODEL: &str = "MOODSHELF_REASONING_MODEL";
 pub const ENV_THREADS: &str = "MOODSHELF_THREADS";
 pub const ENV_HEMISPHERE: &str = "MOODSHELF_HEMISPHERE";
+pub const ENV_REASONING_ENDPOINT: &str = "MOODSHELF_REASONING_ENDPOINT";
+pub const ENV_REASONING_API_KEY: &str = "MOODSHELF_REASONING_API_KEY";
+
+/// How long an endpoint may keep an answer waiting (to answer at all, and
+/// between two pieces of a streamed reply) before the local model or the
+/// fast path answers instead.
+pub const DEFAULT_ENDPOINT_TIMEOUT_SECS: u64 = 20;
 
 /// The file names of the default models, as the manifest names them.
 pub const DEFAULT_EMBED_MODEL: &str = "all-MiniLM-L6-v2.F16.gguf";
@@ -77,6 +84,12 @@ impl Paths {
     pub fn settings(&self) -> PathBuf {
         self.data_dir.join("settings.toml")
     }
+
+    /// Saved KV states of the reasoning model's fixed prompts (derived
+    /// data: safe to delete).
+    pub fn prompt_states(&self) -> PathBuf {
+        self.data_dir.join("cache").join("prompts")
+    }
 }
 
 /// `settings.toml` as written by a person: everything optional.
@@ -103,6 +116,19 @@ pub struct RawModels {
     pub reasoning: Option<String>,
     /// CPU threads for llama.cpp; 0 or absent uses every core.
     pub threads: Option<usize>,
+    /// An OpenAI-compatible server on another machine that reads requests
+    /// and writes reasons instead of the local reasoning model
+    /// (llama-server, Ollama, vLLM): `http://host:port`. Embeddings stay
+    /// local.
+    pub reasoning_endpoint: Option<String>,
+    /// The model the endpoint should use (Ollama and vLLM need a name;
+    /// absent takes the first one the server lists).
+    pub reasoning_endpoint_model: Option<String>,
+    /// Sent as a bearer token. `MOODSHELF_REASONING_API_KEY` keeps it out of
+    /// this file.
+    pub reasoning_api_key: Option<String>,
+    /// Seconds an endpoint may keep an answer waiting (default 20).
+    pub reasoning_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -181,10 +207,43 @@ pub struct Settings {
     pub threads: Option<usize>,
     pub ignore_dirs: Vec<String>,
     pub hemisphere: crate::context::Hemisphere,
+    /// The reasoning endpoint, when one is set.
+    pub endpoint: Option<EndpointSettings>,
     /// Why `settings.toml` was not used, when it could not be: the app
     /// runs on defaults meanwhile and says so, and the file is left as it
     /// is for the person to fix (or for the next save, which keeps a copy).
     pub problem: Option<String>,
+}
+
+/// A reasoning endpoint on another machine.
+#[derive(Clone, PartialEq)]
+pub struct EndpointSettings {
+    pub url: String,
+    pub model: Option<String>,
+    pub api_key: Option<String>,
+    pub timeout_secs: u64,
+}
+
+impl std::fmt::Debug for EndpointSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointSettings")
+            .field("url", &self.url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
+}
+
+impl EndpointSettings {
+    pub fn options(&self) -> moodshelf_llm::EndpointOptions {
+        moodshelf_llm::EndpointOptions {
+            url: self.url.clone(),
+            api_key: self.api_key.clone(),
+            model: self.model.clone(),
+            timeout: std::time::Duration::from_secs(self.timeout_secs),
+        }
+    }
 }
 
 /// Folder names never worth scanning: version control, OS trash and
@@ -263,8 +322,45 @@ impl Settings {
                 .map_err(|e: String| Error::new(Code::InvalidInput, e))?,
             None => crate::context::Hemisphere::North,
         };
+        let url = env(ENV_REASONING_ENDPOINT)
+            .or(raw.models.reasoning_endpoint)
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty());
+        let endpoint = match url {
+            Some(url) => {
+                let e = EndpointSettings {
+                    url,
+                    model: raw
+                        .models
+                        .reasoning_endpoint_model
+                        .filter(|m| !m.trim().is_empty()),
+                    api_key: env(ENV_REASONING_API_KEY)
+                        .filter(|k| !k.is_empty())
+                        .or(raw.models.reasoning_api_key)
+                        .filter(|k| !k.trim().is_empty()),
+                    timeout_secs: raw
+                        .models
+                        .reasoning_timeout_secs
+                        .unwrap_or(DEFAULT_ENDPOINT_TIMEOUT_SECS)
+                        .clamp(1, 600),
+                };
+                // A URL the endpoint would refuse is refused here, where
+                // the person can still fix it.
+                if let Err(moodshelf_llm::Error::Endpoint { url, reason }) =
+                    moodshelf_llm::Endpoint::new(e.options())
+                {
+                    return Err(Error::new(
+                        Code::InvalidInput,
+                        format!("reasoning_endpoint {url:?}: {reason}"),
+                    ));
+                }
+                Some(e)
+            }
+            None => None,
+        };
         Ok(Settings {
             hemisphere,
+            endpoint,
             embedding_model: model(ENV_EMBED_MODEL, raw.models.embedding, DEFAULT_EMBED_MODEL),
             reasoning_model: model(
                 ENV_REASONING_MODEL,

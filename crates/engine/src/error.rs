@@ -79,6 +79,8 @@ impl From<moodshelf_llm::Error> for Error {
                     path.display()
                 ),
             ),
+            // Said as it is: the URL and what went wrong, never a key.
+            e @ moodshelf_llm::Error::Endpoint { .. } => Error::new(Code::Internal, e.to_string()),
             other => Error::internal(other),
         }
     }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use moodshelf_catalog::{Catalog, Counts, Root, RootState, ScanRun};
 use moodshelf_index::Index;
-use moodshelf_llm::{Cancel, EmbedOptions, Embedder, GenOptions, Generator};
+use moodshelf_llm::{Cancel, EmbedOptions, Embedder, GenOptions, Generator, Reasoner};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
@@ -35,6 +35,9 @@ struct Inner {
     catalog: Catalog,
     embedder: Mutex<Option<Embedder>>,
     generator: Mutex<Option<Generator>>,
+    /// The reasoning endpoint's handle (it remembers the server's dialect
+    /// and model), made on first use.
+    endpoint: std::sync::OnceLock<moodshelf_llm::Endpoint>,
     index: Mutex<Option<Index>>,
     /// The descriptors' prototypes for the embedding model, once computed.
     prototypes: Mutex<Option<Arc<Prototypes>>>,
@@ -147,6 +150,7 @@ impl Library {
                 catalog,
                 embedder: Mutex::new(None),
                 generator: Mutex::new(None),
+                endpoint: std::sync::OnceLock::new(),
                 index: Mutex::new(None),
                 prototypes: Mutex::new(None),
                 profiles: Mutex::new(None),
@@ -320,11 +324,15 @@ impl Library {
         }
         let path = self.settings().reasoning_model.clone();
         let threads = self.settings().threads;
+        // Saved system prompts: a one-shot `moodshelf ask` loads them
+        // instead of reading them again.
+        let state_dir = Some(self.paths().prompt_states());
         let generator = tokio::task::spawn_blocking(move || {
             Generator::load(
                 &path,
                 GenOptions {
                     threads,
+                    state_dir,
                     ..GenOptions::default()
                 },
             )
@@ -333,6 +341,21 @@ impl Library {
         .map_err(Error::internal)??;
         *slot = Some(generator.clone());
         Ok(generator)
+    }
+
+    /// What reads requests and writes reasons: the endpoint when one is
+    /// set, else the local reasoning model (loaded on first use).
+    pub async fn reasoner(&self) -> Result<Reasoner> {
+        let Some(settings) = &self.settings().endpoint else {
+            return Ok(Reasoner::Local(self.generator().await?));
+        };
+        if let Some(e) = self.inner.endpoint.get() {
+            return Ok(Reasoner::Endpoint(e.clone()));
+        }
+        let e = moodshelf_llm::Endpoint::new(settings.options()).map_err(Error::from)?;
+        Ok(Reasoner::Endpoint(
+            self.inner.endpoint.get_or_init(|| e).clone(),
+        ))
     }
 
     /// Embeds one text (a request) with the embedding model, off the

@@ -880,7 +880,7 @@ impl GenWorker<'_> {
 
 /// Breaks up sequences that chat templates use as control markers, and
 /// drops NUL bytes, so that message contents stay plain text.
-fn defuse(s: &str) -> String {
+pub(crate) fn defuse(s: &str) -> String {
     s.replace('\0', "")
         .replace("<|", "< |")
         .replace("|>", "| >")

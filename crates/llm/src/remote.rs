@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::generate::{Cancel, GenRequest, Generated, Stop};
+use crate::generate::{Cancel, GenRequest, Generated, Stop, defuse};
 use crate::{Error, Result};
 
 /// How to reach an endpoint.
@@ -187,7 +187,9 @@ impl Endpoint {
         let messages: Vec<Value> = req
             .messages
             .iter()
-            .map(|m| json!({"role": m.role, "content": m.content}))
+            // The server applies its own chat template to the text and
+            // reads control markers in it: contents are defused first.
+            .map(|m| json!({"role": m.role, "content": defuse(&m.content)}))
             .collect();
         let mut body = json!({
             "model": model,

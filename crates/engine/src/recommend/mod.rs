@@ -28,7 +28,7 @@ use std::time::Instant;
 
 use chrono::NaiveDateTime;
 use moodshelf_catalog::ItemView;
-use moodshelf_llm::Cancel;
+use moodshelf_llm::{Cancel, Reasoner};
 use serde::Serialize;
 
 use crate::context::{Context, Hemisphere};
@@ -123,6 +123,8 @@ pub struct RecTimings {
     /// From the request to the first picks (what a host shows at once).
     pub first_picks_ms: f64,
     pub explain_first_token_ms: Option<f64>,
+    /// From the request to the first checked reason from the model.
+    pub first_reason_ms: Option<f64>,
     pub explain_ms: f64,
     pub total_ms: f64,
 }
@@ -140,6 +142,8 @@ pub struct Recommendation {
     pub understood_by: String,
     /// "rules" or "model": who wrote the reasons.
     pub explained_by: String,
+    /// Which model read the request or wrote reasons, when one did.
+    pub reasoner: ReasonerInfo,
     /// The needs the moment added (season, holidays, time of day), with
     /// their weights, when the request left it room.
     pub moment_needs: Vec<intent::Need>,
@@ -149,6 +153,14 @@ pub struct Recommendation {
     /// Things the user should know (no model loaded, a reference not found).
     pub notices: Vec<String>,
     pub timings_ms: RecTimings,
+}
+
+/// The model behind an answer: `local` (the model file on this machine),
+/// `endpoint` (a server on another machine) or `none` (the fast path).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReasonerInfo {
+    pub kind: String,
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -175,7 +187,7 @@ struct Prepared {
     follow_up: bool,
     moment: Vec<(D, f32)>,
     candidates: Vec<rank::Scored>,
-    generator: Option<moodshelf_llm::Generator>,
+    generator: Option<Reasoner>,
     understood_by: &'static str,
     weights: Weights,
 }
@@ -201,8 +213,6 @@ pub type EventFn<'a> = &'a mut (dyn FnMut(RecEvent) + Send);
 /// How many picks the model explains: the top of the list, so that the
 /// first reason arrives within seconds on a laptop.
 const EXPLAIN_TOP: usize = 4;
-/// Picks explained per model call.
-const EXPLAIN_GROUP: usize = 2;
 /// Stated preferences weigh less than what the request itself says.
 const PREFERENCE: f32 = 0.5;
 
@@ -279,41 +289,64 @@ impl Library {
         // Explain.
         let mut explained_by = "rules".to_string();
         let mut refused = Vec::new();
-        if let (Some(g), false) = (&s.generator, picks.is_empty()) {
+        let mut reasoner = s.generator.clone();
+        if !picks.is_empty() && reasoner.is_some() {
             let x = Instant::now();
-            let cands: Vec<model::Candidate> = chosen
+            let mut cands: Vec<model::Candidate> = chosen
                 .iter()
                 .zip(&shaped)
                 .take(EXPLAIN_TOP)
                 .map(|(c, m)| explain::candidate(&c.item, profiles.get(c.item.id), *m))
                 .collect();
-            let explained = self
-                .explain(
-                    g,
-                    text,
-                    &cands,
-                    &mut picks,
-                    &mut refused,
-                    cancel,
-                    on_event,
-                    started,
-                    &mut t,
-                )
-                .await;
-            t.explain_ms = ms(x);
-            match explained {
-                Ok(()) => explained_by = "model".into(),
-                // The picks are shown already: a failure of the model
-                // (a context overflow, a crashed worker) keeps them, with
-                // the rule reasons for those it did not explain, and the
-                // conversation goes on.
-                Err(e) if !cancel.is_cancelled() => notices.push(format!(
-                    "the reasoning model could not explain these picks ({}); the reasons shown are Moodshelf's own",
-                    e.message
-                )),
-                Err(e) => return Err(e),
+            while let Some(g) = reasoner.clone() {
+                let mut answered = HashSet::new();
+                let explained = self
+                    .explain(
+                        &g,
+                        text,
+                        &cands,
+                        &mut picks,
+                        &mut refused,
+                        &mut answered,
+                        cancel,
+                        on_event,
+                        started,
+                        &mut t,
+                    )
+                    .await;
+                match explained {
+                    Ok(()) => {
+                        explained_by = "model".into();
+                        break;
+                    }
+                    // The picks are shown already: a failure of the model
+                    // (a server gone mid-answer, a context overflow, a
+                    // crashed worker) keeps them, with the rule reasons for
+                    // those no model explained, and the conversation goes on.
+                    Err(e) if !cancel.is_cancelled() => {
+                        if !answered.is_empty() {
+                            explained_by = "model".into();
+                        }
+                        cands.retain(|c| !answered.contains(&c.id));
+                        reasoner = self
+                            .fall_back(&mut reasoner, e, &mut notices, on_event)
+                            .await;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
+            t.explain_ms = ms(x);
         }
+        let reasoner_info = match (&reasoner, s.understood_by, explained_by.as_str()) {
+            (Some(r), _, "model") | (Some(r), "rules+model", _) => ReasonerInfo {
+                kind: r.kind().to_string(),
+                model: Some(r.model()),
+            },
+            _ => ReasonerInfo {
+                kind: "none".into(),
+                model: None,
+            },
+        };
 
         // Remember.
         let mut conversation_id = req.conversation;
@@ -349,6 +382,7 @@ impl Library {
             follow_up: s.follow_up,
             understood_by: s.understood_by.to_string(),
             explained_by,
+            reasoner: reasoner_info,
             refused_reasons: refused,
             notices,
             timings_ms: t,
@@ -433,8 +467,8 @@ impl Library {
             self.apply_preferences(&mut intent, text, req).await?;
         }
         t.understand_ms = ms(u);
-        let generator = if req.mode == Mode::Model {
-            match self.generator().await {
+        let mut generator = if req.mode == Mode::Model {
+            match self.reasoner().await {
                 Ok(g) => Some(g),
                 Err(e) if e.code == Code::ModelMissing => {
                     let n = format!("{} — answering with the fast path", e.message);
@@ -453,32 +487,33 @@ impl Library {
             .iter()
             .filter_map(intent::Need::d)
             .any(|d| d.get().facet != crate::vocab::Facet::Time);
-        if let Some(g) = generator.as_ref().filter(|_| !explicit) {
-            understood_by = "rules+model";
+        if !explicit {
             let m = Instant::now();
             let previous = prev
                 .as_ref()
                 .filter(|_| follow_up)
                 .map(|p| p.intent.query.clone());
-            let request = model::intent_request(text, previous.as_deref());
-            let g = g.clone();
-            let c = cancel.clone();
-            let out = tokio::task::spawn_blocking(move || g.generate(request, &c, |_| {}))
-                .await
-                .map_err(Error::internal)?;
-            match out {
-                Ok(out) => {
-                    intent = understand::merge(&intent, &model::parse_intent(&out.text), text);
+            while let Some(g) = generator.clone() {
+                let request = model::intent_request(text, previous.as_deref());
+                let c = cancel.clone();
+                let out = tokio::task::spawn_blocking(move || g.generate(request, &c, |_| {}))
+                    .await
+                    .map_err(Error::internal)?;
+                match out {
+                    Ok(out) => {
+                        understood_by = "rules+model";
+                        intent = understand::merge(&intent, &model::parse_intent(&out.text), text);
+                        break;
+                    }
+                    Err(e) if !cancel.is_cancelled() => {
+                        // The rules' reading stands unless another model
+                        // can read it; the answer still comes.
+                        generator = self
+                            .fall_back(&mut generator, Error::from(e), notices, on_event)
+                            .await;
+                    }
+                    Err(e) => return Err(e.into()),
                 }
-                Err(e) if !cancel.is_cancelled() => {
-                    // The rules' reading stands; the answer still comes.
-                    understood_by = "rules";
-                    notices.push(format!(
-                        "the reasoning model failed ({}); this answer is from Moodshelf's own reading of the request",
-                        Error::from(e).message
-                    ));
-                }
-                Err(e) => return Err(e.into()),
             }
             t.model_intent_ms = ms(m);
         }
@@ -577,82 +612,140 @@ impl Library {
         })
     }
 
-    /// The model explains the top picks, a few at a time so the first
-    /// reason comes sooner (the shared prompt prefix is cached). Each
-    /// reason is checked as it completes; a refused one leaves the rule
-    /// reason in place.
+    /// The model explains the top picks, each in its own sequence of one
+    /// batch (the shared system prompt is cached), so every reason arrives
+    /// in about the time of one. Each reason is checked as it completes; a
+    /// refused one leaves the rule reason in place.
     #[allow(clippy::too_many_arguments)]
     async fn explain(
         &self,
-        g: &moodshelf_llm::Generator,
+        g: &Reasoner,
         text: &str,
         cands: &[model::Candidate],
         picks: &mut [Pick],
         refused: &mut Vec<RefusedReason>,
+        answered: &mut HashSet<i64>,
         cancel: &Cancel,
         on_event: EventFn<'_>,
         started: Instant,
         t: &mut RecTimings,
     ) -> Result<()> {
+        if cands.is_empty() || cancel.is_cancelled() {
+            return Ok(());
+        }
+        let requests = model::explain_requests(text, cands);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, String)>();
+        let g = g.clone();
+        let c = cancel.clone();
+        let job = tokio::task::spawn_blocking(move || {
+            g.generate_many(requests, &c, move |i, piece| {
+                let _ = tx.send((i, piece.to_string()));
+            })
+        });
+        let mut replies = vec![String::new(); cands.len()];
+        let mut done = vec![false; cands.len()];
         let mut used: Vec<String> = Vec::new();
-        for group in cands.chunks(EXPLAIN_GROUP) {
-            if cancel.is_cancelled() {
-                break;
-            }
-            let request = model::explain_request(text, group);
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-            let g = g.clone();
-            let c = cancel.clone();
-            let job = tokio::task::spawn_blocking(move || {
-                g.generate(request, &c, move |piece| {
-                    let _ = tx.send(piece.to_string());
-                })
-            });
-            let asked = Instant::now();
-            let mut reply = String::new();
-            let mut done = 0;
-            while let Some(piece) = rx.recv().await {
+        while let Some((i, piece)) = rx.recv().await {
+            t.explain_first_token_ms
+                .get_or_insert_with(|| started.elapsed().as_secs_f64() * 1e3);
+            if i == 0 {
+                // The first pick's reply is the live "thinking" line.
                 on_event(RecEvent::Piece(piece.clone()));
-                reply.push_str(&piece);
-                for (i, why) in model::parse_reasons(&reply, group.len())
-                    .into_iter()
-                    .skip(done)
-                {
-                    done += 1;
-                    // A reason must fit its own pick: one repeated for
-                    // several picks says nothing about any of them.
-                    let refusal = if used.iter().any(|u| u.eq_ignore_ascii_case(&why)) {
-                        Some("repeats another pick's reason")
-                    } else {
-                        explain::refusal(&why, &group[i], text)
-                    };
-                    used.push(why.clone());
-                    match refusal {
-                        None => {
-                            on_event(RecEvent::Why {
-                                id: group[i].id,
-                                why: why.clone(),
-                            });
-                            if let Some(p) = picks.iter_mut().find(|p| p.item.id == group[i].id) {
-                                p.why = why;
-                            }
-                        }
-                        Some(r) => refused.push(RefusedReason {
-                            id: group[i].id,
-                            why,
-                            refused_for: r.to_string(),
-                        }),
-                    }
+            }
+            replies[i].push_str(&piece);
+            if done[i] {
+                continue;
+            }
+            let Some(why) = model::parse_reason(&replies[i]) else {
+                continue;
+            };
+            done[i] = true;
+            answered.insert(cands[i].id);
+            t.first_reason_ms
+                .get_or_insert_with(|| started.elapsed().as_secs_f64() * 1e3);
+            self.accept_reason(&cands[i], why, text, &mut used, picks, refused, on_event);
+        }
+        job.await.map_err(Error::internal)??;
+        Ok(())
+    }
+
+    /// After `failed` could not answer: the local model when an endpoint
+    /// failed and the model file is here, else nothing (the fast path's
+    /// own reading and reasons). Says so in a notice either way.
+    async fn fall_back(
+        &self,
+        failed: &mut Option<Reasoner>,
+        e: Error,
+        notices: &mut Vec<String>,
+        on_event: EventFn<'_>,
+    ) -> Option<Reasoner> {
+        let was_endpoint = matches!(failed.take(), Some(Reasoner::Endpoint(_)));
+        let (next, n) = if was_endpoint {
+            match self.generator().await {
+                Ok(g) => (
+                    Some(Reasoner::Local(g)),
+                    format!("{}; the local model answers instead", e.message),
+                ),
+                Err(_) => (
+                    None,
+                    format!(
+                        "{}; with no local model, the reasons shown are Moodshelf's own",
+                        e.message
+                    ),
+                ),
+            }
+        } else {
+            (
+                None,
+                format!(
+                    "the reasoning model failed ({}); this answer is from Moodshelf's own reading and reasons",
+                    e.message
+                ),
+            )
+        };
+        if !notices.contains(&n) {
+            on_event(RecEvent::Notice(n.clone()));
+            notices.push(n);
+        }
+        next
+    }
+
+    /// Shows a reason for its pick, or records why it was refused.
+    #[allow(clippy::too_many_arguments)]
+    fn accept_reason(
+        &self,
+        cand: &model::Candidate,
+        why: String,
+        text: &str,
+        used: &mut Vec<String>,
+        picks: &mut [Pick],
+        refused: &mut Vec<RefusedReason>,
+        on_event: EventFn<'_>,
+    ) {
+        // A reason must fit its own pick: one repeated for several picks
+        // says nothing about any of them.
+        let refusal = if used.iter().any(|u| u.eq_ignore_ascii_case(&why)) {
+            Some("repeats another pick's reason")
+        } else {
+            explain::refusal(&why, cand, text)
+        };
+        used.push(why.clone());
+        match refusal {
+            None => {
+                on_event(RecEvent::Why {
+                    id: cand.id,
+                    why: why.clone(),
+                });
+                if let Some(p) = picks.iter_mut().find(|p| p.item.id == cand.id) {
+                    p.why = why;
                 }
             }
-            let out = job.await.map_err(Error::internal)??;
-            if t.explain_first_token_ms.is_none() {
-                t.explain_first_token_ms = out
-                    .first_token_ms
-                    .map(|f| f + (asked - started).as_secs_f64() * 1e3);
-            }
+            Some(r) => refused.push(RefusedReason {
+                id: cand.id,
+                why,
+                refused_for: r.to_string(),
+            }),
         }
-        Ok(())
     }
 
     /// Stated preferences: learned from this request (when remembered),
@@ -803,8 +896,8 @@ pub(crate) fn ms(t: Instant) -> f64 {
 }
 
 impl Library {
-    /// Loads the reasoning model and reads the fixed part of the explaining
-    /// prompt into its cache, so the first answer's first reason pays for
+    /// Loads the reasoning model and reads the fixed parts of the reading
+    /// and explaining prompts into its cache, so the first answer pays for
     /// neither. Hosts call it in the background when they start; answers
     /// meanwhile wait for the model lock, never for a wrong result.
     pub async fn warm_up(&self) -> Result<()> {
@@ -820,12 +913,17 @@ impl Library {
             qualities: Vec::new(),
             moment: None,
         };
-        let mut request = model::explain_request("", &[placeholder]);
-        // Read the prompt, write nothing.
-        request.max_tokens = 0;
-        tokio::task::spawn_blocking(move || g.generate(request, &Cancel::default(), |_| {}))
-            .await
-            .map_err(Error::internal)??;
+        // Read both fixed prompts (from their saved states when there are
+        // some), write nothing.
+        let mut requests = model::explain_requests("", &[placeholder]);
+        requests.push(model::intent_request("", None));
+        for mut request in requests {
+            request.max_tokens = 0;
+            let g = g.clone();
+            tokio::task::spawn_blocking(move || g.generate(request, &Cancel::default(), |_| {}))
+                .await
+                .map_err(Error::internal)??;
+        }
         Ok(())
     }
 }
