@@ -12,6 +12,8 @@ export MOODSHELF_MODELS_DIR="${MOODSHELF_MODELS_DIR:-$HOME/.cache/moodshelf/mode
 echo "== Rust: cargo nextest run --workspace"
 # The CLI binary too: a test kills a real `moodshelf scan` mid-write.
 cargo build --workspace --all-targets
+# A real llama-server for the reasoning-endpoint tests (built once, cached).
+scripts/llama-server.sh >/dev/null
 cargo nextest run --workspace --no-fail-fast
 
 echo "== Window: type check and unit tests (Vitest)"
