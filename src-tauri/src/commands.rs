@@ -138,7 +138,9 @@ pub async fn ask(
     let mut req = RecommendRequest::new(text, now_moment());
     req.conversation = conversation_id;
     req.included_kinds = prefs.included_kinds();
-    req.mode = if prefs.use_model && lib.settings().reasoning_model.is_file() {
+    req.mode = if prefs.use_model
+        && (lib.settings().reasoning_model.is_file() || lib.settings().endpoint.is_some())
+    {
         Mode::Model
     } else {
         Mode::Rules
@@ -308,6 +310,13 @@ pub async fn models(state: S<'_>) -> AppResult<Models> {
         reasoning_path: s.reasoning_model.display().to_string(),
         reasoning_present: s.reasoning_model.is_file(),
         reasoning_loaded: lib.generator_loaded().await,
+        endpoint: s.endpoint.as_ref().map(|e| EndpointView {
+            url: e.url.clone(),
+            model: e.model.clone(),
+            key_set: e.api_key.is_some(),
+            from_env: std::env::var_os(moodshelf_engine::config::ENV_REASONING_ENDPOINT)
+                .is_some_and(|v| !v.is_empty()),
+        }),
         memory_bytes: state::resident_bytes(),
     })
 }
@@ -390,6 +399,38 @@ pub async fn choose_reasoning_model(app: AppHandle, state: S<'_>) -> AppResult<O
     raw.write(&state.paths)?;
     state.reopen(&app).await?;
     Ok(Some(path.display().to_string()))
+}
+
+/// Sets (or, with an empty URL, removes) the reasoning endpoint. The key is
+/// written to the settings file and never sent back to the window; `None`
+/// keeps the key already there.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_reasoning_endpoint(
+    app: AppHandle,
+    state: S<'_>,
+    url: String,
+    model: Option<String>,
+    api_key: Option<String>,
+) -> AppResult<()> {
+    let mut raw = RawSettings::read_for_update(&state.paths)?;
+    let url = url.trim();
+    if url.is_empty() {
+        raw.models.reasoning_endpoint = None;
+        raw.models.reasoning_endpoint_model = None;
+        raw.models.reasoning_api_key = None;
+    } else {
+        raw.models.reasoning_endpoint = Some(url.to_string());
+        raw.models.reasoning_endpoint_model = model
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty());
+        if let Some(k) = api_key {
+            raw.models.reasoning_api_key = Some(k.trim().to_string()).filter(|k| !k.is_empty());
+        }
+    }
+    // Validates the URL before anything is written.
+    raw.write(&state.paths)?;
+    state.reopen(&app).await
 }
 
 #[tauri::command]

@@ -284,8 +284,22 @@ pub struct Models {
     pub reasoning_path: String,
     pub reasoning_present: bool,
     pub reasoning_loaded: bool,
+    /// The reasoning endpoint on another machine, when one is set.
+    pub endpoint: Option<EndpointView>,
     /// Resident memory of the app now (bytes), 0 when unknown.
     pub memory_bytes: u64,
+}
+
+/// A reasoning endpoint as the window shows it: never the key itself.
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointView {
+    pub url: String,
+    pub model: Option<String>,
+    pub key_set: bool,
+    /// Whether `MOODSHELF_REASONING_ENDPOINT` set it (the window cannot
+    /// change it then).
+    pub from_env: bool,
 }
 
 /// Model download progress, on the fetch command's channel.

@@ -49,6 +49,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             fetch_models,
             cancel_fetch,
             choose_reasoning_model,
+            set_reasoning_endpoint,
             get_settings,
             set_settings,
             pause_watching,
@@ -86,8 +87,13 @@ pub fn show_main(app: &AppHandle) {
 pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tao=warn,wry=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                format!(
+                    "info,tao=warn,wry=warn,{}",
+                    moodshelf_engine::QUIET_THIRD_PARTIES
+                )
+                .into()
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -37,3 +37,9 @@ pub use recommend::intent::Intent;
 pub use recommend::{Mode, Moment, Pick, RecEvent, RecommendRequest, Recommendation};
 pub use scan::{Phase, Progress, ProgressFn, ScanOptions, ScanReport};
 pub use suggest::{Suggestion, suggestions};
+
+/// The log filter hosts use when `MOODSHELF_LOG` (CLI) or `RUST_LOG` (app)
+/// is not set: our warnings, but not the notes third-party libraries
+/// print for developers (lance's deprecations, llama.cpp's model-loading
+/// remarks), which a person can do nothing about.
+pub const QUIET_THIRD_PARTIES: &str = "lance=error,lancedb=error,llama-cpp-2=error";

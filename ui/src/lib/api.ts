@@ -95,6 +95,8 @@ export const api = {
   },
   cancelFetch: (): Promise<boolean> => unwrap(commands.cancelFetch()),
   chooseReasoningModel: (): Promise<string | null> => unwrap(commands.chooseReasoningModel()),
+  setReasoningEndpoint: (url: string, model: string | null, apiKey: string | null): Promise<null> =>
+    unwrap(commands.setReasoningEndpoint(url, model, apiKey)),
   getSettings: (): Promise<AppSettings> => unwrap(commands.getSettings()),
   setSettings: (s: AppSettings): Promise<null> => unwrap(commands.setSettings(s)),
   pauseWatching: (paused: boolean): Promise<null> => unwrap(commands.pauseWatching(paused)),

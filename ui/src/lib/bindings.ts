@@ -51,6 +51,12 @@ export const commands = {
 	 *  page that could would make the host open any file as a model.
 	 */
 	chooseReasoningModel: () => typedError<string | null, AppError>(__TAURI_INVOKE("choose_reasoning_model")),
+	/**
+	 *  Sets (or, with an empty URL, removes) the reasoning endpoint. The key is
+	 *  written to the settings file and never sent back to the window; `None`
+	 *  keeps the key already there.
+	 */
+	setReasoningEndpoint: (url: string, model: string | null, apiKey: string | null) => typedError<null, AppError>(__TAURI_INVOKE("set_reasoning_endpoint", { url, model, apiKey })),
 	getSettings: () => typedError<AppSettings, AppError>(__TAURI_INVOKE("get_settings")),
 	setSettings: (settings: AppSettings) => typedError<null, AppError>(__TAURI_INVOKE("set_settings", { settings })),
 	/**  Pauses or resumes watching the library folders. */
@@ -145,6 +151,18 @@ export type Counts = {
 	unavailable: number,
 };
 
+/**  A reasoning endpoint as the window shows it: never the key itself. */
+export type EndpointView = {
+	url: string,
+	model: string | null,
+	keySet: boolean,
+	/**
+	 *  Whether `MOODSHELF_REASONING_ENDPOINT` set it (the window cannot
+	 *  change it then).
+	 */
+	fromEnv: boolean,
+};
+
 export type ErrorCode = "modelMissing" | "libraryUnavailable" | "indexBusy" | "indexEmpty" | "invalidInput" | "fetchFailed" | "busy" | "internal";
 
 /**  Model download progress, on the fetch command's channel. */
@@ -204,6 +222,8 @@ export type Models = {
 	reasoningPath: string,
 	reasoningPresent: boolean,
 	reasoningLoaded: boolean,
+	/**  The reasoning endpoint on another machine, when one is set. */
+	endpoint: EndpointView | null,
 	/**  Resident memory of the app now (bytes), 0 when unknown. */
 	memoryBytes: number,
 };

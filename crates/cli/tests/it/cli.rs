@@ -38,6 +38,10 @@ fn ask_json_is_one_object_on_stdout() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Third-party notes for developers (lance deprecations, llama.cpp
+    // remarks) stay out of a person's terminal unless MOODSHELF_LOG asks.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("WARN"), "{stderr}");
     let answer = json(&out);
     let items = answer["items"].as_array().unwrap();
     assert_eq!(items.len(), 4);
