@@ -62,10 +62,12 @@ impl Default for GenOptions {
     fn default() -> Self {
         GenOptions {
             threads: None,
-            ctx_tokens: 4096,
+            ctx_tokens: 3072,
             slots: 3,
             parallel: 4,
-            batch_tokens: 256,
+            // The compute buffer holds a batch's logits (151,936 floats a
+            // token for Qwen2.5): 128 tokens a batch keeps it near 80 MB.
+            batch_tokens: 128,
             state_dir: None,
         }
     }
@@ -273,11 +275,13 @@ fn worker(
     inbox: mpsc::Receiver<Job>,
 ) {
     let model = match backend().and_then(|b| {
-        LlamaModel::load_from_file(b, &path, &LlamaModelParams::default()).map_err(|e| {
-            Error::Load {
-                path: path.clone(),
-                reason: e.to_string(),
-            }
+        // Read, not mapped: llama.cpp repacks quantized weights for the
+        // CPU's vector units into buffers of its own, and a mapped file
+        // would stay resident beside them (2.2 GB for a 1.1 GB model).
+        let params = LlamaModelParams::default().with_use_mmap(false);
+        LlamaModel::load_from_file(b, &path, &params).map_err(|e| Error::Load {
+            path: path.clone(),
+            reason: e.to_string(),
         })
     }) {
         Ok(m) => m,
