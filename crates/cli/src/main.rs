@@ -448,6 +448,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 if let Some(problem) = &status.settings_problem {
                     println!("Settings: {problem}");
                 }
+                if let Some(url) = &status.reasoning_endpoint {
+                    println!(
+                        "Reasoning: {url} (requests and the picks' titles, creators, years and genres go there; embeddings stay here)"
+                    );
+                }
                 for r in &status.roots {
                     println!("Folder:  {} [{}]", shown(&r.path), r.state);
                 }

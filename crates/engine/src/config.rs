@@ -420,6 +420,40 @@ mod tests {
     }
 
     #[test]
+    fn a_reasoning_endpoint_is_checked_and_its_key_kept_out_of_logs() {
+        let p = paths();
+        let mut raw = RawSettings::default();
+        raw.models.reasoning_endpoint = Some("http://10.0.0.5:11434/v1".into());
+        raw.models.reasoning_endpoint_model = Some("qwen2.5:7b".into());
+        raw.models.reasoning_api_key = Some("sk-file-key".into());
+        let s = Settings::validate(raw.clone(), &p, |_| None).unwrap();
+        let e = s.endpoint.as_ref().unwrap();
+        assert_eq!(e.timeout_secs, DEFAULT_ENDPOINT_TIMEOUT_SECS);
+        assert_eq!(e.api_key.as_deref(), Some("sk-file-key"));
+        assert!(!format!("{s:?}").contains("sk-file-key"));
+
+        // The environment wins over the file, key included.
+        let env = |k: &str| match k {
+            ENV_REASONING_ENDPOINT => Some("https://gpu.example:8080".to_string()),
+            ENV_REASONING_API_KEY => Some("sk-env-key".to_string()),
+            _ => None,
+        };
+        let s = Settings::validate(raw.clone(), &p, env).unwrap();
+        let e = s.endpoint.unwrap();
+        assert_eq!(e.url, "https://gpu.example:8080");
+        assert_eq!(e.api_key.as_deref(), Some("sk-env-key"));
+
+        // A URL the client would refuse is refused here, where it can be
+        // fixed; no endpoint is the default.
+        raw.models.reasoning_endpoint = Some("192.168.1.20:8080".into());
+        let err = Settings::validate(raw, &p, |_| None).unwrap_err();
+        assert_eq!(err.code, Code::InvalidInput);
+        assert!(err.message.contains("http://"), "{}", err.message);
+        let s = Settings::validate(RawSettings::default(), &p, |_| None).unwrap();
+        assert!(s.endpoint.is_none());
+    }
+
+    #[test]
     fn models_dir_defaults_under_data_dir() {
         let p = paths();
         assert_eq!(p.models_dir, PathBuf::from("/data/models"));

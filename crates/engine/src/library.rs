@@ -103,6 +103,9 @@ pub struct Status {
     pub last_scan: Option<LastScan>,
     /// Why `settings.toml` is not in use (defaults are), if it is not.
     pub settings_problem: Option<String>,
+    /// The server that reads requests and writes reasons instead of the
+    /// local model, when one is set (its URL; never the key).
+    pub reasoning_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -586,6 +589,7 @@ impl Library {
             ],
             last_scan,
             settings_problem: self.settings().problem.clone(),
+            reasoning_endpoint: self.settings().endpoint.as_ref().map(|e| e.url.clone()),
         })
     }
 
