@@ -178,6 +178,13 @@ async fn embed_raw(n: usize) {
         .into_iter()
         .map(|r| r.description)
         .collect();
+    // BENCH_EMBED_SAME=1: one card repeated, llama-bench's own shape (the
+    // same sequence length every batch).
+    let texts = if std::env::var_os("BENCH_EMBED_SAME").is_some() {
+        vec![texts[0].clone(); texts.len()]
+    } else {
+        texts
+    };
     let model = moodshelf_tests::models_dir().join(moodshelf_engine::config::DEFAULT_EMBED_MODEL);
     let shapes: Vec<(usize, usize, usize)> = std::env::var("BENCH_EMBED_SHAPES")
         .ok()
