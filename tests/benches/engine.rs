@@ -155,16 +155,20 @@ async fn scan_embed(label: &str, music: usize, books: usize, videos: usize) {
     );
 }
 
+/// `n` items: half music, a quarter books, a quarter videos.
+fn mixed(n: usize) -> Spec {
+    Spec {
+        music: n / 2,
+        books: n / 4,
+        videos: n - n / 2 - n / 4,
+    }
+}
+
 /// The embedder alone on the cards of a mixed library, under several
 /// batch shapes: tokens/s is what compares with llama.cpp's own
 /// `llama-bench -embd 1` on the same model.
 async fn embed_raw(n: usize) {
-    let t = TestLibrary::new(Spec {
-        music: n / 2,
-        books: n / 4,
-        videos: n - n / 2 - n / 4,
-    })
-    .await;
+    let t = TestLibrary::new(mixed(n)).await;
     t.lib.add_root(&t.root, NOW).await.unwrap();
     let mut opts = ScanOptions::new(NOW);
     opts.embed = false;
@@ -225,12 +229,7 @@ async fn embed_raw(n: usize) {
 }
 
 async fn ask_latency(n: usize) {
-    let t = TestLibrary::new(Spec {
-        music: n / 2,
-        books: n / 4,
-        videos: n - n / 2 - n / 4,
-    })
-    .await;
+    let t = TestLibrary::new(mixed(n)).await;
     t.add_and_scan().await;
     // Warm up: model loaded, index open, caches hot.
     for q in QUERIES.iter().take(3) {

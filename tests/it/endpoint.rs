@@ -199,20 +199,32 @@ fn settings(url: &str, local: &str, timeout: u64) -> String {
 /// explains the picks.
 const VAGUE: &str = "something for the weekend with my sister";
 
-async fn ask(t: &TestLibrary, on_piece: impl Fn() + Sync) -> (Recommendation, Vec<String>) {
+/// Asks [`VAGUE`]; with `signal`, sends it to the server on the first
+/// streamed piece of a reason. Returns the answer, its notices, and whether
+/// the signal was sent.
+async fn ask(
+    t: &TestLibrary,
+    signal: Option<(&Server, &str)>,
+) -> (Recommendation, Vec<String>, bool) {
     let mut req = RecommendRequest::new(VAGUE, moment("2026-12-19T20:00"));
     req.mode = Mode::Model;
     let mut notices = Vec::new();
+    let mut sent = false;
     let a = t
         .lib
         .recommend(&req, &Cancel::default(), &mut |e| match e {
-            RecEvent::Piece(_) => on_piece(),
+            RecEvent::Piece(_) if !sent => {
+                if let Some((server, sig)) = signal {
+                    server.signal(sig);
+                    sent = true;
+                }
+            }
             RecEvent::Notice(n) => notices.push(n),
             _ => {}
         })
         .await
         .unwrap();
-    (a, notices)
+    (a, notices, sent)
 }
 
 #[tokio::test]
@@ -222,7 +234,7 @@ async fn answers_come_from_the_endpoint_and_say_so() {
     let t =
         TestLibrary::with_settings(SPEC, &settings(&server.url, "no-such-model.gguf", 30)).await;
     t.add_and_scan().await;
-    let (a, notices) = ask(&t, || {}).await;
+    let (a, notices, _) = ask(&t, None).await;
     assert!(notices.is_empty(), "{notices:?}");
     assert_eq!(a.understood_by, "rules+model");
     assert_eq!(a.explained_by, "model");
@@ -239,14 +251,8 @@ async fn a_server_that_dies_mid_answer_hands_over_to_the_local_model() {
     t.add_and_scan().await;
     // The first piece of the first reason: the server is killed while it
     // writes the others.
-    let killed = std::sync::atomic::AtomicBool::new(false);
-    let (a, notices) = ask(&t, || {
-        if !killed.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            server.signal("KILL");
-        }
-    })
-    .await;
-    assert!(killed.into_inner(), "the endpoint streamed a reply");
+    let (a, notices, killed) = ask(&t, Some((&server, "KILL"))).await;
+    assert!(killed, "the endpoint streamed a reply");
     assert!(
         notices
             .iter()
@@ -266,15 +272,9 @@ async fn a_hung_server_times_out_to_the_fast_path() {
     t.add_and_scan().await;
     // Stopped (SIGSTOP) on its first piece: the connection stays open and
     // nothing more comes.
-    let stopped = std::sync::atomic::AtomicBool::new(false);
     let started = Instant::now();
-    let (a, notices) = ask(&t, || {
-        if !stopped.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            server.signal("STOP");
-        }
-    })
-    .await;
-    assert!(stopped.into_inner(), "{notices:?} {:?}", a.reasoner);
+    let (a, notices, stopped) = ask(&t, Some((&server, "STOP"))).await;
+    assert!(stopped, "{notices:?} {:?}", a.reasoner);
     assert!(
         started.elapsed() < Duration::from_secs(90),
         "gave up after the timeout, not never"

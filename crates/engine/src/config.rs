@@ -207,43 +207,13 @@ pub struct Settings {
     pub threads: Option<usize>,
     pub ignore_dirs: Vec<String>,
     pub hemisphere: crate::context::Hemisphere,
-    /// The reasoning endpoint, when one is set.
-    pub endpoint: Option<EndpointSettings>,
+    /// The reasoning endpoint, when one is set (its `Debug` leaves the key
+    /// out).
+    pub endpoint: Option<moodshelf_llm::EndpointOptions>,
     /// Why `settings.toml` was not used, when it could not be: the app
     /// runs on defaults meanwhile and says so, and the file is left as it
     /// is for the person to fix (or for the next save, which keeps a copy).
     pub problem: Option<String>,
-}
-
-/// A reasoning endpoint on another machine.
-#[derive(Clone, PartialEq)]
-pub struct EndpointSettings {
-    pub url: String,
-    pub model: Option<String>,
-    pub api_key: Option<String>,
-    pub timeout_secs: u64,
-}
-
-impl std::fmt::Debug for EndpointSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EndpointSettings")
-            .field("url", &self.url)
-            .field("model", &self.model)
-            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
-            .field("timeout_secs", &self.timeout_secs)
-            .finish()
-    }
-}
-
-impl EndpointSettings {
-    pub fn options(&self) -> moodshelf_llm::EndpointOptions {
-        moodshelf_llm::EndpointOptions {
-            url: self.url.clone(),
-            api_key: self.api_key.clone(),
-            model: self.model.clone(),
-            timeout: std::time::Duration::from_secs(self.timeout_secs),
-        }
-    }
 }
 
 /// Folder names never worth scanning: version control, OS trash and
@@ -328,7 +298,17 @@ impl Settings {
             .filter(|u| !u.is_empty());
         let endpoint = match url {
             Some(url) => {
-                let e = EndpointSettings {
+                // A URL the endpoint would refuse is refused here, where
+                // the person can still fix it.
+                if let Err(moodshelf_llm::Error::Endpoint { url, reason }) =
+                    moodshelf_llm::Endpoint::check_url(&url)
+                {
+                    return Err(Error::new(
+                        Code::InvalidInput,
+                        format!("reasoning_endpoint {url:?}: {reason}"),
+                    ));
+                }
+                Some(moodshelf_llm::EndpointOptions {
                     url,
                     model: raw
                         .models
@@ -338,23 +318,13 @@ impl Settings {
                         .filter(|k| !k.is_empty())
                         .or(raw.models.reasoning_api_key)
                         .filter(|k| !k.trim().is_empty()),
-                    timeout_secs: raw
-                        .models
-                        .reasoning_timeout_secs
-                        .unwrap_or(DEFAULT_ENDPOINT_TIMEOUT_SECS)
-                        .clamp(1, 600),
-                };
-                // A URL the endpoint would refuse is refused here, where
-                // the person can still fix it.
-                if let Err(moodshelf_llm::Error::Endpoint { url, reason }) =
-                    moodshelf_llm::Endpoint::new(e.options())
-                {
-                    return Err(Error::new(
-                        Code::InvalidInput,
-                        format!("reasoning_endpoint {url:?}: {reason}"),
-                    ));
-                }
-                Some(e)
+                    timeout: std::time::Duration::from_secs(
+                        raw.models
+                            .reasoning_timeout_secs
+                            .unwrap_or(DEFAULT_ENDPOINT_TIMEOUT_SECS)
+                            .clamp(1, 600),
+                    ),
+                })
             }
             None => None,
         };
@@ -428,7 +398,10 @@ mod tests {
         raw.models.reasoning_api_key = Some("sk-file-key".into());
         let s = Settings::validate(raw.clone(), &p, |_| None).unwrap();
         let e = s.endpoint.as_ref().unwrap();
-        assert_eq!(e.timeout_secs, DEFAULT_ENDPOINT_TIMEOUT_SECS);
+        assert_eq!(
+            e.timeout,
+            std::time::Duration::from_secs(DEFAULT_ENDPOINT_TIMEOUT_SECS)
+        );
         assert_eq!(e.api_key.as_deref(), Some("sk-file-key"));
         assert!(!format!("{s:?}").contains("sk-file-key"));
 

@@ -355,7 +355,7 @@ impl Library {
         if let Some(e) = self.inner.endpoint.get() {
             return Ok(Reasoner::Endpoint(e.clone()));
         }
-        let e = moodshelf_llm::Endpoint::new(settings.options()).map_err(Error::from)?;
+        let e = moodshelf_llm::Endpoint::new(settings.clone()).map_err(Error::from)?;
         Ok(Reasoner::Endpoint(
             self.inner.endpoint.get_or_init(|| e).clone(),
         ))

@@ -13,6 +13,10 @@
 //! is always valid), cancellable, and reusing the KV cache of a prompt's
 //! unchanged prefix (a long fixed system prompt is read once).
 //!
+//! [`Endpoint`] is the same generation on another machine, through an
+//! OpenAI-compatible server (`remote.rs`), and [`Reasoner`] is whichever of
+//! the two a host uses.
+//!
 //! GPU backends are cargo features passed straight through to llama-cpp-2
 //! (`cuda`, `vulkan`, `metal`).
 

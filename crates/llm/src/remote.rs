@@ -23,7 +23,7 @@ use crate::generate::{Cancel, GenRequest, Generated, Stop, defuse};
 use crate::{Error, Result};
 
 /// How to reach an endpoint.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 pub struct EndpointOptions {
     /// Base URL: `http://host:8080` (llama-server), `http://host:11434`
     /// (Ollama), `http://host:8000` (vLLM); a trailing `/v1` is accepted.
@@ -111,6 +111,12 @@ impl Endpoint {
                 agent: ureq::Agent::new_with_config(config),
             }),
         })
+    }
+
+    /// Checks an endpoint URL as [`Endpoint::new`] would, without making
+    /// a client: the normalized base URL, or why it is refused.
+    pub fn check_url(url: &str) -> Result<String> {
+        normalize_url(url)
     }
 
     /// The base URL (no key in it).

@@ -328,9 +328,7 @@ impl Library {
                             explained_by = "model".into();
                         }
                         cands.retain(|c| !answered.contains(&c.id));
-                        reasoner = self
-                            .fall_back(&mut reasoner, e, &mut notices, on_event)
-                            .await;
+                        reasoner = self.fall_back(&g, e, &mut notices, on_event).await;
                     }
                     Err(e) => return Err(e),
                 }
@@ -496,7 +494,8 @@ impl Library {
             while let Some(g) = generator.clone() {
                 let request = model::intent_request(text, previous.as_deref());
                 let c = cancel.clone();
-                let out = tokio::task::spawn_blocking(move || g.generate(request, &c, |_| {}))
+                let worker = g.clone();
+                let out = tokio::task::spawn_blocking(move || worker.generate(request, &c, |_| {}))
                     .await
                     .map_err(Error::internal)?;
                 match out {
@@ -508,9 +507,7 @@ impl Library {
                     Err(e) if !cancel.is_cancelled() => {
                         // The rules' reading stands unless another model
                         // can read it; the answer still comes.
-                        generator = self
-                            .fall_back(&mut generator, Error::from(e), notices, on_event)
-                            .await;
+                        generator = self.fall_back(&g, Error::from(e), notices, on_event).await;
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -674,13 +671,12 @@ impl Library {
     /// own reading and reasons). Says so in a notice either way.
     async fn fall_back(
         &self,
-        failed: &mut Option<Reasoner>,
+        failed: &Reasoner,
         e: Error,
         notices: &mut Vec<String>,
         on_event: EventFn<'_>,
     ) -> Option<Reasoner> {
-        let was_endpoint = matches!(failed.take(), Some(Reasoner::Endpoint(_)));
-        let (next, n) = if was_endpoint {
+        let (next, n) = if matches!(failed, Reasoner::Endpoint(_)) {
             match self.generator().await {
                 Ok(g) => (
                     Some(Reasoner::Local(g)),
