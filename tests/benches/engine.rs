@@ -7,6 +7,13 @@
 //! items, and the recommender's fast path at the same sizes.
 //! `BENCH_QUICK=1` shrinks every size by 10× for a smoke run;
 //! `BENCH_MODEL=1` also times the reasoning model's first reason at 1k.
+//!
+//! `large` (run only when named: `cargo bench --workspace --bench engine --
+//! large`) is the 100,000-item library: metadata scan, embedding, unchanged
+//! rescan, peak memory, the fast path, and the vector index against exact
+//! search. Its library and data dir are kept in `BENCH_LARGE_DIR` (default
+//! `~/.cache/moodshelf/bench/large-<n>`), so a second run measures the
+//! index and queries without embedding again.
 
 use std::time::Instant;
 
@@ -84,6 +91,9 @@ fn main() {
             for n in [scale(1_000), scale(10_000)] {
                 ask_latency(n).await;
             }
+        }
+        if filter.as_deref() == Some("large") {
+            large(scale(100_000)).await;
         }
     });
 }
@@ -231,6 +241,10 @@ async fn embed_raw(n: usize) {
 async fn ask_latency(n: usize) {
     let t = TestLibrary::new(mixed(n)).await;
     t.add_and_scan().await;
+    ask_latency_on(&t, n).await;
+}
+
+async fn ask_latency_on(t: &TestLibrary, n: usize) {
     // Warm up: model loaded, index open, caches hot.
     for q in QUERIES.iter().take(3) {
         search(&t.lib, q, None, 10).await.unwrap();
@@ -342,6 +356,186 @@ async fn ask_latency(n: usize) {
         percentile(&totals, 0.5),
         totals.len()
     );
+}
+
+/// The 100k-item library, mixed kinds, real files.
+async fn large(n: usize) {
+    let dir = std::env::var_os("BENCH_LARGE_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/moodshelf/bench")
+        })
+        .join(format!("large-{n}"));
+    let reused = dir.join("data/catalog.sqlite").exists();
+    let started = Instant::now();
+    let t = moodshelf_tests::TestLibrary::kept(&dir, mixed(n), "").await;
+    println!(
+        "large: {} items written in {:.1} s under {} ({})",
+        t.generated.items.len(),
+        started.elapsed().as_secs_f64(),
+        dir.display(),
+        if reused {
+            "data dir kept from an earlier run: the scans below are rescans"
+        } else {
+            "fresh data dir"
+        }
+    );
+    drop_caches_hint();
+    t.lib.add_root(&t.root, NOW).await.unwrap();
+
+    // Metadata first (no model), then embedding, as two scans, so that
+    // each rate is its own.
+    let mut opts = ScanOptions::new(NOW);
+    opts.embed = false;
+    let report = t.lib.scan(opts).await.unwrap();
+    println!(
+        "large metadata scan: {} files ({} new) in {:.1} s = {:.0} files/s",
+        report.discovered,
+        report.added,
+        report.elapsed_secs,
+        report.discovered as f64 / report.elapsed_secs
+    );
+    for (phase, s) in &report.phase_secs {
+        println!("  {:>9}: {s:.2} s", phase.as_str());
+    }
+    t.lib.embedder().await.unwrap();
+    let report = t.lib.scan(ScanOptions::new(NOW)).await.unwrap();
+    let phase = |name: &str| {
+        report
+            .phase_secs
+            .iter()
+            .find(|(p, _)| p.as_str() == name)
+            .map_or(0.0, |(_, s)| *s)
+    };
+    println!(
+        "large embedding scan: {} items embedded in {:.1} s; embed phase {:.0} items/s; \
+         index upkeep (full-text and vector index, compaction) {:.1} s",
+        report.embedded,
+        report.elapsed_secs,
+        report.embedded as f64 / phase("embed").max(1e-9),
+        phase("persist")
+    );
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let r = t.lib.scan(ScanOptions::new(NOW)).await.unwrap();
+        assert_eq!(r.unchanged, r.discovered);
+        best = best.min(r.elapsed_secs);
+    }
+    println!(
+        "large rescan_unchanged: {} files in {best:.2} s, best of 3",
+        report.discovered
+    );
+
+    // The vector leg alone: the approximate index against exact search,
+    // on requests and on items used as queries ("more like this").
+    let index = t.lib.index().await.unwrap();
+    let rows = index.count().await.unwrap();
+    let indexed = index.has_vector_index().await.unwrap();
+    println!(
+        "large index: {rows} rows, vector index {} (built from {} rows)",
+        if indexed { "present" } else { "absent" },
+        moodshelf_index::VECTOR_INDEX_MIN_ROWS
+    );
+    let embedder = t.lib.embedder().await.unwrap();
+    let mut queries = embedder
+        .embed(QUERIES.iter().map(|q| q.to_string()).collect())
+        .unwrap();
+    let ids = index.ids().await.unwrap();
+    let sample: Vec<i64> = ids
+        .iter()
+        .step_by((ids.len() / 80).max(1))
+        .copied()
+        .collect();
+    queries.extend(index.vectors(&sample).await.unwrap().into_values());
+    let filters = [
+        moodshelf_index::Filter::default(),
+        moodshelf_index::Filter {
+            kinds: vec!["book".into()],
+            ..Default::default()
+        },
+        moodshelf_index::Filter {
+            kinds: vec!["video".into()],
+            min_year: Some(1990),
+            ..Default::default()
+        },
+    ];
+    let filter_names = ["no filter", "books", "films from 1990"];
+    for k in [10, 100] {
+        #[derive(Clone, Default)]
+        struct Leg {
+            exact_ms: Vec<f64>,
+            index_ms: Vec<f64>,
+            found: usize,
+            total: usize,
+        }
+        let mut legs = vec![Leg::default(); filters.len()];
+        for (i, q) in queries.iter().enumerate() {
+            let leg = &mut legs[i % filters.len()];
+            let f = &filters[i % filters.len()];
+            let started = Instant::now();
+            let exact = index.nearest(q, f, k, true).await.unwrap();
+            leg.exact_ms.push(started.elapsed().as_secs_f64() * 1e3);
+            let started = Instant::now();
+            let approx = index.nearest(q, f, k, false).await.unwrap();
+            leg.index_ms.push(started.elapsed().as_secs_f64() * 1e3);
+            let truth: std::collections::HashSet<i64> = exact.iter().map(|h| h.0).collect();
+            leg.found += approx.iter().filter(|h| truth.contains(&h.0)).count();
+            leg.total += exact.len();
+        }
+        let all = |pick: fn(&Leg) -> &Vec<f64>| {
+            let mut v: Vec<f64> = legs.iter().flat_map(|l| pick(l).iter().copied()).collect();
+            v.sort_by(f64::total_cmp);
+            v
+        };
+        let (exact_ms, approx_ms) = (all(|l| &l.exact_ms), all(|l| &l.index_ms));
+        let found: usize = legs.iter().map(|l| l.found).sum();
+        let total: usize = legs.iter().map(|l| l.total).sum();
+        println!(
+            "large vector leg, top {k} ({} queries: 20 requests, the rest items as \"more like this\"): \
+             exact p50 {:.1} ms, p95 {:.1} ms; {} p50 {:.1} ms, p95 {:.1} ms; recall@{k} {:.3}",
+            queries.len(),
+            percentile(&exact_ms, 0.5),
+            percentile(&exact_ms, 0.95),
+            if indexed {
+                "index"
+            } else {
+                "flat again (no index)"
+            },
+            percentile(&approx_ms, 0.5),
+            percentile(&approx_ms, 0.95),
+            found as f64 / total.max(1) as f64
+        );
+        for (name, leg) in filter_names.iter().zip(&mut legs) {
+            leg.exact_ms.sort_by(f64::total_cmp);
+            leg.index_ms.sort_by(f64::total_cmp);
+            let (exact, approx) = (&leg.exact_ms, &leg.index_ms);
+            let (found, total) = (leg.found, leg.total);
+            println!(
+                "  {name:>15}: exact p50 {:.1} ms, p95 {:.1} ms; index p50 {:.1} ms, p95 {:.1} ms; recall@{k} {:.3}",
+                percentile(exact, 0.5),
+                percentile(exact, 0.95),
+                percentile(approx, 0.5),
+                percentile(approx, 0.95),
+                found as f64 / total.max(1) as f64
+            );
+        }
+    }
+    drop(index);
+    ask_latency_on(&t, n).await;
+    println!("large peak resident memory: {}", peak_rss());
+}
+
+/// The process's peak resident set (VmHWM), as Linux reports it.
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The files were just written, so they are in the page cache: this
