@@ -338,10 +338,13 @@ impl Index {
 
     /// Whether the vector column has an approximate index.
     pub async fn has_vector_index(&self) -> Result<bool> {
+        Ok(self.indexed_columns().await?.iter().any(|c| c == "vector"))
+    }
+
+    /// The columns that have an index of any kind.
+    async fn indexed_columns(&self) -> Result<Vec<String>> {
         let indices = self.table.list_indices().await.ctx("list indices")?;
-        Ok(indices
-            .iter()
-            .any(|i| i.columns.iter().any(|c| c == "vector")))
+        Ok(indices.into_iter().flat_map(|i| i.columns).collect())
     }
 
     /// Drops the table and starts an empty one (for `index rebuild`).
@@ -460,60 +463,52 @@ impl Index {
         if rows == 0 {
             return Ok(());
         }
-        let indices = self.table.list_indices().await.ctx("list indices")?;
-        let indexed = |column: &str| {
-            indices
-                .iter()
-                .any(|i| i.columns.iter().any(|c| c == column))
-        };
-        if !indexed("text") {
-            self.table
-                .create_index(&["text"], LanceIndex::FTS(FtsIndexBuilder::default()))
-                .execute()
-                .await
-                .ctx("create full-text index")?;
-        }
-        // IVF partitions with an HNSW graph each over 8-bit quantized
-        // vectors: a quarter of the vectors' size, and recall close to
-        // exact with the refine step. Once built it stays (a library that
-        // shrinks below the threshold keeps a correct, fast index); rows
-        // added later are searched flat until `OptimizeAction::All` below
-        // folds them in.
-        if rows >= self.vector_index_min_rows && !indexed("vector") {
-            self.table
-                .create_index(
-                    &["vector"],
-                    LanceIndex::IvfHnswSq(
-                        IvfHnswSqIndexBuilder::default().distance_type(DistanceType::Cosine),
-                    ),
-                )
-                .execute()
-                .await
-                .ctx("create vector index")?;
-        }
-        // The approximate search applies filters first (a mask of the rows
-        // that pass); without scalar indices that mask is a scan of the
-        // filtered columns, which cost more than the vector search itself.
-        if rows >= self.vector_index_min_rows {
-            for (column, index, what) in [
-                (
-                    "kind",
-                    LanceIndex::Bitmap(BitmapIndexBuilder::default()),
-                    "create kind index",
+        let indexed = self.indexed_columns().await?;
+        let large = rows >= self.vector_index_min_rows;
+        // Full-text always. Past the threshold: IVF partitions with an
+        // HNSW graph each over 8-bit quantized vectors (a quarter of the
+        // vectors' size, recall close to exact with the refine step), and
+        // scalar indices on the filtered columns, since the approximate
+        // search applies filters first as a row mask and without them that
+        // mask is a scan costing more than the vector search itself. Once
+        // built they stay (a library that shrinks below the threshold keeps
+        // a correct, fast index); rows added later are searched flat until
+        // `OptimizeAction::All` below folds them in.
+        let wanted = [
+            (
+                "text",
+                true,
+                LanceIndex::FTS(FtsIndexBuilder::default()),
+                "create full-text index",
+            ),
+            (
+                "vector",
+                large,
+                LanceIndex::IvfHnswSq(
+                    IvfHnswSqIndexBuilder::default().distance_type(DistanceType::Cosine),
                 ),
-                (
-                    "year",
-                    LanceIndex::BTree(BTreeIndexBuilder::default()),
-                    "create year index",
-                ),
-            ] {
-                if !indexed(column) {
-                    self.table
-                        .create_index(&[column], index)
-                        .execute()
-                        .await
-                        .ctx(what)?;
-                }
+                "create vector index",
+            ),
+            (
+                "kind",
+                large,
+                LanceIndex::Bitmap(BitmapIndexBuilder::default()),
+                "create kind index",
+            ),
+            (
+                "year",
+                large,
+                LanceIndex::BTree(BTreeIndexBuilder::default()),
+                "create year index",
+            ),
+        ];
+        for (column, want, index, what) in wanted {
+            if want && !indexed.iter().any(|c| c == column) {
+                self.table
+                    .create_index(&[column], index)
+                    .execute()
+                    .await
+                    .ctx(what)?;
             }
         }
         self.table
