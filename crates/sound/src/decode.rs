@@ -1,0 +1,164 @@
+//! Streaming decode with Symphonia: one packet's samples at a time, as
+//! interleaved f32, never the whole track.
+
+use std::fs::File;
+use std::path::Path;
+
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::{CODEC_TYPE_NULL, CODEC_TYPE_OPUS, DecoderOptions};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::FormatOptions;
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+
+use crate::{Error, Result};
+
+/// Packets that fail to decode are skipped (a damaged frame in an MP3 is
+/// a click, not a lost track), up to this share of the packets read.
+const MAX_DAMAGED_SHARE: f64 = 0.2;
+
+/// What the decoder found, beside the samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    pub sample_rate: u32,
+    pub channels: u16,
+    /// Packets skipped because they could not be decoded.
+    pub damaged_packets: u64,
+}
+
+/// Decodes the first audio track of `path` and hands each block of
+/// interleaved samples to `sink` with the channel count and sample rate.
+/// `sink` returns `Ok(false)` to stop early.
+pub fn each_block(
+    path: &Path,
+    sink: &mut dyn FnMut(&[f32], usize, u32) -> Result<bool>,
+) -> Result<Decoded> {
+    let name = || path.display().to_string();
+    let file = File::open(path).map_err(|source| Error::Io {
+        path: name(),
+        source,
+    })?;
+    let stream = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let probed = symphonia::default::get_probe()
+        .format(
+            &hint,
+            stream,
+            &FormatOptions::default(),
+            &MetadataOptions::default(),
+        )
+        .map_err(|e| Error::Format {
+            path: name(),
+            reason: e.to_string(),
+        })?;
+    let mut format = probed.format;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or_else(|| Error::NoAudio { path: name() })?;
+    let track_id = track.id;
+    let params = track.codec_params.clone();
+    if params.codec == CODEC_TYPE_OPUS {
+        return Err(Error::Codec {
+            path: name(),
+            codec: "Opus".into(),
+        });
+    }
+    let mut decoder = symphonia::default::get_codecs()
+        .make(&params, &DecoderOptions::default())
+        .map_err(|_| Error::Codec {
+            path: name(),
+            codec: symphonia::default::get_codecs()
+                .get_codec(params.codec)
+                .map_or_else(|| format!("{}", params.codec), |d| d.long_name.to_string()),
+        })?;
+
+    let mut out = Decoded {
+        sample_rate: params.sample_rate.unwrap_or(0),
+        channels: params.channels.map_or(0, |c| c.count() as u16),
+        damaged_packets: 0,
+    };
+    let mut packets = 0u64;
+    // Reused while packets fit: (frames it holds, its format, buffer).
+    let mut buffer: Option<(u64, symphonia::core::audio::SignalSpec, SampleBuffer<f32>)> = None;
+    loop {
+        let packet = match format.next_packet() {
+            Ok(p) => p,
+            // The normal end of a stream, and a chained stream's change of
+            // format: stop with what was read.
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(SymError::ResetRequired) => break,
+            Err(SymError::IoError(e)) => {
+                return Err(Error::Io {
+                    path: name(),
+                    source: e,
+                });
+            }
+            Err(e) => {
+                // A container damaged midway: keep what came before it,
+                // unless nothing did.
+                if packets == 0 {
+                    return Err(Error::Damaged {
+                        path: name(),
+                        reason: e.to_string(),
+                    });
+                }
+                break;
+            }
+        };
+        if packet.track_id() != track_id {
+            continue;
+        }
+        packets += 1;
+        let decoded = match decoder.decode(&packet) {
+            Ok(d) => d,
+            Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {
+                out.damaged_packets += 1;
+                if packets >= 20 && out.damaged_packets as f64 > MAX_DAMAGED_SHARE * packets as f64
+                {
+                    return Err(Error::Damaged {
+                        path: name(),
+                        reason: format!(
+                            "{} of {packets} packets could not be decoded",
+                            out.damaged_packets
+                        ),
+                    });
+                }
+                continue;
+            }
+            Err(e) => {
+                return Err(Error::Damaged {
+                    path: name(),
+                    reason: e.to_string(),
+                });
+            }
+        };
+        let spec = *decoded.spec();
+        if decoded.frames() == 0 || spec.rate == 0 {
+            continue;
+        }
+        let needed = decoded.capacity() as u64;
+        let buf = match &mut buffer {
+            Some((frames, s, b)) if *frames >= needed && *s == spec => b,
+            _ => &mut buffer.insert((needed, spec, SampleBuffer::new(needed, spec))).2,
+        };
+        buf.copy_interleaved_ref(decoded);
+        out.sample_rate = spec.rate;
+        out.channels = spec.channels.count() as u16;
+        if !sink(buf.samples(), spec.channels.count(), spec.rate)? {
+            break;
+        }
+    }
+    if packets > 0 && out.damaged_packets == packets {
+        return Err(Error::Damaged {
+            path: name(),
+            reason: "no packet could be decoded".into(),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,97 @@
+//! Tempo from the onset envelope: its autocorrelation over the lags of 40
+//! to 240 beats per minute, weighted by a log-normal prior around 120 (one
+//! octave wide) so that the beat is preferred over its half and double,
+//! then refined between lags by a parabola.
+
+const MIN_BPM: f32 = 40.0;
+const MAX_BPM: f32 = 240.0;
+const PRIOR_BPM: f32 = 120.0;
+const PRIOR_OCTAVES: f32 = 1.0;
+/// An onset envelope that varies less than this (dB per frame, standard
+/// deviation) has no beat to find: a drone, a held chord, silence.
+const MIN_SPREAD_DB: f32 = 0.05;
+
+/// (beats per minute, confidence 0–1); (0, 0) when there is too little.
+pub fn estimate(onsets: &[f32], frame_rate: f32) -> (f32, f32) {
+    let min_lag = (60.0 * frame_rate / MAX_BPM).floor().max(1.0) as usize;
+    let max_lag = (60.0 * frame_rate / MIN_BPM).ceil() as usize;
+    if onsets.len() < max_lag * 2 {
+        return (0.0, 0.0);
+    }
+    // A little smoothing (three frames): an onset between two frames
+    // splits over both, which would favour twice the period over the beat.
+    let smooth: Vec<f32> = (0..onsets.len())
+        .map(|i| {
+            let at = |j: usize| onsets.get(j).copied().unwrap_or(onsets[i]);
+            0.25 * at(i.saturating_sub(1)) + 0.5 * onsets[i] + 0.25 * at(i + 1)
+        })
+        .collect();
+    let mean = smooth.iter().sum::<f32>() / smooth.len() as f32;
+    let x: Vec<f32> = smooth.iter().map(|o| o - mean).collect();
+    let spread = (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt();
+    if spread < MIN_SPREAD_DB {
+        return (0.0, 0.0);
+    }
+    let acf = |lag: usize| -> f32 {
+        let n = x.len() - lag;
+        x[..n].iter().zip(&x[lag..]).map(|(a, b)| a * b).sum::<f32>() / n as f32
+    };
+    let zero = acf(0);
+    if zero <= 0.0 {
+        return (0.0, 0.0);
+    }
+    let values: Vec<f32> = (min_lag - 1..=max_lag + 1).map(acf).collect();
+    let value = |lag: usize| values[lag + 1 - min_lag];
+    let prior = |lag: usize| {
+        let bpm = 60.0 * frame_rate / lag as f32;
+        (-0.5 * ((bpm / PRIOR_BPM).log2() / PRIOR_OCTAVES).powi(2)).exp()
+    };
+    let best = (min_lag..=max_lag)
+        .filter(|&l| value(l) > 0.0)
+        .max_by(|&a, &b| (value(a) * prior(a)).total_cmp(&(value(b) * prior(b))));
+    let Some(lag) = best else {
+        return (0.0, 0.0);
+    };
+    let (a, b, c) = (value(lag - 1), value(lag), value(lag + 1));
+    let denom = a - 2.0 * b + c;
+    let shift = if denom.abs() > f32::EPSILON {
+        (0.5 * (a - c) / denom).clamp(-0.5, 0.5)
+    } else {
+        0.0
+    };
+    let bpm = 60.0 * frame_rate / (lag as f32 + shift);
+    (bpm, (b / zero).clamp(0.0, 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::signal;
+    use crate::spectral::Frames;
+
+    fn tempo_of(x: &[f32], rate: u32) -> (f32, f32) {
+        let mut f = Frames::new(rate);
+        f.push(x);
+        let s = f.finish();
+        super::estimate(&s.onsets, s.frame_rate)
+    }
+
+    #[test]
+    fn click_tracks_read_their_tempo() {
+        for (bpm, rate) in [(72.0, 44_100), (100.0, 48_000), (128.0, 44_100), (174.0, 22_050)] {
+            let (found, confidence) = tempo_of(&signal::clicks(bpm, 30.0, rate), rate);
+            assert!(
+                (found - bpm).abs() / bpm < 0.02,
+                "{bpm} BPM at {rate} Hz read as {found}"
+            );
+            assert!(confidence > 0.2, "{confidence}");
+        }
+    }
+
+    #[test]
+    fn a_steady_tone_has_no_clear_tempo() {
+        let rate = 44_100;
+        let (_, confidence) = tempo_of(&signal::sine(440.0, 0.3, 20.0, rate), rate);
+        assert!(confidence < 0.2, "{confidence}");
+        assert_eq!(super::estimate(&[1.0; 10], 86.0), (0.0, 0.0));
+    }
+}
