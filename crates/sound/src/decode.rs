@@ -27,13 +27,13 @@ pub struct Decoded {
     pub damaged_packets: u64,
 }
 
+/// Receives each block of interleaved samples with the channel count and
+/// sample rate; returns `Ok(false)` to stop early.
+pub type Sink<'a> = dyn FnMut(&[f32], usize, u32) -> Result<bool> + 'a;
+
 /// Decodes the first audio track of `path` and hands each block of
-/// interleaved samples to `sink` with the channel count and sample rate.
-/// `sink` returns `Ok(false)` to stop early.
-pub fn each_block(
-    path: &Path,
-    sink: &mut dyn FnMut(&[f32], usize, u32) -> Result<bool>,
-) -> Result<Decoded> {
+/// interleaved samples to `sink`.
+pub fn each_block(path: &Path, sink: &mut Sink<'_>) -> Result<Decoded> {
     let name = || path.display().to_string();
     let file = File::open(path).map_err(|source| Error::Io {
         path: name(),
@@ -145,7 +145,11 @@ pub fn each_block(
         let needed = decoded.capacity() as u64;
         let buf = match &mut buffer {
             Some((frames, s, b)) if *frames >= needed && *s == spec => b,
-            _ => &mut buffer.insert((needed, spec, SampleBuffer::new(needed, spec))).2,
+            _ => {
+                &mut buffer
+                    .insert((needed, spec, SampleBuffer::new(needed, spec)))
+                    .2
+            }
         };
         buf.copy_interleaved_ref(decoded);
         out.sample_rate = spec.rate;

@@ -101,7 +101,11 @@ mod tests {
     fn chord_progressions_read_their_key_and_mode() {
         let rate = 44_100;
         // I–IV–V–I in C major; i–iv–v–i in A minor (MIDI roots).
-        let major = signal::chords(&[(60, false), (65, false), (67, false), (60, false)], 3.0, rate);
+        let major = signal::chords(
+            &[(60, false), (65, false), (67, false), (60, false)],
+            3.0,
+            rate,
+        );
         let minor = signal::chords(&[(57, true), (62, true), (64, true), (57, true)], 3.0, rate);
         let a = analyze_samples(&major, 1, rate);
         let b = analyze_samples(&minor, 1, rate);

@@ -69,6 +69,8 @@ pub struct Features {
     pub tempo_bpm: f32,
     /// How clearly the onsets repeat at that tempo, 0–1.
     pub tempo_confidence: f32,
+    /// Onsets (notes, hits) per second: how busy the track is.
+    pub onset_rate: f32,
     /// Integrated loudness (LUFS, gated as BS.1770-4); -70 for silence.
     pub loudness_lufs: f32,
     /// Loudness range (LU, EBU Tech 3342): how much the loud and the quiet
@@ -104,8 +106,13 @@ pub struct Features {
 impl Features {
     /// "A minor", "F# major".
     pub fn key_name(&self) -> String {
-        format!("{} {}", key::PITCH_NAMES[self.key as usize % 12], self.mode)
+        format!("{} {}", pitch_name(self.key), self.mode)
     }
+}
+
+/// A pitch class's name, 0 = "C".
+pub fn pitch_name(pitch_class: u8) -> &'static str {
+    key::PITCH_NAMES[pitch_class as usize % 12]
 }
 
 /// Decodes `path` and analyses it. `cancel` is read between packets.
@@ -115,7 +122,9 @@ impl Features {
 /// hosts that must also survive a decoder that loops or allocates without
 /// bound run this in a reader process with limits.
 pub fn analyze(path: &Path, cancel: &AtomicBool) -> Result<Features> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyze_unguarded(path, cancel))) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        analyze_unguarded(path, cancel)
+    })) {
         Ok(result) => result,
         Err(panic) => Err(Error::Damaged {
             path: path.display().to_string(),
@@ -221,6 +230,7 @@ impl Analysis {
         let loud = self.loudness.finish();
         let s = self.spectral.finish();
         let (tempo_bpm, tempo_confidence) = tempo::estimate(&s.onsets, s.frame_rate);
+        let onset_rate = tempo::onset_rate(&s.onsets, s.frame_rate);
         let k = key::estimate(&s.chroma);
         Features {
             version: ANALYSIS_VERSION,
@@ -229,6 +239,7 @@ impl Analysis {
             channels: decoded.channels,
             tempo_bpm,
             tempo_confidence,
+            onset_rate,
             loudness_lufs: loud.integrated,
             loudness_range_lu: loud.range,
             peak_dbfs: db(self.peak.max(1e-10) as f64) as f32,

@@ -175,9 +175,9 @@ impl Frames {
         let (mut mag_sum, mut weighted, mut power_sum, mut log_power) = (0.0f64, 0.0, 0.0, 0.0);
         let half = FRAME / 2;
         let mut mags = [0.0f32; FRAME / 2];
-        for k in 0..half {
-            let m = self.scratch[k].norm();
-            mags[k] = m;
+        for (k, (mag, c)) in mags.iter_mut().zip(&self.scratch[..half]).enumerate() {
+            let m = c.norm();
+            *mag = m;
             if let Some(b) = self.onset_band[k] {
                 bands[b as usize] += m * m;
             }
@@ -232,7 +232,11 @@ impl Frames {
         if 10.0 * mean_square.max(1e-12).log10() < SILENT_DBFS {
             return;
         }
-        for (c, (s, w)) in self.scratch.iter_mut().zip(x.iter().zip(&self.chroma_window)) {
+        for (c, (s, w)) in self
+            .scratch
+            .iter_mut()
+            .zip(x.iter().zip(&self.chroma_window))
+        {
             *c = Complex32::new(s * w, 0.0);
         }
         self.chroma_fft.process(&mut self.scratch);

@@ -34,7 +34,12 @@ pub fn estimate(onsets: &[f32], frame_rate: f32) -> (f32, f32) {
     }
     let acf = |lag: usize| -> f32 {
         let n = x.len() - lag;
-        x[..n].iter().zip(&x[lag..]).map(|(a, b)| a * b).sum::<f32>() / n as f32
+        x[..n]
+            .iter()
+            .zip(&x[lag..])
+            .map(|(a, b)| a * b)
+            .sum::<f32>()
+            / n as f32
     };
     let zero = acf(0);
     if zero <= 0.0 {
@@ -63,6 +68,37 @@ pub fn estimate(onsets: &[f32], frame_rate: f32) -> (f32, f32) {
     (bpm, (b / zero).clamp(0.0, 1.0))
 }
 
+/// Onsets per second: peaks of the onset envelope that stand one standard
+/// deviation above its mean, at least 50 ms apart. How busy a track is,
+/// whatever its tempo: a ballad and a drum solo at the same beat differ.
+pub fn onset_rate(onsets: &[f32], frame_rate: f32) -> f32 {
+    if onsets.len() < 3 || frame_rate <= 0.0 {
+        return 0.0;
+    }
+    let n = onsets.len() as f32;
+    let mean = onsets.iter().sum::<f32>() / n;
+    let sd = (onsets.iter().map(|o| (o - mean).powi(2)).sum::<f32>() / n).sqrt();
+    if sd < MIN_SPREAD_DB {
+        return 0.0;
+    }
+    let threshold = mean + sd;
+    let gap = (0.05 * frame_rate).ceil().max(1.0) as usize;
+    let mut last: Option<usize> = None;
+    let mut count = 0u32;
+    for i in 1..onsets.len() - 1 {
+        let o = onsets[i];
+        if o > threshold
+            && o >= onsets[i - 1]
+            && o > onsets[i + 1]
+            && last.is_none_or(|l| i - l >= gap)
+        {
+            count += 1;
+            last = Some(i);
+        }
+    }
+    count as f32 / (n / frame_rate)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::signal;
@@ -77,7 +113,12 @@ mod tests {
 
     #[test]
     fn click_tracks_read_their_tempo() {
-        for (bpm, rate) in [(72.0, 44_100), (100.0, 48_000), (128.0, 44_100), (174.0, 22_050)] {
+        for (bpm, rate) in [
+            (72.0, 44_100),
+            (100.0, 48_000),
+            (128.0, 44_100),
+            (174.0, 22_050),
+        ] {
             let (found, confidence) = tempo_of(&signal::clicks(bpm, 30.0, rate), rate);
             assert!(
                 (found - bpm).abs() / bpm < 0.02,
@@ -85,6 +126,20 @@ mod tests {
             );
             assert!(confidence > 0.2, "{confidence}");
         }
+    }
+
+    #[test]
+    fn onsets_are_counted_per_second() {
+        let rate = 44_100;
+        let mut f = Frames::new(rate);
+        f.push(&signal::clicks(120.0, 30.0, rate));
+        let s = f.finish();
+        let r = super::onset_rate(&s.onsets, s.frame_rate);
+        assert!((r - 2.0).abs() < 0.2, "120 BPM clicks: {r} onsets/s");
+        let mut f = Frames::new(rate);
+        f.push(&signal::sine(440.0, 0.3, 20.0, rate));
+        let s = f.finish();
+        assert!(super::onset_rate(&s.onsets, s.frame_rate) < 0.5);
     }
 
     #[test]
