@@ -17,6 +17,7 @@ mod memory;
 mod profiles;
 mod roots;
 mod scans;
+mod sound;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -33,6 +34,7 @@ pub use memory::{Conversation, Feedback, Message, Preference, Verdict};
 pub use profiles::{EnrichWork, Profile, ProfileRow, ProfileWork};
 pub use roots::{Root, RootState};
 pub use scans::{ScanCounters, ScanRun, ScanStatus};
+pub use sound::{SoundCounts, SoundResult, SoundWork};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
