@@ -8,7 +8,7 @@ use std::path::Path;
 use moodshelf_catalog::Verdict;
 use moodshelf_engine::recommend::Mode;
 use moodshelf_engine::{
-    Code, Error, Hemisphere, Library, Moment, Pick, RecEvent, RecommendRequest, Recommendation,
+    Hemisphere, Library, Moment, Pick, RecEvent, RecommendRequest, Recommendation,
 };
 use moodshelf_llm::Cancel;
 use tokio::io::AsyncBufReadExt;
@@ -192,20 +192,7 @@ pub async fn feedback(
     now: i64,
     json: bool,
 ) -> anyhow::Result<()> {
-    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let item = match lib.catalog().item_by_path(&key.to_string_lossy()).await? {
-        Some(v) => v,
-        None => lib
-            .catalog()
-            .item_by_path(&path.to_string_lossy())
-            .await?
-            .ok_or_else(|| {
-                Error::new(
-                    Code::InvalidInput,
-                    format!("{} is not an item of the library", path.display()),
-                )
-            })?,
-    };
+    let item = lib.item_at(path).await?;
     let request = lib.last_request_for(item.id).await?;
     lib.feedback(item.id, verdict, request.as_deref(), now)
         .await?;

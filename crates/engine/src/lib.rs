@@ -10,15 +10,18 @@
 //! Time and paths are always passed in: nothing here reads the clock, and
 //! every path comes from [`Paths`].
 
+pub mod analysis;
 pub mod config;
 pub mod context;
 pub mod describe;
 pub mod enrich;
 pub mod error;
+pub mod hearing;
 pub mod library;
 pub mod live;
 pub mod models;
 pub mod names;
+pub mod playlist;
 pub mod profile;
 pub mod reader;
 pub mod recommend;

@@ -99,6 +99,12 @@ pub struct Status {
     /// model has read (`moodshelf enrich`).
     pub thin_items: i64,
     pub enriched_items: i64,
+    /// Tracks on available folders, how many of them have their sound
+    /// analysed in their current form (`moodshelf analyze`), and of those
+    /// how many could not be.
+    pub tracks: i64,
+    pub analyzed_tracks: i64,
+    pub unanalyzable_tracks: i64,
     pub models: Vec<ModelInfo>,
     pub last_scan: Option<LastScan>,
     /// Why `settings.toml` is not in use (defaults are), if it is not.
@@ -424,6 +430,21 @@ impl Library {
         Ok(p)
     }
 
+    /// The item whose media file is at `path` (as given, or with links and
+    /// `..` resolved).
+    pub async fn item_at(&self, path: &Path) -> Result<moodshelf_catalog::ItemView> {
+        let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        for p in [real.as_path(), path] {
+            if let Some(v) = self.catalog().item_by_path(&scan::path_str(p)).await? {
+                return Ok(v);
+            }
+        }
+        Err(Error::new(
+            Code::InvalidInput,
+            format!("{} is not an item of the library", path.display()),
+        ))
+    }
+
     /// Every available, profiled item as ranking reads it.
     pub async fn profiles(&self) -> Result<Arc<ProfileTable>> {
         let mut slot = self.inner.profiles.lock().await;
@@ -431,8 +452,12 @@ impl Library {
             return Ok(p.clone());
         }
         let rows = self.catalog().profile_rows().await?;
+        let sounds = self
+            .catalog()
+            .sound_rows(moodshelf_sound::ANALYSIS_VERSION)
+            .await?;
         let table = Arc::new(
-            tokio::task::spawn_blocking(move || ProfileTable::from_rows(rows))
+            tokio::task::spawn_blocking(move || ProfileTable::from_rows(rows, sounds))
                 .await
                 .map_err(Error::internal)?,
         );
@@ -561,6 +586,10 @@ impl Library {
             .catalog()
             .enrichment_counts(&model_identity(&s.reasoning_model))
             .await?;
+        let sound = self
+            .catalog()
+            .sound_counts(moodshelf_sound::ANALYSIS_VERSION)
+            .await?;
         Ok(Status {
             data_dir: self.paths().data_dir.display().to_string(),
             models_dir: self.paths().models_dir.display().to_string(),
@@ -575,6 +604,9 @@ impl Library {
             indexed_rows,
             thin_items,
             enriched_items,
+            tracks: sound.tracks,
+            analyzed_tracks: sound.analyzed,
+            unanalyzable_tracks: sound.failed,
             models: vec![
                 ModelInfo {
                     role: "embedding".into(),

@@ -1,5 +1,6 @@
-//! Reading files in child processes, where time and memory limits are
-//! enforced by the operating system rather than hoped for.
+//! Reading files, and analysing their audio, in child processes, where
+//! time and memory limits are enforced by the operating system rather than
+//! hoped for.
 //!
 //! A host that can start itself again (the CLI, the desktop app) calls
 //! [`use_reader_processes`] with its own executable and, first thing in
@@ -11,12 +12,19 @@
 //! runs out of memory, crashes or is killed costs one file (listed by its
 //! name, with the reason) and one process start; the scan goes on.
 //!
+//! Background sound analysis ([`crate::analysis`]) uses a second pool of
+//! the same readers started at low CPU priority: a decoder that aborts on
+//! a hostile file (an allocation of tens of gigabytes, which no
+//! `catch_unwind` can catch) costs one track, not the app.
+//!
 //! Hosts that do not opt in (tests of the engine, embedders) read in
-//! process with the thread deadline of [`moodshelf_media::extract_within`].
+//! process with the thread deadline of [`moodshelf_media::extract_within`],
+//! and analyse in process.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
@@ -38,7 +46,6 @@ pub const DEFAULT_BUDGET_MIB: u64 = 1024;
 const GRACE: Duration = Duration::from_secs(2);
 
 static EXE: OnceLock<PathBuf> = OnceLock::new();
-static POOL: OnceLock<Pool> = OnceLock::new();
 
 /// Makes this process read files through children started as
 /// `exe WORKER_ARG`. Call once, at start.
@@ -66,10 +73,26 @@ pub fn budget_mib() -> u64 {
 }
 
 #[derive(Serialize, Deserialize)]
-struct Request {
-    path: String,
-    covers: PathBuf,
+enum Request {
+    /// Read a media file's metadata (answers a [`FileRead`]).
+    Read { path: String, covers: PathBuf },
+    /// Analyse a track's audio (answers a [`Heard`]).
+    Analyze { path: String },
 }
+
+/// What a reader heard in a track: its features, or why there are none.
+pub(crate) type Heard = std::result::Result<moodshelf_sound::Features, String>;
+
+/// Analyses a track's audio here, with the sound crate's own guard against
+/// decoder panics (a decoder that aborts or runs away takes the process
+/// with it, which is why hosts analyse in reader processes).
+pub(crate) fn analyze_here(path: &Path, cancel: &AtomicBool) -> Heard {
+    moodshelf_sound::analyze(path, cancel).map_err(|e| e.to_string())
+}
+
+/// The argument after [`WORKER_ARG`] that starts a reader at low CPU
+/// priority, for background analysis.
+const BACKGROUND_ARG: &str = "background";
 
 /// Runs this process as a reader: one request per line on stdin, one
 /// answer per line on stdout, until stdin closes.
@@ -86,7 +109,12 @@ pub fn serve() -> ! {
         if let Err(e) = rustix::process::setrlimit(rustix::process::Resource::As, limit) {
             eprintln!("reader: cannot limit its memory: {e}");
         }
+        if std::env::args().nth(2).as_deref() == Some(BACKGROUND_ARG) {
+            // Background work yields the CPU to everything the person does.
+            let _ = rustix::process::setpriority_process(None, 10);
+        }
     }
+    let never = AtomicBool::new(false);
     let stdin = std::io::stdin().lock();
     let mut stdout = std::io::stdout().lock();
     for line in stdin.lines() {
@@ -94,10 +122,16 @@ pub fn serve() -> ! {
         let Ok(req) = serde_json::from_str::<Request>(&line) else {
             break;
         };
-        let path = crate::names::decode(&req.path);
         // The parent enforces the deadline by killing this process.
-        let read = read_file(&path, &req.covers, None);
-        let answer = serde_json::to_string(&read).unwrap_or_else(|_| "null".into());
+        let answer = match req {
+            Request::Read { path, covers } => {
+                serde_json::to_string(&read_file(&crate::names::decode(&path), &covers, None))
+            }
+            Request::Analyze { path } => {
+                serde_json::to_string(&analyze_here(&crate::names::decode(&path), &never))
+            }
+        };
+        let answer = answer.unwrap_or_else(|_| "null".into());
         if writeln!(stdout, "{answer}")
             .and_then(|()| stdout.flush())
             .is_err()
@@ -115,9 +149,13 @@ struct Worker {
 }
 
 impl Worker {
-    fn spawn(exe: &Path) -> std::io::Result<Worker> {
-        let mut child = Command::new(exe)
-            .arg(WORKER_ARG)
+    fn spawn(exe: &Path, background: bool) -> std::io::Result<Worker> {
+        let mut command = Command::new(exe);
+        command.arg(WORKER_ARG);
+        if background {
+            command.arg(BACKGROUND_ARG);
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -151,82 +189,105 @@ impl Worker {
     }
 }
 
+/// Idle readers of one kind: scan readers at normal priority, analysis
+/// readers at low priority.
 struct Pool {
     exe: PathBuf,
+    background: bool,
     idle: Mutex<Vec<Worker>>,
+}
+
+static READERS: OnceLock<Pool> = OnceLock::new();
+static ANALYSERS: OnceLock<Pool> = OnceLock::new();
+
+impl Pool {
+    /// This process's pool of the kind, if it opted in to readers.
+    fn get(cell: &'static OnceLock<Pool>, background: bool) -> Option<&'static Pool> {
+        let exe = EXE.get()?;
+        Some(cell.get_or_init(|| Pool {
+            exe: exe.clone(),
+            background,
+            idle: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// Sends one request to an idle reader (or a new one) and waits for
+    /// its answer line. `Ok(None)` means no reader could be started, so
+    /// the caller works in process; `Err` says why the reader was lost.
+    fn call(&self, request: &Request, deadline: Duration) -> Result<Option<String>, String> {
+        let idle = self.idle.lock().expect("pool lock").pop();
+        let mut worker = match idle {
+            Some(w) => w,
+            None => match Worker::spawn(&self.exe, self.background) {
+                Ok(w) => w,
+                Err(e) => {
+                    tracing::warn!("cannot start a reader process ({e}); working in process");
+                    return Ok(None);
+                }
+            },
+        };
+        let request = serde_json::to_string(request).map_err(|e| e.to_string())?;
+        if writeln!(worker.stdin, "{request}")
+            .and_then(|()| worker.stdin.flush())
+            .is_err()
+        {
+            let status = worker.kill();
+            return Err(format!("the reader process ended ({status})"));
+        }
+        match worker.answers.recv_timeout(deadline + GRACE) {
+            Ok(line) => {
+                self.idle.lock().expect("pool lock").push(worker);
+                Ok(Some(line))
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                worker.kill();
+                Err(format!(
+                    "it took longer than {} s; the reader was stopped",
+                    deadline.as_secs().max(1)
+                ))
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                let status = worker.kill();
+                Err(format!(
+                    "the reader stopped on this file ({status}): it crashed or ran out of its {} MiB memory budget",
+                    budget_mib()
+                ))
+            }
+        }
+    }
 }
 
 /// Reads one media file through a reader process, if this process opted
 /// in; `None` means "read it here".
 pub(crate) fn read_in_child(path: &Path, covers: &Path, deadline: Duration) -> Option<FileRead> {
-    let exe = EXE.get()?;
-    let pool = POOL.get_or_init(|| Pool {
-        exe: exe.clone(),
-        idle: Mutex::new(Vec::new()),
-    });
-    let idle = pool.idle.lock().expect("pool lock").pop();
-    let mut worker = match idle {
-        Some(w) => w,
-        None => match Worker::spawn(&pool.exe) {
-            Ok(w) => w,
-            Err(e) => {
-                tracing::warn!("cannot start a reader process ({e}); reading in process");
-                return None;
-            }
-        },
-    };
-    let request = serde_json::to_string(&Request {
+    let pool = Pool::get(&READERS, false)?;
+    let request = Request::Read {
         path: crate::names::encode(path),
         covers: covers.to_path_buf(),
-    })
-    .ok()?;
-    if writeln!(worker.stdin, "{request}")
-        .and_then(|()| worker.stdin.flush())
-        .is_err()
-    {
-        let status = worker.kill();
-        return Some(FileRead::lost(
-            path,
-            covers,
-            &format!("the reader process ended ({status})"),
-        ));
-    }
-    match worker.answers.recv_timeout(deadline + GRACE) {
-        Ok(line) => match serde_json::from_str::<FileRead>(&line) {
-            Ok(read) => {
-                pool.idle.lock().expect("pool lock").push(worker);
-                Some(read)
-            }
-            Err(e) => {
-                worker.kill();
-                Some(FileRead::lost(
-                    path,
-                    covers,
-                    &format!("the reader answered nonsense ({e})"),
-                ))
-            }
-        },
-        Err(RecvTimeoutError::Timeout) => {
-            worker.kill();
-            Some(FileRead::lost(
-                path,
-                covers,
-                &format!(
-                    "reading took longer than {} s; the reader was stopped",
-                    deadline.as_secs().max(1)
-                ),
-            ))
-        }
-        Err(RecvTimeoutError::Disconnected) => {
-            let status = worker.kill();
-            Some(FileRead::lost(
-                path,
-                covers,
-                &format!(
-                    "the reader stopped on this file ({status}): it crashed or ran out of its {} MiB memory budget",
-                    budget_mib()
-                ),
-            ))
-        }
+    };
+    let read = match pool.call(&request, deadline) {
+        Ok(None) => return None,
+        Ok(Some(line)) => serde_json::from_str::<FileRead>(&line).unwrap_or_else(|e| {
+            FileRead::lost(path, covers, &format!("the reader answered nonsense ({e})"))
+        }),
+        Err(why) => FileRead::lost(path, covers, &why),
+    };
+    Some(read)
+}
+
+/// Analyses one track's audio through a low-priority reader process, if
+/// this process opted in; `None` means "analyse it here".
+pub(crate) fn analyze_in_child(path: &Path, deadline: Duration) -> Option<Heard> {
+    let pool = Pool::get(&ANALYSERS, true)?;
+    let request = Request::Analyze {
+        path: crate::names::encode(path),
+    };
+    match pool.call(&request, deadline) {
+        Ok(None) => None,
+        Ok(Some(line)) => Some(
+            serde_json::from_str::<Heard>(&line)
+                .unwrap_or_else(|e| Err(format!("the reader answered nonsense ({e})"))),
+        ),
+        Err(why) => Some(Err(why)),
     }
 }

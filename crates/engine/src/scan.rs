@@ -55,6 +55,8 @@ pub enum Phase {
     Profile,
     /// Background reading of thin items by the reasoning model.
     Enrich,
+    /// Background analysis of tracks' audio.
+    Analyze,
     Persist,
 }
 
@@ -68,6 +70,7 @@ impl Phase {
             Phase::Embed => "embed",
             Phase::Profile => "profile",
             Phase::Enrich => "enrich",
+            Phase::Analyze => "analyze",
             Phase::Persist => "persist",
         }
     }
@@ -92,6 +95,13 @@ impl Progress {
         } else {
             0.0
         }
+    }
+
+    /// Seconds left at the rate so far, once there is a rate and a total.
+    pub fn secs_left(&self) -> Option<f64> {
+        let rate = self.rate();
+        let total = self.total?;
+        (rate > 0.0).then(|| total.saturating_sub(self.done) as f64 / rate)
     }
 }
 
