@@ -664,7 +664,9 @@ fn write_weights(w: &Weights, note: &str) {
          # tests/eval/dev.toml by coordinate ascent; do not edit by hand.\n\
          # {note}\n\
          # feedback and shown are not fitted (the development set has no feedback)\n\
-         # and facet weights are kept at 1 (every need counts alike).\n{body}"
+         # and facet weights are kept at 1 (every need counts alike).\n\
+         # need_sound is not fitted (the development library has no recorded audio):\n\
+         # it is set by hand to need_evidence's value, hearing a track being as direct as its tag.\n{body}"
     );
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     println!("wrote {}", path.display());

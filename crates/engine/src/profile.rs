@@ -9,7 +9,9 @@
 //!   calibrated per kind when the profiles are loaded, so that a score
 //!   means the same for a short track card and a long film card;
 //! - **model**: for items whose metadata is thin, the reasoning model's
-//!   reading, written by the background enrichment ([`crate::enrich`]).
+//!   reading, written by the background enrichment ([`crate::enrich`]);
+//! - **sound**: for analysed tracks, what their audio says of their energy
+//!   ([`crate::hearing`]), read from the analysis when profiles are loaded.
 //!
 //! Profiles are stored in the catalog beside the item, keyed by the
 //! description they were computed from and [`PROFILE_VERSION`], so a
@@ -22,6 +24,7 @@ use std::collections::HashMap;
 use moodshelf_catalog::{Profile, ProfileRow};
 use moodshelf_media::{Kind, Metadata};
 
+use crate::hearing::Sound;
 use crate::vocab::{D, DESCRIPTORS, Facet, VOCAB_VERSION};
 
 /// Bump when [`evidence`] or [`zero_shot`] give other output for the same
@@ -216,6 +219,8 @@ pub struct ItemProfile {
     zero: Box<[i8]>,
     /// The model's reading; `None` for the (many) items it did not read.
     model: Option<Box<[u8]>>,
+    /// How it sounds, for analysed tracks that are not silent.
+    pub sound: Option<Sound>,
 }
 
 /// The sources of a descriptor score.
@@ -224,16 +229,18 @@ pub struct Sources {
     pub evidence: f32,
     pub zero_shot: f32,
     pub model: f32,
+    pub sound: f32,
 }
 
 impl Sources {
     /// How well a claim that the item has this quality is supported: by
-    /// its own labels, tempo or certificate, or by the model's reading of
-    /// it. Its embedding standing out is a ranking signal, not a fact (a
-    /// track whose title sounds wintry is not a winter track), so a reason
-    /// never says what only the embedding suggests.
+    /// its own labels, tempo or certificate, by the model's reading of it,
+    /// or by its analysed sound. Its embedding standing out is a ranking
+    /// signal, not a fact (a track whose title sounds wintry is not a
+    /// winter track), so a reason never says what only the embedding
+    /// suggests.
     pub fn support(&self) -> f32 {
-        self.evidence.max(self.model)
+        self.evidence.max(self.model).max(self.sound)
     }
 }
 
@@ -259,6 +266,7 @@ impl ItemProfile {
                 ((self.zero[i] as f32 / 32.0 - 1.0) / 2.0).clamp(0.0, 1.0)
             },
             model: self.model.as_ref().map_or(0.0, |m| m[i] as f32 / 255.0),
+            sound: self.sound.as_ref().map_or(0.0, |s| s.descriptor(d)),
         }
     }
 
@@ -294,7 +302,13 @@ type Calibration = HashMap<Kind, Vec<(f32, f32)>>;
 const MIN_CALIBRATION: usize = 40;
 
 impl ProfileTable {
-    pub fn from_rows(rows: Vec<ProfileRow>) -> ProfileTable {
+    /// The table from the catalog's profile rows and the analysed tracks'
+    /// features (`(item id, features JSON)`).
+    pub fn from_rows(rows: Vec<ProfileRow>, sounds: Vec<(i64, String)>) -> ProfileTable {
+        let sounds: HashMap<i64, Sound> = sounds
+            .into_iter()
+            .filter_map(|(id, json)| Some((id, Sound::from_json(&json)?)))
+            .collect();
         let n = DESCRIPTORS.len();
         let rows: Vec<ProfileRow> = rows
             .into_iter()
@@ -364,6 +378,7 @@ impl ProfileTable {
                 evidence: r.evidence.into_boxed_slice(),
                 zero,
                 model,
+                sound: sounds.get(&r.id).copied(),
             });
         }
         table
@@ -457,7 +472,7 @@ mod tests {
             rows.push(row(i, "music", 0.10 + 0.002 * i as f32, &[]));
             rows.push(row(100 + i, "video", 0.40 + 0.002 * i as f32, &[]));
         }
-        let t = ProfileTable::from_rows(rows);
+        let t = ProfileTable::from_rows(rows, Vec::new());
         let calm = D::named("calm");
         let top_track = t.get(49).unwrap().sources(calm).zero_shot;
         let top_film = t.get(149).unwrap().sources(calm).zero_shot;
@@ -471,7 +486,10 @@ mod tests {
 
     #[test]
     fn enrichment_ranks_become_scores() {
-        let t = ProfileTable::from_rows(vec![row(1, "music", 0.2, &["calm", "nonsense", "sleep"])]);
+        let t = ProfileTable::from_rows(
+            vec![row(1, "music", 0.2, &["calm", "nonsense", "sleep"])],
+            Vec::new(),
+        );
         let p = t.get(1).unwrap();
         assert_eq!(p.sources(D::named("calm")).model, 1.0);
         let sleep = p.sources(D::named("sleep")).model;

@@ -104,14 +104,25 @@ pub fn rule_reason(
                 "calm" | "sleep" | "energetic" | "workout" | "party"
             );
             let rating = matches!(d.name(), "kids" | "family");
-            let phrase = match (label, &bpm, &certificate) {
-                (Some(l), _, _) => short_genre(l).to_string(),
+            let heard = p
+                .sound
+                .filter(|snd| tempo && snd.descriptor(d) >= SUPPORTED)
+                .map(|snd| snd.words())
+                .filter(|w| !w.is_empty());
+            let phrase = match (label, heard, &bpm, &certificate) {
+                (Some(l), ..) => short_genre(l).to_string(),
+                // What the analysis heard is a fact about the track.
+                (None, Some(words), ..) => words.join(", "),
                 // A tempo or a rating is a fact; "energetic" or "for
                 // kids" from it alone would be a guess.
-                (None, Some(b), _) if tempo && s.support() < SUPPORTED && s.evidence > 0.0 => {
+                (None, None, Some(b), _)
+                    if tempo && s.support() < SUPPORTED && s.evidence > 0.0 =>
+                {
                     format!("{b:.0} BPM")
                 }
-                (None, _, Some(c)) if rating && s.support() < SUPPORTED && s.evidence > 0.0 => {
+                (None, None, _, Some(c))
+                    if rating && s.support() < SUPPORTED && s.evidence > 0.0 =>
+                {
                     format!("rated {c}")
                 }
                 _ if s.support() >= SUPPORTED => d.name().to_string(),
@@ -176,6 +187,11 @@ pub fn candidate(v: &ItemView, p: Option<&ItemProfile>, moment: Option<D>) -> Ca
     }
     if let Some(d) = v.duration_secs {
         about.push_str(&format!("{} min. ", (d / 60.0).round()));
+    }
+    if let Some(words) = p.and_then(|p| p.sound).map(|s| s.words())
+        && !words.is_empty()
+    {
+        about.push_str(&format!("sounds {}. ", words.join(", ")));
     }
     Candidate {
         id: v.id,

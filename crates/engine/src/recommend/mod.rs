@@ -868,6 +868,7 @@ impl Weights {
         w.need_evidence = 0.0;
         w.need_zero_shot = 0.0;
         w.need_model = 0.0;
+        w.need_sound = 0.0;
         w
     }
 }

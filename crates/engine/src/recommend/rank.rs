@@ -26,10 +26,12 @@ pub struct Features {
     /// The request names its creator ("by Dickens").
     pub named: f32,
     /// How well it has what the request asks for, by each source of its
-    /// profile: its own labels, its embedding, the model's reading.
+    /// profile: its own labels, its embedding, the model's reading, its
+    /// analysed sound.
     pub need_evidence: f32,
     pub need_zero_shot: f32,
     pub need_model: f32,
+    pub need_sound: f32,
     /// How well it fits the moment (season, holidays, time of day).
     pub moment: f32,
     /// How strongly it belongs to a season or holiday that is not now.
@@ -94,6 +96,10 @@ pub struct Weights {
     pub need_evidence: f32,
     pub need_zero_shot: f32,
     pub need_model: f32,
+    /// Not fitted: the development library has no recorded audio. Set to
+    /// the weight of the item's own labels, as hearing a track is as
+    /// direct as its tag.
+    pub need_sound: f32,
     pub facet: FacetWeights,
     /// The moment's weight for a vague request and for a precise one; a
     /// request's vagueness blends the two.
@@ -122,6 +128,7 @@ impl Weights {
             + self.need_evidence * f.need_evidence
             + self.need_zero_shot * f.need_zero_shot
             + self.need_model * f.need_model
+            + self.need_sound * f.need_sound
             + (self.moment_vague * v + self.moment_specific * (1.0 - v)) * f.moment
             - self.off_season * f.off_season
             + self.quality * f.quality
@@ -133,10 +140,13 @@ impl Weights {
     /// One descriptor score from its sources, weighted as the needs weigh
     /// them, 0–1.
     pub fn combine(&self, s: Sources) -> f32 {
+        // The sound adds to the other sources rather than sharing their
+        // denominator, so items without an analysis score as before.
         let total = (self.need_evidence + self.need_zero_shot + self.need_model).max(1e-6);
         ((self.need_evidence * s.evidence
             + self.need_zero_shot * s.zero_shot
-            + self.need_model * s.model)
+            + self.need_model * s.model
+            + self.need_sound * s.sound)
             / total)
             .clamp(0.0, 1.0)
     }
@@ -165,11 +175,13 @@ pub fn need_match(p: &ItemProfile, weights: &[(D, f32)]) -> Sources {
         s.evidence += w * x.evidence;
         s.zero_shot += w * x.zero_shot;
         s.model += w * x.model;
+        s.sound += w * x.sound;
     }
     Sources {
         evidence: s.evidence / total,
         zero_shot: s.zero_shot / total,
         model: s.model / total,
+        sound: s.sound / total,
     }
 }
 

@@ -172,6 +172,7 @@ impl Library {
                 f.need_evidence = m.evidence;
                 f.need_zero_shot = m.zero_shot;
                 f.need_model = m.model;
+                f.need_sound = m.sound;
                 f.moment = rank::fit(a.weights, p, a.moment);
                 f.off_season = rank::off_season(a.weights, p, &active);
                 f.quality = rank::quality(p.rating);

@@ -1,0 +1,253 @@
+//! What recommendations make of a track's sound ([`crate::analysis`]):
+//! how energetic it is, on fixed scales, and the plain words a reason may
+//! use for what was heard ("quiet, slow (72 BPM), in A minor").
+//!
+//! The scales are absolute, not relative to the library: a track sounds
+//! the same in every library, so a library of metal has no "calm" tracks
+//! and its profile does not change as it grows. Their anchors are the
+//! ranges recorded music spans: integrated loudness from about -24 LUFS
+//! (quiet classical and ambient masters) to -10 (loud pop and rock),
+//! onsets from one to five a second, a spectral centroid from 700 Hz
+//! (dark, muffled) to 3 kHz (bright, noisy), tempo from 70 to 150 BPM.
+//!
+//! Energy is a weighted sum of those four, loudness first (the strongest
+//! single correlate of perceived energy in the music-information-retrieval
+//! literature, e.g. the arousal models of Yang & Chen 2012). The tempo
+//! counts only when the beat is clear, and little even then: an
+//! autocorrelation tempo is often an octave off.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use moodshelf_catalog::ItemView;
+use moodshelf_sound::{Features, Mode};
+use serde::Serialize;
+
+use crate::error::{Code, Error, Result};
+use crate::library::Library;
+use crate::vocab::D;
+
+/// Below this integrated loudness a track is silence or nearly so (a
+/// placeholder file, a hidden track), and says nothing about its sound.
+const SILENT_LUFS: f32 = -60.0;
+/// Below this tempo confidence the tempo is not named or used.
+const CLEAR_BEAT: f32 = 0.25;
+/// Below this key strength the mode is not named.
+const CLEAR_KEY: f32 = 0.5;
+
+/// The sound of one track as ranking sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sound {
+    pub loudness_lufs: f32,
+    /// Beats per minute, when the beat is clear.
+    pub tempo_bpm: Option<f32>,
+    pub onset_rate: f32,
+    pub centroid_hz: f32,
+    /// The key, when it is clear: tonic pitch class and mode.
+    pub key: Option<(u8, Mode)>,
+    /// 0 (still, quiet) to 1 (loud, busy, bright, fast).
+    pub energy: f32,
+}
+
+/// 0 below `lo`, 1 above `hi`, linear between (either order).
+fn ramp(x: f32, lo: f32, hi: f32) -> f32 {
+    ((x - lo) / (hi - lo)).clamp(0.0, 1.0)
+}
+
+impl Sound {
+    /// From stored features (JSON); `None` for silence or a stale form.
+    pub fn from_json(json: &str) -> Option<Sound> {
+        Sound::from_features(&serde_json::from_str::<Features>(json).ok()?)
+    }
+
+    /// `None` for silence: there is nothing to hear.
+    pub fn from_features(f: &Features) -> Option<Sound> {
+        if !(f.loudness_lufs.is_finite() && f.loudness_lufs > SILENT_LUFS) {
+            return None;
+        }
+        let tempo_bpm =
+            (f.tempo_confidence >= CLEAR_BEAT && f.tempo_bpm > 0.0).then_some(f.tempo_bpm);
+        let loud = ramp(f.loudness_lufs, -24.0, -10.0);
+        let busy = ramp(f.onset_rate, 1.0, 5.0);
+        let bright = ramp(f.centroid_hz, 700.0, 3000.0);
+        let pace = tempo_bpm.map_or(0.5, |b| ramp(b, 70.0, 150.0));
+        Some(Sound {
+            loudness_lufs: f.loudness_lufs,
+            tempo_bpm,
+            onset_rate: f.onset_rate,
+            centroid_hz: f.centroid_hz,
+            key: (f.key_strength >= CLEAR_KEY).then_some((f.key, f.mode)),
+            energy: 0.45 * loud + 0.25 * busy + 0.15 * bright + 0.15 * pace,
+        })
+    }
+
+    /// How strongly the sound says the item has descriptor `d`, 0–1. Only
+    /// energy is heard: calm below a third of the scale, energetic above
+    /// two thirds; a mood such as sadness is not read from a key.
+    pub fn descriptor(&self, d: D) -> f32 {
+        match d.name() {
+            "calm" => ramp(self.energy, 0.45, 0.2),
+            "energetic" => ramp(self.energy, 0.55, 0.8),
+            _ => 0.0,
+        }
+    }
+
+    /// Coordinates in sound space, each roughly 0–1, for "more like this"
+    /// and for journeys between tracks.
+    pub fn coords(&self) -> [f32; 5] {
+        [
+            ramp(self.loudness_lufs, -24.0, -10.0),
+            ramp(self.onset_rate, 1.0, 5.0),
+            ramp(self.centroid_hz, 700.0, 3000.0),
+            self.tempo_bpm.map_or(0.5, |b| ramp(b, 70.0, 150.0)),
+            match self.key {
+                Some((_, Mode::Minor)) => 0.0,
+                Some((_, Mode::Major)) => 1.0,
+                None => 0.5,
+            },
+        ]
+    }
+
+    /// Distance in sound space (0 = alike).
+    pub fn distance(&self, other: &Sound) -> f32 {
+        self.coords()
+            .iter()
+            .zip(other.coords())
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f32>()
+            .sqrt()
+    }
+
+    /// What was heard, in words a reason may use: loudness, pace, key.
+    pub fn words(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.loudness_lufs < -20.0 {
+            out.push("quiet".to_string());
+        } else if self.loudness_lufs > -11.0 {
+            out.push("loud".to_string());
+        }
+        match self.tempo_bpm {
+            Some(b) if b < 90.0 => out.push(format!("slow ({b:.0} BPM)")),
+            Some(b) if b > 130.0 => out.push(format!("fast ({b:.0} BPM)")),
+            Some(b) => out.push(format!("{b:.0} BPM")),
+            None if self.onset_rate < 1.0 => out.push("without a beat".to_string()),
+            None => {}
+        }
+        if let Some((tonic, mode)) = self.key {
+            let name = moodshelf_sound::pitch_name(tonic);
+            out.push(format!("in {name} {mode}"));
+        }
+        out
+    }
+}
+
+/// A track that sounds like another, with how far apart they are.
+#[derive(Debug, Clone, Serialize)]
+pub struct Alike {
+    #[serde(flatten)]
+    pub item: ItemView,
+    /// Distance in sound space (0 = alike).
+    pub distance: f32,
+    /// What was heard in it.
+    pub heard: Vec<String>,
+}
+
+impl Library {
+    /// The `limit` analysed tracks that sound most like the track at
+    /// `path`, nearest first.
+    pub async fn sounds_like(&self, path: &Path, limit: usize) -> Result<Vec<Alike>> {
+        let item = self.item_at(path).await?;
+        // From the analysis itself: it needs no index or embedding.
+        let sounds: HashMap<i64, Sound> = self
+            .catalog()
+            .sound_rows(moodshelf_sound::ANALYSIS_VERSION)
+            .await?
+            .into_iter()
+            .filter_map(|(id, json)| Some((id, Sound::from_json(&json)?)))
+            .collect();
+        let Some(sound) = sounds.get(&item.id).copied() else {
+            return Err(Error::new(
+                Code::InvalidInput,
+                format!(
+                    "{} has no sound analysis yet (run `moodshelf analyze`; silent or undecodable tracks have none)",
+                    path.display()
+                ),
+            ));
+        };
+        let mut near: Vec<(i64, f32)> = sounds
+            .iter()
+            .filter(|(id, _)| **id != item.id)
+            .map(|(id, s)| (*id, s.distance(&sound)))
+            .collect();
+        near.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        near.truncate(limit);
+        let ids: Vec<i64> = near.iter().map(|(id, _)| *id).collect();
+        let views: HashMap<i64, ItemView> = self
+            .catalog()
+            .items_by_ids(&ids)
+            .await?
+            .into_iter()
+            .map(|v| (v.id, v))
+            .collect();
+        Ok(near
+            .into_iter()
+            .filter_map(|(id, distance)| {
+                let heard = sounds.get(&id)?.words();
+                Some(Alike {
+                    item: views.get(&id)?.clone(),
+                    distance,
+                    heard,
+                })
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn features(lufs: f32, bpm: f32, onsets: f32, centroid: f32) -> Features {
+        let chroma = [1.0f32 / 12.0; 12];
+        serde_json::from_value(serde_json::json!({
+            "version": moodshelf_sound::ANALYSIS_VERSION, "seconds": 180.0,
+            "sample_rate": 44100, "channels": 2, "tempo_bpm": bpm,
+            "tempo_confidence": 0.6, "onset_rate": onsets,
+            "loudness_lufs": lufs, "loudness_range_lu": 6.0, "peak_dbfs": -1.0,
+            "rms_dbfs": lufs - 3.0, "dynamics_db": 12.0, "centroid_hz": centroid,
+            "rolloff_hz": centroid * 2.0, "flatness": 0.01,
+            "zero_crossing_rate": 0.05, "chroma": chroma,
+            "major_share": 0.3, "minor_share": 0.7, "key": 9, "mode": "minor",
+            "key_strength": 0.8
+        }))
+        .expect("features")
+    }
+
+    #[test]
+    fn quiet_slow_tracks_are_calm_and_loud_fast_ones_energetic() {
+        let quiet = Sound::from_features(&features(-23.0, 68.0, 0.8, 800.0)).unwrap();
+        let loud = Sound::from_features(&features(-8.0, 150.0, 5.0, 3200.0)).unwrap();
+        let calm = D::named("calm");
+        let energetic = D::named("energetic");
+        assert!(quiet.descriptor(calm) > 0.9, "{quiet:?}");
+        assert_eq!(quiet.descriptor(energetic), 0.0);
+        assert!(loud.descriptor(energetic) > 0.9, "{loud:?}");
+        assert_eq!(loud.descriptor(calm), 0.0);
+        assert_eq!(quiet.descriptor(D::named("christmas")), 0.0);
+        assert!(quiet.distance(&loud) > 1.5);
+        assert_eq!(quiet.distance(&quiet), 0.0);
+        assert_eq!(quiet.words(), ["quiet", "slow (68 BPM)", "in A minor"]);
+        assert_eq!(loud.words(), ["loud", "fast (150 BPM)", "in A minor"]);
+    }
+
+    #[test]
+    fn silence_says_nothing_and_an_unclear_beat_is_not_named() {
+        assert_eq!(Sound::from_features(&features(-70.0, 0.0, 0.0, 0.0)), None);
+        let mut f = features(-15.0, 100.0, 2.0, 1500.0);
+        f.tempo_confidence = 0.1;
+        f.key_strength = 0.2;
+        let s = Sound::from_features(&f).unwrap();
+        assert_eq!(s.tempo_bpm, None);
+        assert!(s.words().is_empty(), "{:?}", s.words());
+    }
+}
