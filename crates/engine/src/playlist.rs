@@ -1,0 +1,566 @@
+//! Playlists from what the tracks sound like: a journey from one track to
+//! another through sound space, or the tracks a request asks for, filled to
+//! a duration and ordered to hold, raise or wind down the energy; written
+//! as extended M3U8 or XSPF.
+//!
+//! Every rule here is about sequences, not about choosing: a request's
+//! tracks come from the recommender, a journey's from the analysis.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use moodshelf_catalog::ItemView;
+use moodshelf_llm::Cancel;
+use serde::Serialize;
+
+use crate::error::{Code, Error, Result};
+use crate::hearing::Sound;
+use crate::library::Library;
+use crate::recommend::{Mode, Moment, RecommendRequest};
+
+/// How far a filled playlist may miss its duration, seconds.
+pub const DURATION_SLACK_SECS: f64 = 60.0;
+/// Tracks a request's playlist has when no duration is asked.
+pub const DEFAULT_TRACKS: usize = 15;
+/// Candidates a request's playlist is chosen from.
+const POOL: usize = 150;
+/// Tracks by one artist allowed in a row.
+const MAX_RUN: usize = 2;
+
+/// The energy curve a playlist follows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// In the order the tracks fit the request.
+    #[default]
+    Steady,
+    /// From the calmest to the most energetic.
+    Rising,
+    /// From the most energetic to the calmest.
+    WindingDown,
+}
+
+#[derive(Debug, Clone)]
+pub enum PlaylistSource {
+    /// The tracks a request asks for ("calm music for cooking").
+    Request { text: String, moment: Moment },
+    /// From one track to another in `steps` tracks between them.
+    Journey {
+        from: PathBuf,
+        to: PathBuf,
+        steps: usize,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct PlaylistRequest {
+    pub source: PlaylistSource,
+    /// Fill this many minutes, within [`DURATION_SLACK_SECS`] (requests
+    /// only).
+    pub minutes: Option<f64>,
+    pub shape: Shape,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlaylistTrack {
+    #[serde(flatten)]
+    pub item: ItemView,
+    /// 0 (still) to 1 (driving), when the track was analysed.
+    pub energy: Option<f32>,
+    /// What was heard in it.
+    pub heard: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Playlist {
+    pub tracks: Vec<PlaylistTrack>,
+    pub total_secs: f64,
+    /// Things to know: tracks without an analysis, a duration that could
+    /// not be met.
+    pub notes: Vec<String>,
+}
+
+/// What a sequence needs of a track.
+#[derive(Debug, Clone)]
+struct Track {
+    view: ItemView,
+    sound: Option<Sound>,
+}
+
+impl Track {
+    fn artist(&self) -> String {
+        self.view
+            .creator
+            .as_deref()
+            .unwrap_or("")
+            .trim()
+            .to_lowercase()
+    }
+
+    fn secs(&self) -> Option<f64> {
+        self.view
+            .duration_secs
+            .filter(|d| d.is_finite() && *d > 0.0)
+    }
+}
+
+/// Indices of tracks from `pool` (durations, best first) that add up to
+/// within `slack` of `target`: greedily in order, then, if that falls
+/// short, the first single swap of a chosen track for an unused one that
+/// lands inside. The flag says whether the target was met.
+fn fill(pool: &[f64], target: f64, slack: f64) -> (Vec<usize>, bool) {
+    let mut chosen = Vec::new();
+    let mut total = 0.0;
+    for (i, d) in pool.iter().enumerate() {
+        if total + d <= target + slack {
+            chosen.push(i);
+            total += d;
+        }
+        if total >= target - slack {
+            return (chosen, true);
+        }
+    }
+    // Short: swap one chosen track for a longer unused one.
+    let used: HashSet<usize> = chosen.iter().copied().collect();
+    for (ci, &c) in chosen.iter().enumerate() {
+        for (u, d) in pool.iter().enumerate() {
+            if used.contains(&u) {
+                continue;
+            }
+            let t = total - pool[c] + d;
+            if (target - slack..=target + slack).contains(&t) {
+                let mut out = chosen.clone();
+                out[ci] = u;
+                return (out, true);
+            }
+        }
+    }
+    (chosen, false)
+}
+
+/// Orders tracks by their energy for `shape` (unanalysed ones keep their
+/// place relative to each other, in the middle of the curve).
+fn shape_order(tracks: &mut [Track], shape: Shape) {
+    let key = |t: &Track| t.sound.map_or(0.5, |s| s.energy);
+    match shape {
+        Shape::Steady => {}
+        Shape::Rising => tracks.sort_by(|a, b| key(a).total_cmp(&key(b))),
+        Shape::WindingDown => tracks.sort_by(|a, b| key(b).total_cmp(&key(a))),
+    }
+}
+
+/// Moves tracks so that no artist plays more than [`MAX_RUN`] in a row,
+/// each time bringing forward the nearest later track by someone else.
+fn break_runs(tracks: &mut [Track]) {
+    for i in MAX_RUN..tracks.len() {
+        let artist = tracks[i].artist();
+        if artist.is_empty() || (1..=MAX_RUN).any(|k| tracks[i - k].artist() != artist) {
+            continue;
+        }
+        if let Some(j) = (i + 1..tracks.len()).find(|&j| tracks[j].artist() != artist) {
+            tracks[i..=j].rotate_right(1);
+        }
+    }
+}
+
+/// Whether adding `next` after `so_far` keeps artist runs short.
+fn run_ok(so_far: &[Track], next: &Track) -> bool {
+    let artist = next.artist();
+    artist.is_empty()
+        || so_far.len() < MAX_RUN
+        || so_far[so_far.len() - MAX_RUN..]
+            .iter()
+            .any(|t| t.artist() != artist)
+}
+
+impl Library {
+    /// Every analysed track's sound, by item id.
+    async fn sounds(&self) -> Result<HashMap<i64, Sound>> {
+        Ok(self
+            .catalog()
+            .sound_rows(moodshelf_sound::ANALYSIS_VERSION)
+            .await?
+            .into_iter()
+            .filter_map(|(id, json)| Some((id, Sound::from_json(&json)?)))
+            .collect())
+    }
+
+    /// Builds a playlist.
+    pub async fn playlist(&self, req: &PlaylistRequest, cancel: &Cancel) -> Result<Playlist> {
+        let sounds = self.sounds().await?;
+        let mut notes = Vec::new();
+        let mut tracks = match &req.source {
+            PlaylistSource::Journey { from, to, steps } => {
+                self.journey(from, to, *steps, &sounds).await?
+            }
+            PlaylistSource::Request { text, moment } => {
+                let mut r = RecommendRequest::new(text.clone(), *moment);
+                r.kind = Some(crate::Kind::Music);
+                r.limit = POOL;
+                r.mode = Mode::Rules;
+                r.remember = false;
+                let answer = self.recommend(&r, cancel, &mut |_| {}).await?;
+                let pool: Vec<Track> = answer
+                    .items
+                    .into_iter()
+                    .map(|p| Track {
+                        sound: sounds.get(&p.item.id).copied(),
+                        view: p.item,
+                    })
+                    .collect();
+                let mut chosen = match req.minutes {
+                    Some(m) => {
+                        let target = m * 60.0;
+                        let timed: Vec<&Track> =
+                            pool.iter().filter(|t| t.secs().is_some()).collect();
+                        let secs: Vec<f64> = timed.iter().filter_map(|t| t.secs()).collect();
+                        let (picked, met) = fill(&secs, target, DURATION_SLACK_SECS);
+                        let out: Vec<Track> =
+                            picked.into_iter().map(|i| timed[i].clone()).collect();
+                        if !met {
+                            let total: f64 = out.iter().filter_map(Track::secs).sum();
+                            notes.push(format!(
+                                "the tracks that fit make {:.0} minutes, not {m:.0}",
+                                total / 60.0
+                            ));
+                        }
+                        out
+                    }
+                    None => pool.into_iter().take(DEFAULT_TRACKS).collect(),
+                };
+                shape_order(&mut chosen, req.shape);
+                break_runs(&mut chosen);
+                chosen
+            }
+        };
+        if let PlaylistSource::Journey { .. } = req.source
+            && req.shape != Shape::Steady
+        {
+            // A journey's order is its path; its ends are fixed.
+            notes.push("a journey keeps its path's order".into());
+        }
+        let unheard = tracks.iter().filter(|t| t.sound.is_none()).count();
+        if unheard > 0 {
+            notes.push(format!(
+                "{unheard} of {} tracks are not analysed yet (run `moodshelf analyze`): placed by what their tags say",
+                tracks.len()
+            ));
+        }
+        let total_secs = tracks.iter().filter_map(Track::secs).sum();
+        Ok(Playlist {
+            tracks: tracks
+                .drain(..)
+                .map(|t| PlaylistTrack {
+                    energy: t.sound.map(|s| s.energy),
+                    heard: t.sound.map(|s| s.words()).unwrap_or_default(),
+                    item: t.view,
+                })
+                .collect(),
+            total_secs,
+            notes,
+        })
+    }
+
+    /// From the track at `from` to the one at `to` with `steps` tracks
+    /// between, each the unused track nearest to its point on the straight
+    /// line between the two in sound space, no artist more than twice in a
+    /// row.
+    async fn journey(
+        &self,
+        from: &Path,
+        to: &Path,
+        steps: usize,
+        sounds: &HashMap<i64, Sound>,
+    ) -> Result<Vec<Track>> {
+        let mut ends = Vec::with_capacity(2);
+        for path in [from, to] {
+            let view = self.item_at(path).await?;
+            let Some(sound) = sounds.get(&view.id).copied() else {
+                return Err(Error::new(
+                    Code::InvalidInput,
+                    format!(
+                        "{} has no sound analysis yet (run `moodshelf analyze`)",
+                        path.display()
+                    ),
+                ));
+            };
+            ends.push(Track {
+                view,
+                sound: Some(sound),
+            });
+        }
+        let (a, b) = (
+            ends[0].sound.expect("analysed"),
+            ends[1].sound.expect("analysed"),
+        );
+        let end_ids = [ends[0].view.id, ends[1].view.id];
+        let ids: Vec<i64> = sounds
+            .keys()
+            .copied()
+            .filter(|id| !end_ids.contains(id))
+            .collect();
+        let views: HashMap<i64, ItemView> = self
+            .catalog()
+            .items_by_ids(&ids)
+            .await?
+            .into_iter()
+            .map(|v| (v.id, v))
+            .collect();
+        let mut pool: Vec<Track> = ids
+            .iter()
+            .filter_map(|id| {
+                Some(Track {
+                    view: views.get(id)?.clone(),
+                    sound: sounds.get(id).copied(),
+                })
+            })
+            .collect();
+        pool.sort_by_key(|t| t.view.id);
+        let (ca, cb) = (a.coords(), b.coords());
+        let mut out = vec![ends[0].clone()];
+        for step in 1..=steps {
+            let f = step as f32 / (steps + 1) as f32;
+            let point: Vec<f32> = ca.iter().zip(cb).map(|(x, y)| x + (y - x) * f).collect();
+            let distance = |t: &Track| -> f32 {
+                let c = t.sound.expect("analysed").coords();
+                c.iter()
+                    .zip(&point)
+                    .map(|(x, y)| (x - y).powi(2))
+                    .sum::<f32>()
+            };
+            let best = pool
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| run_ok(&out, t))
+                .min_by(|(_, x), (_, y)| distance(x).total_cmp(&distance(y)))
+                .map(|(i, _)| i);
+            let Some(i) = best else { break };
+            out.push(pool.swap_remove(i));
+        }
+        out.push(ends[1].clone());
+        Ok(out)
+    }
+}
+
+/// A title or name as one line of a playlist file: control characters
+/// (a newline in a hostile tag would start a new entry) become spaces.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// Where a playlist written at `playlist_file` finds a track: relative to
+/// the playlist's folder when both sit inside the same library folder, so
+/// the library can move with its playlists; absolute otherwise.
+fn location(track: &Path, playlist_file: &Path, roots: &[PathBuf]) -> PathBuf {
+    let dir = playlist_file.parent().unwrap_or(Path::new(""));
+    let shared_root = roots
+        .iter()
+        .any(|r| track.starts_with(r) && dir.starts_with(r));
+    if !shared_root {
+        return track.to_path_buf();
+    }
+    let common = dir
+        .components()
+        .zip(track.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut rel = PathBuf::new();
+    for _ in dir.components().skip(common) {
+        rel.push("..");
+    }
+    for c in track.components().skip(common) {
+        rel.push(c);
+    }
+    rel
+}
+
+/// The playlist as extended M3U (UTF-8, `#EXTINF` with length and
+/// "artist - title").
+pub fn to_m3u8(p: &Playlist, playlist_file: &Path, roots: &[PathBuf]) -> String {
+    let mut out = String::from("#EXTM3U\n");
+    for t in &p.tracks {
+        let secs = t.item.duration_secs.map_or(-1, |d| d.round() as i64);
+        let title = match &t.item.creator {
+            Some(c) => format!("{} - {}", one_line(c), one_line(&t.item.title)),
+            None => one_line(&t.item.title),
+        };
+        let path = crate::names::decode(&t.item.path);
+        out.push_str(&format!("#EXTINF:{secs},{title}\n"));
+        out.push_str(&one_line(
+            &location(&path, playlist_file, roots).to_string_lossy(),
+        ));
+        out.push('\n');
+    }
+    out
+}
+
+fn xml_escape(s: &str) -> String {
+    one_line(s)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A path as a `file://` URI (RFC 8089), every byte outside the unreserved
+/// set percent-encoded; relative paths stay relative references.
+fn file_uri(path: &Path) -> String {
+    let mut out = String::new();
+    if path.is_absolute() {
+        out.push_str("file://");
+    }
+    for &b in path.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The playlist as XSPF (XML Shareable Playlist Format, version 1).
+pub fn to_xspf(p: &Playlist, title: &str, playlist_file: &Path, roots: &[PathBuf]) -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<playlist version=\"1\" xmlns=\"http://xspf.org/ns/0/\">\n",
+    );
+    out.push_str(&format!(
+        "  <title>{}</title>\n  <trackList>\n",
+        xml_escape(title)
+    ));
+    for t in &p.tracks {
+        let path = crate::names::decode(&t.item.path);
+        out.push_str("    <track>\n");
+        out.push_str(&format!(
+            "      <location>{}</location>\n",
+            xml_escape(&file_uri(&location(&path, playlist_file, roots)))
+        ));
+        out.push_str(&format!(
+            "      <title>{}</title>\n",
+            xml_escape(&t.item.title)
+        ));
+        if let Some(c) = &t.item.creator {
+            out.push_str(&format!("      <creator>{}</creator>\n", xml_escape(c)));
+        }
+        if let Some(a) = &t.item.album {
+            out.push_str(&format!("      <album>{}</album>\n", xml_escape(a)));
+        }
+        if let Some(d) = t.item.duration_secs {
+            out.push_str(&format!(
+                "      <duration>{}</duration>\n",
+                (d * 1000.0).round() as i64
+            ));
+        }
+        out.push_str("    </track>\n");
+    }
+    out.push_str("  </trackList>\n</playlist>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(id: i64, path: &str, creator: &str, title: &str, secs: f64) -> ItemView {
+        ItemView {
+            id,
+            path: path.into(),
+            kind: "music".into(),
+            title: title.into(),
+            creator: (!creator.is_empty()).then(|| creator.into()),
+            album: None,
+            year: None,
+            duration_secs: Some(secs),
+            genres: Vec::new(),
+            cover: None,
+            meta: String::new(),
+            description: None,
+            available: true,
+        }
+    }
+
+    #[test]
+    fn a_duration_is_filled_within_a_minute() {
+        // An hour from tracks of three to seven minutes.
+        let pool: Vec<f64> = (0..40).map(|i| 180.0 + (i * 37 % 240) as f64).collect();
+        let (picked, met) = fill(&pool, 3600.0, 60.0);
+        let total: f64 = picked.iter().map(|&i| pool[i]).sum();
+        assert!(met && (total - 3600.0).abs() <= 60.0, "{total}");
+        let unique: HashSet<usize> = picked.iter().copied().collect();
+        assert_eq!(unique.len(), picked.len(), "no repeats");
+        // Greedy in order falls short here (55 minutes, and the next track
+        // would overshoot); one swap lands it.
+        let pool = [2000.0, 1000.0, 300.0, 1300.0];
+        let (picked, met) = fill(&pool, 3600.0, 60.0);
+        assert!(met, "{picked:?}");
+        assert_eq!(picked.iter().map(|&i| pool[i]).sum::<f64>(), 3600.0);
+        // Impossible: says so.
+        assert!(!fill(&[600.0, 600.0], 3600.0, 60.0).1);
+    }
+
+    #[test]
+    fn no_artist_plays_three_times_in_a_row() {
+        let mut tracks: Vec<Track> = ["a", "a", "a", "a", "b", "c", "a"]
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Track {
+                view: view(i as i64, "/x", c, "t", 100.0),
+                sound: None,
+            })
+            .collect();
+        break_runs(&mut tracks);
+        let artists: Vec<String> = tracks.iter().map(Track::artist).collect();
+        for w in artists.windows(3) {
+            assert!(!(w[0] == w[1] && w[1] == w[2]), "{artists:?}");
+        }
+        assert_eq!(artists.len(), 7);
+    }
+
+    #[test]
+    fn exports_are_valid_one_line_per_field_and_relative_inside_the_library() {
+        let roots = vec![PathBuf::from("/music")];
+        let p = Playlist {
+            tracks: vec![
+                PlaylistTrack {
+                    item: view(
+                        1,
+                        "/music/A/x y.flac",
+                        "Ann & Bo",
+                        "One\n#EXTINF:1,evil",
+                        200.4,
+                    ),
+                    energy: Some(0.2),
+                    heard: Vec::new(),
+                },
+                PlaylistTrack {
+                    item: view(2, "/elsewhere/z.mp3", "", "</title><script>", 61.0),
+                    energy: None,
+                    heard: Vec::new(),
+                },
+            ],
+            total_secs: 261.4,
+            notes: Vec::new(),
+        };
+        let m3u = to_m3u8(&p, Path::new("/music/lists/calm.m3u8"), &roots);
+        assert_eq!(
+            m3u,
+            "#EXTM3U\n#EXTINF:200,Ann & Bo - One #EXTINF:1,evil\n../A/x y.flac\n#EXTINF:61,</title><script>\n/elsewhere/z.mp3\n"
+        );
+        let xspf = to_xspf(&p, "Calm", Path::new("/tmp/calm.xspf"), &roots);
+        assert!(
+            xspf.contains("<location>file:///music/A/x%20y.flac</location>"),
+            "{xspf}"
+        );
+        assert!(
+            xspf.contains("<title>&lt;/title&gt;&lt;script&gt;</title>"),
+            "{xspf}"
+        );
+        assert!(xspf.contains("<creator>Ann &amp; Bo</creator>"));
+        assert!(xspf.contains("<duration>200400</duration>"));
+        assert_eq!(xspf.matches("<track>").count(), 2);
+    }
+}
