@@ -134,7 +134,7 @@ pub fn run() {
             tauri::async_runtime::spawn(async move {
                 state::start_watching(&handle).await;
                 state::warm_up_model(&handle);
-                state::start_enrich(&handle);
+                state::start_background(&handle);
                 loop {
                     tray::refresh(&handle).await;
                     tokio::time::sleep(TRAY_REFRESH).await;

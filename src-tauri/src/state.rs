@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use moodshelf_engine::analysis::AnalyzeOptions;
 use moodshelf_engine::enrich::EnrichOptions;
 use moodshelf_engine::{
     Context, Kind, Library, Moment, Paths, Progress, ScanOptions, WatchEvent, WatchHandle,
@@ -81,8 +82,9 @@ pub struct AppState {
     pub prefs: Mutex<Prefs>,
     pub scan: Mutex<ScanStatus>,
     scan_cancel: Mutex<Option<Arc<AtomicBool>>>,
-    /// Stops the background enrichment, while it runs.
-    enrich_cancel: Mutex<Option<Arc<AtomicBool>>>,
+    /// Stops the background work (enrichment, then sound analysis), while
+    /// it runs.
+    background_cancel: Mutex<Option<Arc<AtomicBool>>>,
     answer_cancel: Mutex<Option<Cancel>>,
     pub fetch_cancel: Mutex<Option<Arc<AtomicBool>>>,
     watch: tokio::sync::Mutex<Option<WatchHandle>>,
@@ -123,7 +125,7 @@ impl AppState {
                 ..ScanStatus::default()
             }),
             scan_cancel: Mutex::new(None),
-            enrich_cancel: Mutex::new(None),
+            background_cancel: Mutex::new(None),
             answer_cancel: Mutex::new(None),
             fetch_cancel: Mutex::new(None),
             watch: tokio::sync::Mutex::new(None),
@@ -150,7 +152,7 @@ impl AppState {
     /// library, where it stopped), and the old library is closed before the
     /// new one opens the same stores.
     pub async fn reopen(&self, app: &AppHandle) -> AppResult<()> {
-        self.stop_enrich();
+        self.stop_background();
         let was_watching = self.stop_watching().await;
         let was_scanning = self.cancel_scan_and_wait().await;
         {
@@ -185,10 +187,15 @@ impl AppState {
         running
     }
 
-    /// Stops the background enrichment, if it runs (it goes on from where
-    /// it stopped next time).
-    pub fn stop_enrich(&self) {
-        if let Some(c) = self.enrich_cancel.lock().expect("enrich lock").as_ref() {
+    /// Stops the background work, if it runs (it goes on from where it
+    /// stopped next time).
+    pub fn stop_background(&self) {
+        if let Some(c) = self
+            .background_cancel
+            .lock()
+            .expect("background lock")
+            .as_ref()
+        {
             c.store(true, Ordering::Relaxed);
         }
     }
@@ -331,8 +338,8 @@ fn human_secs(s: f64) -> String {
 /// out as `ScanStatus` events. One scan at a time.
 pub fn start_scan(app: &AppHandle, roots: Option<Vec<PathBuf>>) -> AppResult<()> {
     let state = app.state::<AppState>();
-    // The scan goes first; enrichment resumes after it.
-    state.stop_enrich();
+    // The scan goes first; background work resumes after it.
+    state.stop_background();
     let cancel = {
         let mut slot = state.scan_cancel.lock().expect("scan lock");
         if slot.is_some() {
@@ -394,7 +401,7 @@ pub fn start_scan(app: &AppHandle, roots: Option<Vec<PathBuf>>) -> AppResult<()>
                 if cancel.load(Ordering::Relaxed) {
                     summary = "Scan stopped; the next scan goes on from here".into();
                 } else {
-                    start_enrich(&app);
+                    start_background(&app);
                 }
                 ScanStatus {
                     running: false,
@@ -510,13 +517,15 @@ pub fn warm_up_model(app: &AppHandle) {
     });
 }
 
-/// Lets the reasoning model read thin items in the background (when the
-/// model is wanted and present), one at a time, with a status line;
-/// answers go first, a scan stops it, the next run goes on from there.
-pub fn start_enrich(app: &AppHandle) {
+/// Background work after a scan, one job after the other, each with a
+/// status line, each resumable: the reasoning model reads thin items (when
+/// the model is wanted and present; answers go first), then the tracks'
+/// audio is analysed at low priority. A scan stops it; the next run goes
+/// on from there.
+pub fn start_background(app: &AppHandle) {
     let state = app.state::<AppState>();
     let cancel = {
-        let mut slot = state.enrich_cancel.lock().expect("enrich lock");
+        let mut slot = state.background_cancel.lock().expect("background lock");
         if slot.is_some() {
             return;
         }
@@ -528,48 +537,76 @@ pub fn start_enrich(app: &AppHandle) {
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
         let lib = state.library().await;
-        if state.prefs().use_model && lib.settings().reasoning_model.is_file() {
-            let mut opts = EnrichOptions::new(now_unix());
-            opts.cancel = cancel;
+        let progress = |line: fn(&Progress) -> Option<String>| -> moodshelf_engine::ProgressFn {
             let progress_app = app.clone();
             let last = Arc::new(Mutex::new(std::time::Instant::now()));
-            opts.progress = Some(Arc::new(move |p: &Progress| {
+            Arc::new(move |p: &Progress| {
                 let mut last = last.lock().expect("progress lock");
                 if p.done == 0 || last.elapsed().as_secs() >= 1 {
                     *last = std::time::Instant::now();
-                    set_background(&progress_app, enrich_line(p));
+                    set_background(&progress_app, line(p));
                 }
-            }));
+            })
+        };
+        let changed = || {
+            let _ = LibraryChanged {
+                added: 0,
+                removed: 0,
+            }
+            .emit(&app);
+        };
+        if state.prefs().use_model && lib.settings().reasoning_model.is_file() {
+            let mut opts = EnrichOptions::new(now_unix());
+            opts.cancel = cancel.clone();
+            opts.progress = Some(progress(enrich_line));
             match lib.enrich(opts).await {
                 Ok(r) if r.read > 0 => {
                     tracing::info!("understood {} thin items in {:.0} s", r.read, r.secs);
-                    let _ = LibraryChanged {
-                        added: 0,
-                        removed: 0,
-                    }
-                    .emit(&app);
+                    changed();
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!("enrichment stopped: {}", e.message),
             }
-            set_background(&app, None);
         }
-        *state.enrich_cancel.lock().expect("enrich lock") = None;
+        if !cancel.load(Ordering::Relaxed) {
+            let mut opts = AnalyzeOptions::new(now_unix());
+            opts.cancel = cancel;
+            opts.progress = Some(progress(analyze_line));
+            match lib.analyze(opts).await {
+                Ok(r) if r.analyzed > 0 => {
+                    tracing::info!(
+                        "listened to {} tracks ({:.0} minutes of audio) in {:.0} s; {} could not be analysed",
+                        r.analyzed,
+                        r.minutes,
+                        r.secs,
+                        r.failed
+                    );
+                    changed();
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("sound analysis stopped: {}", e.message),
+            }
+        }
+        set_background(&app, None);
+        *state.background_cancel.lock().expect("background lock") = None;
     });
 }
 
 fn enrich_line(p: &Progress) -> Option<String> {
+    background_line("Understanding items with little metadata", p)
+}
+
+fn analyze_line(p: &Progress) -> Option<String> {
+    background_line("Listening to tracks", p)
+}
+
+/// "What: 12 of 40, 3m 10s left".
+fn background_line(what: &str, p: &Progress) -> Option<String> {
     let total = p.total.filter(|t| *t > 0)?;
-    let rate = p.rate();
-    let left = if rate > 0.0 && total >= p.done {
-        format!(", {} left", human_secs((total - p.done) as f64 / rate))
-    } else {
-        String::new()
-    };
-    Some(format!(
-        "Understanding items with little metadata: {} of {total}{left}",
-        p.done
-    ))
+    let left = p
+        .secs_left()
+        .map_or(String::new(), |s| format!(", {} left", human_secs(s)));
+    Some(format!("{what}: {} of {total}{left}", p.done))
 }
 
 /// Resident memory of this process in bytes, where the platform tells.

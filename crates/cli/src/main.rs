@@ -13,8 +13,10 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use moodshelf_catalog::Verdict;
+use moodshelf_engine::analysis::{AnalyzeOptions, AnalyzeReport};
 use moodshelf_engine::enrich::{EnrichOptions, EnrichReport};
 use moodshelf_engine::models::{self, FetchEvent, FetchOptions};
+use moodshelf_engine::playlist::{self, Playlist, PlaylistRequest, PlaylistSource, Shape};
 use moodshelf_engine::reader;
 use moodshelf_engine::recommend::Mode;
 use moodshelf_engine::{
@@ -80,6 +82,52 @@ enum Command {
         /// Read at most this many items now.
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
+    },
+    /// Listen to the tracks: analyse the audio of every track not yet
+    /// analysed in its current form (tempo, loudness, energy, key), so
+    /// "calm" and "driving" are heard, not only read. Runs at low priority;
+    /// resumable: Ctrl-C stops it and the next run goes on.
+    Analyze {
+        /// Analyse at most this many tracks now.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
+    /// The tracks that sound most like the one at PATH.
+    Similar {
+        path: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// A playlist: the tracks a request asks for, or a journey from one
+    /// track to another; printed with its energy curve, written as M3U8
+    /// or XSPF.
+    Playlist {
+        /// What it is for ("an hour of calm music for cooking").
+        request: Vec<String>,
+        /// Fill this many minutes (within one).
+        #[arg(long, value_name = "MIN")]
+        minutes: Option<f64>,
+        /// From the calmest track to the most energetic.
+        #[arg(long, conflicts_with = "winding_down")]
+        rising: bool,
+        /// From the most energetic track to the calmest.
+        #[arg(long)]
+        winding_down: bool,
+        /// A journey: from this track…
+        #[arg(long, value_name = "PATH", requires = "to", conflicts_with = "request")]
+        from: Option<PathBuf>,
+        /// …to this one…
+        #[arg(long, value_name = "PATH", requires = "from")]
+        to: Option<PathBuf>,
+        /// …in this many tracks between them.
+        #[arg(long, default_value_t = 8)]
+        steps: usize,
+        /// Write it as extended M3U (UTF-8) here.
+        #[arg(long, value_name = "FILE")]
+        m3u: Option<PathBuf>,
+        /// Write it as XSPF here.
+        #[arg(long, value_name = "FILE")]
+        xspf: Option<PathBuf>,
     },
     /// Keep the library up to date as files change (until Ctrl-C).
     Watch {
@@ -329,6 +377,112 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Analyze { limit } => {
+            let lib = Library::open(paths).await?;
+            let report = analyze_with_progress(&lib, now, limit).await?;
+            lib.close().await;
+            if g.json {
+                print_json(&report);
+            } else {
+                print_analyze(&report);
+            }
+            Ok(())
+        }
+        Command::Similar { path, limit } => {
+            let lib = Library::open(paths).await?;
+            let alike = lib.sounds_like(&path, limit).await?;
+            lib.close().await;
+            if g.json {
+                print_json(&serde_json::json!({ "similar": alike }));
+            } else {
+                for a in &alike {
+                    println!(
+                        "{:.2}  {} ({})",
+                        a.distance,
+                        shown(&a.item.path),
+                        a.heard.join(", ")
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Playlist {
+            request,
+            minutes,
+            rising,
+            winding_down,
+            from,
+            to,
+            steps,
+            m3u,
+            xspf,
+        } => {
+            let text = request.join(" ");
+            let source = match (from, to) {
+                (Some(from), Some(to)) => PlaylistSource::Journey { from, to, steps },
+                _ if text.trim().is_empty() => {
+                    anyhow::bail!(Error::new(
+                        Code::InvalidInput,
+                        "say what the playlist is for, or give --from and --to",
+                    ))
+                }
+                _ => PlaylistSource::Request {
+                    text: text.clone(),
+                    moment,
+                },
+            };
+            let shape = if rising {
+                Shape::Rising
+            } else if winding_down {
+                Shape::WindingDown
+            } else {
+                Shape::Steady
+            };
+            let lib = Library::open(paths).await?;
+            let req = PlaylistRequest {
+                source,
+                minutes,
+                shape,
+            };
+            let list = lib
+                .playlist(&req, &moodshelf_llm::Cancel::default())
+                .await?;
+            let roots: Vec<PathBuf> = lib
+                .catalog()
+                .roots()
+                .await?
+                .into_iter()
+                .map(|r| r.path)
+                .collect();
+            lib.close().await;
+            let title = if text.trim().is_empty() {
+                "Journey".to_string()
+            } else {
+                text.clone()
+            };
+            for (file, body) in [
+                (
+                    &m3u,
+                    m3u.as_ref().map(|f| playlist::to_m3u8(&list, f, &roots)),
+                ),
+                (
+                    &xspf,
+                    xspf.as_ref()
+                        .map(|f| playlist::to_xspf(&list, &title, f, &roots)),
+                ),
+            ] {
+                if let (Some(file), Some(body)) = (file, body) {
+                    std::fs::write(file, body)
+                        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+                }
+            }
+            if g.json {
+                print_json(&list);
+            } else {
+                print_playlist(&list);
+            }
+            Ok(())
+        }
         Command::Watch { scan } => {
             let lib = Library::open(paths).await?;
             if scan {
@@ -437,6 +591,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!(
                         "         {} of {} items with little metadata read by the reasoning model (run `moodshelf enrich`)",
                         status.enriched_items, status.thin_items
+                    );
+                }
+                if status.analyzed_tracks < status.tracks {
+                    println!(
+                        "         {} of {} tracks analysed by their sound (run `moodshelf analyze`)",
+                        status.analyzed_tracks, status.tracks
                     );
                 }
                 if status.unavailable_items > 0 {
@@ -578,6 +738,69 @@ async fn enrich_with_progress(
     Ok(report?)
 }
 
+async fn analyze_with_progress(
+    lib: &Library,
+    now: i64,
+    limit: Option<usize>,
+) -> anyhow::Result<AnalyzeReport> {
+    let mut opts = AnalyzeOptions::new(now);
+    opts.max_items = limit;
+    opts.progress = progress_bar();
+    let cancel = opts.cancel.clone();
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nstopping after the tracks under way; the next run goes on from here…");
+            cancel.store(true, Ordering::Relaxed);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    let report = lib.analyze(opts).await;
+    ctrl_c.abort();
+    Ok(report?)
+}
+
+fn print_analyze(r: &AnalyzeReport) {
+    println!(
+        "Analysed {} tracks ({:.0} minutes of audio) in {:.0} s; {} could not be; {} of {} still to analyse.",
+        r.analyzed, r.minutes, r.secs, r.failed, r.remaining, r.tracks
+    );
+    for e in &r.error_samples {
+        eprintln!("  {}: {}", shown(&e.path), shown(&e.error));
+    }
+}
+
+/// One line per track with its energy as a bar: the playlist's curve.
+fn print_playlist(p: &Playlist) {
+    for (i, t) in p.tracks.iter().enumerate() {
+        let bar = t.energy.map_or("   ?    ".to_string(), |e| {
+            let n = (e * 8.0).round() as usize;
+            format!("{:<8}", "█".repeat(n.min(8)))
+        });
+        let by = t
+            .item
+            .creator
+            .as_deref()
+            .map_or(String::new(), |c| format!(" — {}", shown(c)));
+        let mins = t.item.duration_secs.map_or(String::new(), |d| {
+            format!(" [{}:{:02}]", (d / 60.0) as u64, d as u64 % 60)
+        });
+        println!("{:>3}. {bar} {}{by}{mins}", i + 1, shown(&t.item.title));
+        if !t.heard.is_empty() {
+            println!("              {}", t.heard.join(", "));
+        }
+    }
+    println!(
+        "{} tracks, {:.0} minutes",
+        p.tracks.len(),
+        p.total_secs / 60.0
+    );
+    for n in &p.notes {
+        eprintln!("note: {n}");
+    }
+}
+
 fn print_enrich(r: &EnrichReport) {
     println!(
         "Read {} thin items in {:.0} s ({} described); {} of {} still to read.",
@@ -632,7 +855,9 @@ fn progress_bar() -> Option<ProgressFn> {
         bar.set_position(p.done);
         let last = matches!(
             p.phase,
-            moodshelf_engine::Phase::Persist | moodshelf_engine::Phase::Enrich
+            moodshelf_engine::Phase::Persist
+                | moodshelf_engine::Phase::Enrich
+                | moodshelf_engine::Phase::Analyze
         );
         if last && p.total == Some(p.done) {
             bar.finish_and_clear();

@@ -184,3 +184,76 @@ fn chat_refines_and_takes_feedback() {
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["title"], "some calm music");
 }
+
+/// `moodshelf analyze` hears real recorded music and survives a file whose
+/// decoder aborts its process (an MP4 atom that asks for 34 GB): the
+/// analysis runs in low-priority reader processes, so that file fails
+/// alone, with its reason, and the rest is analysed.
+#[test]
+fn analyze_hears_recorded_music_and_a_decoder_abort_costs_one_track() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, data) = (dir.path().join("lib"), dir.path().join("data"));
+    std::fs::create_dir_all(&root).unwrap();
+    let music = std::path::Path::new("/usr/share/games/asc/music");
+    for name in ["frontiers.mp3", "machine_wars.mp3", "time_to_strike.mp3"] {
+        std::fs::copy(music.join(name), root.join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}; install asc-music (.ci/run does)"));
+    }
+    let shared = std::env::var_os("MOODSHELF_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+        });
+    let fixtures = shared.join("fixtures/media/audio/lofty");
+    let hostile = std::fs::read_dir(&fixtures)
+        .unwrap_or_else(|e| panic!("{}: {e}", fixtures.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name().is_some_and(|n| {
+                n.to_string_lossy()
+                    .starts_with("ui_steam_smoother_friend_join_IDX_53_")
+            })
+        })
+        .expect("the hostile MP4 fixture");
+    std::fs::copy(&hostile, root.join("hostile.m4a")).unwrap();
+
+    let ok = |out: &std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    ok(&run(&data, &["library", "add", root.to_str().unwrap()]));
+    ok(&run(&data, &["scan", "--no-embed"]));
+    let out = run(&data, &["analyze", "--json"]);
+    ok(&out);
+    let report = json(&out);
+    let tracks = report["tracks"].as_u64().unwrap();
+    assert_eq!(report["analyzed"].as_u64(), Some(tracks), "{report}");
+    assert_eq!(report["remaining"], 0, "{report}");
+    let errors = report["error_samples"].as_array().unwrap();
+    if tracks == 4 {
+        // The hostile file became an item: its analysis failed alone.
+        assert_eq!(report["failed"], 1, "{report}");
+        assert!(errors[0]["path"].as_str().unwrap().ends_with("hostile.m4a"));
+    } else {
+        assert_eq!(tracks, 3, "{report}");
+        assert_eq!(report["failed"], 0, "{report}");
+    }
+    // A second run has nothing left to do.
+    let again = json(&run(&data, &["analyze", "--json"]));
+    assert_eq!(again["analyzed"], 0, "{again}");
+
+    // What was heard is there for "more like this".
+    let track = root.join("machine_wars.mp3");
+    let out = run(&data, &["similar", track.to_str().unwrap(), "--json"]);
+    ok(&out);
+    let similar = json(&out);
+    let alike = similar["similar"].as_array().unwrap();
+    assert_eq!(alike.len(), 2, "{similar}");
+    assert!(alike.iter().all(|a| a["distance"].as_f64().unwrap() > 0.0));
+    let out = run(&data, &["status", "--json"]);
+    let status = json(&out);
+    assert_eq!(status["analyzed_tracks"], status["tracks"], "{status}");
+}
