@@ -8,6 +8,10 @@
 //! `BENCH_QUICK=1` shrinks every size by 10× for a smoke run;
 //! `BENCH_MODEL=1` also times the reasoning model's first reason at 1k.
 //!
+//! `sound` is the audio analysis: seconds per minute of audio on one and
+//! two workers (recorded MP3s from Debian's `asc-music` and synthesized
+//! WAV) and the peak memory of a long track against a short one.
+//!
 //! `large` (run only when named: `cargo bench --workspace --bench engine --
 //! large`) is the 100,000-item library: metadata scan, embedding, unchanged
 //! rescan, peak memory, the fast path, and the vector index against exact
@@ -91,6 +95,9 @@ fn main() {
             for n in [scale(1_000), scale(10_000)] {
                 ask_latency(n).await;
             }
+        }
+        if run("sound") {
+            sound_analysis().await;
         }
         if filter.as_deref() == Some("large") {
             large(scale(100_000)).await;
@@ -526,16 +533,110 @@ async fn large(n: usize) {
     println!("large peak resident memory: {}", peak_rss());
 }
 
-/// The process's peak resident set (VmHWM), as Linux reports it.
-fn peak_rss() -> String {
+/// Sound analysis: seconds per minute of audio on one and on two workers,
+/// for real recorded music (the MP3s of Debian's `asc-music`, copied four
+/// times) and for synthesized WAV; and the peak memory one long track adds.
+async fn sound_analysis() {
+    use moodshelf_engine::analysis::AnalyzeOptions;
+    use moodshelf_tests::sound::{Synth, two_families};
+    let music = std::path::Path::new("/usr/share/games/asc/music");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mp3 = dir.path().join("mp3");
+    let wav = dir.path().join("wav");
+    std::fs::create_dir_all(&mp3).unwrap();
+    std::fs::create_dir_all(&wav).unwrap();
+    let recorded: Vec<_> = std::fs::read_dir(music)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    if recorded.is_empty() {
+        println!(
+            "sound: {} is missing (install asc-music); recorded music skipped",
+            music.display()
+        );
+    }
+    for copy in 0..4 {
+        for f in &recorded {
+            let name = format!("{copy}-{}", f.file_name().unwrap().to_string_lossy());
+            std::fs::copy(f, mp3.join(name)).unwrap();
+        }
+    }
+    for (i, s) in two_families(6, 60.0).into_iter().enumerate() {
+        s.write_wav(&wav.join(format!("{i:02}.wav"))).unwrap();
+    }
+    for (label, root) in [("recorded MP3", &mp3), ("synthesized WAV", &wav)] {
+        for workers in [1, 2] {
+            let base = dir.path().join(format!("data-{label}-{workers}"));
+            let lib = moodshelf_tests::open(&base).await;
+            lib.add_root(root, NOW).await.unwrap();
+            let mut scan = ScanOptions::new(NOW);
+            scan.embed = false;
+            lib.scan(scan).await.unwrap();
+            let mut opts = AnalyzeOptions::new(NOW);
+            opts.workers = workers;
+            let r = lib.analyze(opts).await.unwrap();
+            if r.analyzed == 0 {
+                continue;
+            }
+            println!(
+                "sound {label}, {workers} worker(s): {} tracks, {:.1} min of audio in {:.1} s: {:.3} s per minute of audio ({:.0}× real time), {} failed",
+                r.analyzed,
+                r.minutes,
+                r.secs,
+                r.secs / r.minutes.max(1e-9),
+                r.minutes * 60.0 / r.secs.max(1e-9),
+                r.failed
+            );
+            lib.close().await;
+        }
+    }
+    // Memory: the decode streams, so a long track costs what a short one
+    // does. Peak resident memory is reset before each.
+    for minutes in [1.0f32, 10.0] {
+        let path = dir.path().join(format!("long-{minutes}.wav"));
+        Synth {
+            driving: true,
+            bpm: 128.0,
+            root: 45,
+            minor: true,
+            seconds: minutes * 60.0,
+        }
+        .write_wav(&path)
+        .unwrap();
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let before = status_kib("VmRSS:");
+        let started = Instant::now();
+        let f = moodshelf_sound::analyze(&path, &std::sync::atomic::AtomicBool::new(false))
+            .expect("analyse");
+        println!(
+            "sound memory: a {minutes:.0}-minute WAV ({} MB) analysed in {:.2} s, peak resident memory {} MiB above the {} MiB before ({} BPM)",
+            std::fs::metadata(&path).unwrap().len() / 1_000_000,
+            started.elapsed().as_secs_f64(),
+            status_kib("VmHWM:").saturating_sub(before) / 1024,
+            before / 1024,
+            f.tempo_bpm.round()
+        );
+        std::fs::remove_file(&path).unwrap();
+    }
+}
+
+/// A memory field of /proc/self/status, in KiB (0 if unknown).
+fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
-        .unwrap_or_else(|| "unknown".into())
+        .unwrap_or(0)
+}
+
+/// The process's peak resident set (VmHWM), as Linux reports it.
+fn peak_rss() -> String {
+    match status_kib("VmHWM:") {
+        0 => "unknown".into(),
+        kib => format!("{kib} kB"),
+    }
 }
 
 /// The files were just written, so they are in the page cache: this

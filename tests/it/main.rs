@@ -10,4 +10,5 @@ mod hostile;
 mod recommend;
 mod scan;
 mod search;
+mod sound;
 mod watch;

@@ -3,6 +3,7 @@
 //! temporary folder, and the real embedding model from the models dir.
 
 pub mod eval;
+pub mod sound;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -1,0 +1,298 @@
+//! Music by its sound, end to end: real WAV files with neutral names and
+//! no tags, scanned and embedded by the real model, analysed from their
+//! decoded audio, then asked for "calm" and "energetic" music.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use moodshelf_engine::analysis::AnalyzeOptions;
+use moodshelf_engine::recommend::Mode;
+use moodshelf_engine::{Kind, Library, RecommendRequest, ScanOptions};
+use moodshelf_llm::Cancel;
+use moodshelf_tests::sound::{Synth, two_families};
+use moodshelf_tests::{NOW, moment, open};
+
+/// Twelve still and twelve driving tracks named "Track 01" to "Track 24".
+fn write_library(root: &std::path::Path) -> HashMap<PathBuf, Synth> {
+    std::fs::create_dir_all(root).expect("library dir");
+    two_families(12, 20.0)
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let path = root.join(format!("Track {:02}.wav", i + 1));
+            s.write_wav(&path).expect("write wav");
+            (path, s)
+        })
+        .collect()
+}
+
+async fn picks(lib: &Library, text: &str, mode: Mode) -> Vec<(String, String)> {
+    let mut req = RecommendRequest::new(text, moment("2026-06-10T15:00"));
+    req.mode = mode;
+    req.kind = Some(Kind::Music);
+    req.limit = 8;
+    req.remember = false;
+    lib.recommend(&req, &Cancel::default(), &mut |_| {})
+        .await
+        .expect("recommend")
+        .items
+        .into_iter()
+        .map(|p| (p.item.path, p.why))
+        .collect()
+}
+
+/// How many of `picks` are driving tracks.
+fn driving(tracks: &HashMap<PathBuf, Synth>, picks: &[(String, String)]) -> usize {
+    picks
+        .iter()
+        .filter(|(p, _)| tracks[&PathBuf::from(p)].driving)
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calm_and_energetic_requests_split_a_neutral_library_by_its_sound() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("library");
+    let tracks = write_library(&root);
+    let lib = open(dir.path()).await;
+    lib.add_root(&root, NOW).await.expect("add root");
+    let scan = lib.scan(ScanOptions::new(NOW)).await.expect("scan");
+    assert_eq!(scan.added, 24, "{scan:?}");
+
+    // Before the analysis the names say nothing: both requests rank the
+    // same neutral cards, so they cannot be told apart by their picks.
+    let calm_before = picks(&lib, "calm quiet music", Mode::Rules).await;
+    let loud_before = picks(&lib, "loud energetic music", Mode::Rules).await;
+    println!(
+        "before analysis: driving tracks among 8 picks: calm {} / loud {}",
+        driving(&tracks, &calm_before),
+        driving(&tracks, &loud_before)
+    );
+
+    let mut opts = AnalyzeOptions::new(NOW);
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    opts.progress = Some(std::sync::Arc::new(
+        move |p: &moodshelf_engine::Progress| {
+            log.lock().unwrap().push((p.done, p.total));
+        },
+    ));
+    let report = lib.analyze(opts).await.expect("analyze");
+    assert_eq!((report.analyzed, report.failed), (24, 0), "{report:?}");
+    assert_eq!(report.remaining, 0);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen.first(),
+        Some(&(0, Some(24))),
+        "progress starts at 0 of 24"
+    );
+    assert_eq!(seen.last(), Some(&(24, Some(24))), "{seen:?}");
+
+    for mode in [Mode::Rules, Mode::Search] {
+        let calm = picks(&lib, "calm quiet music", mode).await;
+        let loud = picks(&lib, "loud energetic music", mode).await;
+        println!(
+            "{mode:?} after analysis: driving tracks among 8 picks: calm {} / loud {}",
+            driving(&tracks, &calm),
+            driving(&tracks, &loud)
+        );
+        if mode == Mode::Search {
+            // Plain search has no understanding: it does not hear either.
+            continue;
+        }
+        assert_eq!(driving(&tracks, &calm), 0, "calm picks: {calm:?}");
+        assert_eq!(driving(&tracks, &loud), 8, "loud picks: {loud:?}");
+        // The reasons say what was heard, and only that.
+        assert!(
+            calm.iter()
+                .all(|(_, why)| why.to_lowercase().contains("quiet")),
+            "{calm:?}"
+        );
+        // (A loud track may read as loud, fast or only by its tempo: the
+        // synthesized drums vary in level.)
+        assert!(
+            loud.iter().all(|(_, why)| {
+                let why = why.to_lowercase();
+                ["loud", "fast", "bpm"].iter().any(|w| why.contains(w)) && !why.contains("quiet")
+            }),
+            "{loud:?}"
+        );
+    }
+
+    // "More like this" stays in the family, nearest tempo first.
+    let (still, _) = tracks
+        .iter()
+        .find(|(_, s)| !s.driving)
+        .expect("a still track");
+    let alike = lib.sounds_like(still, 11).await.expect("sounds like");
+    assert_eq!(alike.len(), 11);
+    for a in &alike {
+        assert!(
+            !tracks[&PathBuf::from(&a.item.path)].driving,
+            "{} is driving, unlike {}",
+            a.item.path,
+            still.display()
+        );
+    }
+
+    // A second run has nothing to do; a changed file is heard again.
+    let again = lib
+        .analyze(AnalyzeOptions::new(NOW))
+        .await
+        .expect("analyze");
+    assert_eq!(again.analyzed, 0);
+    let (first, synth) = tracks.iter().next().expect("a track");
+    let flipped = Synth {
+        driving: !synth.driving,
+        bpm: if synth.driving { 70.0 } else { 160.0 },
+        ..*synth
+    };
+    flipped.write_wav(first).expect("rewrite");
+    // Another size for the same length would be luck; make sure the
+    // scan sees a change by its time too.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(first)
+        .and_then(|f| f.set_modified(later))
+        .expect("touch");
+    lib.scan(ScanOptions::new(NOW + 60)).await.expect("rescan");
+    let again = lib
+        .analyze(AnalyzeOptions::new(NOW + 60))
+        .await
+        .expect("analyze");
+    assert_eq!(again.analyzed, 1, "{again:?}");
+    lib.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_analysis_keeps_what_it_finished_and_the_next_run_goes_on() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("library");
+    write_library(&root);
+    let lib = open(dir.path()).await;
+    lib.add_root(&root, NOW).await.expect("add root");
+    let mut scan = ScanOptions::new(NOW);
+    scan.embed = false;
+    lib.scan(scan).await.expect("scan");
+    // Stop after the first stored batch of results.
+    let mut opts = AnalyzeOptions::new(NOW);
+    opts.max_items = Some(5);
+    let first = lib.analyze(opts).await.expect("analyze");
+    assert_eq!(first.analyzed, 5);
+    assert!(first.stopped);
+    assert_eq!(first.remaining, 19);
+    let status = lib.status().await.expect("status");
+    assert_eq!((status.analyzed_tracks, status.tracks), (5, 24));
+    let cancel = AnalyzeOptions::new(NOW);
+    cancel
+        .cancel
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let none = lib.analyze(cancel).await.expect("analyze");
+    assert_eq!((none.analyzed, none.stopped), (0, true));
+    let rest = lib
+        .analyze(AnalyzeOptions::new(NOW))
+        .await
+        .expect("analyze");
+    assert_eq!((rest.analyzed, rest.remaining), (19, 0));
+    lib.close().await;
+}
+
+/// The library of [`write_library`], scanned, embedded and analysed.
+async fn analysed_library() -> (tempfile::TempDir, Library, HashMap<PathBuf, Synth>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("library");
+    let tracks = write_library(&root);
+    let lib = open(dir.path()).await;
+    lib.add_root(&root, NOW).await.expect("add root");
+    lib.scan(ScanOptions::new(NOW)).await.expect("scan");
+    let report = lib
+        .analyze(AnalyzeOptions::new(NOW))
+        .await
+        .expect("analyze");
+    assert_eq!(report.analyzed, 24);
+    (dir, lib, tracks)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journeys_fill_durations_follow_energy_curves_and_export() {
+    use moodshelf_engine::playlist::{PlaylistRequest, PlaylistSource, Shape, to_m3u8, to_xspf};
+    let (dir, lib, tracks) = analysed_library().await;
+    let cancel = Cancel::default();
+
+    // From a still track to a driving one in six steps: the energy rises
+    // along the way, nothing repeats, and the ends are the ones asked.
+    let from = tracks.iter().find(|(_, s)| !s.driving).expect("still").0;
+    let to = tracks.iter().find(|(_, s)| s.driving).expect("driving").0;
+    let journey = lib
+        .playlist(
+            &PlaylistRequest {
+                source: PlaylistSource::Journey {
+                    from: from.clone(),
+                    to: to.clone(),
+                    steps: 6,
+                },
+                minutes: None,
+                shape: Shape::Steady,
+            },
+            &cancel,
+        )
+        .await
+        .expect("journey");
+    let paths: Vec<&str> = journey
+        .tracks
+        .iter()
+        .map(|t| t.item.path.as_str())
+        .collect();
+    assert_eq!(paths.len(), 8, "{paths:?}");
+    assert_eq!(paths[0], from.to_str().unwrap());
+    assert_eq!(paths[7], to.to_str().unwrap());
+    let unique: std::collections::HashSet<&&str> = paths.iter().collect();
+    assert_eq!(unique.len(), 8, "no repeats: {paths:?}");
+    let energy: Vec<f32> = journey.tracks.iter().map(|t| t.energy.unwrap()).collect();
+    let first: f32 = energy[..4].iter().sum();
+    let second: f32 = energy[4..].iter().sum();
+    assert!(second > first + 1.0, "the energy rises: {energy:?}");
+
+    // Three minutes of calm music (the tracks are 20 s), rising.
+    let rising = lib
+        .playlist(
+            &PlaylistRequest {
+                source: PlaylistSource::Request {
+                    text: "calm quiet music".into(),
+                    moment: moment("2026-06-10T15:00"),
+                },
+                minutes: Some(3.0),
+                shape: Shape::Rising,
+            },
+            &cancel,
+        )
+        .await
+        .expect("playlist");
+    assert!(
+        (rising.total_secs - 180.0).abs() <= 60.0,
+        "{} s",
+        rising.total_secs
+    );
+    let curve: Vec<f32> = rising.tracks.iter().map(|t| t.energy.unwrap()).collect();
+    assert!(curve.windows(2).all(|w| w[0] <= w[1]), "{curve:?}");
+
+    // Exports: M3U8 inside the library uses paths relative to the list,
+    // and every entry names a file that is there; XSPF uses file URIs.
+    let root = dir.path().join("library");
+    let list_dir = root.join("playlists");
+    std::fs::create_dir_all(&list_dir).unwrap();
+    let m3u_path = list_dir.join("rising.m3u8");
+    let m3u = to_m3u8(&rising, &m3u_path, std::slice::from_ref(&root));
+    std::fs::write(&m3u_path, &m3u).unwrap();
+    let entries: Vec<&str> = m3u.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(entries.len(), rising.tracks.len());
+    for e in &entries {
+        assert!(e.starts_with("../Track "), "{e}");
+        assert!(list_dir.join(e).is_file(), "{e}");
+    }
+    assert_eq!(m3u.matches("#EXTINF:20,").count(), entries.len(), "{m3u}");
+    let xspf = to_xspf(&rising, "Rising", &dir.path().join("out.xspf"), &[root]);
+    assert_eq!(xspf.matches("<location>file:///").count(), entries.len());
+    lib.close().await;
+}
