@@ -153,18 +153,24 @@ pub struct Alike {
 }
 
 impl Library {
-    /// The `limit` analysed tracks that sound most like the track at
-    /// `path`, nearest first.
-    pub async fn sounds_like(&self, path: &Path, limit: usize) -> Result<Vec<Alike>> {
-        let item = self.item_at(path).await?;
-        // From the analysis itself: it needs no index or embedding.
-        let sounds: HashMap<i64, Sound> = self
+    /// Every analysed, audible track's sound on available folders, by item
+    /// id, read from the analysis alone.
+    pub(crate) async fn sounds(&self) -> Result<HashMap<i64, Sound>> {
+        Ok(self
             .catalog()
             .sound_rows(moodshelf_sound::ANALYSIS_VERSION)
             .await?
             .into_iter()
             .filter_map(|(id, json)| Some((id, Sound::from_json(&json)?)))
-            .collect();
+            .collect())
+    }
+
+    /// The `limit` analysed tracks that sound most like the track at
+    /// `path`, nearest first.
+    pub async fn sounds_like(&self, path: &Path, limit: usize) -> Result<Vec<Alike>> {
+        let item = self.item_at(path).await?;
+        // From the analysis itself: it needs no index or embedding.
+        let sounds = self.sounds().await?;
         let Some(sound) = sounds.get(&item.id).copied() else {
             return Err(Error::new(
                 Code::InvalidInput,

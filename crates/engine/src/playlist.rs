@@ -174,17 +174,6 @@ fn run_ok(so_far: &[Track], next: &Track) -> bool {
 }
 
 impl Library {
-    /// Every analysed track's sound, by item id.
-    async fn sounds(&self) -> Result<HashMap<i64, Sound>> {
-        Ok(self
-            .catalog()
-            .sound_rows(moodshelf_sound::ANALYSIS_VERSION)
-            .await?
-            .into_iter()
-            .filter_map(|(id, json)| Some((id, Sound::from_json(&json)?)))
-            .collect())
-    }
-
     /// Builds a playlist.
     pub async fn playlist(&self, req: &PlaylistRequest, cancel: &Cancel) -> Result<Playlist> {
         let sounds = self.sounds().await?;
