@@ -723,19 +723,27 @@ async fn enrich_with_progress(
     let mut opts = EnrichOptions::new(now);
     opts.max_items = limit;
     opts.progress = progress_bar();
-    let cancel = opts.cancel.clone();
-    let ctrl_c = tokio::spawn(async move {
+    let ctrl_c = stop_on_ctrl_c(
+        opts.cancel.clone(),
+        "\nstopping after the current item; the next run goes on from here…",
+    );
+    let report = lib.enrich(opts).await;
+    ctrl_c.abort();
+    Ok(report?)
+}
+
+/// The first Ctrl-C sets `cancel` (the work stops where the next run goes
+/// on) after saying `message`; a second one quits at once.
+fn stop_on_ctrl_c(cancel: Arc<AtomicBool>, message: &'static str) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nstopping after the current item; the next run goes on from here…");
+            eprintln!("{message}");
             cancel.store(true, Ordering::Relaxed);
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(130);
             }
         }
-    });
-    let report = lib.enrich(opts).await;
-    ctrl_c.abort();
-    Ok(report?)
+    })
 }
 
 async fn analyze_with_progress(
@@ -746,16 +754,10 @@ async fn analyze_with_progress(
     let mut opts = AnalyzeOptions::new(now);
     opts.max_items = limit;
     opts.progress = progress_bar();
-    let cancel = opts.cancel.clone();
-    let ctrl_c = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nstopping after the tracks under way; the next run goes on from here…");
-            cancel.store(true, Ordering::Relaxed);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
-        }
-    });
+    let ctrl_c = stop_on_ctrl_c(
+        opts.cancel.clone(),
+        "\nstopping after the tracks under way; the next run goes on from here…",
+    );
     let report = lib.analyze(opts).await;
     ctrl_c.abort();
     Ok(report?)
@@ -810,16 +812,10 @@ fn print_enrich(r: &EnrichReport) {
 
 async fn scan_with_progress(lib: &Library, mut opts: ScanOptions) -> anyhow::Result<ScanReport> {
     opts.progress = progress_bar();
-    let cancel = opts.cancel.clone();
-    let ctrl_c = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nstopping after the current batch (Ctrl-C again to quit now)…");
-            cancel.store(true, Ordering::Relaxed);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
-        }
-    });
+    let ctrl_c = stop_on_ctrl_c(
+        opts.cancel.clone(),
+        "\nstopping after the current batch (Ctrl-C again to quit now)…",
+    );
     let report = lib.scan(opts).await;
     ctrl_c.abort();
     Ok(report?)
