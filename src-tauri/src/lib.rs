@@ -53,6 +53,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             get_settings,
             set_settings,
             pause_watching,
+            make_playlist,
+            save_playlist,
+            play_playlist,
         ])
         .events(tauri_specta::collect_events![
             ScanStatus,
@@ -187,6 +190,17 @@ mod tests {
             "{} is out of date: run `UPDATE_BINDINGS=1 cargo test -p moodshelf-desktop bindings` and commit it",
             committed.display()
         );
+    }
+
+    #[test]
+    fn playlist_titles_become_safe_file_names() {
+        assert_eq!(
+            commands::file_stem("calm music / for cooking"),
+            "calm music   for cooking"
+        );
+        assert_eq!(commands::file_stem("../../.bashrc"), "bashrc");
+        assert_eq!(commands::file_stem("\n\t"), "Playlist");
+        assert_eq!(commands::file_stem(&"x".repeat(300)).len(), 80);
     }
 
     #[test]

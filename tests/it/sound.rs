@@ -216,7 +216,7 @@ async fn analysed_library() -> (tempfile::TempDir, Library, HashMap<PathBuf, Syn
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn journeys_fill_durations_follow_energy_curves_and_export() {
-    use moodshelf_engine::playlist::{PlaylistRequest, PlaylistSource, Shape, to_m3u8, to_xspf};
+    use moodshelf_engine::playlist::{Format, PlaylistRequest, PlaylistSource, Shape};
     let (dir, lib, tracks) = analysed_library().await;
     let cancel = Cancel::default();
 
@@ -283,8 +283,10 @@ async fn journeys_fill_durations_follow_energy_curves_and_export() {
     let list_dir = root.join("playlists");
     std::fs::create_dir_all(&list_dir).unwrap();
     let m3u_path = list_dir.join("rising.m3u8");
-    let m3u = to_m3u8(&rising, &m3u_path, std::slice::from_ref(&root));
-    std::fs::write(&m3u_path, &m3u).unwrap();
+    lib.save_playlist(&rising, "Rising", &m3u_path, Format::M3u8)
+        .await
+        .expect("save m3u8");
+    let m3u = std::fs::read_to_string(&m3u_path).unwrap();
     let entries: Vec<&str> = m3u.lines().filter(|l| !l.starts_with('#')).collect();
     assert_eq!(entries.len(), rising.tracks.len());
     for e in &entries {
@@ -292,7 +294,48 @@ async fn journeys_fill_durations_follow_energy_curves_and_export() {
         assert!(list_dir.join(e).is_file(), "{e}");
     }
     assert_eq!(m3u.matches("#EXTINF:20,").count(), entries.len(), "{m3u}");
-    let xspf = to_xspf(&rising, "Rising", &dir.path().join("out.xspf"), &[root]);
+    let xspf_path = dir.path().join("out.xspf");
+    lib.save_playlist(&rising, "Rising", &xspf_path, Format::Xspf)
+        .await
+        .expect("save xspf");
+    let xspf = std::fs::read_to_string(&xspf_path).unwrap();
     assert_eq!(xspf.matches("<location>file:///").count(), entries.len());
+
+    // The list the window shows, edited: these tracks in this order, with
+    // an id the library no longer has left out and said so.
+    let mut ids: Vec<i64> = rising.tracks.iter().rev().map(|t| t.item.id).collect();
+    ids.insert(1, i64::MAX);
+    let edited = lib
+        .playlist(
+            &PlaylistRequest {
+                source: PlaylistSource::Tracks(ids.clone()),
+                minutes: None,
+                shape: Shape::Steady,
+            },
+            &cancel,
+        )
+        .await
+        .expect("tracks");
+    ids.remove(1);
+    let got: Vec<i64> = edited.tracks.iter().map(|t| t.item.id).collect();
+    assert_eq!(got, ids);
+    assert!(
+        edited
+            .notes
+            .iter()
+            .any(|n| n.contains("no longer in the library")),
+        "{:?}",
+        edited.notes
+    );
+
+    // A save that cannot happen says where.
+    let missing = root.join("no such folder").join("x.m3u8");
+    let err = lib
+        .save_playlist(&edited, "Edited", &missing, Format::M3u8)
+        .await
+        .expect_err("no folder");
+    assert!(err.message.contains("no such folder"), "{}", err.message);
+    // Nothing half-written is left behind.
+    assert!(!root.join("no such folder").exists());
     lib.close().await;
 }

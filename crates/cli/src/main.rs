@@ -16,7 +16,7 @@ use moodshelf_catalog::Verdict;
 use moodshelf_engine::analysis::{AnalyzeOptions, AnalyzeReport};
 use moodshelf_engine::enrich::{EnrichOptions, EnrichReport};
 use moodshelf_engine::models::{self, FetchEvent, FetchOptions};
-use moodshelf_engine::playlist::{self, Playlist, PlaylistRequest, PlaylistSource, Shape};
+use moodshelf_engine::playlist::{Format, Playlist, PlaylistRequest, PlaylistSource, Shape};
 use moodshelf_engine::reader;
 use moodshelf_engine::recommend::Mode;
 use moodshelf_engine::{
@@ -447,35 +447,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let list = lib
                 .playlist(&req, &moodshelf_llm::Cancel::default())
                 .await?;
-            let roots: Vec<PathBuf> = lib
-                .catalog()
-                .roots()
-                .await?
-                .into_iter()
-                .map(|r| r.path)
-                .collect();
-            lib.close().await;
             let title = if text.trim().is_empty() {
                 "Journey".to_string()
             } else {
                 text.clone()
             };
-            for (file, body) in [
-                (
-                    &m3u,
-                    m3u.as_ref().map(|f| playlist::to_m3u8(&list, f, &roots)),
-                ),
-                (
-                    &xspf,
-                    xspf.as_ref()
-                        .map(|f| playlist::to_xspf(&list, &title, f, &roots)),
-                ),
-            ] {
-                if let (Some(file), Some(body)) = (file, body) {
-                    std::fs::write(file, body)
-                        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+            for (file, format) in [(&m3u, Format::M3u8), (&xspf, Format::Xspf)] {
+                if let Some(file) = file {
+                    lib.save_playlist(&list, &title, file, format).await?;
                 }
             }
+            lib.close().await;
             if g.json {
                 print_json(&list);
             } else {

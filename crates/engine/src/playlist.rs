@@ -50,6 +50,41 @@ pub enum PlaylistSource {
         to: PathBuf,
         steps: usize,
     },
+    /// These tracks, in this order: a list the window shows, perhaps
+    /// edited, to play or save. Ids no longer in the library are left out.
+    Tracks(Vec<i64>),
+}
+
+/// The file formats a playlist is saved in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Extended M3U in UTF-8.
+    M3u8,
+    /// XML Shareable Playlist Format, version 1.
+    Xspf,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::M3u8 => "m3u8",
+            Format::Xspf => "xspf",
+        }
+    }
+
+    /// The playlist in this format, for a file at `playlist_file`.
+    pub fn render(
+        self,
+        p: &Playlist,
+        title: &str,
+        playlist_file: &Path,
+        roots: &[PathBuf],
+    ) -> String {
+        match self {
+            Format::M3u8 => to_m3u8(p, playlist_file, roots),
+            Format::Xspf => to_xspf(p, title, playlist_file, roots),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -221,7 +256,40 @@ impl Library {
                 break_runs(&mut chosen);
                 chosen
             }
+            PlaylistSource::Tracks(ids) => {
+                let views: HashMap<i64, ItemView> = self
+                    .catalog()
+                    .items_by_ids(ids)
+                    .await?
+                    .into_iter()
+                    .map(|v| (v.id, v))
+                    .collect();
+                let mut out: Vec<Track> = ids
+                    .iter()
+                    .filter_map(|id| {
+                        Some(Track {
+                            view: views.get(id)?.clone(),
+                            sound: sounds.get(id).copied(),
+                        })
+                    })
+                    .collect();
+                if out.len() < ids.len() {
+                    notes.push(format!(
+                        "{} of the {} tracks are no longer in the library",
+                        ids.len() - out.len(),
+                        ids.len()
+                    ));
+                }
+                shape_order(&mut out, req.shape);
+                out
+            }
         };
+        if tracks.is_empty() {
+            return Err(Error::new(
+                Code::InvalidInput,
+                "no tracks for this playlist (is there music in the library?)",
+            ));
+        }
         if let PlaylistSource::Journey { .. } = req.source
             && req.shape != Shape::Steady
         {
@@ -248,6 +316,46 @@ impl Library {
             total_secs,
             notes,
         })
+    }
+
+    /// Saves `p` at `file` in `format`, replacing the file whole (written
+    /// beside it, then renamed), so a failed save leaves an older playlist
+    /// as it was. Tracks inside the library folder the file sits in get
+    /// relative paths.
+    pub async fn save_playlist(
+        &self,
+        p: &Playlist,
+        title: &str,
+        file: &Path,
+        format: Format,
+    ) -> Result<()> {
+        let roots: Vec<PathBuf> = self
+            .catalog()
+            .roots()
+            .await?
+            .into_iter()
+            .map(|r| r.path)
+            .collect();
+        let body = format.render(p, title, file, &roots);
+        let cannot = |e: std::io::Error| {
+            Error::new(
+                Code::InvalidInput,
+                format!("cannot save the playlist at {}: {e}", file.display()),
+            )
+        };
+        let name = file
+            .file_name()
+            .ok_or_else(|| cannot(std::io::Error::other("not a file name")))?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(".part");
+        let tmp = file.with_file_name(tmp_name);
+        std::fs::write(&tmp, body)
+            .and_then(|()| std::fs::rename(&tmp, file))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                cannot(e)
+            })
     }
 
     /// From the track at `from` to the one at `to` with `steps` tracks

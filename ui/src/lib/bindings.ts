@@ -61,6 +61,20 @@ export const commands = {
 	setSettings: (settings: AppSettings) => typedError<null, AppError>(__TAURI_INVOKE("set_settings", { settings })),
 	/**  Pauses or resumes watching the library folders. */
 	pauseWatching: (paused: boolean) => typedError<null, AppError>(__TAURI_INVOKE("pause_watching", { paused })),
+	/**  Makes a playlist from a request or a journey between two tracks. */
+	makePlaylist: (source: PlaylistSource, shape: PlaylistShape) => typedError<PlaylistView, AppError>(__TAURI_INVOKE("make_playlist", { source, shape })),
+	/**
+	 *  Saves the tracks shown, in their order, where the person chooses in
+	 *  the system's save dialog; returns the file, or `None` when cancelled.
+	 *  The webview never names the file: a page that could would write
+	 *  anywhere.
+	 */
+	savePlaylist: (ids: number[], title: string, format: PlaylistFormat) => typedError<string | null, AppError>(__TAURI_INVOKE("save_playlist", { ids, title, format })),
+	/**
+	 *  Hands the tracks shown, in their order, to the system's default player
+	 *  as an M3U8 list kept in the data folder (replaced each time).
+	 */
+	playPlaylist: (ids: number[]) => typedError<string, AppError>(__TAURI_INVOKE("play_playlist", { ids })),
 };
 
 /** Events */
@@ -149,6 +163,12 @@ export type Counts = {
 	fileErrors: number,
 	pendingIndex: number,
 	unavailable: number,
+	/**
+	 *  Tracks whose sound is analysed, and those that cannot be (silent,
+	 *  undecodable).
+	 */
+	heardTracks: number,
+	unheardTracks: number,
 };
 
 /**  A reasoning endpoint as the window shows it: never the key itself. */
@@ -226,6 +246,36 @@ export type Models = {
 	endpoint: EndpointView | null,
 	/**  Resident memory of the app now (bytes), 0 when unknown. */
 	memoryBytes: number,
+};
+
+export type PlaylistEntry = {
+	card: Card,
+	/**  0 (still) to 1 (driving); none before the track is analysed. */
+	energy: number | null,
+	/**  What was heard ("quiet", "slow (68 BPM)", "in A minor"). */
+	heard: string[],
+};
+
+/**  The formats a playlist is saved in. */
+export type PlaylistFormat = "m3u8" | "xspf";
+
+/**  The energy curve a playlist follows. */
+export type PlaylistShape = "steady" | "rising" | "windingDown";
+
+/**
+ *  What a playlist is made from: a request, or a journey between two
+ *  tracks of the library.
+ */
+export type PlaylistSource = 
+/**  "calm music for cooking", filled to `minutes` when given. */
+{ type: "request"; text: string; minutes: number | null } | 
+/**  From one track to another with `steps` tracks between them. */
+{ type: "journey"; fromId: number; toId: number; steps: number };
+
+export type PlaylistView = {
+	tracks: PlaylistEntry[],
+	totalSecs: number | null,
+	notes: string[],
 };
 
 /**  The scan in progress, or the last one. */
