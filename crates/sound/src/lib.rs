@@ -27,7 +27,8 @@ pub use key::Mode;
 
 /// Bumped when the analysis changes what it computes, so stored features
 /// are computed again.
-pub const ANALYSIS_VERSION: u32 = 1;
+/// 2: the dotted-period correction of the tempo.
+pub const ANALYSIS_VERSION: u32 = 2;
 
 /// Audio past this point is not analysed (a long mix or an audiobook read
 /// as music): the features describe its first two hours.

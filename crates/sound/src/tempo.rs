@@ -1,12 +1,16 @@
 //! Tempo from the onset envelope: its autocorrelation over the lags of 40
 //! to 240 beats per minute, weighted by a log-normal prior around 120 (one
 //! octave wide) so that the beat is preferred over its half and double,
-//! then refined between lags by a parabola.
+//! with a correction for the dotted period (three eighths read as the
+//! beat), then refined between lags by a parabola.
 
 const MIN_BPM: f32 = 40.0;
 const MAX_BPM: f32 = 240.0;
 const PRIOR_BPM: f32 = 120.0;
 const PRIOR_OCTAVES: f32 = 1.0;
+/// How nearly the beat must repeat as well as a dotted period for the
+/// beat to be taken instead.
+const DOTTED_RATIO: f32 = 0.7;
 /// An onset envelope that varies less than this (dB per frame, standard
 /// deviation) has no beat to find: a drone, a held chord, silence.
 const MIN_SPREAD_DB: f32 = 0.05;
@@ -51,9 +55,28 @@ pub fn estimate(onsets: &[f32], frame_rate: f32) -> (f32, f32) {
         let bpm = 60.0 * frame_rate / lag as f32;
         (-0.5 * ((bpm / PRIOR_BPM).log2() / PRIOR_OCTAVES).powi(2)).exp()
     };
+    let score = |lag: usize| value(lag) * prior(lag);
     let best = (min_lag..=max_lag)
         .filter(|&l| value(l) > 0.0)
-        .max_by(|&a, &b| (value(a) * prior(a)).total_cmp(&(value(b) * prior(b))));
+        .max_by(|&a, &b| score(a).total_cmp(&score(b)));
+    // Steady eighths repeat at two and at three of them, and the prior
+    // may prefer the dotted period (three eighths) to the beat (two). A
+    // beat divides in two; a dotted figure does not: when the period of
+    // two thirds repeats almost as well and its half repeats too, while
+    // this one's half does not, that is the beat.
+    let half = |lag: usize| acf((lag as f32 / 2.0).round().max(1.0) as usize).max(0.0);
+    let best = best.map(|lag| {
+        let faster = (lag as f32 * 2.0 / 3.0).round() as usize;
+        if faster >= min_lag
+            && value(faster) >= DOTTED_RATIO * value(lag)
+            && half(faster) >= DOTTED_RATIO * value(lag)
+            && half(lag) < 0.5 * half(faster)
+        {
+            faster
+        } else {
+            lag
+        }
+    });
     let Some(lag) = best else {
         return (0.0, 0.0);
     };
@@ -125,6 +148,36 @@ mod tests {
                 "{bpm} BPM at {rate} Hz read as {found}"
             );
             assert!(confidence > 0.2, "{confidence}");
+        }
+    }
+
+    /// A kick on every beat under noise hats on every eighth, as dance
+    /// and rock drums play: the eighths repeat at two and at three of
+    /// them, and only the kick says which is the beat.
+    fn kick_and_hats(bpm: f32, seconds: f32, rate: u32) -> Vec<f32> {
+        let hats = signal::clicks(2.0 * bpm, seconds, rate);
+        let beat = 60.0 / bpm;
+        hats.iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let t = i as f32 / rate as f32;
+                let since = t % beat;
+                let kick =
+                    0.8 * (-since * 25.0).exp() * (std::f32::consts::TAU * 55.0 * since).sin();
+                0.5 * h + kick
+            })
+            .collect()
+    }
+
+    #[test]
+    fn steady_eighths_are_read_at_the_beat_not_the_dotted_period() {
+        for bpm in [140.0, 152.0, 157.5, 165.0] {
+            let (found, _) = tempo_of(&kick_and_hats(bpm, 30.0, 44_100), 44_100);
+            assert!(
+                (found - bpm).abs() / bpm < 0.02,
+                "{bpm} BPM read as {found} (the dotted period is {:.0})",
+                bpm * 2.0 / 3.0
+            );
         }
     }
 

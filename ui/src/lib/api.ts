@@ -18,6 +18,10 @@ import {
   type Folder,
   type LibraryStatus,
   type Models,
+  type PlaylistFormat,
+  type PlaylistShape,
+  type PlaylistSource,
+  type PlaylistView,
   type ScanStatus,
   type Suggestion,
   type Verdict,
@@ -36,6 +40,11 @@ export type {
   LibraryStatus,
   ModelEntry,
   Models,
+  PlaylistEntry,
+  PlaylistFormat,
+  PlaylistShape,
+  PlaylistSource,
+  PlaylistView,
   ScanStatus,
   Suggestion,
   Verdict,
@@ -100,6 +109,11 @@ export const api = {
   getSettings: (): Promise<AppSettings> => unwrap(commands.getSettings()),
   setSettings: (s: AppSettings): Promise<null> => unwrap(commands.setSettings(s)),
   pauseWatching: (paused: boolean): Promise<null> => unwrap(commands.pauseWatching(paused)),
+  makePlaylist: (source: PlaylistSource, shape: PlaylistShape): Promise<PlaylistView> =>
+    unwrap(commands.makePlaylist(source, shape)),
+  savePlaylist: (ids: number[], title: string, format: PlaylistFormat): Promise<string | null> =>
+    unwrap(commands.savePlaylist(ids, title, format)),
+  playPlaylist: (ids: number[]): Promise<string> => unwrap(commands.playPlaylist(ids)),
 
   onScan: (cb: (s: ScanStatus) => void): Promise<Unlisten> =>
     events.scanStatus.listen((e) => cb(e.payload)),
