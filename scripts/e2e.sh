@@ -5,7 +5,7 @@
 # (ui/e2e/app.e2e.test.mjs). Screenshots land in target/e2e/.
 #
 # Needs the Linux packages from .ci/run (webkit2gtk, webkit2gtk-driver,
-# xvfb), tauri-driver (`cargo install tauri-driver --locked`) and the test
+# xvfb, xdotool), tauri-driver (`cargo install tauri-driver --locked`) and the test
 # models (`moodshelf models fetch --profile test`).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,7 +3,7 @@
 //! temporary folder, and the real embedding model from the models dir.
 
 pub mod eval;
-pub mod sound;
+pub use moodshelf_libgen::sound;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

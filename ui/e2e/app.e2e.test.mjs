@@ -30,6 +30,10 @@ const port = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
 const work = mkdtempSync(join(tmpdir(), "moodshelf-e2e-"));
 const library = join(work, "library");
 const dataDir = join(work, "data");
+// A stand-in for the desktop's default player, which Xvfb does not have:
+// first on PATH as `xdg-open`, it only writes down what it was given.
+const playerBin = join(work, "bin");
+const played = join(work, "played.txt");
 let driver;
 let wd;
 
@@ -44,6 +48,8 @@ function startDriver(extraEnv = {}) {
       MOODSHELF_REASONING_MODEL: process.env.MOODSHELF_REASONING_MODEL ?? "SmolLM2-135M-Instruct.Q4_1.gguf",
       WEBKIT_DISABLE_DMABUF_RENDERER: "1",
       RUST_LOG: process.env.RUST_LOG ?? "warn,lance=error",
+      PATH: `${playerBin}:${process.env.PATH}`,
+      E2E_PLAYED: played,
       ...extraEnv,
     },
   });
@@ -111,10 +117,15 @@ async function shot(name) {
 }
 
 before(async () => {
-  execFileSync(libgen, ["--out", library, "--music", "40", "--books", "20", "--videos", "20"], {
+  // Besides the dataset's tagged (silent) tracks, 6 still and 6 driving
+  // synthesized ones with neutral names and no tags: only their sound
+  // tells them apart.
+  execFileSync(libgen, ["--out", library, "--music", "40", "--books", "20", "--videos", "20", "--sounds", "6"], {
     stdio: "inherit",
   });
   mkdirSync(dataDir, { recursive: true });
+  mkdirSync(playerBin, { recursive: true });
+  writeFileSync(join(playerBin, "xdg-open"), '#!/bin/sh\nprintf "%s\\n" "$@" >> "$E2E_PLAYED"\n', { mode: 0o755 });
   startDriver();
   await startApp();
 });
@@ -150,7 +161,7 @@ test("adding a folder scans it and shows counts per kind and the watch state", a
   assert.match(summary, /Scanned \d+ files/);
   const count = async (k) => Number(await wd.text(await wd.find(`[data-testid=count-${k}]`)));
   await wd.waitFor("counts", async () => (await count("music")) > 0);
-  assert.equal(await count("music"), 40);
+  assert.equal(await count("music"), 52);
   assert.equal(await count("books"), 20);
   assert.equal(await count("videos"), 20);
   const watch = await wd.waitFor("the folder to be watched", async () => {
@@ -229,6 +240,100 @@ test("a follow-up refines the answer in the same conversation", async () => {
   const convs = await wd.findAll("[data-testid=conversations] button");
   assert.equal(convs.length, 1, "one conversation holds both turns");
   await shot("05-follow-up");
+});
+
+async function playlistRows() {
+  return wd.exec(
+    `return [...document.querySelectorAll('[data-testid=playlist-track]')].map(r => ({
+       id: Number(r.dataset.id),
+       energy: r.dataset.energy === '' ? null : Number(r.dataset.energy),
+       path: r.querySelector('.title').title }))`,
+  );
+}
+
+async function playlistMessage() {
+  return wd.waitFor("the playlist's message", async () => {
+    const m = await wd.findAll("[data-testid=playlist-message], [role=alert]");
+    return m.length ? wd.text(m[0]) : null;
+  }, 60_000);
+}
+
+test("a playlist rises in energy, a journey links two tracks, and both play and save", async () => {
+  await wd.click(await wd.find("[data-testid=nav-playlists]"));
+  // The background job listens to the tracks after the scan.
+  await wd.waitFor(
+    "the synthesized tracks to be analysed",
+    async () => {
+      const t = await wd.text(await wd.find("[data-testid=heard-count]"));
+      const m = t.match(/^(\d+) of (\d+) tracks/);
+      return m && Number(m[1]) >= 12 ? t : null;
+    },
+    300_000,
+  );
+  await wd.type(await wd.find("[data-testid=playlist-request]"), "calm quiet music");
+  await wd.click(await wd.find("input[name=shape][value=rising]"));
+  await wd.click(await wd.find("[data-testid=make-playlist]"));
+  const rows = await wd.waitFor("the playlist", async () => {
+    const r = await playlistRows();
+    return r.length ? r : null;
+  }, 120_000);
+  for (const r of rows) assert.ok(r.path.startsWith(library), r.path);
+  const heard = rows.filter((r) => r.energy != null);
+  assert.ok(heard.length >= 2, JSON.stringify(rows));
+  // Rising: unanalysed tracks sit mid-curve, the rest climb.
+  const curve = rows.map((r) => r.energy ?? 0.5);
+  assert.ok(curve.every((v, i) => i === 0 || curve[i - 1] <= v), JSON.stringify(curve));
+  const chart = await wd.find("[data-testid=energy-chart]");
+  assert.equal(Number(await wd.exec("return arguments[0].dataset.points", [{ "element-6066-11e4-a52e-4f735466cecf": chart }])), heard.length);
+  await shot("11-playlist");
+
+  // A journey from the calmest analysed track to the liveliest in 3 steps.
+  const from = heard[0];
+  const to = heard[heard.length - 1];
+  const rowButton = (id, what) =>
+    wd.find(`[data-testid=playlist-track][data-id="${id}"] [data-testid=${what}]`);
+  await wd.click(await rowButton(from.id, "mark-from"));
+  await wd.click(await rowButton(to.id, "mark-to"));
+  const steps = await wd.find("[data-testid=journey-steps]");
+  await wd.exec("arguments[0].value = ''", [{ "element-6066-11e4-a52e-4f735466cecf": steps }]);
+  await wd.type(steps, "3");
+  await wd.click(await wd.find("[data-testid=make-journey]"));
+  const journey = await wd.waitFor("the journey", async () => {
+    const h = await wd.text(await wd.find("[data-testid=playlist-heading]"));
+    if (!h.startsWith("From ")) return null;
+    return playlistRows();
+  }, 60_000);
+  assert.equal(journey.length, 5, JSON.stringify(journey));
+  assert.equal(journey[0].id, from.id);
+  assert.equal(journey[4].id, to.id);
+  assert.equal(new Set(journey.map((r) => r.id)).size, 5, "no repeats");
+  await shot("12-journey");
+
+  // Play hands the list, in this order, to the default player.
+  await wd.click(await wd.find("[data-testid=play-playlist]"));
+  assert.match(await playlistMessage(), /Sent 5 tracks to your player/);
+  const list = readFileSync(played, "utf8").trim().split("\n").pop();
+  assert.ok(list.endsWith("now-playing.m3u8"), list);
+  const entries = readFileSync(list, "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
+  assert.deepEqual(entries, journey.map((r) => r.path));
+
+  // Save as M3U8 through the system's save dialog, typed into as a person
+  // would (xdotool), into the library folder: paths become relative.
+  const target = join(library, "journey.m3u8");
+  await wd.click(await wd.find("[data-testid=save-m3u8]"));
+  const dialog = execFileSync("xdotool", ["search", "--sync", "--name", "^Save playlist$"], {
+    encoding: "utf8",
+    timeout: 30_000,
+  }).trim().split("\n")[0];
+  execFileSync("xdotool", ["windowfocus", "--sync", dialog]);
+  execFileSync("xdotool", ["key", "ctrl+a"]);
+  execFileSync("xdotool", ["type", "--delay", "30", target]);
+  execFileSync("xdotool", ["key", "Return"]);
+  assert.equal(await playlistMessage(), `Saved to ${target}`);
+  const saved = readFileSync(target, "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
+  assert.deepEqual(saved.map((e) => resolve(library, e)), journey.map((r) => r.path));
+  assert.ok(saved.every((e) => !e.startsWith("/")), saved.join("\n"));
+  await shot("13-journey-saved");
 });
 
 test("models and settings are reachable and the window fits 800x600", async () => {

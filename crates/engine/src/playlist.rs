@@ -299,7 +299,7 @@ impl Library {
         let unheard = tracks.iter().filter(|t| t.sound.is_none()).count();
         if unheard > 0 {
             notes.push(format!(
-                "{unheard} of {} tracks are not analysed yet (run `moodshelf analyze`): placed by what their tags say",
+                "{unheard} of {} tracks have no sound to go by (not analysed yet, silent or undecodable): placed by what their tags say",
                 tracks.len()
             ));
         }

@@ -16,6 +16,7 @@
 pub mod datasets;
 pub mod formats;
 pub mod hostile;
+pub mod sound;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

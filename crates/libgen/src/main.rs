@@ -23,6 +23,10 @@ struct Args {
     /// malicious files) into <out>/Hostile.
     #[arg(long)]
     hostile: bool,
+    /// Also write this many still and as many driving synthesized tracks,
+    /// 20 s each, with neutral names and no tags, into <out>/Sounds.
+    #[arg(long, default_value_t = 0)]
+    sounds: usize,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -50,6 +54,15 @@ fn main() -> anyhow::Result<()> {
             "wrote {} hostile files under {}",
             entries.len(),
             a.out.join("Hostile").display()
+        );
+    }
+    if a.sounds > 0 {
+        let dir = a.out.join("Sounds");
+        let written = moodshelf_libgen::sound::write_neutral_tracks(&dir, a.sounds, 20.0)?;
+        eprintln!(
+            "wrote {} synthesized tracks under {}",
+            written.len(),
+            dir.display()
         );
     }
     Ok(())

@@ -133,3 +133,23 @@ pub fn two_families(n: usize, seconds: f32) -> Vec<Synth> {
     order.sort_by_key(|&i| (i * 7 + 3) % len.max(1));
     order.into_iter().map(|i| out[i]).collect()
 }
+
+/// Writes `n` still and `n` driving tracks of `seconds` each into `dir`,
+/// named "Track 01.wav" onwards with no tags, so that only their sound
+/// tells them apart.
+pub fn write_neutral_tracks(
+    dir: &Path,
+    n: usize,
+    seconds: f32,
+) -> std::io::Result<Vec<(std::path::PathBuf, Synth)>> {
+    std::fs::create_dir_all(dir)?;
+    two_families(n, seconds)
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let path = dir.join(format!("Track {:02}.wav", i + 1));
+            s.write_wav(&path)?;
+            Ok((path, s))
+        })
+        .collect()
+}

@@ -26,7 +26,7 @@ describe("PlaylistView", () => {
         { card: card(3, { title: "Driving" }), energy: 0.9, heard: ["loud"] },
       ],
       totalSecs: 600,
-      notes: ["1 of 3 tracks are not analysed yet"],
+      notes: ["1 of 3 tracks have no sound to go by"],
     });
     const playlist = new Playlist();
     render(PlaylistView, { playlist, status: null });
@@ -38,7 +38,7 @@ describe("PlaylistView", () => {
     const chart = screen.getByTestId("energy-chart");
     expect(chart.dataset.points).toBe("2");
     expect(screen.getByRole("img").getAttribute("aria-label")).toBe(
-      "Energy rises from calm to energetic (1 not analysed yet).",
+      "Energy rises from calm to energetic (1 without a sound analysis).",
     );
     expect(screen.getByText(/quiet, slow \(68 BPM\)/)).toBeTruthy();
     await fireEvent.click(screen.getByRole("button", { name: "Remove Untagged" }));

@@ -28,7 +28,7 @@ describe("energyWords", () => {
   it("says where the energy goes", () => {
     expect(energyWords([0.1, 0.3, 0.8])).toBe("Energy rises from calm to energetic.");
     expect(energyWords([0.9, 0.5, 0.2, null])).toBe(
-      "Energy winds down from energetic to calm (1 not analysed yet).",
+      "Energy winds down from energetic to calm (1 without a sound analysis).",
     );
     expect(energyWords([0.5, 0.55])).toBe("Energy stays moderate.");
     expect(energyWords([0.2, 0.9, 0.25])).toBe("Energy moves between calm and energetic.");

@@ -1,6 +1,6 @@
 // The energy curve of a playlist as a small chart: one point per track,
-// 0 (still) at the bottom to 1 (driving) at the top. Tracks not analysed
-// yet have no point and break the line.
+// 0 (still) at the bottom to 1 (driving) at the top. Tracks without a sound
+// analysis (not yet, silent, undecodable) have no point and break the line.
 
 export type Point = { x: number; y: number; index: number };
 
@@ -45,7 +45,7 @@ export function energyWords(values: (number | null)[]): string {
   const lo = Math.min(...heard);
   const hi = Math.max(...heard);
   const missing = values.length - heard.length;
-  const tail = missing > 0 ? ` (${missing} not analysed yet)` : "";
+  const tail = missing > 0 ? ` (${missing} without a sound analysis)` : "";
   if (hi - lo < 0.15) return `Energy stays ${word((lo + hi) / 2)}${tail}.`;
   if (last - first >= 0.15) return `Energy rises from ${word(first)} to ${word(last)}${tail}.`;
   if (first - last >= 0.15) return `Energy winds down from ${word(first)} to ${word(last)}${tail}.`;

@@ -256,4 +256,34 @@ fn analyze_hears_recorded_music_and_a_decoder_abort_costs_one_track() {
     let out = run(&data, &["status", "--json"]);
     let status = json(&out);
     assert_eq!(status["analyzed_tracks"], status["tracks"], "{status}");
+
+    // A journey between two of them, saved in both formats: the M3U8 in
+    // the library folder names its tracks relative to itself.
+    let (m3u, xspf) = (root.join("journey.m3u8"), dir.path().join("journey.xspf"));
+    let out = run(
+        &data,
+        &[
+            "playlist",
+            "--from",
+            root.join("frontiers.mp3").to_str().unwrap(),
+            "--to",
+            root.join("time_to_strike.mp3").to_str().unwrap(),
+            "--steps",
+            "1",
+            "--m3u",
+            m3u.to_str().unwrap(),
+            "--xspf",
+            xspf.to_str().unwrap(),
+        ],
+    );
+    ok(&out);
+    let m3u = std::fs::read_to_string(&m3u).unwrap();
+    let entries: Vec<&str> = m3u.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(
+        entries,
+        ["frontiers.mp3", "machine_wars.mp3", "time_to_strike.mp3"],
+        "{m3u}"
+    );
+    let xspf = std::fs::read_to_string(&xspf).unwrap();
+    assert_eq!(xspf.matches("<location>file:///").count(), 3, "{xspf}");
 }
