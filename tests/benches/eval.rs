@@ -666,7 +666,8 @@ fn write_weights(w: &Weights, note: &str) {
          # feedback and shown are not fitted (the development set has no feedback)\n\
          # and facet weights are kept at 1 (every need counts alike).\n\
          # need_sound is not fitted (the development library has no recorded audio):\n\
-         # it is set by hand to need_evidence's value, hearing a track being as direct as its tag.\n{body}"
+         # it is set by hand to need_evidence's value, hearing a track being as direct as its tag.\n\
+         # sound_near is not fitted either: set by hand to similarity's value.\n{body}"
     );
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     println!("wrote {}", path.display());

@@ -9,20 +9,14 @@ use moodshelf_engine::analysis::AnalyzeOptions;
 use moodshelf_engine::recommend::Mode;
 use moodshelf_engine::{Kind, Library, RecommendRequest, ScanOptions};
 use moodshelf_llm::Cancel;
-use moodshelf_tests::sound::{Synth, two_families};
+use moodshelf_tests::sound::{Synth, write_neutral_tracks};
 use moodshelf_tests::{NOW, moment, open};
 
 /// Twelve still and twelve driving tracks named "Track 01" to "Track 24".
 fn write_library(root: &std::path::Path) -> HashMap<PathBuf, Synth> {
-    std::fs::create_dir_all(root).expect("library dir");
-    two_families(12, 20.0)
+    write_neutral_tracks(root, 12, 20.0)
+        .expect("write tracks")
         .into_iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let path = root.join(format!("Track {:02}.wav", i + 1));
-            s.write_wav(&path).expect("write wav");
-            (path, s)
-        })
         .collect()
 }
 
@@ -119,20 +113,20 @@ async fn calm_and_energetic_requests_split_a_neutral_library_by_its_sound() {
         );
     }
 
-    // "More like this" stays in the family, nearest tempo first.
-    let (still, _) = tracks
-        .iter()
-        .find(|(_, s)| !s.driving)
-        .expect("a still track");
-    let alike = lib.sounds_like(still, 11).await.expect("sounds like");
-    assert_eq!(alike.len(), 11);
-    for a in &alike {
-        assert!(
-            !tracks[&PathBuf::from(&a.item.path)].driving,
-            "{} is driving, unlike {}",
-            a.item.path,
-            still.display()
-        );
+    // "More like this" stays in the family, for every track.
+    for (track, synth) in &tracks {
+        let alike = lib.sounds_like(track, 8).await.expect("sounds like");
+        assert_eq!(alike.len(), 8);
+        for a in &alike {
+            assert_eq!(
+                tracks[&PathBuf::from(&a.item.path)].driving,
+                synth.driving,
+                "{} ({:?}) is near {} ({synth:?})",
+                a.item.path,
+                a.heard,
+                track.display()
+            );
+        }
     }
 
     // A second run has nothing to do; a changed file is heard again.
@@ -337,5 +331,129 @@ async fn journeys_fill_durations_follow_energy_curves_and_export() {
     assert!(err.message.contains("no such folder"), "{}", err.message);
     // Nothing half-written is left behind.
     assert!(!root.join("no such folder").exists());
+    lib.close().await;
+}
+
+/// One turn of a conversation: the picks' ids, paths and reasons.
+async fn turn(
+    lib: &Library,
+    text: &str,
+    conversation: Option<i64>,
+) -> (Vec<(i64, PathBuf, String)>, Option<i64>) {
+    let mut req = RecommendRequest::new(text, moment("2026-06-10T15:00"));
+    req.mode = Mode::Rules;
+    req.kind = Some(Kind::Music);
+    req.limit = 6;
+    req.conversation = conversation;
+    let r = lib
+        .recommend(&req, &Cancel::default(), &mut |_| {})
+        .await
+        .expect("recommend");
+    let picks = r
+        .items
+        .into_iter()
+        .map(|p| (p.item.id, PathBuf::from(p.item.path), p.why))
+        .collect();
+    (picks, r.conversation_id)
+}
+
+/// The mean analysed energy of `ids`, through the playlist of exactly
+/// those tracks.
+async fn mean_energy(lib: &Library, ids: &[i64]) -> f32 {
+    use moodshelf_engine::playlist::{PlaylistRequest, PlaylistSource, Shape};
+    let list = lib
+        .playlist(
+            &PlaylistRequest {
+                source: PlaylistSource::Tracks(ids.to_vec()),
+                minutes: None,
+                shape: Shape::Steady,
+            },
+            &Cancel::default(),
+        )
+        .await
+        .expect("tracks");
+    let e: Vec<f32> = list.tracks.iter().filter_map(|t| t.energy).collect();
+    assert_eq!(e.len(), ids.len());
+    e.iter().sum::<f32>() / e.len() as f32
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_like_a_track_and_calmer_livelier_or_slower_follow_ups_move_in_sound_space() {
+    let (_dir, lib, tracks) = analysed_library().await;
+    let title = |p: &PathBuf| p.file_stem().unwrap().to_string_lossy().into_owned();
+    let mut named: Vec<&PathBuf> = tracks.keys().collect();
+    named.sort();
+
+    // "More like this": the names say nothing, so only the sound can tell
+    // which family the named track belongs to.
+    for driving_ref in [false, true] {
+        let reference = named
+            .iter()
+            .find(|p| tracks[**p].driving == driving_ref)
+            .expect("a reference");
+        let text = format!("music like {}", title(reference));
+        let (picks, _) = turn(&lib, &text, None).await;
+        let plain = {
+            let mut req = RecommendRequest::new(&text, moment("2026-06-10T15:00"));
+            req.mode = Mode::Search;
+            req.kind = Some(Kind::Music);
+            req.limit = 6;
+            req.remember = false;
+            lib.recommend(&req, &Cancel::default(), &mut |_| {})
+                .await
+                .expect("plain")
+                .items
+        };
+        let same = picks
+            .iter()
+            .filter(|(_, p, _)| tracks[p].driving == driving_ref)
+            .count();
+        let plain_same = plain
+            .iter()
+            .filter(|p| tracks[&PathBuf::from(&p.item.path)].driving == driving_ref)
+            .count();
+        println!(
+            "{text:?} ({}): {same} of {} picks from its family; plain search {plain_same} of {}",
+            if driving_ref { "driving" } else { "still" },
+            picks.len(),
+            plain.len()
+        );
+        assert_eq!(same, picks.len(), "{picks:?}");
+        assert!(picks.iter().all(|(_, p, _)| p != *reference), "not itself");
+        assert!(
+            picks.iter().any(|(_, _, why)| why.starts_with("Sounds ")),
+            "a reason names what was heard: {picks:?}"
+        );
+    }
+
+    // Follow-ups move from the previous picks.
+    let ids = |p: &[(i64, PathBuf, String)]| p.iter().map(|x| x.0).collect::<Vec<_>>();
+    let (calm, conv) = turn(&lib, "calm quiet music", None).await;
+    let (livelier, _) = turn(&lib, "livelier", conv).await;
+    let (e0, e1) = (
+        mean_energy(&lib, &ids(&calm)).await,
+        mean_energy(&lib, &ids(&livelier)).await,
+    );
+    println!("calm quiet music: energy {e0:.2}; then \"livelier\": {e1:.2}");
+    assert!(e1 > e0 + 0.05, "{e0} -> {e1}");
+
+    let (loud, conv) = turn(&lib, "loud energetic music", None).await;
+    let bpm = |p: &[(i64, PathBuf, String)]| {
+        p.iter().map(|x| tracks[&x.1].bpm).sum::<f32>() / p.len() as f32
+    };
+    let (slower, _) = turn(&lib, "slower", conv).await;
+    println!(
+        "loud energetic music: {:.0} BPM on average; then \"slower\": {:.0}",
+        bpm(&loud),
+        bpm(&slower)
+    );
+    assert!(bpm(&slower) < bpm(&loud) - 5.0, "{loud:?} -> {slower:?}");
+    let (calmer, _) = turn(&lib, "calmer", conv).await;
+    let (e2, e3) = (
+        mean_energy(&lib, &ids(&loud)).await,
+        mean_energy(&lib, &ids(&calmer)).await,
+    );
+    println!("loud energetic music: energy {e2:.2}; then \"calmer\": {e3:.2}");
+    assert!(e3 < e2 - 0.05, "{e2} -> {e3}");
     lib.close().await;
 }

@@ -25,6 +25,7 @@ use serde::Serialize;
 
 use crate::error::{Code, Error, Result};
 use crate::library::Library;
+use crate::recommend::intent::Direction;
 use crate::vocab::D;
 
 /// Below this integrated loudness a track is silence or nearly so (a
@@ -100,9 +101,11 @@ impl Sound {
             ramp(self.onset_rate, 1.0, 5.0),
             ramp(self.centroid_hz, 700.0, 3000.0),
             self.tempo_bpm.map_or(0.5, |b| ramp(b, 70.0, 150.0)),
+            // The mode matters less to how alike two tracks sound than
+            // their loudness or pace: a third of an axis.
             match self.key {
-                Some((_, Mode::Minor)) => 0.0,
-                Some((_, Mode::Major)) => 1.0,
+                Some((_, Mode::Minor)) => 0.35,
+                Some((_, Mode::Major)) => 0.65,
                 None => 0.5,
             },
         ]
@@ -138,6 +141,117 @@ impl Sound {
             out.push(format!("in {name} {mode}"));
         }
         out
+    }
+}
+
+/// The spread of closeness: a track this far from where the request
+/// points counts a little over half.
+const NEAR: f32 = 0.35;
+/// How far along the asked direction a track must lie to count as moved
+/// ("calmer" than the previous picks, not the same).
+const MIN_MOVE: f32 = 0.15;
+
+/// Where a request points in sound space: at the tracks it names ("more
+/// like this one"), or from the previous answer's tracks in a direction
+/// ("calmer", "faster").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SoundGoal {
+    /// The mean of the reference tracks' coordinates.
+    pub point: [f32; 5],
+    /// The unit direction a follow-up asks for, if any.
+    pub toward: Option<[f32; 5]>,
+    /// For a direction: the distance from `point` to the nearest track
+    /// that lies that way, so that the nearest such track counts fully
+    /// however far the library makes it.
+    nearest: f32,
+}
+
+/// The direction a follow-up moves along the axes of sound space
+/// (loudness, onset rate, brightness, tempo, mode), if it moves in it.
+fn direction(d: &Direction) -> Option<[f32; 5]> {
+    match d {
+        Direction::More(q) if q == "energetic" => Some([1.0, 1.0, 1.0, 1.0, 0.0]),
+        Direction::Less(q) if q == "energetic" => Some([-1.0, -1.0, -1.0, -1.0, 0.0]),
+        Direction::Faster => Some([0.0, 0.6, 0.0, 1.0, 0.0]),
+        Direction::Slower => Some([0.0, -0.6, 0.0, -1.0, 0.0]),
+        _ => None,
+    }
+}
+
+/// Whether a follow-up's directions move in sound space.
+pub fn moves_in_sound(directions: &[Direction]) -> bool {
+    directions.iter().any(|d| direction(d).is_some())
+}
+
+impl SoundGoal {
+    /// The goal of `refs` moved by `directions`, given every analysed
+    /// track the answer may choose from; `None` without a reference.
+    pub fn new<'a>(
+        refs: &[Sound],
+        directions: &[Direction],
+        library: impl Iterator<Item = &'a Sound>,
+    ) -> Option<SoundGoal> {
+        if refs.is_empty() {
+            return None;
+        }
+        let mut point = [0f32; 5];
+        for s in refs {
+            for (p, c) in point.iter_mut().zip(s.coords()) {
+                *p += c / refs.len() as f32;
+            }
+        }
+        let mut toward = [0f32; 5];
+        for v in directions.iter().filter_map(direction) {
+            for (t, x) in toward.iter_mut().zip(v) {
+                *t += x;
+            }
+        }
+        let norm = toward.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let mut goal = SoundGoal {
+            point,
+            toward: (norm > 0.0).then(|| toward.map(|x| x / norm)),
+            nearest: 0.0,
+        };
+        if goal.toward.is_some() {
+            goal.nearest = library
+                .filter(|s| goal.progress(s) >= MIN_MOVE)
+                .map(|s| goal.distance(s))
+                .fold(f32::INFINITY, f32::min);
+        }
+        Some(goal)
+    }
+
+    fn distance(&self, s: &Sound) -> f32 {
+        s.coords()
+            .iter()
+            .zip(&self.point)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f32>()
+            .sqrt()
+    }
+
+    /// How far `s` lies from the point along the asked direction.
+    fn progress(&self, s: &Sound) -> f32 {
+        self.toward.map_or(0.0, |t| {
+            s.coords()
+                .iter()
+                .zip(&self.point)
+                .zip(t)
+                .map(|((c, p), t)| (c - p) * t)
+                .sum()
+        })
+    }
+
+    /// How well `s` answers: 1 on the point (or, for a direction, as near
+    /// as the nearest track that lies that way), falling smoothly with
+    /// distance; 0 for a track that does not lie the asked way.
+    pub fn closeness(&self, s: &Sound) -> f32 {
+        let beyond = match self.toward {
+            Some(_) if self.progress(s) < MIN_MOVE => return 0.0,
+            Some(_) => (self.distance(s) - self.nearest).max(0.0),
+            None => self.distance(s),
+        };
+        (-beyond * beyond / (2.0 * NEAR * NEAR)).exp()
     }
 }
 
@@ -227,6 +341,57 @@ mod tests {
             "key_strength": 0.8
         }))
         .expect("features")
+    }
+
+    #[test]
+    fn follow_ups_look_for_the_nearest_tracks_that_lie_the_asked_way() {
+        let sound = |lufs, bpm, onsets, centroid| {
+            Sound::from_features(&features(lufs, bpm, onsets, centroid)).unwrap()
+        };
+        let loud = sound(-9.0, 150.0, 4.8, 2900.0);
+        let louder = sound(-8.0, 155.0, 5.0, 3000.0);
+        let bit_calmer = sound(-13.0, 140.0, 4.0, 2500.0);
+        let quiet = sound(-23.0, 68.0, 0.8, 800.0);
+        let library = [loud, louder, bit_calmer, quiet];
+
+        // "More like this": the nearest count most.
+        let like = SoundGoal::new(&[loud], &[], library.iter()).unwrap();
+        assert!(like.closeness(&loud) > 0.999);
+        assert!(like.closeness(&louder) > like.closeness(&bit_calmer));
+        assert!(like.closeness(&quiet) < 0.01);
+
+        // "Calmer": nothing louder, the nearest calmer track first, and a
+        // far calmer one still counts when it is the only way down.
+        let calmer = SoundGoal::new(
+            &[loud],
+            &[Direction::Less("energetic".into())],
+            library.iter(),
+        )
+        .unwrap();
+        assert_eq!(calmer.closeness(&louder), 0.0);
+        assert_eq!(calmer.closeness(&loud), 0.0, "the same is not calmer");
+        assert!(calmer.closeness(&bit_calmer) > 0.999);
+        assert!(calmer.closeness(&quiet) > 0.0);
+        let only_far = SoundGoal::new(
+            &[loud],
+            &[Direction::Less("energetic".into())],
+            [loud, louder, quiet].iter(),
+        )
+        .unwrap();
+        assert!(only_far.closeness(&quiet) > 0.999);
+
+        // "Faster" moves along the tempo, "older" not in sound at all.
+        let faster = SoundGoal::new(&[bit_calmer], &[Direction::Faster], library.iter()).unwrap();
+        assert!(faster.closeness(&loud) > 0.0 && faster.closeness(&quiet) == 0.0);
+        assert!(!moves_in_sound(&[
+            Direction::Older,
+            Direction::More("funny".into())
+        ]));
+        assert!(moves_in_sound(&[Direction::Slower]));
+        assert_eq!(
+            SoundGoal::new(&[], &[Direction::Faster], library.iter()),
+            None
+        );
     }
 
     #[test]

@@ -179,6 +179,31 @@ pub fn rule_reason(
     capitalize(&parts.join("; "))
 }
 
+/// Below this closeness a pick was not chosen for how it sounds.
+const SOUNDS_NEAR: f32 = 0.2;
+
+/// A rule reason for a pick chosen for sounding like what the request
+/// points at ("more like this track", "calmer"): what was heard in it
+/// goes first, unless the reason already says it.
+pub fn with_sound(reason: String, p: Option<&ItemProfile>, sound_near: f32) -> String {
+    let Some(words) = p
+        .and_then(|p| p.sound)
+        .filter(|_| sound_near >= SOUNDS_NEAR)
+        .map(|s| s.words())
+        .filter(|w| !w.is_empty())
+    else {
+        return reason;
+    };
+    if reason.to_lowercase().contains(&words[0].to_lowercase()) {
+        return reason;
+    }
+    let heard = words.join(", ");
+    if reason.starts_with("Closest to your request") {
+        return format!("Sounds {heard}");
+    }
+    format!("Sounds {heard}; {reason}")
+}
+
 /// The candidate an explaining model sees for a pick.
 pub fn candidate(v: &ItemView, p: Option<&ItemProfile>, moment: Option<D>) -> Candidate {
     let mut about = String::new();

@@ -174,6 +174,10 @@ pub enum Direction {
     Older,
     /// Nothing from the previous answer.
     Different,
+    /// A quicker tempo than the previous answer's tracks.
+    Faster,
+    /// A slower tempo than the previous answer's tracks.
+    Slower,
     /// More of a quality ("more energetic", "livelier").
     More(String),
     /// Less of a quality ("less sad", "calmer").
@@ -188,6 +192,8 @@ impl Direction {
             Direction::Newer => "newer".into(),
             Direction::Older => "older".into(),
             Direction::Different => "different".into(),
+            Direction::Faster => "faster".into(),
+            Direction::Slower => "slower".into(),
             Direction::More(q) => format!("more {q}"),
             Direction::Less(q) => format!("less {q}"),
         }
@@ -200,6 +206,8 @@ impl Direction {
             "newer" => Direction::Newer,
             "older" => Direction::Older,
             "different" => Direction::Different,
+            "faster" => Direction::Faster,
+            "slower" => Direction::Slower,
             other => match other.split_once(' ') {
                 Some(("less", q)) => Direction::Less(q.to_string()),
                 Some(("more", q)) => Direction::More(q.to_string()),

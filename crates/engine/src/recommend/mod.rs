@@ -270,12 +270,16 @@ impl Library {
                 why: if plain {
                     "Close to your request".into()
                 } else {
-                    explain::rule_reason(
-                        &s.weights,
-                        &c.item,
+                    explain::with_sound(
+                        explain::rule_reason(
+                            &s.weights,
+                            &c.item,
+                            profiles.get(c.item.id),
+                            &s.intent,
+                            *m,
+                        ),
                         profiles.get(c.item.id),
-                        &s.intent,
-                        *m,
+                        c.features.sound_near,
                     )
                 },
                 score: c.score,
@@ -559,6 +563,26 @@ impl Library {
                 });
             }
         }
+        // Sound: the tracks named, or for "calmer" and "faster" the
+        // previous answer's, as a point in sound space moved that way.
+        let sound_goal = if plain {
+            None
+        } else {
+            let profiles = self.profiles().await?;
+            let heard = |ids: &mut dyn Iterator<Item = i64>| -> Vec<crate::hearing::Sound> {
+                ids.filter_map(|id| profiles.get(id)?.sound).collect()
+            };
+            let mut refs = heard(&mut references.iter().copied());
+            if refs.is_empty()
+                && follow_up
+                && crate::hearing::moves_in_sound(&intent.refine)
+                && let Some(p) = prev.as_ref()
+            {
+                refs = heard(&mut p.items.iter().map(|v| v.id));
+            }
+            let library = profiles.items.iter().filter_map(|p| p.sound.as_ref());
+            crate::hearing::SoundGoal::new(&refs, &intent.refine, library)
+        };
         if !plain && let Some(q) = &qvec {
             let prototypes = self.prototypes().await?;
             understand::embedding_needs(&mut intent, &prototypes.cosines(q));
@@ -588,6 +612,7 @@ impl Library {
             named_ids: &named_ids,
             now: req.moment.unix,
             plain,
+            sound_goal,
         };
         let candidates = self.retrieve(&ask, &mut legs).await?;
         (t.search_ms, t.vector_ms, t.text_ms, t.catalog_ms) = (
@@ -869,6 +894,7 @@ impl Weights {
         w.need_zero_shot = 0.0;
         w.need_model = 0.0;
         w.need_sound = 0.0;
+        w.sound_near = 0.0;
         w
     }
 }

@@ -32,6 +32,10 @@ pub struct Features {
     pub need_zero_shot: f32,
     pub need_model: f32,
     pub need_sound: f32,
+    /// How close it sounds to the tracks a request names or, for a
+    /// follow-up such as "calmer", to the previous picks moved that way
+    /// (0 without an analysis or without such a request).
+    pub sound_near: f32,
     /// How well it fits the moment (season, holidays, time of day).
     pub moment: f32,
     /// How strongly it belongs to a season or holiday that is not now.
@@ -100,6 +104,9 @@ pub struct Weights {
     /// the weight of the item's own labels, as hearing a track is as
     /// direct as its tag.
     pub need_sound: f32,
+    /// Not fitted either, for the same reason: sounding like the track a
+    /// request names counts as much as its embedding being like it.
+    pub sound_near: f32,
     pub facet: FacetWeights,
     /// The moment's weight for a vague request and for a precise one; a
     /// request's vagueness blends the two.
@@ -129,6 +136,7 @@ impl Weights {
             + self.need_zero_shot * f.need_zero_shot
             + self.need_model * f.need_model
             + self.need_sound * f.need_sound
+            + self.sound_near * f.sound_near
             + (self.moment_vague * v + self.moment_specific * (1.0 - v)) * f.moment
             - self.off_season * f.off_season
             + self.quality * f.quality

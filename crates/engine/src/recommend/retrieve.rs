@@ -41,6 +41,9 @@ pub(super) struct Ask<'a> {
     pub now: i64,
     /// Plain search: no feedback, no novelty, no descriptors.
     pub plain: bool,
+    /// Where in sound space the request points ("more like this track",
+    /// "calmer" than the last answer).
+    pub sound_goal: Option<crate::hearing::SoundGoal>,
 }
 
 /// Candidates fetched per pick by each leg.
@@ -99,11 +102,20 @@ impl Library {
         // The descriptor leg.
         let need_weights = a.weights.need_weights(&intent.weighted());
         let by_needs = descriptor_leg(&profiles, &filter, &need_weights, a, depth);
+        // The sound leg: the analysed tracks nearest the goal.
+        let by_sound = a
+            .sound_goal
+            .map(|g| sound_leg(&profiles, &filter, &g, depth))
+            .unwrap_or_default();
         t.search_ms = s.elapsed().as_secs_f64() * 1e3;
 
         let mut ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
-        let seen: HashSet<i64> = ids.iter().copied().collect();
-        ids.extend(by_needs.iter().filter(|id| !seen.contains(id)));
+        let mut seen: HashSet<i64> = ids.iter().copied().collect();
+        for id in by_needs.iter().chain(&by_sound) {
+            if seen.insert(*id) {
+                ids.push(*id);
+            }
+        }
         ids.extend(a.named_ids.iter().filter(|id| {
             !seen.contains(id) && profiles.get(**id).is_some_and(|p| passes(p, &filter))
         }));
@@ -173,6 +185,9 @@ impl Library {
                 f.need_zero_shot = m.zero_shot;
                 f.need_model = m.model;
                 f.need_sound = m.sound;
+                if let (Some(g), Some(snd)) = (&a.sound_goal, &p.sound) {
+                    f.sound_near = g.closeness(snd);
+                }
                 f.moment = rank::fit(a.weights, p, a.moment);
                 f.off_season = rank::off_season(a.weights, p, &active);
                 f.quality = rank::quality(p.rating);
@@ -253,6 +268,25 @@ fn descriptor_leg(
     scored.select_nth_unstable_by(n - 1, |x, y| y.0.total_cmp(&x.0));
     scored.truncate(n);
     scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    scored.into_iter().map(|(_, id)| id).collect()
+}
+
+/// The `depth` analysed items passing the filters that answer `goal` best.
+fn sound_leg(
+    profiles: &ProfileTable,
+    filter: &Filter,
+    goal: &crate::hearing::SoundGoal,
+    depth: usize,
+) -> Vec<i64> {
+    let mut scored: Vec<(f32, i64)> = profiles
+        .items
+        .iter()
+        .filter(|p| passes(p, filter))
+        .filter_map(|p| Some((goal.closeness(p.sound.as_ref()?), p.id)))
+        .filter(|(c, _)| *c > 0.0)
+        .collect();
+    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    scored.truncate(depth);
     scored.into_iter().map(|(_, id)| id).collect()
 }
 

@@ -390,6 +390,8 @@ const COMPARATIVES: &[(&str, &str)] = &[
     ("calmer", "less energetic"),
     ("quieter", "less energetic"),
     ("livelier", "more energetic"),
+    ("faster", "faster"),
+    ("slower", "slower"),
     ("happier", "more uplifting"),
     ("funnier", "more funny"),
     ("scarier", "more scary"),
@@ -1158,6 +1160,21 @@ pub fn embedding_needs(intent: &mut Intent, cosines: &[f32]) {
     intent.summarize();
 }
 
+/// Descriptors at the two ends of one scale.
+const OPPOSITES: &[(&str, &str)] = &[("calm", "energetic"), ("uplifting", "melancholic")];
+
+fn opposite(name: &str) -> Option<&'static str> {
+    OPPOSITES.iter().find_map(|&(a, b)| {
+        if a == name {
+            Some(b)
+        } else if b == name {
+            Some(a)
+        } else {
+            None
+        }
+    })
+}
+
 /// Applies a follow-up to the intent of the answer it refines.
 pub fn refine(prev: &Intent, delta: &Intent) -> Intent {
     let mut out = prev.clone();
@@ -1177,6 +1194,11 @@ pub fn refine(prev: &Intent, delta: &Intent) -> Intent {
     }
     for n in &delta.needs {
         if let Some(d) = n.d() {
+            // "Livelier" after "calm": the two ends of one scale do not
+            // stand together; the newer word wins.
+            if let Some(other) = opposite(d.name()) {
+                out.needs.retain(|m| m.descriptor != other);
+            }
             out.add_need(d, n.weight, &n.from);
         }
     }
@@ -1512,6 +1534,19 @@ mod tests {
         let lighter = refine(&dark, &read("less dark"));
         assert!(!lighter.asks_for(D::named("dark")), "{:?}", lighter.needs);
         assert!(lighter.avoid.contains(&"dark".to_string()));
+        let calm = read("calm quiet music");
+        let livelier = refine(&calm, &read("livelier"));
+        assert!(
+            livelier.asks_for(D::named("energetic")),
+            "{:?}",
+            livelier.needs
+        );
+        assert!(
+            !livelier.asks_for(D::named("calm")),
+            "one end of a scale at a time"
+        );
+        assert_eq!(read("faster").refine, vec![Direction::Faster]);
+        assert_eq!(read("a bit slower please").refine, vec![Direction::Slower]);
     }
 
     #[test]
