@@ -63,6 +63,18 @@ impl Paths {
         let models_dir = models_dir
             .or_else(|| from_env(ENV_MODELS_DIR))
             .unwrap_or_else(|| data_dir.join("models"));
+        // Relative to where the command starts, once: LanceDB reads a
+        // relative path as a URI ("cannot connect to LanceDb Cloud"), and a
+        // host that changes directory must not move its library.
+        let absolute = |p: PathBuf| {
+            std::path::absolute(&p).map_err(|e| {
+                Error::new(
+                    Code::InvalidInput,
+                    format!("cannot resolve {}: {e}", p.display()),
+                )
+            })
+        };
+        let (data_dir, models_dir) = (absolute(data_dir)?, absolute(models_dir)?);
         Ok(Paths {
             data_dir,
             models_dir,
@@ -439,6 +451,11 @@ mod tests {
         .unwrap();
         assert_eq!(p.data_dir, PathBuf::from("/env/data"));
         assert_eq!(p.models_dir, PathBuf::from("/env/models"));
+        // A relative data dir is taken from where the command starts.
+        let p = Paths::resolve_with(Some("dbg/data".into()), None, |_| None).unwrap();
+        let here = std::env::current_dir().unwrap();
+        assert_eq!(p.data_dir, here.join("dbg/data"));
+        assert_eq!(p.models_dir, here.join("dbg/data/models"));
     }
 
     #[test]
