@@ -492,6 +492,18 @@ impl Catalog {
             .ctx("list item ids")
     }
 
+    /// Items by id in the order of `ids`; ids not in the catalog are
+    /// left out.
+    pub async fn items_in_order(&self, ids: &[i64]) -> Result<Vec<ItemView>> {
+        let mut by_id: std::collections::HashMap<i64, ItemView> = self
+            .items_by_ids(ids)
+            .await?
+            .into_iter()
+            .map(|v| (v.id, v))
+            .collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
     /// Items by id, in no particular order; ids not in the catalog are
     /// simply absent from the result.
     pub async fn items_by_ids(&self, ids: &[i64]) -> Result<Vec<ItemView>> {

@@ -302,21 +302,17 @@ impl Library {
         near.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
         near.truncate(limit);
         let ids: Vec<i64> = near.iter().map(|(id, _)| *id).collect();
-        let views: HashMap<i64, ItemView> = self
+        let distance: HashMap<i64, f32> = near.into_iter().collect();
+        Ok(self
             .catalog()
-            .items_by_ids(&ids)
+            .items_in_order(&ids)
             .await?
             .into_iter()
-            .map(|v| (v.id, v))
-            .collect();
-        Ok(near
-            .into_iter()
-            .filter_map(|(id, distance)| {
-                let heard = sounds.get(&id)?.words();
+            .filter_map(|item| {
                 Some(Alike {
-                    item: views.get(&id)?.clone(),
-                    distance,
-                    heard,
+                    distance: *distance.get(&item.id)?,
+                    heard: sounds.get(&item.id)?.words(),
+                    item,
                 })
             })
             .collect())

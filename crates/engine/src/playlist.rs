@@ -257,22 +257,7 @@ impl Library {
                 chosen
             }
             PlaylistSource::Tracks(ids) => {
-                let views: HashMap<i64, ItemView> = self
-                    .catalog()
-                    .items_by_ids(ids)
-                    .await?
-                    .into_iter()
-                    .map(|v| (v.id, v))
-                    .collect();
-                let mut out: Vec<Track> = ids
-                    .iter()
-                    .filter_map(|id| {
-                        Some(Track {
-                            view: views.get(id)?.clone(),
-                            sound: sounds.get(id).copied(),
-                        })
-                    })
-                    .collect();
+                let mut out = self.tracks(ids, &sounds).await?;
                 if out.len() < ids.len() {
                     notes.push(format!(
                         "{} of the {} tracks are no longer in the library",
@@ -316,6 +301,20 @@ impl Library {
             total_secs,
             notes,
         })
+    }
+
+    /// The tracks with these ids, in this order, with their sounds.
+    async fn tracks(&self, ids: &[i64], sounds: &HashMap<i64, Sound>) -> Result<Vec<Track>> {
+        Ok(self
+            .catalog()
+            .items_in_order(ids)
+            .await?
+            .into_iter()
+            .map(|view| Track {
+                sound: sounds.get(&view.id).copied(),
+                view,
+            })
+            .collect())
     }
 
     /// Saves `p` at `file` in `format`, replacing the file whole (written
@@ -396,22 +395,7 @@ impl Library {
             .copied()
             .filter(|id| !end_ids.contains(id))
             .collect();
-        let views: HashMap<i64, ItemView> = self
-            .catalog()
-            .items_by_ids(&ids)
-            .await?
-            .into_iter()
-            .map(|v| (v.id, v))
-            .collect();
-        let mut pool: Vec<Track> = ids
-            .iter()
-            .filter_map(|id| {
-                Some(Track {
-                    view: views.get(id)?.clone(),
-                    sound: sounds.get(id).copied(),
-                })
-            })
-            .collect();
+        let mut pool = self.tracks(&ids, sounds).await?;
         pool.sort_by_key(|t| t.view.id);
         let (ca, cb) = (a.coords(), b.coords());
         let mut out = vec![ends[0].clone()];

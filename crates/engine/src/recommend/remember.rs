@@ -3,7 +3,6 @@
 //! when, and feedback on items. All of it is user data in the catalog,
 //! keyed by item ids that survive moves and rescans.
 
-use std::collections::HashMap;
 
 use moodshelf_catalog::{ItemView, Verdict};
 
@@ -75,13 +74,7 @@ impl Library {
             .as_deref()
             .and_then(|j| serde_json::from_str(j).ok())
             .unwrap_or_default();
-        let views = self.catalog().items_by_ids(&last.items).await?;
-        let by_id: HashMap<i64, ItemView> = views.into_iter().map(|v| (v.id, v)).collect();
-        let items = last
-            .items
-            .iter()
-            .filter_map(|id| by_id.get(id).cloned())
-            .collect();
+        let items = self.catalog().items_in_order(&last.items).await?;
         Ok(Some(Previous { intent, items }))
     }
 
