@@ -3,7 +3,6 @@
 //! when, and feedback on items. All of it is user data in the catalog,
 //! keyed by item ids that survive moves and rescans.
 
-
 use moodshelf_catalog::{ItemView, Verdict};
 
 use super::Pick;
