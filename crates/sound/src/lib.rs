@@ -28,7 +28,8 @@ pub use key::Mode;
 /// Bumped when the analysis changes what it computes, so stored features
 /// are computed again.
 /// 2: the dotted-period correction of the tempo.
-pub const ANALYSIS_VERSION: u32 = 2;
+/// 3: onsets must rise at least 1 dB above the envelope's mean.
+pub const ANALYSIS_VERSION: u32 = 3;
 
 /// Audio past this point is not analysed (a long mix or an audiobook read
 /// as music): the features describe its first two hours.

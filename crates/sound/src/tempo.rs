@@ -14,6 +14,8 @@ const DOTTED_RATIO: f32 = 0.7;
 /// An onset envelope that varies less than this (dB per frame, standard
 /// deviation) has no beat to find: a drone, a held chord, silence.
 const MIN_SPREAD_DB: f32 = 0.05;
+/// How far above the envelope's mean an onset must stand, dB per frame.
+const MIN_ONSET_RISE_DB: f32 = 1.0;
 
 /// (beats per minute, confidence 0–1); (0, 0) when there is too little.
 pub fn estimate(onsets: &[f32], frame_rate: f32) -> (f32, f32) {
@@ -92,8 +94,9 @@ pub fn estimate(onsets: &[f32], frame_rate: f32) -> (f32, f32) {
 }
 
 /// Onsets per second: peaks of the onset envelope that stand one standard
-/// deviation above its mean, at least 50 ms apart. How busy a track is,
-/// whatever its tempo: a ballad and a drum solo at the same beat differ.
+/// deviation (and at least [`MIN_ONSET_RISE_DB`]) above its mean, at least
+/// 50 ms apart. How busy a track is, whatever its tempo: a ballad and a
+/// drum solo at the same beat differ.
 pub fn onset_rate(onsets: &[f32], frame_rate: f32) -> f32 {
     if onsets.len() < 3 || frame_rate <= 0.0 {
         return 0.0;
@@ -104,7 +107,9 @@ pub fn onset_rate(onsets: &[f32], frame_rate: f32) -> f32 {
     if sd < MIN_SPREAD_DB {
         return 0.0;
     }
-    let threshold = mean + sd;
+    // A ripple on a swell is not an attack: a peak must also rise a
+    // little in absolute terms.
+    let threshold = mean + sd.max(MIN_ONSET_RISE_DB);
     let gap = (0.05 * frame_rate).ceil().max(1.0) as usize;
     let mut last: Option<usize> = None;
     let mut count = 0u32;
@@ -179,6 +184,30 @@ mod tests {
                 bpm * 2.0 / 3.0
             );
         }
+    }
+
+    #[test]
+    fn a_gentle_swell_has_few_onsets() {
+        // A soft triad swelling once a beat at 70 BPM: the envelope's small
+        // ripples are not attacks (they read as 8 to 13 a second before).
+        let rate = 44_100;
+        let beat = 60.0 / 70.0;
+        let x: Vec<f32> = (0..30 * rate)
+            .map(|i| {
+                let t = i as f32 / rate as f32;
+                let swell = 0.5 - 0.5 * (std::f32::consts::TAU * t / beat).cos();
+                let tone: f32 = [220.0f32, 277.2, 329.6]
+                    .iter()
+                    .map(|f| (std::f32::consts::TAU * f * t).sin())
+                    .sum();
+                0.02 * swell * tone
+            })
+            .collect();
+        let mut f = Frames::new(rate as u32);
+        f.push(&x);
+        let s = f.finish();
+        let r = super::onset_rate(&s.onsets, s.frame_rate);
+        assert!(r < 2.0, "{r} onsets/s in a swell");
     }
 
     #[test]
