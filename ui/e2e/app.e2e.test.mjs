@@ -271,6 +271,7 @@ test("a playlist rises in energy, a journey links two tracks, and both play and 
     300_000,
   );
   await wd.type(await wd.find("[data-testid=playlist-request]"), "calm quiet music");
+  await wd.type(await wd.find("[data-testid=playlist-minutes]"), "12");
   await wd.click(await wd.find("input[name=shape][value=rising]"));
   await wd.click(await wd.find("[data-testid=make-playlist]"));
   const rows = await wd.waitFor("the playlist", async () => {
@@ -278,6 +279,11 @@ test("a playlist rises in energy, a journey links two tracks, and both play and 
     return r.length ? r : null;
   }, 120_000);
   for (const r of rows) assert.ok(r.path.startsWith(library), r.path);
+  // Twelve minutes, filled within one: "N tracks · m:ss".
+  const summary = await wd.text(await wd.find("[data-testid=playlist-summary]"));
+  const [, m, sec] = summary.match(/· (\d+):(\d\d)$/) ?? [];
+  const filled = Number(m) * 60 + Number(sec);
+  assert.ok(Math.abs(filled - 12 * 60) <= 60, summary);
   const heard = rows.filter((r) => r.energy != null);
   assert.ok(heard.length >= 2, JSON.stringify(rows));
   // Rising: unanalysed tracks sit mid-curve, the rest climb.
