@@ -8,9 +8,11 @@
 //! `BENCH_QUICK=1` shrinks every size by 10× for a smoke run;
 //! `BENCH_MODEL=1` also times the reasoning model's first reason at 1k.
 //!
-//! `sound` is the audio analysis: seconds per minute of audio on one and
-//! two workers (recorded MP3s from Debian's `asc-music` and synthesized
-//! WAV) and the peak memory of a long track against a short one.
+//! `sound` is the audio analysis through the library (reader processes
+//! at low priority, results stored): seconds per minute of audio on one
+//! and two workers, recorded MP3s from Debian's `asc-music` and
+//! synthesized WAV. The analysis alone and its memory per track are the
+//! sound crate's bench (`cargo bench --workspace --bench analysis`).
 //!
 //! `large` (run only when named: `cargo bench --workspace --bench engine --
 //! large`) is the 100,000-item library: metadata scan, embedding, unchanged
@@ -533,12 +535,12 @@ async fn large(n: usize) {
     println!("large peak resident memory: {}", peak_rss());
 }
 
-/// Sound analysis: seconds per minute of audio on one and on two workers,
-/// for real recorded music (the MP3s of Debian's `asc-music`, copied four
-/// times) and for synthesized WAV; and the peak memory one long track adds.
+/// Sound analysis through the library: seconds per minute of audio on one
+/// and on two workers, for real recorded music (the MP3s of Debian's
+/// `asc-music`, copied four times) and for synthesized WAV.
 async fn sound_analysis() {
     use moodshelf_engine::analysis::AnalyzeOptions;
-    use moodshelf_tests::sound::{Synth, two_families};
+    use moodshelf_tests::sound::two_families;
     let music = std::path::Path::new("/usr/share/games/asc/music");
     let dir = tempfile::tempdir().expect("temp dir");
     let mp3 = dir.path().join("mp3");
@@ -589,34 +591,7 @@ async fn sound_analysis() {
             lib.close().await;
         }
     }
-    // Memory: the decode streams, so a long track costs what a short one
-    // does. Peak resident memory is reset before each.
-    for minutes in [1.0f32, 10.0] {
-        let path = dir.path().join(format!("long-{minutes}.wav"));
-        Synth {
-            driving: true,
-            bpm: 128.0,
-            root: 45,
-            minor: true,
-            seconds: minutes * 60.0,
-        }
-        .write_wav(&path)
-        .unwrap();
-        let _ = std::fs::write("/proc/self/clear_refs", "5");
-        let before = status_kib("VmRSS:");
-        let started = Instant::now();
-        let f = moodshelf_sound::analyze(&path, &std::sync::atomic::AtomicBool::new(false))
-            .expect("analyse");
-        println!(
-            "sound memory: a {minutes:.0}-minute WAV ({} MB) analysed in {:.2} s, peak resident memory {} MiB above the {} MiB before ({} BPM)",
-            std::fs::metadata(&path).unwrap().len() / 1_000_000,
-            started.elapsed().as_secs_f64(),
-            status_kib("VmHWM:").saturating_sub(before) / 1024,
-            before / 1024,
-            f.tempo_bpm.round()
-        );
-        std::fs::remove_file(&path).unwrap();
-    }
+    // Memory per track: `cargo bench --workspace --bench analysis`.
 }
 
 /// A memory field of /proc/self/status, in KiB (0 if unknown).
