@@ -31,6 +31,8 @@ describe("energyWords", () => {
       "Energy winds down from energetic to calm (1 without a sound analysis).",
     );
     expect(energyWords([0.5, 0.55])).toBe("Energy stays moderate.");
+    // A rise within one word is not "from calm to calm".
+    expect(energyWords([0.02, 0.05, 0.2])).toBe("Energy stays calm.");
     expect(energyWords([0.2, 0.9, 0.25])).toBe("Energy moves between calm and energetic.");
     expect(energyWords([null, null])).toMatch(/No track is analysed/);
   });

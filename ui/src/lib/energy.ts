@@ -46,7 +46,7 @@ export function energyWords(values: (number | null)[]): string {
   const hi = Math.max(...heard);
   const missing = values.length - heard.length;
   const tail = missing > 0 ? ` (${missing} without a sound analysis)` : "";
-  if (hi - lo < 0.15) return `Energy stays ${word((lo + hi) / 2)}${tail}.`;
+  if (hi - lo < 0.15 || word(lo) === word(hi)) return `Energy stays ${word((lo + hi) / 2)}${tail}.`;
   if (last - first >= 0.15) return `Energy rises from ${word(first)} to ${word(last)}${tail}.`;
   if (first - last >= 0.15) return `Energy winds down from ${word(first)} to ${word(last)}${tail}.`;
   return `Energy moves between ${word(lo)} and ${word(hi)}${tail}.`;
