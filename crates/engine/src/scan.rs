@@ -39,13 +39,8 @@ use crate::library::Library;
 
 /// Files read per batch recorded in the catalog.
 const EXTRACT_CHUNK: usize = 256;
-/// Descriptions embedded per call of the model.
+/// Descriptions embedded per batch written to the index.
 const EMBED_CHUNK: usize = 128;
-/// Embedded items written to the index and the catalog at once, or
-/// whatever is embedded after [`WRITE_EVERY`] (a slow model loses little
-/// to a crash).
-const WRITE_CHUNK: usize = 512;
-const WRITE_EVERY: Duration = Duration::from_secs(10);
 /// Failed files listed in a report (the catalog keeps all of them).
 const MAX_ERROR_SAMPLES: usize = 50;
 
@@ -799,13 +794,8 @@ pub(crate) async fn describe_pending(lib: &Library, tracker: &mut Tracker) -> Re
 }
 
 /// Embeds and indexes every described item whose index row is missing or
-/// stale. The model embeds the next [`EMBED_CHUNK`] while the index and
-/// the catalog take the last, and rows are written [`WRITE_CHUNK`] at a
-/// time: each index write is a merge on the item id whose fixed cost is
-/// paid once for many rows. The catalog records an item as indexed only
-/// after the index committed its row, so an interruption repeats at most
-/// one write's worth of embedding; a cancel writes what is embedded
-/// first.
+/// stale. The catalog records an item as indexed only after the index
+/// committed its row, so an interruption repeats at most one batch.
 pub(crate) async fn embed_pending(
     lib: &Library,
     opts: &ScanOptions,
@@ -813,99 +803,55 @@ pub(crate) async fn embed_pending(
 ) -> Result<u64> {
     let catalog = lib.catalog();
     let embedder = lib.embedder().await?;
+    let index = lib.index().await?;
     let prototypes = lib.prototypes().await?;
     let total = catalog.counts().await?.pending_index as u64;
     tracker.enter(Phase::Embed, Some(total));
-    let embed = |batch: &[moodshelf_catalog::IndexRow]| {
+    let mut after = 0;
+    let mut done = 0u64;
+    loop {
+        check_cancel(opts)?;
+        let batch = catalog.items_to_index(after, EMBED_CHUNK as i64).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
         let texts: Vec<String> = batch.iter().map(|r| r.description.clone()).collect();
         let embedder = embedder.clone();
-        tokio::task::spawn_blocking(move || embedder.embed(texts))
-    };
-    let mut pending = Pending::default();
-    let mut last_write = Instant::now();
-    let mut done = 0u64;
-    let mut batch = catalog.items_to_index(0, EMBED_CHUNK as i64).await?;
-    let mut job = embed(&batch);
-    while let Some(last) = batch.last() {
-        let vectors = job.await.map_err(Error::internal)??;
-        // The model starts on the next batch while this one is stored.
-        let next = catalog.items_to_index(last.id, EMBED_CHUNK as i64).await?;
-        job = embed(&next);
-        for (r, vector) in batch.into_iter().zip(vectors) {
-            pending.add(r, vector, &prototypes);
-        }
-        if pending.len() >= WRITE_CHUNK
-            || last_write.elapsed() >= WRITE_EVERY
-            || next.is_empty()
-            || opts.cancel.load(Ordering::Relaxed)
-        {
-            done += pending.write(lib).await?;
-            last_write = Instant::now();
-        }
-        let shown = done + pending.len() as u64;
-        tracker.emit(shown, Some(total.max(shown)), false);
-        check_cancel(opts)?;
-        batch = next;
+        let vectors = tokio::task::spawn_blocking(move || embedder.embed(texts))
+            .await
+            .map_err(Error::internal)??;
+        let profiles: Vec<Profile> = batch
+            .iter()
+            .zip(&vectors)
+            .map(|(r, v)| profile_of(r.id, &r.meta, &r.description_hash, v, &prototypes))
+            .collect();
+        let rows: Vec<moodshelf_index::Row> = batch
+            .iter()
+            .zip(vectors)
+            .map(|(r, vector)| moodshelf_index::Row {
+                id: r.id,
+                root_id: r.root_id,
+                kind: r.kind.clone(),
+                title: r.title.clone(),
+                creator: r.creator.clone(),
+                year: r.year,
+                duration_secs: r.duration_secs,
+                genres: r.genres.clone(),
+                text: r.description.clone(),
+                vector,
+            })
+            .collect();
+        index.upsert(&rows).await?;
+        let marks: Vec<(i64, String)> = batch
+            .iter()
+            .map(|r| (r.id, r.description_hash.clone()))
+            .collect();
+        catalog.mark_indexed(&marks).await?;
+        catalog.set_profiles(&profiles).await?;
+        done += marks.len() as u64;
+        tracker.emit(done, Some(total.max(done)), false);
     }
-    done += pending.write(lib).await?;
     tracker.emit(done, Some(total.max(done)), true);
     Ok(done)
-}
-
-/// Embedded rows waiting to be written to the index and the catalog.
-#[derive(Default)]
-struct Pending {
-    rows: Vec<moodshelf_index::Row>,
-    marks: Vec<(i64, String)>,
-    profiles: Vec<Profile>,
-}
-
-impl Pending {
-    fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    fn add(
-        &mut self,
-        r: moodshelf_catalog::IndexRow,
-        vector: Vec<f32>,
-        prototypes: &crate::profile::Prototypes,
-    ) {
-        self.profiles.push(profile_of(
-            r.id,
-            &r.meta,
-            &r.description_hash,
-            &vector,
-            prototypes,
-        ));
-        self.marks.push((r.id, r.description_hash));
-        self.rows.push(moodshelf_index::Row {
-            id: r.id,
-            root_id: r.root_id,
-            kind: r.kind,
-            title: r.title,
-            creator: r.creator,
-            year: r.year,
-            duration_secs: r.duration_secs,
-            genres: r.genres,
-            text: r.description,
-            vector,
-        });
-    }
-
-    /// Writes the index rows, then records them in the catalog; returns
-    /// how many.
-    async fn write(&mut self, lib: &Library) -> Result<u64> {
-        if self.rows.is_empty() {
-            return Ok(0);
-        }
-        lib.index().await?.upsert(&self.rows).await?;
-        lib.catalog().mark_indexed(&self.marks).await?;
-        lib.catalog().set_profiles(&self.profiles).await?;
-        let n = self.rows.len() as u64;
-        *self = Pending::default();
-        Ok(n)
-    }
 }
 
 /// Profiles indexed items whose profile is missing or stale, reading their
