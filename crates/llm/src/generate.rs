@@ -52,6 +52,14 @@ pub struct GenOptions {
     /// and a batch of four finishes all replies sooner than four in turn
     /// (18 s against 24 s for four reasons) but the first one later.
     pub parallel: u32,
+    /// Replies of a [`Generator::generate_many`] call written one at a
+    /// time before the rest are batched. Where decoding is compute-bound
+    /// (a laptop's few cores) the first reply then arrives after its own
+    /// prompt tail and its own tokens, not after every tail and the whole
+    /// batch, and the rest finish about as soon as before (one reply's
+    /// tokens decoded alone instead of in the batch). 0 where a batch of
+    /// replies costs about what one does (many cores, a GPU).
+    pub lead: u32,
     /// Tokens read per llama.cpp decode while reading a prompt.
     pub batch_tokens: u32,
     /// Where the KV state of fixed prompt prefixes ([`GenRequest::fixed_messages`])
@@ -67,6 +75,7 @@ impl Default for GenOptions {
             ctx_tokens: 3072,
             slots: 3,
             parallel: 4,
+            lead: 1,
             // The compute buffer holds a batch's logits (151,936 floats a
             // token for Qwen2.5): 128 tokens a batch keeps it near 80 MB.
             batch_tokens: 128,
@@ -166,9 +175,13 @@ pub struct Generated {
     /// Prompt tokens whose KV entries were reused from the slot's last prompt.
     pub reused_tokens: usize,
     pub generated_tokens: usize,
+    /// From the request reaching the worker to the end of reading this
+    /// reply's prompt.
     pub prompt_ms: f64,
     /// From the request reaching the worker to the first piece.
     pub first_token_ms: Option<f64>,
+    /// From the request reaching the worker to the end of the batch that
+    /// wrote this reply.
     pub total_ms: f64,
     pub stop: Stop,
 }
@@ -242,10 +255,11 @@ impl Generator {
         out.pop().ok_or(Error::WorkerGone)
     }
 
-    /// Generates one reply per request, as parallel sequences of one
-    /// llama.cpp batch (up to [`GenOptions::parallel`] at a time): the
-    /// prompts' shared beginning is read once, each tail once, and every
-    /// decoding step samples a token for every unfinished reply.
+    /// Generates one reply per request: the first [`GenOptions::lead`]
+    /// alone, then the rest as parallel sequences of one llama.cpp batch
+    /// (up to [`GenOptions::parallel`] at a time): the prompts' shared
+    /// beginning is read once, each tail once, and every decoding step
+    /// samples a token for every unfinished reply.
     /// `on_piece` gets the request's index with each piece. Requests share
     /// the first request's slot.
     pub fn generate_many(
@@ -325,6 +339,7 @@ fn worker(
         model: &model,
         cached: vec![Vec::new(); slots as usize],
         parallel: parallel as usize,
+        lead: opts.lead as usize,
         cells: cells as usize,
         batch_tokens: opts.batch_tokens.max(32) as usize,
         chatml,
@@ -337,12 +352,15 @@ fn worker(
         return;
     }
     while let Ok(mut job) = inbox.recv() {
+        let started = Instant::now();
         let mut out = Vec::with_capacity(job.reqs.len());
         let mut result = Ok(());
-        for (n, chunk) in job.reqs.chunks(state.parallel).enumerate() {
-            let base = n * state.parallel;
+        for range in batches(job.reqs.len(), state.lead, state.parallel) {
+            let base = range.start;
             let on_piece = &mut job.on_piece;
-            match state.run(chunk, &job.cancel, &mut |i, p| on_piece(base + i, p)) {
+            match state.run(&job.reqs[range], &job.cancel, started, &mut |i, p| {
+                on_piece(base + i, p)
+            }) {
                 Ok(g) => out.extend(g),
                 Err(e) => {
                     result = Err(e);
@@ -356,6 +374,20 @@ fn worker(
         }
         let _ = job.reply.send(result.map(|()| out));
     }
+}
+
+/// How `n` replies are written: the first `lead` alone, one after
+/// another, then the rest `parallel` at a time.
+fn batches(n: usize, lead: usize, parallel: usize) -> Vec<std::ops::Range<usize>> {
+    let lead = lead.min(n);
+    let mut out: Vec<_> = (0..lead).map(|i| i..i + 1).collect();
+    let mut start = lead;
+    while start < n {
+        let end = (start + parallel.max(1)).min(n);
+        out.push(start..end);
+        start = end;
+    }
+    out
 }
 
 /// Identifies a model file and the cache shape for saved KV states: a
@@ -473,6 +505,7 @@ struct GenWorker<'m> {
     /// cache, in order. Replies are written in sequences after the slots.
     cached: Vec<Vec<LlamaToken>>,
     parallel: usize,
+    lead: usize,
     cells: usize,
     batch_tokens: usize,
     chatml: bool,
@@ -538,14 +571,15 @@ impl GenWorker<'_> {
         Ok(())
     }
 
-    /// Writes one reply per request (at most `parallel` of them).
+    /// Writes one reply per request (at most `parallel` of them). Times
+    /// count from `started`, when the job reached the worker.
     fn run(
         &mut self,
         reqs: &[GenRequest],
         cancel: &Cancel,
+        started: Instant,
         on_piece: &mut dyn FnMut(usize, &str),
     ) -> Result<Vec<Generated>> {
-        let started = Instant::now();
         let slot = (reqs[0].slot as usize).min(self.cached.len() - 1);
         let slot_seq = slot as i32;
         let prompts = reqs
@@ -934,6 +968,16 @@ mod tests {
         assert!(!grammar_done(r#"{"a": ["#));
         assert!(grammar_done(r#"[{"a": "\"}"}]"#));
         assert!(!grammar_done("plain"));
+    }
+
+    #[test]
+    fn leading_replies_go_alone_then_the_rest_in_batches() {
+        assert_eq!(batches(4, 1, 4), vec![0..1, 1..4]);
+        assert_eq!(batches(6, 1, 4), vec![0..1, 1..5, 5..6]);
+        assert_eq!(batches(5, 0, 4), vec![0..4, 4..5]);
+        assert_eq!(batches(1, 2, 4), vec![0..1]);
+        assert_eq!(batches(3, 0, 0), vec![0..1, 1..2, 2..3]);
+        assert!(batches(0, 1, 4).is_empty());
     }
 
     #[test]

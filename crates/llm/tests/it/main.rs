@@ -238,7 +238,11 @@ mood ::= "calm" | "happy" | "sad""#;
 
     #[test]
     fn parallel_replies_each_keep_their_grammar() {
-        let g = Generator::load(&model(), GenOptions::default()).unwrap();
+        let opts = GenOptions {
+            lead: 0,
+            ..GenOptions::default()
+        };
+        let g = Generator::load(&model(), opts).unwrap();
         let items = [
             "a quiet snowy road movie",
             "a loud heist comedy",
@@ -273,6 +277,52 @@ mood ::= "calm" | "happy" | "sad""#;
             .generate(reason_request(items[0]), &Cancel::default(), |_| {})
             .unwrap();
         assert!(serde_json::from_str::<serde_json::Value>(&again.text).is_ok());
+    }
+
+    #[test]
+    fn the_leading_reply_is_written_whole_before_the_others_begin() {
+        // The default: one reply alone, then the rest as one batch.
+        let g = Generator::load(&model(), GenOptions::default()).unwrap();
+        let items = [
+            "a quiet snowy road movie",
+            "a loud heist comedy",
+            "a sad war story",
+            "a slow ghost story",
+        ];
+        let reqs: Vec<GenRequest> = items.iter().map(|i| reason_request(i)).collect();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let sink = order.clone();
+        let out = g
+            .generate_many(reqs, &Cancel::default(), move |i, _| {
+                sink.lock().unwrap().push(i)
+            })
+            .unwrap();
+        let order = order.lock().unwrap();
+        let first_other = order.iter().position(|&i| i != 0).expect("others wrote");
+        assert!(first_other > 0, "reply 0 began first: {order:?}");
+        assert!(
+            order[first_other..].iter().all(|&i| i != 0),
+            "reply 0 was done before the others began: {order:?}"
+        );
+        // The other three were written together: their pieces interleave.
+        let firsts: Vec<usize> = (1..4)
+            .map(|r| order.iter().position(|&i| i == r).unwrap())
+            .collect();
+        let last_first = *firsts.iter().max().unwrap();
+        let first_end = (1..4)
+            .map(|r| order.iter().rposition(|&i| i == r).unwrap())
+            .min()
+            .unwrap();
+        assert!(last_first < first_end, "batched: {order:?}");
+        // Times count from the request: reply 0 ended before 1 began.
+        let begun = out[1].first_token_ms.expect("reply 1 wrote");
+        assert!(out[0].total_ms <= begun, "{} > {begun}", out[0].total_ms);
+        for o in &out {
+            assert_eq!(o.stop, Stop::End, "{}", o.text);
+            assert!(serde_json::from_str::<serde_json::Value>(&o.text).is_ok());
+        }
+        // The batch reused the system prompt the leading reply read.
+        assert!(out[1].reused_tokens > 10, "reused {}", out[1].reused_tokens);
     }
 
     #[test]
