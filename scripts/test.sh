@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/moodshelf/target}"
 export MOODSHELF_MODELS_DIR="${MOODSHELF_MODELS_DIR:-$HOME/.cache/moodshelf/models}"
+# ../shared named here, not left to the paths compiled into the tests and
+# libgen: a target dir shared between checkouts keeps the artifacts, and
+# with them the paths, of the checkout that built them first.
+export MOODSHELF_SHARED_DIR="${MOODSHELF_SHARED_DIR:-$(cd .. && pwd)/shared}"
+export MOODSHELF_DATASETS="${MOODSHELF_DATASETS:-$MOODSHELF_SHARED_DIR/datasets}"
 
 echo "== Rust: cargo nextest run --workspace"
 # The CLI binary too: a test kills a real `moodshelf scan` mid-write.
