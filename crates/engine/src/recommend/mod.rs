@@ -187,9 +187,19 @@ struct Prepared {
     follow_up: bool,
     moment: Vec<(D, f32)>,
     candidates: Vec<rank::Scored>,
-    generator: Option<Reasoner>,
+    generator: PendingReasoner,
     understood_by: &'static str,
     weights: Weights,
+}
+
+/// The reasoner of an answer. A cold model takes seconds to read, so it
+/// loads in the background while the request is read and searched, and is
+/// waited for where it is first needed: reading a vague request, or
+/// explaining the picks.
+enum PendingReasoner {
+    None,
+    Loading(tokio::task::JoinHandle<Result<Reasoner>>),
+    Ready(Reasoner),
 }
 
 /// What a host sees while an answer is made.
@@ -293,9 +303,12 @@ impl Library {
         // Explain.
         let mut explained_by = "rules".to_string();
         let mut refused = Vec::new();
-        let mut reasoner = s.generator.clone();
+        // The explain phase counts the wait for a model still loading.
+        let x = Instant::now();
+        let mut reasoner = self
+            .ready_reasoner(s.generator, &mut notices, on_event)
+            .await?;
         if !picks.is_empty() && reasoner.is_some() {
-            let x = Instant::now();
             let mut cands: Vec<model::Candidate> = chosen
                 .iter()
                 .zip(&shaped)
@@ -469,19 +482,11 @@ impl Library {
             self.apply_preferences(&mut intent, text, req).await?;
         }
         t.understand_ms = ms(u);
-        let mut generator = if req.mode == Mode::Model {
-            match self.reasoner().await {
-                Ok(g) => Some(g),
-                Err(e) if e.code == Code::ModelMissing => {
-                    let n = format!("{} — answering with the fast path", e.message);
-                    on_event(RecEvent::Notice(n.clone()));
-                    notices.push(n);
-                    None
-                }
-                Err(e) => return Err(e),
-            }
+        let mut pending = if req.mode == Mode::Model {
+            let lib = self.clone();
+            PendingReasoner::Loading(tokio::spawn(async move { lib.reasoner().await }))
         } else {
-            None
+            PendingReasoner::None
         };
         let mut understood_by = "rules";
         let explicit = intent
@@ -489,8 +494,9 @@ impl Library {
             .iter()
             .filter_map(intent::Need::d)
             .any(|d| d.get().facet != crate::vocab::Facet::Time);
-        if !explicit {
+        if !explicit && !matches!(pending, PendingReasoner::None) {
             let m = Instant::now();
+            let mut generator = self.ready_reasoner(pending, notices, on_event).await?;
             let previous = prev
                 .as_ref()
                 .filter(|_| follow_up)
@@ -516,6 +522,7 @@ impl Library {
                     Err(e) => return Err(e.into()),
                 }
             }
+            pending = generator.map_or(PendingReasoner::None, PendingReasoner::Ready);
             t.model_intent_ms = ms(m);
         }
         self.restrict_kinds(&mut intent, req)?;
@@ -569,16 +576,18 @@ impl Library {
             None
         } else {
             let profiles = self.profiles().await?;
-            let heard = |ids: &mut dyn Iterator<Item = i64>| -> Vec<crate::hearing::Sound> {
-                ids.filter_map(|id| profiles.get(id)?.sound).collect()
+            let heard = |ids: &[i64]| -> Vec<crate::hearing::Sound> {
+                ids.iter()
+                    .filter_map(|&id| profiles.get(id)?.sound)
+                    .collect()
             };
-            let mut refs = heard(&mut references.iter().copied());
+            let mut refs = heard(&references);
             if refs.is_empty()
                 && follow_up
                 && crate::hearing::moves_in_sound(&intent.refine)
                 && let Some(p) = prev.as_ref()
             {
-                refs = heard(&mut p.items.iter().map(|v| v.id));
+                refs = heard(&p.items.iter().map(|v| v.id).collect::<Vec<_>>());
             }
             let library = profiles.items.iter().filter_map(|p| p.sound.as_ref());
             crate::hearing::SoundGoal::new(&refs, &intent.refine, library)
@@ -628,16 +637,42 @@ impl Library {
             follow_up,
             moment,
             candidates,
-            generator,
+            generator: pending,
             understood_by,
             weights,
         })
     }
 
-    /// The model explains the top picks, each in its own sequence of one
-    /// batch (the shared system prompt is cached), so every reason arrives
-    /// in about the time of one. Each reason is checked as it completes; a
-    /// refused one leaves the rule reason in place.
+    /// Waits for a reasoner loading in the background. A missing model
+    /// file is a notice and the fast path, not an error.
+    async fn ready_reasoner(
+        &self,
+        pending: PendingReasoner,
+        notices: &mut Vec<String>,
+        on_event: EventFn<'_>,
+    ) -> Result<Option<Reasoner>> {
+        let loaded = match pending {
+            PendingReasoner::None => return Ok(None),
+            PendingReasoner::Ready(r) => return Ok(Some(r)),
+            PendingReasoner::Loading(task) => task.await.map_err(Error::internal)?,
+        };
+        match loaded {
+            Ok(r) => Ok(Some(r)),
+            Err(e) if e.code == Code::ModelMissing => {
+                let n = format!("{} — answering with the fast path", e.message);
+                on_event(RecEvent::Notice(n.clone()));
+                notices.push(n);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The model explains the top picks, each in its own sequence over the
+    /// cached system prompt: the first pick's alone, so its reason comes
+    /// soon, then the others' as one batch (see `GenOptions::lead`). Each
+    /// reason is checked as it completes; a refused one leaves the rule
+    /// reason in place.
     #[allow(clippy::too_many_arguments)]
     async fn explain(
         &self,

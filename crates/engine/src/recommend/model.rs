@@ -192,8 +192,9 @@ pub struct Candidate {
 }
 
 /// The requests that explain `candidates`, one each: the local model
-/// writes them as parallel sequences sharing the cached system prompt
-/// (an endpoint gets them as concurrent requests).
+/// writes them as sequences sharing the cached system prompt, the first
+/// alone and the rest as one batch (an endpoint gets them as concurrent
+/// requests).
 pub fn explain_requests(text: &str, candidates: &[Candidate]) -> Vec<GenRequest> {
     candidates
         .iter()
