@@ -311,6 +311,7 @@ fn worker(
         .unwrap_or_else(|| thread::available_parallelism().map_or(4, |n| n.get()));
     let slots = opts.slots.max(1);
     let parallel = opts.parallel.max(1);
+    let lead = opts.lead as usize;
     let cells = opts.ctx_tokens.max(512);
     let params = LlamaContextParams::default()
         // One pool of cells for every sequence: a cached system prompt
@@ -338,8 +339,6 @@ fn worker(
         ctx,
         model: &model,
         cached: vec![Vec::new(); slots as usize],
-        parallel: parallel as usize,
-        lead: opts.lead as usize,
         cells: cells as usize,
         batch_tokens: opts.batch_tokens.max(32) as usize,
         chatml,
@@ -355,7 +354,7 @@ fn worker(
         let started = Instant::now();
         let mut out = Vec::with_capacity(job.reqs.len());
         let mut result = Ok(());
-        for range in batches(job.reqs.len(), state.lead, state.parallel) {
+        for range in batches(job.reqs.len(), lead, parallel as usize) {
             let base = range.start;
             let on_piece = &mut job.on_piece;
             match state.run(&job.reqs[range], &job.cancel, started, &mut |i, p| {
@@ -504,8 +503,6 @@ struct GenWorker<'m> {
     /// Per slot (sequence `slot`): the tokens whose KV entries are in the
     /// cache, in order. Replies are written in sequences after the slots.
     cached: Vec<Vec<LlamaToken>>,
-    parallel: usize,
-    lead: usize,
     cells: usize,
     batch_tokens: usize,
     chatml: bool,
