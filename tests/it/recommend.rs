@@ -643,3 +643,63 @@ async fn hostile_metadata_changes_nothing() {
         assert!(!p.why.contains("evil.example"), "{}", p.why);
     }
 }
+
+/// `moodshelf ask` answers one request and exits: it lets the embedding
+/// model go once the request is embedded, so that the model is not resident
+/// beside the reasoning model while the reasons are written. A host that
+/// answers again (the app, `chat`) keeps it loaded. The embedder here is a
+/// copy of the real one under a name no other test maps, so the process's
+/// own mappings say whether it is still loaded.
+#[tokio::test]
+async fn a_one_shot_answer_lets_the_embedding_model_go() {
+    let models = tempfile::tempdir().unwrap();
+    let own = models.path().join("one-shot-embedder.gguf");
+    std::fs::copy(
+        moodshelf_tests::models_dir().join(moodshelf_engine::config::DEFAULT_EMBED_MODEL),
+        &own,
+    )
+    .unwrap();
+    let settings = format!("{SMALL_REASONING_MODEL}embedding = {:?}\n", own.display());
+    let t = TestLibrary::with_settings(SPEC, &settings).await;
+    t.add_and_scan().await;
+    let mapped = || {
+        std::fs::read_to_string("/proc/self/maps")
+            .unwrap()
+            .contains("one-shot-embedder.gguf")
+    };
+
+    let mut req = RecommendRequest::new("quiet piano for a rainy evening", december());
+    req.mode = Mode::Model;
+    // What was shown is not remembered, so the second answer is the first's.
+    req.remember = false;
+    let kept = t
+        .lib
+        .recommend(&req, &Cancel::default(), &mut |_| {})
+        .await
+        .unwrap();
+    assert!(!kept.items.is_empty());
+    assert!(
+        mapped(),
+        "an answer that is not the last keeps the embedder"
+    );
+
+    req.one_shot = true;
+    let once = t
+        .lib
+        .recommend(&req, &Cancel::default(), &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        once.items.iter().map(|p| p.item.id).collect::<Vec<_>>(),
+        kept.items.iter().map(|p| p.item.id).collect::<Vec<_>>(),
+        "letting the embedder go changes no pick"
+    );
+    let gone = moodshelf_tests::eventually(std::time::Duration::from_secs(10), || async {
+        (!mapped()).then_some(())
+    })
+    .await;
+    assert!(
+        gone.is_some(),
+        "the one-shot answer still maps the embedder"
+    );
+}

@@ -226,6 +226,7 @@ impl TalkArgs {
                 .transpose()
                 .map_err(|e: String| Error::new(Code::InvalidInput, e))?,
             json,
+            one_shot: false,
         })
     }
 }
@@ -484,7 +485,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             conversation,
         } => {
             let lib = Library::open(paths).await?;
-            let opts = t.options(g.json)?;
+            let opts = talk::TalkOptions {
+                one_shot: true,
+                ..t.options(g.json)?
+            };
             let conversation = match (continue_last, conversation) {
                 (true, _) => lib.catalog().conversations(1).await?.first().map(|c| c.id),
                 (_, c) => c,

@@ -19,6 +19,8 @@ pub struct TalkOptions {
     pub mode: Mode,
     pub hemisphere: Option<Hemisphere>,
     pub json: bool,
+    /// One request and exit (`ask`, not `chat`).
+    pub one_shot: bool,
 }
 
 /// One request; prints the answer; returns it.
@@ -35,6 +37,7 @@ pub async fn ask(
     req.mode = opts.mode;
     req.hemisphere = opts.hemisphere;
     req.conversation = conversation;
+    req.one_shot = opts.one_shot;
 
     let cancel = Cancel::default();
     let stopper = {

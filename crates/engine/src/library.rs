@@ -323,6 +323,12 @@ impl Library {
         Ok(embedder)
     }
 
+    /// Lets the embedding model go (its worker ends and unmaps it once the
+    /// last handle is dropped); the next use loads it again.
+    pub(crate) async fn release_embedder(&self) {
+        self.inner.embedder.lock().await.take();
+    }
+
     /// The reasoning model, loaded on first use. A missing file is a
     /// `ModelMissing` error, which the recommender turns into a notice and
     /// the fast path.

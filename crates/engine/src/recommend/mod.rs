@@ -82,6 +82,11 @@ pub struct RecommendRequest {
     /// Ranking weights other than the fitted ones (the fitting script
     /// tries candidates); `None` uses [`rank::FITTED`].
     pub weights: Option<Weights>,
+    /// The host answers this one request and exits (`moodshelf ask`): the
+    /// embedding model is let go once the request is embedded, so that it
+    /// does not stay resident beside the reasoning model while the reasons
+    /// are written. A host that answers again keeps it warm.
+    pub one_shot: bool,
 }
 
 impl RecommendRequest {
@@ -97,6 +102,7 @@ impl RecommendRequest {
             conversation: None,
             remember: true,
             weights: None,
+            one_shot: false,
         }
     }
 }
@@ -247,6 +253,9 @@ impl Library {
         let s = self
             .prepare(req, cancel, on_event, &mut t, &mut notices)
             .await?;
+        if req.one_shot {
+            self.release_embedder().await;
+        }
         let text = req.text.trim();
         let plain = req.mode == Mode::Search;
 
