@@ -202,9 +202,11 @@ impl Eval<'_> {
         out
     }
 
-    async fn run(&self, mode: Mode, half: Half) -> Report {
+    /// Answers the half's requests in `mode`; with `sample`, only the
+    /// model configuration's sample of them (see `model_every`).
+    async fn run(&self, mode: Mode, half: Half, sample: bool) -> Report {
         let mut r = Report::default();
-        let sampled = |i: usize| mode != Mode::Model || i.is_multiple_of(self.model_every);
+        let sampled = |i: usize| !sample || i.is_multiple_of(self.model_every);
         for (_, case) in self
             .dev
             .cases
@@ -762,12 +764,31 @@ fn main() {
             report.embedded,
             dev.request_count()
         );
-        let mut modes = vec![("plain search", Mode::Search), ("fast path", Mode::Rules)];
+        let model_every: usize = std::env::var("EVAL_MODEL_EVERY")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1)
+            .max(1);
+        // (row, mode, only the model's sample of the requests)
+        let mut modes = vec![
+            ("plain search", Mode::Search, false),
+            ("fast path", Mode::Rules, false),
+        ];
         if std::env::var_os("EVAL_SKIP_MODEL").is_none() {
             match t.lib.generator().await {
                 Ok(g) => {
                     println!("reasoning model: {}", g.path().display());
-                    modes.push(("with model", Mode::Model));
+                    // On a sample, the fast path on the same requests is
+                    // what the model's row compares with.
+                    if model_every > 1 {
+                        modes.push(("fast path, same sample", Mode::Rules, true));
+                    }
+                    let name = if model_every > 1 {
+                        "with model (sample)"
+                    } else {
+                        "with model"
+                    };
+                    modes.push((name, Mode::Model, true));
                 }
                 Err(e) => println!("the configuration with the model is skipped: {}", e.message),
             }
@@ -777,11 +798,7 @@ fn main() {
             items: eval::by_path(&t.generated.items),
             all: &t.generated.items,
             dev: &dev,
-            model_every: std::env::var("EVAL_MODEL_EVERY")
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(1)
-                .max(1),
+            model_every,
         };
         if std::env::args().any(|a| a == "fit") {
             let started = Instant::now();
@@ -803,11 +820,11 @@ fn main() {
                  | violations | not in library | title-word picks | seasonal shift | follow-ups | requests | p50 / p95 ms |"
             );
             println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
-            for (name, mode) in &modes {
-                let r = e.run(*mode, half).await;
+            for (name, mode, sample) in &modes {
+                let r = e.run(*mode, half, *sample).await;
                 let kind = |k: &str| r.per_kind.get(k).map_or("–".to_string(), Tally::show);
                 println!(
-                    "| {name} | {} | {} | {} | {} | {}/{} | {}/{} | {}/{} | {:.2} | {}/{} | {} | {:.0} / {:.0} |",
+                    "| {name} | {} | {} | {} | {} | {}/{} | {}/{} | {}/{} | {} | {}/{} | {} | {:.0} / {:.0} |",
                     kind("video"),
                     kind("book"),
                     kind("music"),
@@ -818,7 +835,12 @@ fn main() {
                     r.picks,
                     r.title_matched,
                     r.picks,
-                    Tally::mean(&r.shift),
+                    // No vague request with a moment in a sample: "–".
+                    if r.shift.is_empty() {
+                        "–".to_string()
+                    } else {
+                        format!("{:.2}", Tally::mean(&r.shift))
+                    },
                     r.chain_passed,
                     r.chain_checks,
                     r.requests,
