@@ -782,13 +782,10 @@ fn main() {
                     // what the model's row compares with.
                     if model_every > 1 {
                         modes.push(("fast path, same sample", Mode::Rules, true));
-                    }
-                    let name = if model_every > 1 {
-                        "with model (sample)"
+                        modes.push(("with model (sample)", Mode::Model, true));
                     } else {
-                        "with model"
-                    };
-                    modes.push((name, Mode::Model, true));
+                        modes.push(("with model", Mode::Model, true));
+                    }
                 }
                 Err(e) => println!("the configuration with the model is skipped: {}", e.message),
             }
