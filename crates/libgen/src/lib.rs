@@ -10,13 +10,24 @@
 //!   sidecars (plot, genres, tags, runtime, rating, certification, cast),
 //!   plus scene-named files with no sidecar at all.
 //!
+//! [`generate_thin`] writes the same works as a *thin* library (bare
+//! `Title (Year).mkv` films, EPUBs with a title and an author, tracks with
+//! a title, an artist and an album): what the files say is no longer the
+//! answer key, so an evaluation measures understanding rather than string
+//! matching. [`knowledge`] writes works that exist nowhere beside real
+//! thin ones, to measure whether a model invents facts.
+//!
 //! Tests and benchmarks share it. Nothing it reads ends up in the product:
 //! the datasets are test data only, and the held-out yardstick is never read.
 
 pub mod datasets;
 pub mod formats;
 pub mod hostile;
+pub mod knowledge;
 pub mod sound;
+pub mod thin;
+
+pub use thin::generate_thin;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -118,9 +129,36 @@ pub fn generate(datasets: &Path, out: &Path, spec: Spec) -> Result<Generated> {
     Ok(lib)
 }
 
+/// A scratch folder for tests, removed when dropped (the crate has no
+/// dependency for temporary folders and needs none).
+#[cfg(test)]
+pub(crate) struct Scratch(PathBuf);
+
+#[cfg(test)]
+impl Scratch {
+    pub(crate) fn new(name: &str) -> Scratch {
+        let dir =
+            std::env::temp_dir().join(format!("moodshelf-libgen-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        Scratch(dir)
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Names for the n-th repetition of a dataset row, so large libraries have
 /// distinct items with realistic metadata.
-fn variant(base: &str, round: usize) -> String {
+pub(crate) fn variant(base: &str, round: usize) -> String {
     const SUFFIXES: &[&str] = &[
         "Live",
         "Remastered",
@@ -141,7 +179,7 @@ fn variant(base: &str, round: usize) -> String {
     }
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
     }
@@ -291,6 +329,17 @@ fn books(rows: &[datasets::Book], out: &Path, n: usize, lib: &mut Generated) -> 
     Ok(())
 }
 
+/// What a film's source record says of it: genres, user tags and the
+/// certificate (as `certificate:R`).
+pub(crate) fn movie_truth(m: &datasets::Movie) -> Vec<String> {
+    m.genres
+        .iter()
+        .chain(&m.tags)
+        .cloned()
+        .chain(m.certificate.iter().map(|c| format!("certificate:{c}")))
+        .collect()
+}
+
 /// A PDF whose Info dictionary names the title and author.
 fn pdf_bytes(title: &str, author: &str) -> Vec<u8> {
     let esc = |s: &str| {
@@ -396,13 +445,7 @@ fn videos(rows: &[datasets::Movie], out: &Path, n: usize, lib: &mut Generated) -
                 seconds
             },
             sidecar: !scene,
-            truth: m
-                .genres
-                .iter()
-                .chain(&m.tags)
-                .cloned()
-                .chain(m.certificate.iter().map(|c| format!("certificate:{c}")))
-                .collect(),
+            truth: movie_truth(m),
             features: None,
             plot: m.overview.clone(),
             rating: m.rating,

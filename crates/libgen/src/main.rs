@@ -19,6 +19,11 @@ struct Args {
     /// The datasets folder (default: ../shared/datasets beside the repository).
     #[arg(long, env = "MOODSHELF_DATASETS")]
     datasets: Option<PathBuf>,
+    /// Write a thin library: bare `Title (Year).mkv` films, EPUBs with a
+    /// title and an author only, tracks with a title, an artist and an
+    /// album only (the same works as without it).
+    #[arg(long)]
+    thin: bool,
     /// Also write the hostile corpus (broken, oversized, special and
     /// malicious files) into <out>/Hostile.
     #[arg(long)]
@@ -33,15 +38,16 @@ fn main() -> anyhow::Result<()> {
     let a = Args::parse();
     let datasets = a.datasets.unwrap_or_else(moodshelf_libgen::datasets_dir);
     let started = std::time::Instant::now();
-    let g = moodshelf_libgen::generate(
-        &datasets,
-        &a.out,
-        moodshelf_libgen::Spec {
-            music: a.music,
-            books: a.books,
-            videos: a.videos,
-        },
-    )?;
+    let spec = moodshelf_libgen::Spec {
+        music: a.music,
+        books: a.books,
+        videos: a.videos,
+    };
+    let g = if a.thin {
+        moodshelf_libgen::generate_thin(&datasets, &a.out, spec)?
+    } else {
+        moodshelf_libgen::generate(&datasets, &a.out, spec)?
+    };
     eprintln!(
         "wrote {} items under {} in {:.1} s",
         g.items.len(),
