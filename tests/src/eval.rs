@@ -6,6 +6,13 @@
 //! from the held-out yardstick, and never from what the app computed.
 //! Every need, moment, probe and chain belongs to one half: weights are
 //! fitted on `tune` and believed on `check`.
+//!
+//! Compositional needs ask two things at once and exclude a third: their
+//! labels hold groups (`all`), each of which must match, and an exclusion
+//! (`none`). [`knowledge`] scores what a model says about invented and
+//! real works.
+
+pub mod knowledge;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -66,6 +73,8 @@ struct NeedSpec {
     kind: Option<String>,
     #[serde(default)]
     any: Vec<String>,
+    #[serde(default)]
+    all: Vec<Vec<String>>,
     #[serde(default)]
     plot: Vec<String>,
     #[serde(default)]
@@ -130,6 +139,10 @@ struct File {
 pub struct Label {
     pub kind: Option<String>,
     pub any: Vec<String>,
+    /// Groups of fragments that must each match (a compositional need):
+    /// a plain fragment matches the source record's labels, `plot:WORD`
+    /// the film's plot, `mood:NAME` the track's audio features.
+    pub all: Vec<Vec<String>>,
     pub plot: Vec<String>,
     pub none: Vec<String>,
     pub music: Option<String>,
@@ -147,6 +160,8 @@ pub struct Case {
     pub south: bool,
     pub label: Label,
     pub constraints: Constraints,
+    /// Two needs and an exclusion at once (the label has `all` groups).
+    pub compositional: bool,
 }
 
 /// The same vague request at three moments.
@@ -186,6 +201,7 @@ impl DevSet {
             let label = Label {
                 kind: n.kind.clone(),
                 any: n.any.clone(),
+                all: n.all.clone(),
                 plot: n.plot.clone(),
                 none: n.none.clone(),
                 music: n.music.clone(),
@@ -209,6 +225,7 @@ impl DevSet {
                     text,
                     now: now.unwrap_or_else(|| DEFAULT_NOW.to_string()),
                     south: false,
+                    compositional: !label.all.is_empty(),
                     label: label.clone(),
                     constraints: Constraints {
                         max_minutes: own.max_minutes.or(c.max_minutes),
@@ -295,6 +312,9 @@ pub fn music_mood(item: &GenItem, mood: &str) -> bool {
         "focus" => f.energy < 0.5 && f.instrumentalness > 0.5,
         "sleep" => f.energy < 0.25,
         "mellow" => f.energy > 0.25 && f.energy < 0.65 && f.valence > 0.35,
+        "instrumental" => f.instrumentalness > 0.5,
+        "vocal" => f.instrumentalness < 0.1,
+        "dark" => f.valence < 0.3,
         other => panic!("unknown music mood {other:?} in the dev set"),
     }
 }
@@ -311,14 +331,18 @@ impl Label {
         {
             return Some(false);
         }
-        if let Some(m) = &self.music {
-            return Some(music_mood(item, m));
-        }
-        let has_topic_label = !self.any.is_empty() || !self.plot.is_empty();
-        if item.kind == "book" && item.truth.is_empty() && has_topic_label {
+        let topical = !self.any.is_empty()
+            || !self.plot.is_empty()
+            || self.all.iter().flatten().any(|f| !f.starts_with("mood:"));
+        if item.kind == "book" && item.truth.is_empty() && topical {
             return None;
         }
-        if any_label(&item.truth, &self.none) {
+        if self.excludes(item) {
+            return Some(false);
+        }
+        if let Some(m) = &self.music
+            && !music_mood(item, m)
+        {
             return Some(false);
         }
         if let Some(r) = self.rated
@@ -326,7 +350,14 @@ impl Label {
         {
             return Some(false);
         }
-        if !has_topic_label {
+        if !self
+            .all
+            .iter()
+            .all(|group| group.iter().any(|f| fragment_holds(item, f)))
+        {
+            return Some(false);
+        }
+        if self.any.is_empty() && self.plot.is_empty() {
             return Some(true);
         }
         let in_plot = item.plot.as_deref().is_some_and(|p| {
@@ -334,6 +365,42 @@ impl Label {
             self.plot.iter().any(|w| label_has(&p, w))
         });
         Some(any_label(&item.truth, &self.any) || in_plot)
+    }
+
+    /// Whether the item is what the need rules out (`none`), by its source
+    /// record.
+    pub fn excludes(&self, item: &GenItem) -> bool {
+        self.none.iter().any(|f| fragment_holds(item, f))
+    }
+}
+
+/// Whether one label fragment holds of an item: `mood:NAME` by its audio
+/// features, `plot:WORD` by its plot, anything else by its source labels.
+pub fn fragment_holds(item: &GenItem, fragment: &str) -> bool {
+    if let Some(mood) = fragment.strip_prefix("mood:") {
+        return music_mood(item, mood);
+    }
+    if let Some(word) = fragment.strip_prefix("plot:") {
+        return item.plot.as_deref().is_some_and(|p| label_has(p, word));
+    }
+    item.truth.iter().any(|l| label_has(l, fragment))
+}
+
+impl Case {
+    /// Whether a pick is what the request excluded, judged by its source
+    /// record whatever its files say (a thin file says nothing, and a
+    /// recommender that understands it should still not pick it): the
+    /// need's `none` fragments, or an `exclude` constraint found in its
+    /// labels.
+    pub fn excluded(&self, item: &GenItem) -> bool {
+        self.label.excludes(item)
+            || item.truth.iter().any(|l| {
+                let l = l.to_lowercase();
+                self.constraints
+                    .exclude
+                    .iter()
+                    .any(|e| l.contains(&e.to_lowercase()))
+            })
     }
 }
 
@@ -568,6 +635,149 @@ mod tests {
         let dcg = 1.0 + 1.0 / 4f64.log2();
         assert!((ndcg - dcg / ideal).abs() < 1e-9, "{ndcg}");
         assert!((p - 0.2).abs() < 1e-9, "{p}");
+    }
+
+    fn item(kind: &'static str, truth: &[&str], plot: Option<&str>) -> GenItem {
+        GenItem {
+            path: "x".into(),
+            kind,
+            title: "x".into(),
+            creator: None,
+            year: None,
+            genres: Vec::new(),
+            tags: Vec::new(),
+            duration_secs: None,
+            sidecar: false,
+            truth: truth.iter().map(|t| t.to_string()).collect(),
+            features: None,
+            plot: plot.map(str::to_string),
+            rating: None,
+        }
+    }
+
+    #[test]
+    fn compositional_labels_need_every_group_and_respect_the_exclusion() {
+        let label = Label {
+            kind: Some("video".into()),
+            all: vec![
+                vec!["comedy".into()],
+                vec!["friendship".into(), "plot:friends".into()],
+            ],
+            none: vec!["romance".into()],
+            ..Label::default()
+        };
+        let judge = |truth: &[&str], plot| label.judge(&item("video", truth, plot));
+        assert_eq!(judge(&["Comedy", "friendship"], None), Some(true));
+        assert_eq!(
+            judge(&["Comedy"], Some("Two old friends drive west.")),
+            Some(true)
+        );
+        assert_eq!(judge(&["Comedy"], Some("A man drives west.")), Some(false));
+        assert_eq!(judge(&["Drama", "friendship"], None), Some(false));
+        assert_eq!(
+            judge(&["Comedy", "Romance", "friendship"], None),
+            Some(false)
+        );
+        let case = Case {
+            need: "n".into(),
+            half: Half::Tune,
+            text: "a funny film about friends, no romance".into(),
+            now: DEFAULT_NOW.into(),
+            south: false,
+            label: label.clone(),
+            constraints: Constraints {
+                exclude: vec!["horror".into()],
+                ..Constraints::default()
+            },
+            compositional: true,
+        };
+        // Excluded by the source record, whatever the (thin) files say.
+        assert!(case.excluded(&item("video", &["Romance"], None)));
+        assert!(case.excluded(&item("video", &["Horror"], None)));
+        assert!(!case.excluded(&item("video", &["Comedy"], None)));
+    }
+
+    #[test]
+    fn moods_in_groups_read_audio_features() {
+        let mut track = item("music", &[], None);
+        track.features = Some(moodshelf_libgen::datasets::AudioFeatures {
+            energy: 0.9,
+            valence: 0.8,
+            danceability: 0.3,
+            ..Default::default()
+        });
+        let label = Label {
+            kind: Some("music".into()),
+            all: vec![vec!["mood:energetic".into()], vec!["mood:happy".into()]],
+            none: vec!["mood:dance".into()],
+            ..Label::default()
+        };
+        assert_eq!(label.judge(&track), Some(true));
+        track.features.as_mut().unwrap().danceability = 0.9;
+        assert_eq!(label.judge(&track), Some(false));
+    }
+
+    #[test]
+    fn compositional_needs_are_balanced() {
+        let d = DevSet::load();
+        let mut needs: HashMap<&str, Vec<&Case>> = HashMap::new();
+        for c in d.cases.iter().filter(|c| c.compositional) {
+            needs.entry(&c.need).or_default().push(c);
+        }
+        assert!((20..=30).contains(&needs.len()), "{} needs", needs.len());
+        let mut kinds: HashMap<&str, usize> = HashMap::new();
+        let mut tune = 0;
+        for (id, cases) in &needs {
+            let l = &cases[0].label;
+            assert!(
+                (3..=5).contains(&cases.len()),
+                "{id}: {} phrasings",
+                cases.len()
+            );
+            assert!(l.all.len() >= 2, "{id}: two needs");
+            assert!(!l.none.is_empty(), "{id}: an exclusion");
+            *kinds.entry(l.kind.as_deref().expect("a kind")).or_default() += 1;
+            tune += usize::from(cases[0].half == Half::Tune);
+            // Every mood named exists (music_mood panics on an unknown one).
+            let mut probe = item("music", &[], None);
+            probe.features = Some(Default::default());
+            for f in l.all.iter().flatten().chain(&l.none) {
+                fragment_holds(&probe, f);
+            }
+        }
+        for k in ["video", "book", "music"] {
+            assert!(kinds.get(k).is_some_and(|n| *n >= 6), "{kinds:?}");
+        }
+        let share = tune as f64 / needs.len() as f64;
+        assert!((0.4..=0.6).contains(&share), "tuning share {share}");
+    }
+
+    /// Every compositional need has works to find in the default thin
+    /// library (4,830 items), so its nDCG says something.
+    #[test]
+    fn compositional_needs_have_relevant_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = moodshelf_libgen::Spec {
+            music: 687,
+            books: 2243,
+            videos: 1900,
+        };
+        let lib =
+            moodshelf_libgen::generate_thin(&moodshelf_libgen::datasets_dir(), dir.path(), spec)
+                .unwrap();
+        let d = DevSet::load();
+        let mut seen = std::collections::HashSet::new();
+        for c in d.cases.iter().filter(|c| c.compositional) {
+            if !seen.insert(&c.need) {
+                continue;
+            }
+            let relevant = lib
+                .items
+                .iter()
+                .filter(|i| c.label.judge(i) == Some(true))
+                .count();
+            assert!(relevant >= 4, "{}: {relevant} relevant works", c.need);
+        }
     }
 
     #[test]
