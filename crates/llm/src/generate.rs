@@ -29,6 +29,8 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 
 use crate::{Error, Result, backend, new_context};
 
@@ -128,6 +130,34 @@ pub struct GenRequest {
     /// take a schema rather than a grammar (Ollama, vLLM, OpenAI-style
     /// `response_format`). The local model uses [`GenRequest::grammar`].
     pub json_schema: Option<serde_json::Value>,
+    /// Text the reply starts with, written for the model rather than by it
+    /// (read as prompt, not returned in [`Generated::text`]); the grammar
+    /// holds what follows it.
+    pub reply_prefix: String,
+    /// A byte range of `reply_prefix` whose tokens are scored: how likely
+    /// the model found them, given everything before them. Scoring a work's
+    /// known creator after its title measures whether the model knows the
+    /// work, without asking it (small models say "yes" to anything).
+    pub probe: Option<std::ops::Range<usize>>,
+    /// With a probe: stop before writing anything when its mean log
+    /// probability per token is below this ([`Stop::Unfamiliar`]).
+    pub min_probe: Option<f32>,
+    /// What follows once [`GenRequest::grammar`]'s value is complete, in
+    /// order: fixed text the model does not write (read as prompt, which
+    /// costs a fraction of writing it token by token) and the next value's
+    /// grammar. A JSON reply's keys and punctuation are such text. The
+    /// reply ends early when its top-level JSON value closes.
+    pub segments: Vec<Segment>,
+}
+
+/// Fixed text, then a value held by a grammar (see [`GenRequest::segments`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub text: String,
+    /// GBNF (root rule `root`) of the value after `text`; empty: the reply
+    /// ends with `text`. Each value must end in text that cannot go on (a
+    /// closing quote or bracket), so that its end is the grammar's.
+    pub grammar: String,
 }
 
 impl GenRequest {
@@ -141,6 +171,10 @@ impl GenRequest {
             slot: 0,
             fixed_messages: 0,
             json_schema: None,
+            reply_prefix: String::new(),
+            probe: None,
+            min_probe: None,
+            segments: Vec::new(),
         }
     }
 }
@@ -166,6 +200,8 @@ pub enum Stop {
     End,
     MaxTokens,
     Cancelled,
+    /// The probe scored below [`GenRequest::min_probe`]: nothing written.
+    Unfamiliar,
 }
 
 #[derive(Debug, Clone)]
@@ -184,6 +220,9 @@ pub struct Generated {
     /// wrote this reply.
     pub total_ms: f64,
     pub stop: Stop,
+    /// The mean log probability per token of [`GenRequest::probe`]'s
+    /// tokens (natural log, at most 0), when there was a probe.
+    pub probe_logprob: Option<f32>,
 }
 
 /// Called with (request index, piece) as each piece is sampled.
@@ -191,6 +230,8 @@ type OnPiece = Box<dyn FnMut(usize, &str) + Send>;
 
 struct Job {
     reqs: Vec<GenRequest>,
+    /// Replies written alone first; `None`: [`GenOptions::lead`].
+    lead: Option<usize>,
     cancel: Cancel,
     on_piece: OnPiece,
     reply: mpsc::Sender<Result<Vec<Generated>>>,
@@ -268,6 +309,24 @@ impl Generator {
         cancel: &Cancel,
         on_piece: impl FnMut(usize, &str) + Send + 'static,
     ) -> Result<Vec<Generated>> {
+        self.send(reqs, None, cancel, on_piece)
+    }
+
+    /// Generates one reply per request, all as parallel sequences (up to
+    /// [`GenOptions::parallel`] at a time) with none written alone first:
+    /// for background work, where what counts is replies per second, not
+    /// the first reply's wait.
+    pub fn generate_batch(&self, reqs: Vec<GenRequest>, cancel: &Cancel) -> Result<Vec<Generated>> {
+        self.send(reqs, Some(0), cancel, |_, _| {})
+    }
+
+    fn send(
+        &self,
+        reqs: Vec<GenRequest>,
+        lead: Option<usize>,
+        cancel: &Cancel,
+        on_piece: impl FnMut(usize, &str) + Send + 'static,
+    ) -> Result<Vec<Generated>> {
         if reqs.is_empty() {
             return Ok(Vec::new());
         }
@@ -275,6 +334,7 @@ impl Generator {
         self.jobs
             .send(Job {
                 reqs,
+                lead,
                 cancel: cancel.clone(),
                 on_piece: Box::new(on_piece),
                 reply,
@@ -354,6 +414,7 @@ fn worker(
         let started = Instant::now();
         let mut out = Vec::with_capacity(job.reqs.len());
         let mut result = Ok(());
+        let lead = job.lead.unwrap_or(lead);
         for range in batches(job.reqs.len(), lead, parallel as usize) {
             let base = range.start;
             let on_piece = &mut job.on_piece;
@@ -522,7 +583,7 @@ fn common(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
 struct Seq {
     id: i32,
     prompt: Vec<LlamaToken>,
-    sampler: LlamaSampler,
+    sampler: Picker,
     decoder: encoding_rs::Decoder,
     text: String,
     generated: usize,
@@ -533,6 +594,38 @@ struct Seq {
     logits: i32,
     pos: usize,
     stop: Option<Stop>,
+    /// The reply's given beginning ([`GenRequest::reply_prefix`]).
+    prefix: String,
+    /// Fixed text and values still to come ([`GenRequest::segments`]).
+    segments: std::collections::VecDeque<Segment>,
+    /// Prompt positions of the probe's tokens, and the sum of their log
+    /// probabilities as they are read.
+    probe: Option<std::ops::Range<usize>>,
+    probe_sum: f32,
+    min_probe: Option<f32>,
+}
+
+impl Seq {
+    /// Whether the logits after prompt position `p` score a probe token.
+    fn scores(&self, p: usize) -> bool {
+        self.probe
+            .as_ref()
+            .is_some_and(|r| p + 1 >= r.start && p + 1 < r.end)
+    }
+
+    fn probe_mean(&self) -> Option<f32> {
+        let r = self.probe.as_ref()?;
+        Some(self.probe_sum / r.len().max(1) as f32)
+    }
+}
+
+/// The natural log of the softmax of `logits` at `token`.
+fn log_prob(logits: &[f32], token: LlamaToken) -> f32 {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f32 = logits.iter().map(|l| (l - max).exp()).sum();
+    logits
+        .get(token.0 as usize)
+        .map_or(f32::NEG_INFINITY, |l| l - max - sum.ln())
 }
 
 impl GenWorker<'_> {
@@ -579,12 +672,15 @@ impl GenWorker<'_> {
     ) -> Result<Vec<Generated>> {
         let slot = (reqs[0].slot as usize).min(self.cached.len() - 1);
         let slot_seq = slot as i32;
-        let prompts = reqs
+        let (prompts, probes): (Vec<_>, Vec<_>) = reqs
             .iter()
-            .map(|r| self.prompt_tokens(&r.messages))
-            .collect::<Result<Vec<_>>>()?;
+            .map(|r| self.request_tokens(r))
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .unzip();
         // The shared beginning, read once into the slot; every reply's
-        // last prompt token is read in its own sequence for its logits.
+        // last prompt token is read in its own sequence for its logits,
+        // and so is whatever a probe needs the logits of.
         let shared = prompts
             .iter()
             .skip(1)
@@ -596,12 +692,24 @@ impl GenWorker<'_> {
                     .min()
                     .unwrap_or(1)
                     .saturating_sub(1),
+            )
+            .min(
+                probes
+                    .iter()
+                    .flatten()
+                    .map(|r| r.start.saturating_sub(1))
+                    .min()
+                    .unwrap_or(usize::MAX),
             );
         let need: usize = shared
             + prompts
                 .iter()
                 .zip(reqs)
-                .map(|(p, r)| p.len() - shared + r.max_tokens)
+                .map(|(p, r)| {
+                    p.len() - shared
+                        + r.max_tokens
+                        + r.segments.iter().map(|g| g.text.len()).sum::<usize>()
+                })
                 .sum::<usize>();
         let longest = prompts.iter().map(Vec::len).max().unwrap_or(0);
         if need + 8 > self.cells {
@@ -659,7 +767,7 @@ impl GenWorker<'_> {
         // One sequence per reply, starting from the shared cells.
         let base = self.cached.len() as i32;
         let mut seqs = Vec::with_capacity(reqs.len());
-        for (i, (req, prompt)) in reqs.iter().zip(prompts).enumerate() {
+        for (i, ((req, prompt), probe)) in reqs.iter().zip(prompts).zip(probes).enumerate() {
             let id = base + i as i32;
             self.ctx
                 .clear_kv_cache_seq(Some(id as u32), None, None)
@@ -682,6 +790,11 @@ impl GenWorker<'_> {
                 pos: prompt.len(),
                 prompt,
                 stop: (req.max_tokens == 0).then_some(Stop::MaxTokens),
+                prefix: req.reply_prefix.clone(),
+                segments: req.segments.iter().cloned().collect(),
+                probe,
+                probe_sum: 0.0,
+                min_probe: req.min_probe,
             });
         }
         let result = self.write(&mut seqs, shared, cancel, on_piece, started);
@@ -699,6 +812,7 @@ impl GenWorker<'_> {
                 first_token_ms: s.first_token_ms,
                 total_ms: started.elapsed().as_secs_f64() * 1e3,
                 stop: s.stop.unwrap_or(Stop::End),
+                probe_logprob: s.probe_mean(),
                 text: s.text,
             })
             .collect())
@@ -714,41 +828,17 @@ impl GenWorker<'_> {
         on_piece: &mut dyn FnMut(usize, &str),
         started: Instant,
     ) -> Result<f64> {
-        // Tails but their last tokens, in full batches.
-        let mut batch = LlamaBatch::new(self.batch_tokens.max(seqs.len()), 1);
-        let mut pending: Vec<(LlamaToken, i32, i32)> = seqs
-            .iter()
-            .flat_map(|s| {
-                let last = s.prompt.len() - 1;
-                (shared..last).map(move |p| (s.prompt[p], p as i32, s.id))
-            })
-            .collect();
-        for chunk in pending.chunks(self.batch_tokens) {
-            if cancel.is_cancelled() {
-                break;
-            }
-            batch.clear();
-            for (tok, pos, id) in chunk {
-                batch
-                    .add(*tok, *pos, &[*id], false)
-                    .map_err(|e| compute("build a batch")(e.to_string()))?;
-            }
-            self.decode(&mut batch, "read the prompt")?;
-        }
-        pending.clear();
-        // The last prompt token of each reply, with logits.
-        batch.clear();
-        for s in seqs.iter_mut() {
-            let last = s.prompt.len() - 1;
-            s.logits = batch.n_tokens();
-            batch
-                .add(s.prompt[last], last as i32, &[s.id], true)
-                .map_err(|e| compute("build a batch")(e.to_string()))?;
-        }
-        if !cancel.is_cancelled() {
-            self.decode(&mut batch, "read the prompt")?;
-        }
+        self.read_tails(seqs, shared, cancel)?;
         let prompt_ms = started.elapsed().as_secs_f64() * 1e3;
+        for s in seqs.iter_mut() {
+            if let (Some(min), Some(mean)) = (s.min_probe, s.probe_mean())
+                && mean < min
+                && s.stop.is_none()
+            {
+                s.stop = Some(Stop::Unfamiliar);
+            }
+        }
+        let mut batch = LlamaBatch::new(self.batch_tokens.max(seqs.len()), 1);
 
         let vocab = self.model.vocab();
         let mut bytes = Vec::new();
@@ -767,10 +857,31 @@ impl GenWorker<'_> {
                     s.stop = Some(Stop::MaxTokens);
                     continue;
                 }
-                // sample() also accepts the token into the grammar state.
-                let tok = s.sampler.sample(&self.ctx, s.logits);
+                // pick() also accepts the token into the grammar state.
+                let tok = s.sampler.pick(&self.ctx, s.logits);
                 if vocab.is_eog(tok) {
-                    s.stop = Some(Stop::End);
+                    // The value's grammar is complete: the next fixed text
+                    // is read in this step's batch, then its value written.
+                    match s.segments.pop_front() {
+                        Some(seg) if !grammar_done(&format!("{}{}", s.prefix, s.text)) => {
+                            on_piece(i, &seg.text);
+                            s.text.push_str(&seg.text);
+                            if seg.grammar.is_empty() {
+                                s.stop = Some(Stop::End);
+                                continue;
+                            }
+                            s.sampler = value_sampler(self.model, &seg.grammar)?;
+                            let tokens = vocab.tokenize(seg.text.as_bytes(), false, false);
+                            for (j, t) in tokens.iter().enumerate() {
+                                batch
+                                    .add(*t, s.pos as i32, &[s.id], j + 1 == tokens.len())
+                                    .map_err(|e| compute("build a batch")(e.to_string()))?;
+                                s.pos += 1;
+                            }
+                            s.logits = batch.n_tokens() - 1;
+                        }
+                        _ => s.stop = Some(Stop::End),
+                    }
                     continue;
                 }
                 bytes.clear();
@@ -786,7 +897,7 @@ impl GenWorker<'_> {
                     on_piece(i, &piece);
                     s.text.push_str(&piece);
                 }
-                if s.grammar && grammar_done(&s.text) {
+                if s.grammar && grammar_done(&format!("{}{}", s.prefix, s.text)) {
                     s.stop = Some(Stop::End);
                     continue;
                 }
@@ -806,6 +917,76 @@ impl GenWorker<'_> {
             self.decode(&mut batch, "generate")?;
         }
         Ok(prompt_ms)
+    }
+
+    /// Reads every reply's prompt tail (all but its last token, in full
+    /// batches, scoring probe tokens as their logits come), then the last
+    /// prompt token of each reply with logits for its first sample.
+    fn read_tails(&mut self, seqs: &mut [Seq], shared: usize, cancel: &Cancel) -> Result<()> {
+        let mut batch = LlamaBatch::new(self.batch_tokens.max(seqs.len()), 1);
+        let pending: Vec<(usize, usize)> = seqs
+            .iter()
+            .enumerate()
+            .flat_map(|(k, s)| (shared..s.prompt.len() - 1).map(move |p| (k, p)))
+            .collect();
+        for chunk in pending.chunks(self.batch_tokens) {
+            if cancel.is_cancelled() {
+                return Ok(());
+            }
+            batch.clear();
+            for &(k, p) in chunk {
+                let s = &seqs[k];
+                batch
+                    .add(s.prompt[p], p as i32, &[s.id], s.scores(p))
+                    .map_err(|e| compute("build a batch")(e.to_string()))?;
+            }
+            self.decode(&mut batch, "read the prompt")?;
+            for (j, &(k, p)) in chunk.iter().enumerate() {
+                if seqs[k].scores(p) {
+                    let next = seqs[k].prompt[p + 1];
+                    seqs[k].probe_sum += log_prob(self.ctx.get_logits_ith(j as i32), next);
+                }
+            }
+        }
+        batch.clear();
+        for s in seqs.iter_mut() {
+            let last = s.prompt.len() - 1;
+            s.logits = batch.n_tokens();
+            batch
+                .add(s.prompt[last], last as i32, &[s.id], true)
+                .map_err(|e| compute("build a batch")(e.to_string()))?;
+        }
+        if !cancel.is_cancelled() {
+            self.decode(&mut batch, "read the prompt")?;
+        }
+        Ok(())
+    }
+
+    /// The request's prompt as tokens, its reply prefix included, and
+    /// where the probe's tokens lie in it.
+    fn request_tokens(
+        &self,
+        req: &GenRequest,
+    ) -> Result<(Vec<LlamaToken>, Option<std::ops::Range<usize>>)> {
+        let mut tokens = self.prompt_tokens(&req.messages)?;
+        let vocab = self.model.vocab();
+        let text = req.reply_prefix.as_str();
+        let probe = req
+            .probe
+            .clone()
+            .filter(|r| r.start < r.end && r.end <= text.len())
+            .filter(|r| text.is_char_boundary(r.start) && text.is_char_boundary(r.end));
+        let Some(r) = probe else {
+            tokens.extend(vocab.tokenize(text.as_bytes(), false, false));
+            return Ok((tokens, None));
+        };
+        // Tokenized in three parts so that the probe's tokens are its own.
+        tokens.extend(vocab.tokenize(&text.as_bytes()[..r.start], false, false));
+        let start = tokens.len();
+        tokens.extend(vocab.tokenize(text[r.clone()].as_bytes(), false, false));
+        let end = tokens.len();
+        tokens.extend(vocab.tokenize(&text.as_bytes()[r.end..], false, false));
+        Ok((tokens, (start < end && start > 0).then_some(start..end)))
     }
 
     /// Prompt tokens of the request's fixed leading messages (0 if none,
@@ -844,11 +1025,18 @@ impl GenWorker<'_> {
                 first_token_ms: None,
                 total_ms: started.elapsed().as_secs_f64() * 1e3,
                 stop: Stop::Cancelled,
+                probe_logprob: None,
             })
             .collect()
     }
 
-    fn sampler(&self, req: &GenRequest) -> Result<LlamaSampler> {
+    fn sampler(&self, req: &GenRequest) -> Result<Picker> {
+        if req.temperature <= 0.0 {
+            return match &req.grammar {
+                Some(g) => value_sampler(self.model, g),
+                None => Ok(Picker::Greedy { grammar: None }),
+            };
+        }
         let mut chain = Vec::new();
         if let Some(g) = &req.grammar {
             chain.push(
@@ -856,15 +1044,11 @@ impl GenWorker<'_> {
                     .map_err(|e| Error::Grammar(e.to_string()))?,
             );
         }
-        if req.temperature > 0.0 {
-            chain.push(LlamaSampler::top_k(40));
-            chain.push(LlamaSampler::top_p(0.9, 1));
-            chain.push(LlamaSampler::temp(req.temperature));
-            chain.push(LlamaSampler::dist(req.seed));
-        } else {
-            chain.push(LlamaSampler::greedy());
-        }
-        Ok(LlamaSampler::chain_simple(chain))
+        chain.push(LlamaSampler::top_k(40));
+        chain.push(LlamaSampler::top_p(0.9, 1));
+        chain.push(LlamaSampler::temp(req.temperature));
+        chain.push(LlamaSampler::dist(req.seed));
+        Ok(Picker::Chain(LlamaSampler::chain_simple(chain)))
     }
 
     /// One ChatML message as tokens: markers as special tokens, the
@@ -911,6 +1095,68 @@ impl GenWorker<'_> {
             .apply_chat_template(&template, &chat, true)
             .map_err(|e| compute("apply the chat template")(e.to_string()))?;
         Ok(vocab.tokenize(prompt.as_bytes(), true, true))
+    }
+}
+
+/// A greedy picker held to a grammar.
+fn value_sampler(model: &LlamaModel, grammar: &str) -> Result<Picker> {
+    Ok(Picker::Greedy {
+        grammar: Some(
+            LlamaSampler::grammar(model, grammar, "root")
+                .map_err(|e| Error::Grammar(e.to_string()))?,
+        ),
+    })
+}
+
+/// How a reply's next token is chosen.
+enum Picker {
+    /// The likeliest token the grammar allows. The grammar is asked about
+    /// the likeliest token first and only walks the whole vocabulary
+    /// (152k tokens for Qwen2.5) when it refuses it, as llama.cpp's own
+    /// sampler does: matching every token against a grammar at every step
+    /// cost more than the model's forward pass on two cores.
+    Greedy { grammar: Option<LlamaSampler> },
+    /// A sampler chain (temperature above 0).
+    Chain(LlamaSampler),
+}
+
+impl Picker {
+    fn pick(&mut self, ctx: &LlamaContext<'_>, idx: i32) -> LlamaToken {
+        let grammar = match self {
+            Picker::Chain(s) => return s.sample(ctx, idx),
+            Picker::Greedy { grammar } => grammar,
+        };
+        let logits = ctx.get_logits_ith(idx);
+        let best = logits
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map_or(LlamaToken(0), |(i, _)| LlamaToken(i as i32));
+        let Some(g) = grammar else { return best };
+        let mut one = LlamaTokenDataArray::new(
+            vec![LlamaTokenData::new(best, logits[best.0 as usize], 0.0)],
+            false,
+        );
+        g.apply(&mut one);
+        let token = if one.data[0].logit().is_finite() {
+            best
+        } else {
+            let mut all = LlamaTokenDataArray::from_iter(
+                logits
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| LlamaTokenData::new(LlamaToken(i as i32), *l, 0.0)),
+                false,
+            );
+            g.apply(&mut all);
+            all.data
+                .iter()
+                .filter(|d| d.logit().is_finite())
+                .max_by(|a, b| a.logit().total_cmp(&b.logit()))
+                .map_or(best, |d| d.id())
+        };
+        g.accept(token);
+        token
     }
 }
 

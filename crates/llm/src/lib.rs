@@ -23,7 +23,9 @@
 mod generate;
 mod remote;
 
-pub use generate::{Cancel, ChatMessage, GenOptions, GenRequest, Generated, Generator, Stop};
+pub use generate::{
+    Cancel, ChatMessage, GenOptions, GenRequest, Generated, Generator, Segment, Stop,
+};
 pub use remote::{Dialect, Endpoint, EndpointOptions};
 
 use std::num::NonZeroU32;
@@ -99,6 +101,15 @@ impl Reasoner {
         match self {
             Reasoner::Local(g) => g.generate(req, cancel, on_piece),
             Reasoner::Endpoint(e) => e.generate(&req, cancel, &mut on_piece),
+        }
+    }
+
+    /// See [`Generator::generate_batch`]; an endpoint gets the requests
+    /// at once. Blocks.
+    pub fn generate_batch(&self, reqs: Vec<GenRequest>, cancel: &Cancel) -> Result<Vec<Generated>> {
+        match self {
+            Reasoner::Local(g) => g.generate_batch(reqs, cancel),
+            Reasoner::Endpoint(e) => e.generate_many(&reqs, cancel, &|_, _| {}),
         }
     }
 

@@ -320,6 +320,8 @@ impl Endpoint {
             first_token_ms,
             total_ms: started.elapsed().as_secs_f64() * 1e3,
             stop,
+            // A server scores no prompt tokens for us.
+            probe_logprob: None,
         })
     }
 
