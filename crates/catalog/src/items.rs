@@ -129,6 +129,10 @@ pub struct ItemView {
     /// False while the item's root is unavailable (unmounted).
     #[serde(skip)]
     pub available: bool,
+    /// What the reasoning model understood of the item's work (JSON), once
+    /// read.
+    #[serde(skip)]
+    pub understood: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -383,17 +387,24 @@ impl Catalog {
         .ctx("items to describe")
     }
 
-    /// Stores descriptions: `(item id, text, hash)`.
-    pub async fn set_descriptions(&self, rows: &[(i64, String, String)]) -> Result<()> {
+    /// Stores descriptions: `(item id, text, hash, subject)`, the subject
+    /// being the work the item is read as (see `understanding.rs`).
+    pub async fn set_descriptions(
+        &self,
+        rows: &[(i64, String, String, Option<String>)],
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await.ctx("begin")?;
-        for (id, text, hash) in rows {
-            sqlx::query("UPDATE items SET description = ?, description_hash = ? WHERE id = ?")
-                .bind(text)
-                .bind(hash)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .ctx("store description")?;
+        for (id, text, hash, subject) in rows {
+            sqlx::query(
+                "UPDATE items SET description = ?, description_hash = ?, subject = ? WHERE id = ?",
+            )
+            .bind(text)
+            .bind(hash)
+            .bind(subject)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .ctx("store description")?;
         }
         tx.commit().await.ctx("commit")
     }
@@ -643,10 +654,12 @@ impl Catalog {
 /// state of that file's root.
 const ITEM_VIEW: &str = "SELECT i.id, f.path, i.kind, i.title, i.creator, i.album, i.year,
         i.duration_secs, i.genres, i.cover, i.meta, i.description,
-        (r.state = 'ok' AND f.missing_since IS NULL) AS available
+        (r.state = 'ok' AND f.missing_since IS NULL) AS available,
+        u.reading AS understood
      FROM items i
      JOIN files f ON f.item_id = i.id AND f.role = 'media'
-     JOIN roots r ON r.id = f.root_id";
+     JOIN roots r ON r.id = f.root_id
+     LEFT JOIN understanding u ON u.subject = i.subject";
 
 fn view_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ItemView> {
     let get = |source| Error::Query {
@@ -667,6 +680,7 @@ fn view_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ItemView> {
         meta: r.try_get("meta").map_err(get)?,
         description: r.try_get("description").map_err(get)?,
         available: r.try_get::<bool, _>("available").map_err(get)?,
+        understood: r.try_get("understood").map_err(get)?,
     })
 }
 
@@ -786,7 +800,7 @@ mod tests {
             c.items_to_index(0, 10).await.unwrap().is_empty(),
             "undescribed items are not indexable"
         );
-        c.set_descriptions(&[(id, "A jazz song".into(), "h1".into())])
+        c.set_descriptions(&[(id, "A jazz song".into(), "h1".into(), None)])
             .await
             .unwrap();
         let rows = c.items_to_index(0, 10).await.unwrap();

@@ -18,6 +18,7 @@ mod profiles;
 mod roots;
 mod scans;
 mod sound;
+mod understanding;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -31,10 +32,11 @@ pub use items::{
     Counts, FileRecord, FileRole, FileState, FileUpdate, IndexRow, ItemData, ItemView, Outcome,
 };
 pub use memory::{Conversation, Feedback, Message, Preference, Verdict};
-pub use profiles::{EnrichWork, Profile, ProfileRow, ProfileWork};
+pub use profiles::{Profile, ProfileRow, ProfileWork};
 pub use roots::{Root, RootState};
 pub use scans::{ScanCounters, ScanRun, ScanStatus};
 pub use sound::{SoundCounts, SoundResult, SoundWork};
+pub use understanding::{UnderstandCounts, UnderstandWork};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -1,6 +1,6 @@
 //! What the app understood about each item: descriptor profiles computed
-//! at index time, the reasoning model's enrichment of thin items, and a
-//! small cache of derived blobs. All of it is derived; none of it is user
+//! at index time and a small cache of derived blobs (the model's
+//! understanding of works is in `understanding.rs`). All of it is derived; none of it is user
 //! data.
 
 use sqlx::Row;
@@ -37,23 +37,10 @@ pub struct ProfileRow {
     pub rating: Option<f64>,
     pub evidence: Vec<u8>,
     pub zero_shot: Vec<u8>,
-    /// Descriptor names from enrichment, most fitting first.
+    /// Descriptor names from the model's understanding of the item's
+    /// work, most fitting first.
     pub enriched: Vec<String>,
 }
-
-/// An item whose metadata is thin, for the reasoning model to read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EnrichWork {
-    pub id: i64,
-    pub kind: String,
-    pub meta: String,
-    pub description: String,
-    pub description_hash: String,
-}
-
-/// Thin metadata: nothing but names, numbers and a title.
-const THIN: &str = "i.genres = '[]' AND json_extract(i.meta, '$.tags') IS NULL
-     AND json_extract(i.meta, '$.description') IS NULL";
 
 impl Catalog {
     /// Indexed items whose profile is missing or was computed from another
@@ -129,18 +116,18 @@ impl Catalog {
     }
 
     /// Every profiled item with what ranking needs, for items whose folder
-    /// is available. Enrichment from another description is left out.
+    /// is available.
     pub async fn profile_rows(&self) -> Result<Vec<ProfileRow>> {
         let rows = sqlx::query(
             "SELECT i.id, i.kind, f.root_id, i.year, i.duration_secs,
                     json_extract(i.meta, '$.rating') AS rating,
                     p.evidence, p.zero_shot,
-                    CASE WHEN e.source = i.description_hash THEN e.descriptors END AS enriched
+                    u.descriptors AS enriched
              FROM items i
              JOIN files f ON f.item_id = i.id AND f.role = 'media' AND f.missing_since IS NULL
              JOIN roots r ON r.id = f.root_id AND r.state = 'ok'
              JOIN profiles p ON p.item_id = i.id
-             LEFT JOIN enrichment e ON e.item_id = i.id
+             LEFT JOIN understanding u ON u.subject = i.subject
              ORDER BY i.id",
         )
         .fetch_all(&self.pool)
@@ -168,95 +155,6 @@ impl Catalog {
                 })
             })
             .collect()
-    }
-
-    /// Described items whose metadata is thin (no genres or subjects, no
-    /// tags, no description) and that the model `model` has not read in
-    /// their current form, in id order after `after`. Only these are worth
-    /// the model's seconds: for the rest, their own words say more.
-    pub async fn items_to_enrich(
-        &self,
-        model: &str,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<EnrichWork>> {
-        sqlx::query(&format!(
-            "SELECT i.id, i.kind, i.meta, i.description, i.description_hash
-             FROM items i LEFT JOIN enrichment e ON e.item_id = i.id
-             WHERE i.description IS NOT NULL AND {THIN}
-               AND (e.source IS NULL OR e.source != i.description_hash OR e.model != ?)
-               AND i.id > ?
-             ORDER BY i.id LIMIT ?"
-        ))
-        .bind(model)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .ctx("items to enrich")?
-        .iter()
-        .map(|r| {
-            let get = |source| Error::Query {
-                what: "read enrich work",
-                source,
-            };
-            Ok(EnrichWork {
-                id: r.try_get("id").map_err(get)?,
-                kind: r.try_get("kind").map_err(get)?,
-                meta: r.try_get("meta").map_err(get)?,
-                description: r.try_get("description").map_err(get)?,
-                description_hash: r.try_get("description_hash").map_err(get)?,
-            })
-        })
-        .collect()
-    }
-
-    /// Records what the model read in items: `(item id, description hash,
-    /// descriptor names)`.
-    pub async fn set_enrichment(
-        &self,
-        model: &str,
-        rows: &[(i64, String, Vec<String>)],
-        now: i64,
-    ) -> Result<()> {
-        let mut tx = self.pool.begin().await.ctx("begin")?;
-        for (id, source, names) in rows {
-            let json = serde_json::to_string(names).map_err(|e| Error::Corrupt {
-                what: "enrichment",
-                detail: e.to_string(),
-            })?;
-            sqlx::query(
-                "INSERT INTO enrichment (item_id, source, model, descriptors, created_at)
-                 VALUES (?, ?, ?, ?, ?)
-                 ON CONFLICT(item_id) DO UPDATE SET source = excluded.source,
-                   model = excluded.model, descriptors = excluded.descriptors,
-                   created_at = excluded.created_at",
-            )
-            .bind(id)
-            .bind(source)
-            .bind(model)
-            .bind(json)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .ctx("store enrichment")?;
-        }
-        tx.commit().await.ctx("commit")
-    }
-
-    /// Enrichment progress for one model: (thin items read in their
-    /// current form, thin items in all).
-    pub async fn enrichment_counts(&self, model: &str) -> Result<(i64, i64)> {
-        sqlx::query_as(&format!(
-            "SELECT COALESCE(SUM(e.item_id IS NOT NULL AND e.source = i.description_hash
-                                 AND e.model = ?), 0), COUNT(*)
-             FROM items i LEFT JOIN enrichment e ON e.item_id = i.id
-             WHERE i.description IS NOT NULL AND {THIN}"
-        ))
-        .bind(model)
-        .fetch_one(&self.pool)
-        .await
-        .ctx("count enrichment")
     }
 
     pub async fn cached(&self, key: &str) -> Result<Option<Vec<u8>>> {
