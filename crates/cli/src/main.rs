@@ -25,6 +25,7 @@ use moodshelf_engine::{
 };
 use serde::Serialize;
 
+mod show;
 mod talk;
 
 #[derive(Parser)]
@@ -69,17 +70,19 @@ enum Command {
         /// Read metadata only; embedding waits for the next scan.
         #[arg(long, conflicts_with = "enrich")]
         no_embed: bool,
-        /// Then let the reasoning model read items whose metadata is thin
+        /// Then let the reasoning model read every work it has not read
         /// (as `moodshelf enrich` does).
         #[arg(long)]
         enrich: bool,
     },
-    /// Let the reasoning model read items whose metadata is thin (tracks
-    /// with only a title and an artist, books with only a title and an
-    /// author), so they are understood too. Resumable: Ctrl-C stops it and
-    /// the next run goes on.
+    /// Let the reasoning model read every work of the library once (each
+    /// film and book, each album or artist for music) and say what it
+    /// knows of it: genres, moods, themes, setting, tone, audience, what
+    /// it offers; "unknown" for works it does not know. Answers then find
+    /// items by what they are about, even when their files carry only a
+    /// title. Resumable: Ctrl-C stops it and the next run goes on.
     Enrich {
-        /// Read at most this many items now.
+        /// Read at most this many works now.
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
     },
@@ -92,6 +95,9 @@ enum Command {
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
     },
+    /// One item: what its file says and what the reasoning model
+    /// understood of its work.
+    Show { path: PathBuf },
     /// The tracks that sound most like the one at PATH.
     Similar {
         path: PathBuf,
@@ -196,7 +202,13 @@ struct TalkArgs {
     kind: Option<KindArg>,
     #[arg(long, default_value_t = 10)]
     limit: usize,
-    /// The fast path only: rules read the request, no reasoning model.
+    /// Let the reasoning model read the request and write a reason tailored
+    /// to it for the top picks (slower). Without it, picks come at once
+    /// with reasons composed from what the model understood of each item
+    /// at index time (`moodshelf enrich`).
+    #[arg(long, conflicts_with_all = ["search_only", "no_llm"])]
+    explain: bool,
+    /// The fast path only (the default; kept for scripts).
     #[arg(long, conflicts_with = "search_only")]
     no_llm: bool,
     /// Embedding search only, as the first version did (for comparisons).
@@ -214,10 +226,10 @@ impl TalkArgs {
             limit: self.limit,
             mode: if self.search_only {
                 Mode::Search
-            } else if self.no_llm {
-                Mode::Rules
-            } else {
+            } else if self.explain {
                 Mode::Model
+            } else {
+                Mode::Rules
             },
             hemisphere: self
                 .hemisphere
@@ -387,6 +399,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 print_analyze(&report);
             }
+            Ok(())
+        }
+        Command::Show { path } => {
+            let lib = Library::open(paths).await?;
+            let details = lib.item_details(&path).await;
+            lib.close().await;
+            show::print(&details?, g.json);
             Ok(())
         }
         Command::Similar { path, limit } => {
@@ -575,7 +594,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 if status.enriched_items < status.thin_items {
                     println!(
-                        "         {} of {} items with little metadata read by the reasoning model (run `moodshelf enrich`)",
+                        "         {} of {} works read by the reasoning model (run `moodshelf enrich`)",
                         status.enriched_items, status.thin_items
                     );
                 }
@@ -711,7 +730,7 @@ async fn enrich_with_progress(
     opts.progress = progress_bar();
     let ctrl_c = stop_on_ctrl_c(
         opts.cancel.clone(),
-        "\nstopping after the current item; the next run goes on from here…",
+        "\nstopping after the works being read; the next run goes on from here…",
     );
     let report = lib.enrich(opts).await;
     ctrl_c.abort();
@@ -790,9 +809,21 @@ fn print_playlist(p: &Playlist) {
 }
 
 fn print_enrich(r: &EnrichReport) {
+    let rate = if r.secs > 0.0 {
+        r.read as f64 / r.secs
+    } else {
+        0.0
+    };
     println!(
-        "Read {} thin items in {:.0} s ({} described); {} of {} still to read.",
-        r.read, r.secs, r.described, r.remaining, r.thin
+        "Read {} works in {:.0} s ({rate:.2} a second): {} known to the model, {} more read from \
+         their files; {} items' cards updated; {} of {} works still to read.",
+        r.read,
+        r.secs,
+        r.known,
+        r.described.saturating_sub(r.known),
+        r.items_refreshed,
+        r.remaining,
+        r.thin
     );
 }
 

@@ -128,6 +128,11 @@ pub struct RawModels {
     pub reasoning: Option<String>,
     /// CPU threads for llama.cpp; 0 or absent uses every core.
     pub threads: Option<usize>,
+    /// Replies the local reasoning model writes at once as parallel
+    /// sequences (reading works in the background, explaining picks);
+    /// absent: 4. More pays where a batch costs little more than one
+    /// reply (a GPU, many cores).
+    pub parallel: Option<u32>,
     /// An OpenAI-compatible server on another machine that reads requests
     /// and writes reasons instead of the local reasoning model
     /// (llama-server, Ollama, vLLM): `http://host:port`. Embeddings stay
@@ -217,6 +222,7 @@ pub struct Settings {
     pub embedding_model: PathBuf,
     pub reasoning_model: PathBuf,
     pub threads: Option<usize>,
+    pub parallel: Option<u32>,
     pub ignore_dirs: Vec<String>,
     pub hemisphere: crate::context::Hemisphere,
     /// The reasoning endpoint, when one is set (its `Debug` leaves the key
@@ -350,6 +356,7 @@ impl Settings {
                 DEFAULT_REASONING_MODEL,
             ),
             threads,
+            parallel: raw.models.parallel.filter(|p| (1..=64).contains(p)),
             ignore_dirs,
             problem: None,
         })

@@ -3,14 +3,18 @@
 //!
 //! The text reads like a catalogue card ("Title by Artist. Album ... Genre:
 //! Jazz.") because that is what a sentence embedding model understands
-//! best. It holds only what the item's metadata says: what the app makes
-//! of it (moods, occasions, seasons) is the item's profile
-//! ([`crate::profile`]), kept apart so the two can be weighed apart. It is capped in length: the embedding model reads at
+//! best. It holds what the item's metadata says, then what the reasoning
+//! model understood of its work ([`crate::work`]), if it has been read;
+//! what the app makes of it (moods, occasions, seasons) is the item's
+//! profile ([`crate::profile`]), kept apart so the two can be weighed
+//! apart. It is capped in length: the embedding model reads at
 //! most a few hundred tokens, and a hostile description cannot bloat the
 //! index. Changing this function means bumping [`DESCRIBE_VERSION`], which
 //! makes the next scan describe and embed every item again.
 
 use moodshelf_media::{Kind, Metadata};
+
+use crate::work::Understanding;
 
 /// Bump when [`describe`] changes output for the same metadata.
 pub const DESCRIBE_VERSION: u32 = 4;
@@ -21,7 +25,7 @@ const MAX_CHARS: usize = 1200;
 /// otherwise be all the embedding model reads of the item.
 const MAX_TITLE_CHARS: usize = 150;
 
-pub fn describe(m: &Metadata, fallback_title: &str) -> String {
+pub fn describe(m: &Metadata, fallback_title: &str, understood: Option<&Understanding>) -> String {
     let mut parts: Vec<String> = Vec::new();
     let title = m.title.as_deref().unwrap_or(fallback_title);
     let title: String = match title.char_indices().nth(MAX_TITLE_CHARS) {
@@ -73,6 +77,13 @@ pub fn describe(m: &Metadata, fallback_title: &str) -> String {
     if !m.actors.is_empty() {
         parts.push(format!("Starring {}.", list(&m.actors, 4)));
     }
+    // Before the file's own long text, which the length cap cuts.
+    if let Some(u) = understood
+        .map(Understanding::card)
+        .filter(|c| !c.is_empty())
+    {
+        parts.push(u);
+    }
     if let Some(d) = &m.description {
         parts.push(d.clone());
     } else if let Some(c) = &m.comment {
@@ -120,7 +131,7 @@ mod tests {
         m.year = Some(1999);
         m.genres = vec!["Jazz".into()];
         m.tags = vec!["calm".into()];
-        let d = describe(&m, "file");
+        let d = describe(&m, "file", None);
         assert_eq!(
             d,
             "Blue Room by Some Band (1999). From the album Nights. Genre: Jazz. Tags: calm."
@@ -133,7 +144,7 @@ mod tests {
     fn long_descriptions_are_capped() {
         let mut m = Metadata::new(Kind::Book, "epub");
         m.description = Some("word ".repeat(1000));
-        assert!(describe(&m, "A Book").chars().count() <= MAX_CHARS);
-        assert!(describe(&m, "A Book").starts_with("A Book, a book."));
+        assert!(describe(&m, "A Book", None).chars().count() <= MAX_CHARS);
+        assert!(describe(&m, "A Book", None).starts_with("A Book, a book."));
     }
 }

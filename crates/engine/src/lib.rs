@@ -29,6 +29,7 @@ pub mod scan;
 pub mod suggest;
 pub mod vocab;
 pub mod watch;
+pub mod work;
 
 pub use config::{Paths, RawSettings, Settings};
 pub use context::{Context, Hemisphere};

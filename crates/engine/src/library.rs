@@ -95,10 +95,13 @@ pub struct Status {
     pub pending_index: i64,
     pub unavailable_items: i64,
     pub indexed_rows: Option<usize>,
-    /// Items whose metadata is thin, and how many of them the reasoning
-    /// model has read (`moodshelf enrich`).
+    /// Works of the library (films, books, albums, artists) and how many
+    /// of them the reasoning model has read (`moodshelf enrich`); the
+    /// names are kept from when only thin items were read.
     pub thin_items: i64,
     pub enriched_items: i64,
+    /// The same, with the items the read works cover.
+    pub understanding: moodshelf_catalog::UnderstandCounts,
     /// Tracks on available folders, how many of them have their sound
     /// analysed in their current form (`moodshelf analyze`), and of those
     /// how many could not be.
@@ -339,6 +342,7 @@ impl Library {
         }
         let path = self.settings().reasoning_model.clone();
         let threads = self.settings().threads;
+        let parallel = self.settings().parallel;
         // Saved system prompts: a one-shot `moodshelf ask` loads them
         // instead of reading them again.
         let state_dir = Some(self.paths().prompt_states());
@@ -348,6 +352,7 @@ impl Library {
                 GenOptions {
                     threads,
                     state_dir,
+                    parallel: parallel.unwrap_or(GenOptions::default().parallel),
                     ..GenOptions::default()
                 },
             )
@@ -588,9 +593,9 @@ impl Library {
             _ => None,
         };
         let s = self.settings();
-        let (enriched_items, thin_items) = self
+        let understanding = self
             .catalog()
-            .enrichment_counts(&model_identity(&s.reasoning_model))
+            .understand_counts(&model_identity(&s.reasoning_model))
             .await?;
         let sound = self
             .catalog()
@@ -608,8 +613,9 @@ impl Library {
             pending_index: counts.pending_index,
             unavailable_items: counts.unavailable,
             indexed_rows,
-            thin_items,
-            enriched_items,
+            thin_items: understanding.works,
+            enriched_items: understanding.understood,
+            understanding,
             tracks: sound.tracks,
             analyzed_tracks: sound.analyzed,
             unanalyzable_tracks: sound.failed,

@@ -561,6 +561,7 @@ mod tests {
             meta: String::new(),
             description: None,
             available: true,
+            understood: None,
         }
     }
 

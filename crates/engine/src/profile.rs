@@ -8,8 +8,9 @@
 //!   prototype (the descriptor's `about` sentences, embedded once),
 //!   calibrated per kind when the profiles are loaded, so that a score
 //!   means the same for a short track card and a long film card;
-//! - **model**: for items whose metadata is thin, the reasoning model's
-//!   reading, written by the background enrichment ([`crate::enrich`]);
+//! - **model**: what the reasoning model understood of the item's work
+//!   (its moods, themes, tone, and genres where the file has none),
+//!   written by the background understanding ([`crate::enrich`]);
 //! - **sound**: for analysed tracks, what their audio says of their energy
 //!   ([`crate::hearing`]), read from the analysis when profiles are loaded.
 //!
@@ -217,7 +218,8 @@ pub struct ItemProfile {
     /// Calibrated zero-shot score: standard deviations above the mean of
     /// the item's kind, × 32, clamped to a signed byte.
     zero: Box<[i8]>,
-    /// The model's reading; `None` for the (many) items it did not read.
+    /// The model's understanding; `None` for items whose work it has not
+    /// read or did not know.
     model: Option<Box<[u8]>>,
     /// How it sounds, for analysed tracks that are not silent.
     pub sound: Option<Sound>,

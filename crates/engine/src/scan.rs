@@ -36,6 +36,7 @@ use serde::Serialize;
 use crate::describe::{describe, description_hash};
 use crate::error::{Error, Result};
 use crate::library::Library;
+use crate::work::{self, Understanding};
 
 /// Files read per batch recorded in the catalog.
 const EXTRACT_CHUNK: usize = 256;
@@ -773,16 +774,29 @@ pub(crate) async fn describe_pending(lib: &Library, tracker: &mut Tracker) -> Re
         let batch = catalog.items_to_describe(after, 1000).await?;
         let Some(last) = batch.last() else { break };
         after = last.0;
-        let rows: Vec<(i64, String, String)> = batch
+        // The catalog only stores metadata this crate wrote; one that does
+        // not parse is described as nothing.
+        let metas: Vec<(i64, Option<Metadata>)> = batch
             .into_iter()
-            .map(|(id, meta)| {
-                let text = match serde_json::from_str::<Metadata>(&meta) {
-                    Ok(m) => describe(&m, ""),
-                    // Not expected: the catalog only stores what we wrote.
-                    Err(_) => String::new(),
-                };
+            .map(|(id, meta)| (id, serde_json::from_str::<Metadata>(&meta).ok()))
+            .collect();
+        let subjects: Vec<Option<String>> = metas
+            .iter()
+            .map(|(_, m)| Some(work::Work::of(m.as_ref()?)?.subject()))
+            .collect();
+        let keys: Vec<&str> = subjects.iter().flatten().map(String::as_str).collect();
+        let readings = catalog.understandings(&keys).await?;
+        let rows: Vec<(i64, String, String, Option<String>)> = metas
+            .into_iter()
+            .zip(subjects)
+            .map(|((id, m), subject)| {
+                let understood: Option<Understanding> = subject
+                    .as_ref()
+                    .and_then(|s| readings.get(s))
+                    .and_then(|json| serde_json::from_str(json).ok());
+                let text = m.map_or_else(String::new, |m| describe(&m, "", understood.as_ref()));
                 let hash = description_hash(&text);
-                (id, text, hash)
+                (id, text, hash, subject)
             })
             .collect();
         catalog.set_descriptions(&rows).await?;

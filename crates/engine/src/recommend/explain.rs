@@ -153,12 +153,26 @@ pub fn rule_reason(
             }
         });
     }
-    if let Some(d) = v
+    let length = v
         .duration_secs
         .filter(|_| intent.max_minutes.is_some() || intent.min_minutes.is_some())
-    {
-        parts.push(format!("{} min", (d / 60.0).round()));
+        .map(|d| format!("{} min", (d / 60.0).round()));
+    // What the item offers, from its understanding, says more than a list
+    // of matched labels: "For Christmas: a warm family comedy".
+    if let Some(offers) = offered(v) {
+        // The moment when it shaped the pick, else the needs it matched.
+        let lead = capitalize(parts.last().map_or("", String::as_str));
+        let mut reason = if lead.is_empty() {
+            capitalize(&offers)
+        } else {
+            format!("{lead}: {offers}")
+        };
+        if let Some(l) = length {
+            reason.push_str(&format!("; {l}"));
+        }
+        return reason;
     }
+    parts.extend(length);
     if parts.is_empty() {
         let g: Vec<&str> = v.genres.iter().take(2).map(|g| short_genre(g)).collect();
         let what = match v.kind.as_str() {
@@ -177,6 +191,18 @@ pub fn rule_reason(
         }
     }
     capitalize(&parts.join("; "))
+}
+
+/// The understanding's line of what the item offers, when its work was
+/// read (known, or read from its file).
+fn offered(v: &ItemView) -> Option<String> {
+    let u: crate::work::Understanding = serde_json::from_str(v.understood.as_deref()?).ok()?;
+    if !u.says_something() {
+        return None;
+    }
+    let o = u.offers?;
+    let o = o.trim().trim_end_matches(['.', ',', ';']).trim();
+    (o.split_whitespace().count() >= 2).then(|| o.to_string())
 }
 
 /// Below this closeness a pick was not chosen for how it sounds.
@@ -217,6 +243,21 @@ pub fn candidate(v: &ItemView, p: Option<&ItemProfile>, moment: Option<D>) -> Ca
         && !words.is_empty()
     {
         about.push_str(&format!("sounds {}. ", words.join(", ")));
+    }
+    // What the model understood of the work at index time: the reason may
+    // say it, and the check reads it as the item's data.
+    let understood: Option<crate::work::Understanding> = v
+        .understood
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .filter(|u: &crate::work::Understanding| u.says_something());
+    if let Some(u) = understood {
+        if !u.themes.is_empty() {
+            about.push_str(&format!("about {}. ", u.themes.join(", ")));
+        }
+        if let Some(o) = &u.offers {
+            about.push_str(&format!("{o}. "));
+        }
     }
     Candidate {
         id: v.id,

@@ -335,7 +335,8 @@ pub const KIND_SHARE: f32 = 0.6;
 /// Scores every candidate and chooses `limit` picks, best first, with
 /// variety: no more than two by one creator or from one album (unless the
 /// request names that creator), near-duplicates pushed down, and a mix of
-/// kinds when no kind was asked for.
+/// kinds when no kind was asked for. What the request names (a title, then
+/// a creator's works) comes before everything else.
 pub fn choose(mut candidates: Vec<Scored>, w: &Weights, c: Choice<'_>) -> Vec<Scored> {
     for s in &mut candidates {
         s.score = w.score(&s.features, c.vagueness);
@@ -359,6 +360,9 @@ fn diversify(scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Scored>
         creator: String,
         album: Option<String>,
         asked: bool,
+        /// The request names it (its title, its creator): it comes before
+        /// the rest, uncapped (see `retrieve::Named`).
+        first: f32,
         /// Highest cosine with any pick so far.
         closest: f32,
     }
@@ -373,27 +377,33 @@ fn diversify(scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Scored>
         .into_iter()
         .map(|s| {
             let creator = s.item.creator.as_deref().unwrap_or_default().to_lowercase();
-            let asked = !creator.is_empty() && named.iter().any(|n| creator.contains(n.as_str()));
+            let first = s.features.named;
+            let asked = first > 0.0
+                || (!creator.is_empty() && named.iter().any(|n| creator.contains(n.as_str())));
             let album = s.item.album.as_ref().map(|a| a.to_lowercase());
             Entry {
                 s,
                 creator,
                 album,
                 asked,
+                first,
                 closest: 0.0,
             }
         })
         .collect();
+    // Named items first, so the look-ahead below always reaches them.
+    pool.sort_by(|a, b| b.first.total_cmp(&a.first));
     let mut chosen: Vec<Scored> = Vec::new();
     let mut per_creator: HashMap<String, usize> = HashMap::new();
     let mut per_album: HashMap<String, usize> = HashMap::new();
     let mut per_kind: HashMap<String, usize> = HashMap::new();
     while chosen.len() < limit && !pool.is_empty() {
-        let mut best: Option<(usize, f32)> = None;
+        let mut best: Option<(usize, (f32, f32))> = None;
         // Only when other kinds are left to choose from.
         let kinds_left: HashSet<&str> = pool.iter().map(|e| e.s.item.kind.as_str()).collect();
         for (i, e) in pool.iter().enumerate().take(300) {
             if kinds_left.len() > 1
+                && e.first == 0.0
                 && per_kind.get(&e.s.item.kind).copied().unwrap_or(0) >= kind_cap
             {
                 continue;
@@ -410,7 +420,10 @@ fn diversify(scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Scored>
             {
                 continue;
             }
-            let value = e.s.score - redundancy * (e.closest - 0.6).max(0.0) / 0.4;
+            let value = (
+                e.first,
+                e.s.score - redundancy * (e.closest - 0.6).max(0.0) / 0.4,
+            );
             if best.is_none_or(|(_, b)| value > b) {
                 best = Some((i, value));
             }
@@ -459,6 +472,7 @@ mod tests {
             meta: "{}".into(),
             description: None,
             available: true,
+            understood: None,
         }
     }
 

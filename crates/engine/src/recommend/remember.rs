@@ -229,6 +229,7 @@ mod tests {
             meta: "{}".into(),
             description: None,
             available: true,
+            understood: None,
         };
         let prev = vec![view(6000.0, 1990), view(7200.0, 2000), view(8000.0, 2010)];
         let mut i = Intent {
