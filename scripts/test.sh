@@ -13,6 +13,10 @@ export MOODSHELF_MODELS_DIR="${MOODSHELF_MODELS_DIR:-$HOME/.cache/moodshelf/mode
 # with them the paths, of the checkout that built them first.
 export MOODSHELF_SHARED_DIR="${MOODSHELF_SHARED_DIR:-$(cd .. && pwd)/shared}"
 export MOODSHELF_DATASETS="${MOODSHELF_DATASETS:-$MOODSHELF_SHARED_DIR/datasets}"
+# The default reasoning model, for the item-understanding tests only (the
+# small test model knows no works); kept apart from the test models so the
+# other tests and the end-to-end test run without it. `.ci/run` fetches it.
+export MOODSHELF_TEST_REASONING_MODEL="${MOODSHELF_TEST_REASONING_MODEL:-$HOME/.cache/moodshelf/reasoning/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf}"
 
 echo "== Rust: cargo nextest run --workspace"
 # The CLI binary too: a test kills a real `moodshelf scan` mid-write.

@@ -14,6 +14,13 @@
 //! synthesized WAV. The analysis alone and its memory per track are the
 //! sound crate's bench (`cargo bench --workspace --bench analysis`).
 //!
+//! `understand` (run only when named: `cargo bench --workspace --bench
+//! engine -- understand`; `BENCH_REASONING_MODEL=path.gguf`, default the
+//! models dir's reasoning model) reads the works of a thin and a tagged
+//! library with the reasoning model: works and items per second against
+//! the previous enrichment's way (one item at a time, no shared prefix,
+//! four short fields), and a 40,000-track library projected in hours.
+//!
 //! `large` (run only when named: `cargo bench --workspace --bench engine --
 //! large`) is the 100,000-item library: metadata scan, embedding, unchanged
 //! rescan, peak memory, the fast path, and the vector index against exact
@@ -28,6 +35,9 @@ use moodshelf_engine::{Kind, RecommendRequest, ScanOptions};
 use moodshelf_libgen::Spec;
 use moodshelf_llm::Cancel;
 use moodshelf_tests::{NOW, TestLibrary, moment, search};
+
+#[path = "engine/understanding.rs"]
+mod understanding;
 
 const QUERIES: &[&str] = &[
     "cozy music for a rainy winter evening",
@@ -106,6 +116,9 @@ fn main() {
         }
         if filter.as_deref() == Some("large") {
             large(scale(100_000)).await;
+        }
+        if filter.as_deref() == Some("understand") {
+            understanding::run(scale(48)).await;
         }
     });
 }

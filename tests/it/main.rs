@@ -11,4 +11,5 @@ mod recommend;
 mod scan;
 mod search;
 mod sound;
+mod understanding;
 mod watch;
