@@ -561,7 +561,7 @@ pub fn start_background(app: &AppHandle) {
             opts.progress = Some(progress(enrich_line));
             match lib.enrich(opts).await {
                 Ok(r) if r.read > 0 => {
-                    tracing::info!("understood {} thin items in {:.0} s", r.read, r.secs);
+                    tracing::info!("read {} works in {:.0} s ({} known)", r.read, r.secs, r.known);
                     changed();
                 }
                 Ok(_) => {}
@@ -593,7 +593,7 @@ pub fn start_background(app: &AppHandle) {
 }
 
 fn enrich_line(p: &Progress) -> Option<String> {
-    background_line("Understanding items with little metadata", p)
+    background_line("Reading the works of the library", p)
 }
 
 fn analyze_line(p: &Progress) -> Option<String> {
