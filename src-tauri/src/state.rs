@@ -561,7 +561,12 @@ pub fn start_background(app: &AppHandle) {
             opts.progress = Some(progress(enrich_line));
             match lib.enrich(opts).await {
                 Ok(r) if r.read > 0 => {
-                    tracing::info!("read {} works in {:.0} s ({} known)", r.read, r.secs, r.known);
+                    tracing::info!(
+                        "read {} works in {:.0} s ({} known)",
+                        r.read,
+                        r.secs,
+                        r.known
+                    );
                     changed();
                 }
                 Ok(_) => {}
