@@ -574,6 +574,24 @@ fn compute(what: &'static str) -> impl Fn(String) -> Error {
     move |reason| Error::Compute { what, reason }
 }
 
+/// How much of the prompts is read once into the slot: their common
+/// beginning, less every reply's last prompt token (read in its own
+/// sequence for its logits) and whatever a probe needs the logits of.
+fn shared_len(prompts: &[Vec<LlamaToken>], probes: &[Option<std::ops::Range<usize>>]) -> usize {
+    let common_len = prompts
+        .iter()
+        .skip(1)
+        .fold(prompts[0].len(), |n, p| n.min(common(&prompts[0], p)));
+    let shortest = prompts.iter().map(Vec::len).min().unwrap_or(1);
+    let first_probe = probes
+        .iter()
+        .flatten()
+        .map(|r| r.start.saturating_sub(1))
+        .min()
+        .unwrap_or(usize::MAX);
+    common_len.min(shortest.saturating_sub(1)).min(first_probe)
+}
+
 /// Length of the common beginning of two token lists.
 fn common(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
@@ -678,29 +696,7 @@ impl GenWorker<'_> {
             .collect::<Result<Vec<_>>>()?
             .into_iter()
             .unzip();
-        // The shared beginning, read once into the slot; every reply's
-        // last prompt token is read in its own sequence for its logits,
-        // and so is whatever a probe needs the logits of.
-        let shared = prompts
-            .iter()
-            .skip(1)
-            .fold(prompts[0].len(), |n, p| n.min(common(&prompts[0], p)))
-            .min(
-                prompts
-                    .iter()
-                    .map(Vec::len)
-                    .min()
-                    .unwrap_or(1)
-                    .saturating_sub(1),
-            )
-            .min(
-                probes
-                    .iter()
-                    .flatten()
-                    .map(|r| r.start.saturating_sub(1))
-                    .min()
-                    .unwrap_or(usize::MAX),
-            );
+        let shared = shared_len(&prompts, &probes);
         let need: usize = shared
             + prompts
                 .iter()

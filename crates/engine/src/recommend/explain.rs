@@ -157,19 +157,7 @@ pub fn rule_reason(
         .duration_secs
         .filter(|_| intent.max_minutes.is_some() || intent.min_minutes.is_some())
         .map(|d| format!("{} min", (d / 60.0).round()));
-    // What the item offers, from its understanding, says more than a list
-    // of matched labels: "For Christmas: a warm family comedy".
-    if let Some(offers) = offered(v) {
-        // The moment when it shaped the pick, else the needs it matched.
-        let lead = capitalize(parts.last().map_or("", String::as_str));
-        let mut reason = if lead.is_empty() {
-            capitalize(&offers)
-        } else {
-            format!("{lead}: {offers}")
-        };
-        if let Some(l) = length {
-            reason.push_str(&format!("; {l}"));
-        }
+    if let Some(reason) = with_offers(v, &parts, length.as_deref()) {
         return reason;
     }
     parts.extend(length);
@@ -191,6 +179,23 @@ pub fn rule_reason(
         }
     }
     capitalize(&parts.join("; "))
+}
+
+/// What the item offers, from its understanding, after the moment when it
+/// shaped the pick, else the needs it matched: "For Christmas: a warm
+/// family comedy". That says more than a list of matched labels.
+fn with_offers(v: &ItemView, parts: &[String], length: Option<&str>) -> Option<String> {
+    let offers = offered(v)?;
+    let lead = capitalize(parts.last().map_or("", String::as_str));
+    let mut reason = if lead.is_empty() {
+        capitalize(&offers)
+    } else {
+        format!("{lead}: {offers}")
+    };
+    if let Some(l) = length {
+        reason.push_str(&format!("; {l}"));
+    }
+    Some(reason)
 }
 
 /// The understanding's line of what the item offers, when its work was
