@@ -86,6 +86,7 @@ const fn d(
 }
 
 use Facet::*;
+use moodshelf_media::Kind;
 
 pub static DESCRIPTORS: &[Descriptor] = &[
     // ------------------------------------------------------------ moods
@@ -1731,6 +1732,293 @@ pub static DESCRIPTORS: &[Descriptor] = &[
         ],
     ),
 ];
+
+// ------------------------------------------------------------ words that are no descriptor
+//
+// Requests use words that mean something without naming a descriptor: a
+// kind or a form of work, praise, a nationality. Each is read as what it
+// means, never as a word to find in titles ("a great film" is not a film
+// called "Great"). None of them changes item profiles.
+
+/// Words that name a kind of item, or a form of work that only one kind
+/// takes: "a biopic" is a film, "a memoir" a book, "a concerto" music.
+/// Forms that are also cues (documentary, cartoon, memoir, symphony) name
+/// the kind as well as the need.
+pub static KIND_WORDS: &[(&[&str], Kind)] = &[
+    (
+        &[
+            "music",
+            "song",
+            "songs",
+            "track",
+            "tracks",
+            "album",
+            "albums",
+            "playlist",
+            "playlists",
+            "listen",
+            "listening",
+            "tunes",
+            "soundtrack",
+            "symphony",
+            "symphonies",
+            "concerto",
+            "concertos",
+            "concerti",
+            "sonata",
+            "sonatas",
+            "nocturne",
+            "nocturnes",
+            "opera",
+            "operas",
+            "aria",
+            "arias",
+            "mixtape",
+            "lullaby",
+            "lullabies",
+            "ep",
+            "lp",
+        ],
+        Kind::Music,
+    ),
+    (
+        &[
+            "book",
+            "books",
+            "novel",
+            "novels",
+            "read",
+            "reading",
+            "ebook",
+            "ebooks",
+            "audiobook",
+            "audiobooks",
+            "story",
+            "stories",
+            "reads",
+            "novella",
+            "novellas",
+            "novelette",
+            "memoir",
+            "memoirs",
+            "biography",
+            "biographies",
+            "autobiography",
+            "anthology",
+            "anthologies",
+            "poems",
+            "poem",
+            "poetry",
+            "sonnets",
+            "essays",
+            "paperback",
+            "diary",
+            "diaries",
+        ],
+        Kind::Book,
+    ),
+    (
+        &[
+            "film",
+            "films",
+            "movie",
+            "movies",
+            "watch",
+            "watching",
+            "video",
+            "videos",
+            "show",
+            "shows",
+            "series",
+            "cinema",
+            "documentary",
+            "documentaries",
+            "docuseries",
+            "sitcom",
+            "sitcoms",
+            "cartoon",
+            "cartoons",
+            "anime",
+            "biopic",
+            "biopics",
+            "miniseries",
+            "episode",
+            "episodes",
+            "flick",
+            "flicks",
+            "blockbuster",
+            "blockbusters",
+            "telenovela",
+            "tv",
+        ],
+        Kind::Video,
+    ),
+];
+
+/// Words that praise without describing: they ask for something good,
+/// which every answer is meant to be, and say nothing of what. They are
+/// neither content nor title words ("a great film", "the best book").
+pub static QUALITY_WORDS: &[&str] = &[
+    "good",
+    "great",
+    "greatest",
+    "best",
+    "better",
+    "nice",
+    "fine",
+    "finest",
+    "top",
+    "excellent",
+    "brilliant",
+    "amazing",
+    "awesome",
+    "wonderful",
+    "fantastic",
+    "superb",
+    "outstanding",
+    "exceptional",
+    "terrific",
+    "incredible",
+    "magnificent",
+    "splendid",
+    "stellar",
+    "perfect",
+    "lovely",
+    "decent",
+    "solid",
+    "cool",
+    "masterpiece",
+    "masterpieces",
+    "gem",
+    "gems",
+    "acclaimed",
+    "critically",
+    "award",
+    "awards",
+    "winning",
+    "prize",
+    "oscar",
+    "rated",
+    "highly",
+    "reviewed",
+    "favourite",
+    "favorite",
+    "favourites",
+    "favorites",
+    "popular",
+    "famous",
+    "renowned",
+    "celebrated",
+    "beloved",
+    "iconic",
+    "legendary",
+    "essential",
+    "must",
+    "underrated",
+    "remarkable",
+    "memorable",
+    "unforgettable",
+    "impressive",
+    "worthwhile",
+    "enjoyable",
+    "quality",
+];
+
+/// Where a work is from, as a request says it ("a French film") and as an
+/// item's own data may say it: the country's name, the adjective, or the
+/// language code of a book.
+#[derive(Debug)]
+pub struct Origin {
+    /// The adjectives a request uses; the first is the origin's name.
+    pub words: &'static [&'static str],
+    pub place: &'static str,
+    /// ISO 639 codes (two and three letters) of the language it implies.
+    pub languages: &'static [&'static str],
+}
+
+const fn o(
+    words: &'static [&'static str],
+    place: &'static str,
+    languages: &'static [&'static str],
+) -> Origin {
+    Origin {
+        words,
+        place,
+        languages,
+    }
+}
+
+pub static ORIGINS: &[Origin] = &[
+    o(&["french"], "france", &["fr", "fre", "fra"]),
+    o(&["italian"], "italy", &["it", "ita"]),
+    o(&["german"], "germany", &["de", "ger", "deu"]),
+    o(&["spanish"], "spain", &["es", "spa"]),
+    o(&["portuguese"], "portugal", &["pt", "por"]),
+    o(&["japanese"], "japan", &["ja", "jpn"]),
+    o(&["korean"], "korea", &["ko", "kor"]),
+    o(&["chinese"], "china", &["zh", "chi", "zho"]),
+    o(&["taiwanese"], "taiwan", &[]),
+    o(&["indian", "bollywood"], "india", &["hi", "hin"]),
+    o(&["thai"], "thailand", &["th", "tha"]),
+    o(&["vietnamese"], "vietnam", &["vi", "vie"]),
+    o(&["filipino"], "philippines", &["tl", "fil"]),
+    o(&["indonesian"], "indonesia", &["id", "ind"]),
+    o(&["british"], "britain", &[]),
+    o(&["english"], "england", &[]),
+    o(&["scottish"], "scotland", &["gd"]),
+    o(&["irish"], "ireland", &["ga"]),
+    o(&["welsh"], "wales", &["cy"]),
+    o(&["american"], "america", &[]),
+    o(&["canadian"], "canada", &[]),
+    o(&["mexican"], "mexico", &[]),
+    o(&["cuban"], "cuba", &[]),
+    o(&["jamaican"], "jamaica", &[]),
+    o(&["brazilian"], "brazil", &[]),
+    o(
+        &["argentine", "argentinian", "argentinean"],
+        "argentina",
+        &[],
+    ),
+    o(&["chilean"], "chile", &[]),
+    o(&["colombian"], "colombia", &[]),
+    o(&["russian", "soviet"], "russia", &["ru", "rus"]),
+    o(&["ukrainian"], "ukraine", &["uk", "ukr"]),
+    o(&["polish"], "poland", &["pl", "pol"]),
+    o(&["czech"], "czech", &["cs", "cze", "ces"]),
+    o(&["hungarian"], "hungary", &["hu", "hun"]),
+    o(&["austrian"], "austria", &[]),
+    o(&["swiss"], "switzerland", &[]),
+    o(&["belgian"], "belgium", &[]),
+    o(&["dutch"], "netherlands", &["nl", "dut", "nld"]),
+    o(&["swedish"], "sweden", &["sv", "swe"]),
+    o(&["norwegian"], "norway", &["nb", "nn", "nor"]),
+    o(&["danish"], "denmark", &["da", "dan"]),
+    o(&["finnish"], "finland", &["fi", "fin"]),
+    o(&["icelandic"], "iceland", &["is", "ice", "isl"]),
+    o(&["scandinavian", "nordic"], "scandinavia", &[]),
+    o(&["greek"], "greece", &["el", "gre", "ell"]),
+    o(&["turkish"], "turkey", &["tr", "tur"]),
+    o(&["iranian", "persian"], "iran", &["fa", "per", "fas"]),
+    o(&["israeli", "hebrew"], "israel", &["he", "heb"]),
+    o(&["arabic", "arab"], "arabia", &["ar", "ara"]),
+    o(&["egyptian"], "egypt", &[]),
+    o(&["nigerian"], "nigeria", &[]),
+    o(&["african"], "africa", &[]),
+    o(&["australian"], "australia", &[]),
+    o(&["european"], "europe", &[]),
+    o(&["asian"], "asia", &[]),
+];
+
+impl Origin {
+    /// The origin a request's word names ("french" → France).
+    pub fn of(word: &str) -> Option<&'static Origin> {
+        ORIGINS.iter().find(|o| o.words.contains(&word))
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.words[0]
+    }
+}
 
 /// What an occasion or a time asks of an item, as other descriptors:
 /// "cooking dinner" wants something mellow and warm. Occasions are read
