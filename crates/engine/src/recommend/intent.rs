@@ -48,6 +48,13 @@ pub struct Intent {
     pub refine: Vec<Direction>,
     /// Content words no descriptor explains, for the full-text leg.
     pub keywords: Vec<String>,
+    /// Where the wanted works are from ("a French film": "french"), read
+    /// against what items say of themselves, never their titles.
+    pub origins: Vec<String>,
+    /// Phrases that may name a title or a creator, as
+    /// [`crate::recommend::understand::name_key`] writes them: an item is
+    /// named when its whole title or creator is one of them.
+    pub names: Vec<String>,
     /// How much the moment (season, time, holidays) may shape the answer:
     /// 1 for "something for tonight", near 0 for a precise request.
     pub vagueness: f32,

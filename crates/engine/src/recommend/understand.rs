@@ -19,7 +19,7 @@ use regex::Regex;
 
 use super::intent::{Audience, Direction, Intent, PickRef};
 use crate::context::{Context, DayPart, Season};
-use crate::vocab::{D, DESCRIPTORS, Facet};
+use crate::vocab::{D, DESCRIPTORS, Facet, KIND_WORDS, Origin, QUALITY_WORDS};
 use moodshelf_media::Kind;
 
 /// The weight of a need by who read it; the ranker's fitted facet weights
@@ -31,40 +31,6 @@ const EMBEDDING: f32 = 0.5;
 const MODEL: f32 = 0.8;
 /// A need carried over from the request a follow-up refines.
 const EARLIER: f32 = 0.8;
-
-const KIND_WORDS: &[(&[&str], Kind)] = &[
-    (
-        &[
-            "music",
-            "song",
-            "songs",
-            "track",
-            "tracks",
-            "album",
-            "albums",
-            "playlist",
-            "listen",
-            "listening",
-            "tunes",
-            "soundtrack",
-        ],
-        Kind::Music,
-    ),
-    (
-        &[
-            "book", "books", "novel", "novels", "read", "reading", "ebook", "story", "stories",
-            "reads",
-        ],
-        Kind::Book,
-    ),
-    (
-        &[
-            "film", "films", "movie", "movies", "watch", "watching", "video", "videos", "show",
-            "series", "cinema",
-        ],
-        Kind::Video,
-    ),
-];
 
 /// Words that carry no content of their own.
 const STOP: &[&str] = &[
@@ -118,9 +84,6 @@ const STOP: &[&str] = &[
     "those",
     "what",
     "which",
-    "good",
-    "nice",
-    "great",
     "bit",
     "little",
     "very",
@@ -175,6 +138,8 @@ const STOP: &[&str] = &[
     "should",
     "suggestions",
     "suggestion",
+    "collection",
+    "collections",
     "recommendation",
     "right",
     "make",
@@ -231,7 +196,6 @@ const STOP: &[&str] = &[
     "am",
     "your",
     "new",
-    "best",
     "worth",
     "lot",
     "maybe",
@@ -263,6 +227,11 @@ const STOP: &[&str] = &[
     "soon",
     "right",
 ];
+
+/// Whether a word carries no content of its own.
+pub(crate) fn stop_word(w: &str) -> bool {
+    STOP.contains(&w)
+}
 
 const NUMBER_WORDS: &[(&str, f64)] = &[
     ("a", 1.0),
@@ -520,6 +489,7 @@ pub fn read_rules(text: &str, ctx: &Context) -> Intent {
         .filter(|n| n.from == "words")
         .find_map(|n| Season::parse(&n.descriptor));
     intent.query = content_query(content, &intent);
+    intent.names = names(&t, text, &intent);
     intent.vagueness = vagueness(&intent);
     intent.summarize();
     intent
@@ -910,6 +880,21 @@ fn kinds_and_keywords(t: &mut Text, intent: &mut Intent, content: &mut Vec<(usiz
         if t.is_read(i, j) {
             continue;
         }
+        // Praise says nothing of what is wanted, and an origin is matched
+        // against what items say of themselves: neither is a word to find
+        // in titles ("a great film", "a French novel").
+        if QUALITY_WORDS.contains(&w.as_str()) {
+            t.mark(i, j);
+            continue;
+        }
+        if let Some(o) = Origin::of(&w) {
+            push(&mut intent.origins, o.name());
+            // Content to embed (retrieval measures a title that holds it
+            // without the title), never a keyword.
+            content.push((i, w.clone()));
+            t.mark(i, j);
+            continue;
+        }
         if w.chars().count() > 2
             && !STOP.contains(&w.as_str())
             && !w.chars().all(|c| c.is_ascii_digit())
@@ -919,16 +904,27 @@ fn kinds_and_keywords(t: &mut Text, intent: &mut Intent, content: &mut Vec<(usiz
             content.push((i, w.clone()));
         }
     }
-    // "a poem" or "a play" names the form and the kind.
+    // "a poem" or "a play" names the form and the kind; so does
+    // "something animated".
     let forms = [
         ("poetry", Kind::Book),
         ("plays", Kind::Book),
         ("short stories", Kind::Book),
+        ("animation", Kind::Video),
     ];
     for (name, kind) in forms {
         if intent.kinds.is_empty() && intent.asks_for(D::named(name)) {
             intent.kinds.push(kind);
         }
+    }
+    // The kind is what can satisfy the request: a running time of an hour
+    // or more is a film's (no track runs that long, and books have none).
+    if intent.kinds.is_empty()
+        && [intent.max_minutes, intent.min_minutes]
+            .iter()
+            .any(|m| m.is_some_and(|m| m >= 60))
+    {
+        intent.kinds.push(Kind::Video);
     }
 }
 
@@ -967,6 +963,7 @@ fn vagueness(i: &Intent) -> f32 {
         .filter(|d| d.get().facet != Facet::Time)
         .count()
         + i.keywords.len()
+        + i.origins.len()
         + i.like.len()
         + i.like_picks.len();
     match explicit {
@@ -1232,6 +1229,12 @@ pub fn refine(prev: &Intent, delta: &Intent) -> Intent {
     for k in &delta.keywords {
         push(&mut out.keywords, k);
     }
+    for o in &delta.origins {
+        push(&mut out.origins, o);
+    }
+    for n in &delta.names {
+        push(&mut out.names, n);
+    }
     out.occasion = None;
     out.vagueness = prev.vagueness.min(vagueness(&out));
     out.summarize();
@@ -1276,6 +1279,268 @@ pub fn positive_text(text: &str) -> String {
         .filter(|w| *w != ",")
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+static QUOTED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#""([^"]+)"|“([^”]+)”|(?:^|[\s(])['‘]([^'‘’]+)['’](?:$|[\s,.;:!?)])"#).unwrap()
+});
+
+/// Lowercase words that stand inside titles and names written with
+/// capitals ("Pride and Prejudice", "Gone with the Wind", "Ludwig van
+/// Beethoven").
+const NAME_JOINERS: &[&str] = &[
+    "of", "and", "the", "a", "an", "in", "on", "to", "for", "with", "at", "from", "or", "is", "de",
+    "la", "le", "du", "von", "van", "&",
+];
+
+/// Words written with a capital whatever they mean: a capitalised run of
+/// these alone names nothing ("a French film for Christmas Eve").
+const ALWAYS_CAPITALIZED: &[&str] = &[
+    "i",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "christmas",
+    "xmas",
+    "easter",
+    "halloween",
+    "thanksgiving",
+    "valentine",
+    "valentines",
+    "new",
+    "year",
+    "years",
+    "eve",
+    "day",
+];
+
+/// A title or a name as names are compared: lower case, "&" as "and",
+/// apostrophes dropped, punctuation as spaces, and no leading article
+/// ("The Matrix", "Matrix, The" and "the matrix" are one key).
+pub fn name_key(s: &str) -> String {
+    let lower = s
+        .to_lowercase()
+        .replace('&', " and ")
+        .replace(['\'', '\u{2019}', '\u{2018}'], "");
+    let lower = lower.trim();
+    let lower = [", the", ", a", ", an"]
+        .iter()
+        .find_map(|a| lower.strip_suffix(a))
+        .unwrap_or(lower);
+    let mut words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.len() > 1 && ["the", "a", "an"].contains(&words[0]) {
+        words.remove(0);
+    }
+    words.join(" ")
+}
+
+/// Whether a title is one of the phrases the request names, whole: with
+/// or without what it adds in brackets ("Heat (1995)", "Amélie (Le
+/// fabuleux destin…)").
+pub fn names_title(title: &str, names: &[String]) -> bool {
+    if names.is_empty() {
+        return false;
+    }
+    let bare = BRACKETS.replace_all(title, " ");
+    [name_key(title), name_key(&bare)]
+        .iter()
+        .any(|k| !k.is_empty() && names.contains(k))
+}
+
+static NAME_WORD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[\p{L}\p{N}][\p{L}\p{N}'\u{2019}&-]*").unwrap());
+
+static BRACKETS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\([^)]*\)|\[[^\]]*\]").unwrap());
+
+/// Whether a creator, or one of several ("Simon & Garfunkel" is one,
+/// "Austen, Jane" another way to write one), is a phrase the request
+/// names, whole.
+pub fn names_creator(creator: &str, names: &[String]) -> bool {
+    if names.is_empty() {
+        return false;
+    }
+    let mut forms = vec![creator.to_string()];
+    forms.extend(
+        creator
+            .split([';', '/', ','])
+            .flat_map(|p| p.split(" & "))
+            .flat_map(|p| p.split(" and "))
+            .map(str::to_string),
+    );
+    if let [last, first] = creator.split(',').collect::<Vec<_>>()[..] {
+        forms.push(format!("{first} {last}"));
+    }
+    forms
+        .iter()
+        .map(|f| name_key(f))
+        .any(|k| !k.is_empty() && names.contains(&k))
+}
+
+/// Phrases of the request that may name a title or a creator: what it
+/// quotes, what it writes with capitals mid-sentence ("a Jane Austen
+/// novel"), and runs of words no rule read that hold a content word
+/// ("pride and prejudice"). A word that means something (a mood, a kind,
+/// praise, a nationality, a day) is never a name by itself, so "a calm
+/// French film" names nothing, whatever the library's titles say.
+fn names(t: &Text, original: &str, intent: &Intent) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in QUOTED.captures_iter(original) {
+        if let Some(m) = c.iter().skip(1).flatten().next() {
+            out.push(name_key(m.as_str()));
+        }
+    }
+    out.extend(capitalized_runs(original));
+    out.extend(free_runs(t, intent));
+    // What is excluded or only resembled is no name to put first.
+    let not_named: Vec<String> = intent
+        .like
+        .iter()
+        .chain(&intent.exclude)
+        .chain(&intent.avoid)
+        .map(|x| name_key(x))
+        .collect();
+    out.retain(|n| {
+        n.chars().filter(|c| c.is_alphanumeric()).count() >= 3
+            && !not_named.iter().any(|x| x.contains(n.as_str()))
+    });
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|n| seen.insert(n.clone()));
+    out
+}
+
+/// Runs of words written with a capital, joined by the small words
+/// titles hold, as name keys. A sentence's first word is capitalised
+/// anyway: a run that is only that word is no name unless it is the whole
+/// request ("Jaws"), and a run that opens with the request's own words
+/// ("Play", "Watch", "A") is also tried without them.
+fn capitalized_runs(original: &str) -> Vec<String> {
+    // Each word, whether it starts a sentence, and whether punctuation
+    // parts it from the word before.
+    let mut tokens: Vec<(&str, bool, bool)> = Vec::new();
+    let mut prev = 0;
+    for m in NAME_WORD.find_iter(original) {
+        let gap = &original[prev..m.start()];
+        let starts = tokens.is_empty() || gap.contains(['.', '!', '?', '\n']);
+        let parted = starts || gap.contains([',', ';', '"', '(', ')', '\u{201c}', '\u{201d}']);
+        tokens.push((m.as_str(), starts, parted));
+        prev = m.end();
+    }
+    let capital = |w: &str| {
+        w.chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+    };
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < tokens.len() {
+        if !capital(tokens[k].0) {
+            k += 1;
+            continue;
+        }
+        let mut end = k + 1;
+        let mut last = k + 1;
+        while end < tokens.len() && !tokens[end].2 {
+            let w = tokens[end].0;
+            if capital(w) {
+                last = end + 1;
+            } else if !NAME_JOINERS.contains(&w.to_lowercase().as_str()) {
+                break;
+            }
+            end += 1;
+        }
+        let run: Vec<&str> = tokens[k..last].iter().map(|t| t.0).collect();
+        let lone_first = tokens[k].1 && run.len() == 1 && tokens.len() > 1;
+        let lowered: Vec<String> = run.iter().map(|w| w.to_lowercase()).collect();
+        let named_something = lowered.iter().any(|w| {
+            !ALWAYS_CAPITALIZED.contains(&w.as_str())
+                && !STOP.contains(&w.as_str())
+                && Origin::of(w).is_none()
+        }) && run
+            .iter()
+            .any(|w| w.chars().next().is_some_and(char::is_uppercase));
+        let lone_meaning = run.len() == 1 && meaning_word(&lowered[0]);
+        if !lone_first && named_something && !lone_meaning {
+            out.push(name_key(&run.join(" ")));
+            // A sentence's first words may be the request's own ("Play
+            // Norah Jones", "A Jane Austen novel"); the name may also be
+            // what follows them.
+            if tokens[k].1 {
+                let own = lowered.iter().take_while(|w| request_word(w)).count();
+                if own > 0 && own < run.len() {
+                    out.push(name_key(&run[own..].join(" ")));
+                }
+            }
+        }
+        k = last.max(k + 1);
+    }
+    out
+}
+
+/// A word that belongs to the request rather than to a name it gives.
+fn request_word(w: &str) -> bool {
+    STOP.contains(&w) || KIND_WORDS.iter().any(|(words, _)| words.contains(&w))
+}
+
+/// A word the rules read as what it means: a cue, a kind, praise, an
+/// origin, a day or a holiday.
+fn meaning_word(w: &str) -> bool {
+    cue_of(w).is_some()
+        || KIND_WORDS.iter().any(|(words, _)| words.contains(&w))
+        || QUALITY_WORDS.contains(&w)
+        || Origin::of(w).is_some()
+        || ALWAYS_CAPITALIZED.contains(&w)
+}
+
+/// Runs of two or more words that no rule read, unbroken by punctuation,
+/// holding at least one content word: "i want pride and prejudice
+/// tonight" gives "pride and prejudice".
+fn free_runs(t: &Text, intent: &Intent) -> Vec<String> {
+    let words = t.words();
+    let mut out = Vec::new();
+    let mut run: Vec<&str> = Vec::new();
+    let flush = |run: &mut Vec<&str>, out: &mut Vec<String>| {
+        let edge = |w: &&str| STOP.contains(w) || NUMBER_WORDS.iter().any(|(n, _)| n == w);
+        while run.first().is_some_and(edge) {
+            run.remove(0);
+        }
+        while run.last().is_some_and(edge) {
+            run.pop();
+        }
+        if run.len() >= 2 && run.iter().any(|w| intent.keywords.iter().any(|k| k == w)) {
+            out.push(name_key(&run.join(" ")));
+        }
+        run.clear();
+    };
+    for (k, &(i, j)) in words.iter().enumerate() {
+        let broken = k > 0 && t.s[words[k - 1].1..i].contains(',');
+        if broken || t.is_read(i, j) {
+            flush(&mut run, &mut out);
+        }
+        if !t.is_read(i, j) {
+            run.push(t.word((i, j)));
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 /// Names the request asks for by: "by Dickens", "from Pink Floyd". Read
@@ -1604,6 +1869,133 @@ mod tests {
             names.contains(&"summer") && names.contains(&"christmas"),
             "{names:?}"
         );
+    }
+
+    /// Issue 23: words that mean something are read as what they mean,
+    /// never left as words to find in titles.
+    #[test]
+    fn quality_origin_and_form_words_are_read_not_searched() {
+        for (text, kinds, origins) in [
+            ("a great film", vec![Kind::Video], vec![]),
+            ("the best book", vec![Kind::Book], vec![]),
+            (
+                "an excellent, critically acclaimed album",
+                vec![Kind::Music],
+                vec![],
+            ),
+            ("a French film", vec![Kind::Video], vec!["french"]),
+            ("an Italian novel", vec![Kind::Book], vec!["italian"]),
+            (
+                "a brilliant Japanese biopic",
+                vec![Kind::Video],
+                vec!["japanese"],
+            ),
+            ("a documentary", vec![Kind::Video], vec![]),
+            ("a sitcom", vec![Kind::Video], vec![]),
+            ("a memoir", vec![Kind::Book], vec![]),
+            ("a novella", vec![Kind::Book], vec![]),
+            ("a short story collection", vec![Kind::Book], vec![]),
+            ("a concerto", vec![Kind::Music], vec![]),
+            ("something animated", vec![Kind::Video], vec![]),
+        ] {
+            let i = read(text);
+            assert_eq!(i.kinds, kinds, "{text}");
+            assert_eq!(i.origins, origins, "{text}");
+            assert!(i.keywords.is_empty(), "{text}: {:?}", i.keywords);
+            assert!(i.names.is_empty(), "{text}: {:?}", i.names);
+            for w in ["great", "best", "excellent", "acclaimed"] {
+                assert!(!i.query.contains(w), "{text}: {w} in {:?}", i.query);
+            }
+        }
+        // A nationality still makes the request precise.
+        assert!(read("a French film").vagueness < 1.0);
+    }
+
+    #[test]
+    fn a_length_in_hours_is_a_film() {
+        assert_eq!(read("something under two hours").kinds, vec![Kind::Video]);
+        assert_eq!(
+            read("something at least an hour long").kinds,
+            vec![Kind::Video]
+        );
+        assert_eq!(read("something under 90 minutes").kinds, vec![Kind::Video]);
+        assert!(read("something under 10 minutes").kinds.is_empty());
+        assert_eq!(
+            read("an album under two hours").kinds,
+            vec![Kind::Music],
+            "a kind named stands"
+        );
+    }
+
+    /// Issue 23: what a request names is read as a name, whole.
+    #[test]
+    fn titles_and_creators_named_are_phrases() {
+        let names = |t: &str| read(t).names;
+        assert_eq!(names("Pride and Prejudice"), vec!["pride and prejudice"]);
+        assert_eq!(names("pride and prejudice"), vec!["pride and prejudice"]);
+        assert!(
+            names("I'd like to read pride and prejudice tonight")
+                .contains(&"pride and prejudice".to_string())
+        );
+        assert_eq!(
+            names("a Jane Austen novel for a quiet Sunday"),
+            vec!["jane austen"]
+        );
+        assert_eq!(
+            names("a jane austen novel for a quiet sunday"),
+            vec!["jane austen"]
+        );
+        assert!(names("Play Norah Jones").contains(&"norah jones".to_string()));
+        assert!(
+            names("watch \"The Night Before Dinner\"").contains(&"night before dinner".to_string())
+        );
+        assert!(
+            names("I want to watch The Night Before Dinner")
+                .contains(&"night before dinner".to_string())
+        );
+        assert_eq!(names("A Christmas Carol"), vec!["christmas carol"]);
+        assert_eq!(names("Jaws"), vec!["jaws"]);
+        // Words that mean something name nothing on their own.
+        for t in [
+            "a French film for Friday",
+            "calm music for a rainy evening",
+            "Calm music for a rainy evening",
+            "a great cozy winter film",
+            "a film about pride",
+            "something like Norah Jones",
+            "no Stephen King",
+        ] {
+            assert!(names(t).is_empty(), "{t}: {:?}", names(t));
+        }
+    }
+
+    #[test]
+    fn names_match_whole_titles_and_creators() {
+        let n = |s: &[&str]| s.iter().map(|x| name_key(x)).collect::<Vec<_>>();
+        assert!(names_title(
+            "Pride and Prejudice",
+            &n(&["pride and prejudice"])
+        ));
+        assert!(names_title("The Matrix", &n(&["matrix"])));
+        assert!(names_title("Matrix, The", &n(&["the matrix"])));
+        assert!(names_title("Heat (1995)", &n(&["heat"])));
+        assert!(names_title("Schindler's List", &n(&["schindlers list"])));
+        assert!(!names_title("Pride", &n(&["pride and prejudice"])));
+        assert!(!names_title(
+            "Pride and Prejudice and Zombies",
+            &n(&["pride and prejudice"])
+        ));
+        assert!(names_creator("Jane Austen", &n(&["jane austen"])));
+        assert!(names_creator("Austen, Jane", &n(&["jane austen"])));
+        assert!(names_creator(
+            "Simon & Garfunkel",
+            &n(&["simon and garfunkel"])
+        ));
+        assert!(names_creator(
+            "Norah Jones; Some Band",
+            &n(&["norah jones"])
+        ));
+        assert!(!names_creator("Jane Austen Society", &n(&["jane austen"])));
     }
 
     #[test]
