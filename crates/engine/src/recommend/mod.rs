@@ -556,7 +556,7 @@ impl Library {
             Some(self.embed_one(intent.query.clone()).await?)
         };
         t.embed_ms = ms(e);
-        let (references, named_ids) = self
+        let (references, named) = self
             .references(
                 &intent,
                 text,
@@ -627,7 +627,7 @@ impl Library {
             weights: &weights,
             limit,
             exclude_ids: &exclude_ids,
-            named_ids: &named_ids,
+            named: &named,
             now: req.moment.unix,
             plain,
             sound_goal,
@@ -872,15 +872,15 @@ impl Library {
 
     /// The items a request refers to: picks of the previous answer ("the
     /// second one"), and titles or creators it names ("like Norah Jones")
-    /// to resemble; and separately the items by creators it asks for ("by
-    /// Dickens").
+    /// to resemble; and separately the items it asks for by title or
+    /// creator ("Pride and Prejudice", "by Dickens").
     async fn references(
         &self,
         intent: &Intent,
         text: &str,
         previous: Option<&[ItemView]>,
         notices: &mut Vec<String>,
-    ) -> Result<(Vec<i64>, HashSet<i64>)> {
+    ) -> Result<(Vec<i64>, retrieve::Named)> {
         let mut refs = Vec::new();
         if let Some(items) = previous {
             for p in &intent.like_picks {
@@ -898,11 +898,7 @@ impl Library {
             }
             refs.extend(found);
         }
-        let mut named = HashSet::new();
-        for name in understand::creators_named(text) {
-            named.extend(self.catalog().items_by_creator(&name, 200).await?);
-        }
-        Ok((refs, named))
+        Ok((refs, self.named(intent, text).await?))
     }
 }
 

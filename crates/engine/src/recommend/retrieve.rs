@@ -8,6 +8,11 @@
 //! union is checked against the catalog (an answer only names items that
 //! exist and are available), hard exclusions and audience remove items,
 //! and every survivor gets its [`Features`].
+//!
+//! Words are matched against titles only where the request names the
+//! title: the items it names ([`Library::named`]: a whole title, a
+//! creator) join the candidates and rank first, and a nationality ("a
+//! French film") counts only where an item says it beside its title.
 
 use std::collections::{HashMap, HashSet};
 
@@ -20,8 +25,8 @@ use super::rank::{self, Features, FeedbackView, Scored, Weights};
 use super::understand::{self, adult_rating};
 use crate::error::Result;
 use crate::library::Library;
-use crate::profile::{ItemProfile, ProfileTable};
-use crate::vocab::{D, Facet};
+use crate::profile::{ItemProfile, ProfileTable, has_fragment};
+use crate::vocab::{D, Facet, Origin};
 
 /// What retrieval needs besides the intent.
 pub(super) struct Ask<'a> {
@@ -36,8 +41,8 @@ pub(super) struct Ask<'a> {
     /// Items never to return: references, the previous picks of a
     /// "something else".
     pub exclude_ids: &'a HashSet<i64>,
-    /// Creators the request names ("by Dickens"), already looked up.
-    pub named_ids: &'a HashSet<i64>,
+    /// Titles and creators the request names, already looked up.
+    pub named: &'a Named,
     pub now: i64,
     /// Plain search: no feedback, no novelty, no descriptors.
     pub plain: bool,
@@ -82,11 +87,18 @@ impl Library {
         // The vector and full-text legs.
         let s = std::time::Instant::now();
         let text = full_text(intent);
-        let hits: Vec<Hit> = if a.qvec.is_some() || !text.is_empty() {
+        // The index searches both legs at once; words with no content
+        // vector of their own (a reference not in the library) are their
+        // own vector for the search, and similarity stays unmeasured.
+        let own = match (a.qvec, text.is_empty()) {
+            (None, false) => Some(self.embed_one(text.clone()).await?),
+            _ => None,
+        };
+        let hits: Vec<Hit> = if let Some(vector) = a.qvec.or(own.as_deref()) {
             let (hits, legs) = index
                 .search(&Query {
                     text: &text,
-                    vector: a.qvec.unwrap_or(&[]),
+                    vector,
                     filter: filter.clone(),
                     limit: depth * 2,
                     depth,
@@ -116,9 +128,11 @@ impl Library {
                 ids.push(*id);
             }
         }
-        ids.extend(a.named_ids.iter().filter(|id| {
-            !seen.contains(id) && profiles.get(**id).is_some_and(|p| passes(p, &filter))
-        }));
+        for id in a.named.ids() {
+            if profiles.get(id).is_some_and(|p| passes(p, &filter)) && seen.insert(id) {
+                ids.push(id);
+            }
+        }
 
         let c = std::time::Instant::now();
         let mut views: HashMap<i64, ItemView> = self
@@ -153,6 +167,8 @@ impl Library {
             .collect();
         let active = active_seasons(intent, a.moment);
         let mut out = Vec::new();
+        // Candidates whose titles hold the request's meaning words.
+        let mut blind = Vec::new();
         for id in ids {
             let Some(item) = views.remove(&id) else {
                 continue;
@@ -169,29 +185,36 @@ impl Library {
                 (Some(q), Some(v)) => rank::dot(q, v),
                 _ => 0.0,
             };
+            let origin = from_origin(&item, &intent.origins);
             let mut f = Features {
                 similarity,
-                text: text_rank.get(&id).map_or(0.0, |r| 10.0 / (9.0 + *r as f32)),
-                named: if a.named_ids.contains(&id) { 1.0 } else { 0.0 },
+                text: text_rank
+                    .get(&id)
+                    .filter(|_| origin != Some(0.0) || !titled_by_origin(&item, &intent.origins))
+                    .map_or(0.0, |r| 10.0 / (9.0 + *r as f32)),
+                named: a.named.strength(id),
                 shown: (*shown.get(&id).unwrap_or(&0)).min(3) as f32,
                 ..Features::default()
             };
             if let Some(v) = &vector {
                 f.feedback = fb.score(id, v, &liked, &disliked);
             }
+            // A title is evidence of nothing the request means, unless the
+            // request names it.
+            let said = match f.named > 0.0 || a.plain {
+                true => TitleSays::default(),
+                false => title_says(&item.title, intent, &need_weights),
+            };
             if let Some(p) = profile {
-                let m = rank::need_match(p, &need_weights);
-                f.need_evidence = m.evidence;
-                f.need_zero_shot = m.zero_shot;
-                f.need_model = m.model;
-                f.need_sound = m.sound;
-                if let (Some(g), Some(snd)) = (&a.sound_goal, &p.sound) {
-                    f.sound_near = g.closeness(snd);
-                }
-                f.moment = rank::fit(a.weights, p, a.moment);
+                profile_features(&mut f, p, a, &need_weights, said.needs);
                 f.off_season = rank::off_season(a.weights, p, &active);
-                f.quality = rank::quality(p.rating);
                 f.avoid = avoid(a.weights, intent, &item, p);
+            }
+            if let Some(o) = origin {
+                with_origin(&mut f, &need_weights, o);
+            }
+            if said.query {
+                blind.push(out.len());
             }
             out.push(Scored {
                 item,
@@ -200,19 +223,287 @@ impl Library {
                 score: 0.0,
             });
         }
+        self.blind_titles(&mut out, &blind, a).await?;
         Ok(out)
+    }
+
+    /// Measures again, without their titles, how close the candidates at
+    /// `which` are to the request: their titles hold words the request
+    /// uses for what it means ("Calm" for "calm music"), and an embedding
+    /// of a card reads its title. Each costs an embedding, so only those
+    /// that could be picked are measured: the best few of their kind by
+    /// score (an answer that mixes kinds reaches deep into a kind the
+    /// request fits less).
+    async fn blind_titles(&self, out: &mut [Scored], which: &[usize], a: &Ask<'_>) -> Result<()> {
+        let Some(q) = a.qvec.filter(|_| !which.is_empty()) else {
+            return Ok(());
+        };
+        let scores: Vec<f32> = out
+            .iter()
+            .map(|s| a.weights.score(&s.features, a.intent.vagueness))
+            .collect();
+        let mut per_kind: HashMap<&str, Vec<f32>> = HashMap::new();
+        for (s, score) in out.iter().zip(&scores) {
+            per_kind.entry(&s.item.kind).or_default().push(*score);
+        }
+        let bars: HashMap<&str, f32> = per_kind
+            .into_iter()
+            .map(|(kind, mut v)| {
+                v.sort_by(|x, y| y.total_cmp(x));
+                (kind, v[(a.limit * BLIND_REACH).min(v.len()) - 1])
+            })
+            .collect();
+        let mut chosen: Vec<usize> = which
+            .iter()
+            .copied()
+            .filter(|&i| scores[i] >= bars[out[i].item.kind.as_str()])
+            .collect();
+        chosen.sort_by(|&x, &y| scores[y].total_cmp(&scores[x]));
+        chosen.truncate(MAX_BLIND);
+        if chosen.is_empty() {
+            return Ok(());
+        }
+        let texts: Vec<String> = chosen
+            .iter()
+            .map(|&i| without_title(&out[i].item))
+            .collect();
+        let embedder = self.embedder().await?;
+        let vectors = tokio::task::spawn_blocking(move || embedder.embed(texts))
+            .await
+            .map_err(crate::error::Error::internal)??;
+        for (&i, v) in chosen.iter().zip(&vectors) {
+            out[i].features.similarity = rank::dot(q, v);
+        }
+        Ok(())
     }
 }
 
-/// The words the full-text leg searches: what no descriptor explains, and
-/// names the request gives. Never time or occasion words.
+/// Candidates measured without their titles reach this many times the
+/// answer's length into their kind, by score; at most this many are
+/// measured.
+const BLIND_REACH: usize = 3;
+const MAX_BLIND: usize = 24;
+
+/// The features an item's profile gives: how it has what the request
+/// needs (by each source; without the embedding's part when its title
+/// spells the request's needs, `titled`: the embedding reads the title),
+/// how it sounds, fits the moment and rates.
+fn profile_features(
+    f: &mut Features,
+    p: &ItemProfile,
+    a: &Ask<'_>,
+    need_weights: &[(D, f32)],
+    titled: bool,
+) {
+    let m = rank::need_match(p, need_weights);
+    f.need_evidence = m.evidence;
+    f.need_zero_shot = if titled { 0.0 } else { m.zero_shot };
+    f.need_model = m.model;
+    f.need_sound = m.sound;
+    if let (Some(g), Some(snd)) = (&a.sound_goal, &p.sound) {
+        f.sound_near = g.closeness(snd);
+    }
+    f.moment = rank::fit(a.weights, p, a.moment);
+    f.quality = rank::quality(p.rating);
+}
+
+/// What an item's title says in the request's own words for what it
+/// means: whether it holds a cue of one of the request's needs ("Winter
+/// Song" for a winter need), and whether it holds a word of the embedded
+/// query that is not a plain content word (a cue's word, the kind's
+/// noun).
+#[derive(Debug, Default)]
+struct TitleSays {
+    needs: bool,
+    query: bool,
+}
+
+fn title_says(title: &str, intent: &Intent, needs: &[(D, f32)]) -> TitleSays {
+    let key = understand::name_key(title);
+    let holds = |w: &str| has_fragment(&key, w) || has_fragment(&key, &format!("{w}s"));
+    TitleSays {
+        needs: needs
+            .iter()
+            .any(|(d, _)| d.get().cues.iter().any(|c| holds(&understand::name_key(c)))),
+        query: intent
+            .query
+            .split_whitespace()
+            .filter(|w| !intent.keywords.iter().any(|k| k == w) && !understand::stop_word(w))
+            .any(holds),
+    }
+}
+
+/// An item's card with its title taken out, as it would be embedded.
+fn without_title(v: &ItemView) -> String {
+    v.description
+        .as_deref()
+        .unwrap_or_default()
+        .replacen(v.title.as_str(), "", 1)
+}
+
+/// The words the full-text leg searches: what no descriptor explains,
+/// names the request gives, and the origins it asks for, as an adjective
+/// and as a place ("french france"). Never time or occasion words, praise
+/// or kinds.
 fn full_text(intent: &Intent) -> String {
     let mut words: Vec<&str> = intent.keywords.iter().map(String::as_str).collect();
     words.extend(intent.like.iter().map(String::as_str));
+    for o in intent.origins.iter().filter_map(|o| Origin::of(o)) {
+        words.extend([o.name(), o.place]);
+    }
     words
         .retain(|w| !intent.exclude.iter().any(|e| e == w) && !intent.avoid.iter().any(|a| a == w));
     words.join(" ")
 }
+
+/// What the request names, found in the catalog (see [`Library::named`]).
+#[derive(Debug, Default)]
+pub(super) struct Named {
+    /// Items whose whole title the request names.
+    pub titles: HashSet<i64>,
+    /// Items by a creator it names.
+    pub creators: HashSet<i64>,
+}
+
+/// The `named` feature of an item whose title the request names, and of
+/// one by a creator it names: ranking puts every named item before the
+/// rest, and the title named before its creator's other works.
+const NAMED_TITLE: f32 = 2.0;
+const NAMED_CREATOR: f32 = 1.0;
+/// Items fetched per word when a phrase is looked up as a name.
+const NAME_LOOKUP: i64 = 500;
+
+impl Named {
+    fn strength(&self, id: i64) -> f32 {
+        if self.titles.contains(&id) {
+            NAMED_TITLE
+        } else if self.creators.contains(&id) {
+            NAMED_CREATOR
+        } else {
+            0.0
+        }
+    }
+
+    fn ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.titles
+            .iter()
+            .chain(self.creators.difference(&self.titles))
+            .copied()
+    }
+}
+
+impl Library {
+    /// The items a request names: by a creator ("by Dickens", "a Jane
+    /// Austen novel") and by title ("Pride and Prejudice"). Each phrase
+    /// that may be a name is looked up by its longest words, and an item
+    /// counts only when its whole title or one of its creators is that
+    /// phrase: "a film about pride" does not name a film called "Pride and
+    /// Joy", and "a calm film" names nothing, as no rule leaves a mood word
+    /// to be a name.
+    pub(super) async fn named(&self, intent: &Intent, text: &str) -> Result<Named> {
+        let mut n = Named::default();
+        for name in understand::creators_named(text) {
+            n.creators
+                .extend(self.catalog().items_by_creator(&name, 200).await?);
+        }
+        for phrase in &intent.names {
+            let phrase = std::slice::from_ref(phrase);
+            let mut words: Vec<&str> = phrase[0]
+                .split(' ')
+                .filter(|w| w.chars().count() >= 3)
+                .collect();
+            words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+            // The longest word is the rarest; the next one finds a title
+            // the catalog spells otherwise ("Schindler's" for "schindlers").
+            for word in words.into_iter().take(2) {
+                let ids = self.catalog().items_named(word, NAME_LOOKUP).await?;
+                let mut found = false;
+                for v in self.catalog().items_by_ids(&ids).await? {
+                    if understand::names_title(&v.title, phrase) {
+                        found |= n.titles.insert(v.id);
+                    }
+                    if v.creator
+                        .as_deref()
+                        .is_some_and(|c| understand::names_creator(c, phrase))
+                    {
+                        found |= n.creators.insert(v.id);
+                    }
+                }
+                if found {
+                    break;
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// What an item says of itself beside its title: its card with the title
+/// taken out, and its genres, lower case.
+fn beside_title(title: &str, card: Option<&str>, genres: &[String]) -> String {
+    let card = card.unwrap_or_default().replacen(title, " ", 1);
+    format!("{card} {}", genres.join(" ")).to_lowercase()
+}
+
+/// Whether the item is from one of the origins the request asks for, by
+/// what it says beside its title (a country or its adjective in its
+/// genres, tags, plot or understanding) or by its language: 1 if so, 0 if
+/// not, `None` when the request asks for no origin.
+fn from_origin(v: &ItemView, origins: &[String]) -> Option<f32> {
+    if origins.is_empty() {
+        return None;
+    }
+    let text = beside_title(&v.title, v.description.as_deref(), &v.genres);
+    Some(if says_origin(&text, &v.meta, origins) {
+        1.0
+    } else {
+        0.0
+    })
+}
+
+/// Whether `text` (what an item says beside its title) or the language in
+/// its metadata `meta` (JSON) says one of `origins`.
+fn says_origin(text: &str, meta: &str, origins: &[String]) -> bool {
+    let language = serde_json::from_str::<serde_json::Value>(meta)
+        .ok()
+        .and_then(|m| m["language"].as_str().map(str::to_lowercase));
+    let language = language
+        .as_deref()
+        .map(|l| l.split(['-', '_']).next().unwrap_or(l));
+    origins.iter().filter_map(|o| Origin::of(o)).any(|o| {
+        o.words
+            .iter()
+            .chain(std::iter::once(&o.place))
+            .any(|w| has_fragment(text, w))
+            || language.is_some_and(|l| o.languages.contains(&l))
+    })
+}
+
+/// Whether the item's title holds a word of an origin the request asks
+/// for: a full-text match there is no evidence of where it is from.
+fn titled_by_origin(v: &ItemView, origins: &[String]) -> bool {
+    let title = v.title.to_lowercase();
+    origins.iter().filter_map(|o| Origin::of(o)).any(|o| {
+        o.words
+            .iter()
+            .chain(std::iter::once(&o.place))
+            .any(|w| has_fragment(&title, w))
+    })
+}
+
+/// Counts an asked-for origin as one more need, weighted as the request's
+/// own words are, that only the item's own data can show (`evidence`).
+fn with_origin(f: &mut Features, needs: &[(D, f32)], origin: f32) {
+    let total: f32 = needs.iter().map(|(_, w)| w).sum();
+    let share = total / (total + ORIGIN);
+    f.need_evidence = f.need_evidence * share + origin * (1.0 - share);
+    f.need_zero_shot *= share;
+    f.need_model *= share;
+    f.need_sound *= share;
+}
+
+/// An origin's weight as a need: what the request's own words weigh.
+const ORIGIN: f32 = 1.0;
 
 /// Whether a profiled item passes the hard filters the index applies.
 fn passes(p: &ItemProfile, f: &Filter) -> bool {
@@ -441,5 +732,37 @@ mod tests {
         assert_eq!(full_text(&i), "");
         let i = understand::read_rules("something about the Vietnam war like Apocalypse Now", &ctx);
         assert_eq!(full_text(&i), "vietnam Apocalypse Now");
+        // Praise and kinds are not searched; an origin is, as a place too.
+        let i = understand::read_rules("a great French documentary", &ctx);
+        assert_eq!(full_text(&i), "french france");
+    }
+
+    /// Issue 23: an origin is what an item says of itself, never its title.
+    #[test]
+    fn origins_are_read_beside_the_title() {
+        let french = vec!["french".to_string()];
+        let card = "French Kiss, directed by Someone (1995). Genre: Comedy.";
+        let text = beside_title("French Kiss", Some(card), &["Comedy".into()]);
+        assert!(!says_origin(&text, "{}", &french), "{text}");
+        let card = "Le Voyage (1995). Genre: Drama. Tags: France, Paris.";
+        let text = beside_title("Le Voyage", Some(card), &["Drama".into()]);
+        assert!(says_origin(&text, "{}", &french));
+        let text = beside_title("Les Contes", None, &[]);
+        assert!(says_origin(&text, r#"{"language":"fr"}"#, &french));
+        assert!(!says_origin(&text, r#"{"language":"en"}"#, &french));
+    }
+
+    #[test]
+    fn an_origin_counts_as_one_more_need() {
+        let mut f = Features {
+            need_evidence: 1.0,
+            need_zero_shot: 0.5,
+            ..Features::default()
+        };
+        with_origin(&mut f, &[(D::named("calm"), 1.0)], 0.0);
+        assert_eq!((f.need_evidence, f.need_zero_shot), (0.5, 0.25));
+        let mut f = Features::default();
+        with_origin(&mut f, &[], 1.0);
+        assert_eq!(f.need_evidence, 1.0);
     }
 }
