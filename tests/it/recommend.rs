@@ -703,3 +703,322 @@ async fn a_one_shot_answer_lets_the_embedding_model_go() {
         "the one-shot answer still maps the embedder"
     );
 }
+
+/// An answer to `text` at the test's December evening, remembering
+/// nothing, so that one request's picks do not move the next one's.
+async fn ask(lib: &Library, text: &str, limit: usize) -> Recommendation {
+    let mut req = RecommendRequest::new(text, december());
+    req.limit = limit;
+    req.remember = false;
+    lib.recommend(&req, &Cancel::default(), &mut |_| {})
+        .await
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+/// Writes an item of `kind` titled `title` whose own data says nothing of
+/// any vocabulary word: a ledger of freight tonnage, as a film, a book or
+/// a track.
+fn write_ledger(t: &TestLibrary, n: usize, title: &str, kind: Kind) {
+    use moodshelf_libgen::formats;
+    let about = "Tables of freight tonnage on regional railways, copied from ledgers.";
+    match kind {
+        Kind::Video => {
+            let m = formats::NfoMovie {
+                title: title.into(),
+                year: Some(2004),
+                plot: Some(about.into()),
+                genres: vec!["Reference".into()],
+                tags: vec![],
+                runtime_min: Some(95),
+                mpaa: None,
+                director: Some("Ledger Office".into()),
+                actors: vec![],
+                rating: None,
+            };
+            write_film(t, &format!("Ledger {n}"), &m);
+        }
+        Kind::Book => {
+            let b = formats::BookMeta {
+                title: title.into(),
+                authors: vec!["Ledger Office".into()],
+                subjects: vec!["Reference".into()],
+                language: Some("en".into()),
+                date: Some("2004".into()),
+                description: Some(about.into()),
+                identifier: format!("ledger-{n}"),
+            };
+            let dir = t.root.join("Books/Ledgers");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                dir.join(format!("ledger-{n}.epub")),
+                formats::epub(&b, false).unwrap(),
+            )
+            .unwrap();
+        }
+        Kind::Music => {
+            let tags = formats::AudioTags {
+                title: title.into(),
+                artist: "Ledger Office".into(),
+                album: "Ledgers".into(),
+                album_artist: None,
+                track: (n % 99 + 1) as u32,
+                date: Some("2004".into()),
+                genre: Some("Reference".into()),
+                bpm: None,
+                cover_png: false,
+            };
+            let dir = t.root.join("Music/Ledger Office/Ledgers");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                dir.join(format!("{n:03} - ledger.mp3")),
+                formats::mp3(&tags, 200.0),
+            )
+            .unwrap();
+        }
+    }
+}
+
+/// Every word the vocabulary and the rules read as a meaning (every cue
+/// of every descriptor, every kind and form word, every word of praise and
+/// every nationality), each once, in groups of up to eight from one source
+/// (one request each keeps the test within its time under a loaded CI).
+fn vocabulary_groups() -> Vec<Vec<String>> {
+    use moodshelf_engine::vocab::{DESCRIPTORS, KIND_WORDS, ORIGINS, QUALITY_WORDS};
+    let mut sources: Vec<Vec<&str>> = DESCRIPTORS.iter().map(|d| d.cues.to_vec()).collect();
+    sources.extend(KIND_WORDS.iter().map(|(words, _)| words.to_vec()));
+    sources.push(QUALITY_WORDS.to_vec());
+    sources.push(
+        ORIGINS
+            .iter()
+            .flat_map(|o| o.words.iter().copied())
+            .collect(),
+    );
+    let mut seen = HashSet::new();
+    let mut groups = Vec::new();
+    for words in sources {
+        let words: Vec<String> = words
+            .into_iter()
+            .filter(|w| seen.insert(w.to_string()))
+            .map(str::to_string)
+            .collect();
+        groups.extend(words.chunks(8).map(<[String]>::to_vec));
+    }
+    groups
+}
+
+fn title_case(words: &[String]) -> String {
+    words
+        .iter()
+        .flat_map(|w| w.split(' '))
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Issue 23: words that mean something (a mood, an occasion, a theme, a
+/// form, a kind, praise, a nationality: every word the vocabulary and the
+/// rules know) are read as what they mean, never matched against titles.
+/// Each group of such words is the title of an item that has nothing else
+/// to do with them, of the kind the words ask for; a request that merely
+/// uses the words never picks it.
+#[tokio::test]
+async fn words_that_mean_something_never_pick_titles() {
+    use moodshelf_engine::recommend::understand::read_rules;
+    let t = TestLibrary::new(SPEC).await;
+    let ctx = moodshelf_engine::Context::new(december().local, moodshelf_engine::Hemisphere::North);
+    let mut ledgers: Vec<(String, String)> = Vec::new();
+    for (n, words) in vocabulary_groups().iter().enumerate() {
+        let title = title_case(words);
+        let request = format!("something {}", words.join(", "));
+        let kind = read_rules(&request, &ctx)
+            .kinds
+            .first()
+            .copied()
+            .unwrap_or([Kind::Video, Kind::Book, Kind::Music][n % 3]);
+        write_ledger(&t, n, &title, kind);
+        ledgers.push((title, request));
+    }
+    t.add_and_scan().await;
+    let mut picked = Vec::new();
+    for (title, request) in &ledgers {
+        let a = ask(&t.lib, request, 10).await;
+        assert!(!a.items.is_empty(), "{request}");
+        if let Some(p) = a.items.iter().find(|p| &p.item.title == title) {
+            picked.push(format!("{request:?} picked {title:?}: {}", p.why));
+        }
+    }
+    assert!(
+        picked.is_empty(),
+        "{} of {} requests picked the title that holds their words:\n{}",
+        picked.len(),
+        ledgers.len(),
+        picked.join("\n")
+    );
+    // Praise and nationalities as people write them.
+    for (request, title) in [
+        ("a great film", "Great"),
+        ("the best book", "Best"),
+        ("an excellent film", "Excellent"),
+        ("a French film", "French"),
+        ("an Italian novel", "Italian"),
+    ] {
+        let a = ask(&t.lib, request, 10).await;
+        for p in &a.items {
+            assert!(
+                !p.item.title.split(' ').any(|w| w == title),
+                "{request:?} picked {:?}: {}",
+                p.item.title,
+                p.why
+            );
+        }
+    }
+}
+
+/// Writes a book with an EPUB of its own.
+fn write_book(
+    t: &TestLibrary,
+    n: usize,
+    title: &str,
+    author: &str,
+    subjects: &[&str],
+    about: &str,
+) {
+    use moodshelf_libgen::formats;
+    let b = formats::BookMeta {
+        title: title.into(),
+        authors: vec![author.into()],
+        subjects: subjects.iter().map(|s| s.to_string()).collect(),
+        language: Some("en".into()),
+        date: Some("1911".into()),
+        description: (!about.is_empty()).then(|| about.to_string()),
+        identifier: format!("named-{n}"),
+    };
+    let dir = t.root.join("Books/Named");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(format!("named-{n}.epub")),
+        formats::epub(&b, false).unwrap(),
+    )
+    .unwrap();
+}
+
+/// Issue 23: a request that names a title gets that item first, and one
+/// that names a creator gets the creator's works first, filling the
+/// answer when the library has enough of them, however much better other
+/// items fit the rest of the request. The titles and the author are
+/// invented; the named book carries only its title and author, while a
+/// film and other books say more about orchards and glass.
+#[tokio::test]
+async fn titles_and_creators_named_come_first() {
+    let t = TestLibrary::new(SPEC).await;
+    let author = "Marta Quillfeather";
+    write_book(&t, 0, "The Glass Orchard", author, &[], "");
+    for (n, title) in [
+        "Harvest of Lanterns",
+        "The Quiet Pantry",
+        "Letters from Wren Hill",
+        "A Season at Tallow Bay",
+        "The Mapmaker's Garden",
+        "Sundays at Elm Court",
+        "The Lantern Keeper's Daughter",
+    ]
+    .iter()
+    .enumerate()
+    {
+        write_book(&t, n + 1, title, author, &["Domestic fiction"], "");
+    }
+    // Items that fit the words better than the named ones do.
+    let orchard = "A glassblower tends an orchard of glass trees through a quiet autumn.";
+    write_book(
+        &t,
+        20,
+        "Orchard of Glass",
+        "Other Writer",
+        &["Orchards -- Fiction", "Glass"],
+        orchard,
+    );
+    write_book(
+        &t,
+        21,
+        "The Glass Orchard Keeper",
+        "Other Writer",
+        &["Orchards -- Fiction"],
+        orchard,
+    );
+    write_book(
+        &t,
+        22,
+        "Glass",
+        "Third Writer",
+        &["Glass -- Fiction"],
+        orchard,
+    );
+    let m = moodshelf_libgen::formats::NfoMovie {
+        title: "Glass".into(),
+        year: Some(2011),
+        plot: Some(orchard.into()),
+        genres: vec!["Drama".into()],
+        tags: vec!["glass".into(), "orchard".into(), "quiet".into()],
+        runtime_min: Some(101),
+        mpaa: Some("PG".into()),
+        director: Some("Some Director".into()),
+        actors: vec![],
+        rating: Some(8.1),
+    };
+    write_film(&t, "Glass", &m);
+    for (n, title) in [
+        "Quiet Sunday Tales",
+        "A Calm Book for Sundays",
+        "The Gentle Hour",
+    ]
+    .iter()
+    .enumerate()
+    {
+        write_book(
+            &t,
+            30 + n,
+            title,
+            "Other Writer",
+            &["Domestic fiction", "Country life -- Fiction"],
+            "A calm, gentle and cozy novel of quiet Sundays at home.",
+        );
+    }
+    t.add_and_scan().await;
+
+    for request in [
+        "The Glass Orchard",
+        "the glass orchard",
+        "I'd like to read The Glass Orchard tonight",
+        "something to watch or read: \"The Glass Orchard\"",
+    ] {
+        let a = ask(&t.lib, request, 6).await;
+        assert_eq!(
+            a.items.first().map(|p| p.item.title.as_str()),
+            Some("The Glass Orchard"),
+            "{request}: {:?}",
+            a.items.iter().map(|p| &p.item.title).collect::<Vec<_>>()
+        );
+    }
+    for request in [
+        "a Marta Quillfeather novel for a quiet Sunday",
+        "a marta quillfeather novel for a quiet sunday",
+        "something by Marta Quillfeather",
+    ] {
+        let a = ask(&t.lib, request, 6).await;
+        let by: Vec<_> = a
+            .items
+            .iter()
+            .map(|p| (p.item.title.as_str(), p.item.creator.as_deref()))
+            .collect();
+        assert_eq!(by.len(), 6, "{request}");
+        assert!(
+            by.iter().all(|(_, c)| *c == Some(author)),
+            "{request}: {by:?}"
+        );
+    }
+}
