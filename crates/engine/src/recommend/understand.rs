@@ -1232,6 +1232,15 @@ pub fn refine(prev: &Intent, delta: &Intent) -> Intent {
     for o in &delta.origins {
         push(&mut out.origins, o);
     }
+    // What was named stays first while the follow-up narrows the same ask
+    // ("only films", "shorter"), not when it points elsewhere ("more like
+    // the second one", "something else").
+    if !delta.like.is_empty()
+        || !delta.like_picks.is_empty()
+        || delta.refine.contains(&Direction::Different)
+    {
+        out.names.clear();
+    }
     for n in &delta.names {
         push(&mut out.names, n);
     }
@@ -1810,6 +1819,17 @@ mod tests {
             !livelier.asks_for(D::named("calm")),
             "one end of a scale at a time"
         );
+        let named = read("Pride and Prejudice");
+        assert_eq!(
+            refine(&named, &read("only films")).names,
+            vec!["pride and prejudice"]
+        );
+        assert!(
+            refine(&named, &read("more like the second one"))
+                .names
+                .is_empty()
+        );
+        assert!(refine(&named, &read("something else")).names.is_empty());
         assert_eq!(read("faster").refine, vec![Direction::Faster]);
         assert_eq!(read("a bit slower please").refine, vec![Direction::Slower]);
     }
