@@ -57,30 +57,36 @@ impl Catalog {
         .ctx("works to understand")
     }
 
-    /// The items `ids` as understanding work, with their subjects.
+    /// The items `ids` as understanding work, with their subjects, in one
+    /// query.
     pub async fn understand_work(&self, ids: &[i64]) -> Result<Vec<UnderstandWork>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let row = sqlx::query(
-                "SELECT id, subject, kind, meta FROM items WHERE id = ? AND subject IS NOT NULL",
-            )
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .ctx("read understanding work")?;
-            let Some(r) = row else { continue };
+        let ids = serde_json::to_string(ids).map_err(|e| Error::Corrupt {
+            what: "item ids",
+            detail: e.to_string(),
+        })?;
+        sqlx::query(
+            "SELECT id, subject, kind, meta FROM items
+             WHERE id IN (SELECT value FROM json_each(?)) AND subject IS NOT NULL
+             ORDER BY id",
+        )
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("read understanding work")?
+        .iter()
+        .map(|r| {
             let get = |source| Error::Query {
                 what: "read understanding work",
                 source,
             };
-            out.push(UnderstandWork {
+            Ok(UnderstandWork {
                 subject: r.try_get("subject").map_err(get)?,
                 id: r.try_get("id").map_err(get)?,
                 kind: r.try_get("kind").map_err(get)?,
                 meta: r.try_get("meta").map_err(get)?,
-            });
-        }
-        Ok(out)
+            })
+        })
+        .collect()
     }
 
     /// Stores readings `(subject, reading JSON, descriptors JSON)` by
@@ -118,24 +124,25 @@ impl Catalog {
         tx.commit().await.ctx("commit")
     }
 
-    /// The stored readings of `subjects` (those that have one).
+    /// The stored readings of `subjects` (those that have one), in one
+    /// query: the describe phase asks for a thousand items at a time.
     pub async fn understandings(&self, subjects: &[&str]) -> Result<HashMap<String, String>> {
-        let mut out = HashMap::new();
-        for s in subjects {
-            if out.contains_key(*s) {
-                continue;
-            }
-            let reading: Option<String> =
-                sqlx::query_scalar("SELECT reading FROM understanding WHERE subject = ?")
-                    .bind(s)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .ctx("read understanding")?;
-            if let Some(r) = reading {
-                out.insert(s.to_string(), r);
-            }
+        if subjects.is_empty() {
+            return Ok(HashMap::new());
         }
-        Ok(out)
+        let keys = serde_json::to_string(subjects).map_err(|e| Error::Corrupt {
+            what: "subjects",
+            detail: e.to_string(),
+        })?;
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT subject, reading FROM understanding
+             WHERE subject IN (SELECT value FROM json_each(?))",
+        )
+        .bind(keys)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("read understanding")?;
+        Ok(rows.into_iter().collect())
     }
 
     /// An item's reading and the model that wrote it.
