@@ -279,6 +279,53 @@ mood ::= "calm" | "happy" | "sad""#;
         assert!(serde_json::from_str::<serde_json::Value>(&again.text).is_ok());
     }
 
+    /// Background batches stream through their lanes: when a reply ends,
+    /// the next request takes its lane, and each reply comes back in
+    /// request order with its own grammar, limit and probe.
+    #[test]
+    fn a_batch_longer_than_its_lanes_streams_through_them() {
+        let opts = GenOptions {
+            batch_width: 2,
+            ..GenOptions::default()
+        };
+        let g = Generator::load(&model(), opts).unwrap();
+        let forced = |i: usize| format!("{{\"x\":\"{}\"}}", "ab".repeat(1 + 3 * (i % 3)));
+        let mut reqs: Vec<GenRequest> = (0..7)
+            .map(|i| {
+                let mut r = reason_request(&format!("film number {i}"));
+                r.grammar = Some(format!("root ::= {:?}", forced(i)));
+                r
+            })
+            .collect();
+        // One reads its prompt only; one is stopped by its probe, which no
+        // reply's log probability reaches.
+        reqs[3].max_tokens = 0;
+        reqs[5].reply_prefix = "{\"by\":\"Someone\",".into();
+        reqs[5].probe = Some(7..14);
+        reqs[5].min_probe = Some(0.0);
+        let out = g.generate_batch(reqs, &Cancel::default()).unwrap();
+        assert_eq!(out.len(), 7);
+        for (i, o) in out.iter().enumerate() {
+            match i {
+                3 => assert_eq!((o.stop, o.text.as_str()), (Stop::MaxTokens, "")),
+                5 => {
+                    assert_eq!((o.stop, o.text.as_str()), (Stop::Unfamiliar, ""));
+                    assert!(o.probe_logprob.is_some_and(|p| p < 0.0));
+                }
+                _ => assert_eq!(
+                    (o.stop, o.text.clone()),
+                    (Stop::End, forced(i)),
+                    "reply {i}"
+                ),
+            }
+        }
+        // The cache is left consistent.
+        let again = g
+            .generate(reason_request("a quiet film"), &Cancel::default(), |_| {})
+            .unwrap();
+        assert!(serde_json::from_str::<serde_json::Value>(&again.text).is_ok());
+    }
+
     #[test]
     fn the_leading_reply_is_written_whole_before_the_others_begin() {
         // The default: one reply alone, then the rest as one batch.
