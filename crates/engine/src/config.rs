@@ -129,9 +129,10 @@ pub struct RawModels {
     /// CPU threads for llama.cpp; 0 or absent uses every core.
     pub threads: Option<usize>,
     /// Replies the local reasoning model writes at once as parallel
-    /// sequences (reading works in the background, explaining picks);
-    /// absent: 4. More pays where a batch costs little more than one
-    /// reply (a GPU, many cores).
+    /// sequences when explaining picks (absent: 4), and works it reads at
+    /// once in the background (at least 16), or requests sent at once to
+    /// a reasoning endpoint. More pays where a batch costs little more
+    /// than one reply (a GPU, many cores).
     pub parallel: Option<u32>,
     /// An OpenAI-compatible server on another machine that reads requests
     /// and writes reasons instead of the local reasoning model

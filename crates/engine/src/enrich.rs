@@ -35,7 +35,7 @@ use crate::work::{Understanding, Work};
 
 /// Works read per model call (at least): enough parallel sequences to keep
 /// the batch full, few enough that a cancel wastes little.
-const CHUNK: usize = 8;
+const CHUNK: usize = 16;
 /// Works read between two refreshes of the understood items' cards.
 const REFRESH_EVERY: usize = 96;
 
@@ -190,6 +190,21 @@ impl Library {
     /// says and what the model understood of its work.
     pub async fn item_details(&self, path: &std::path::Path) -> Result<ItemDetails> {
         let item = self.item_at(path).await?;
+        self.details_of(item).await
+    }
+
+    /// [`Library::item_details`] of the item with id `id` (a pick).
+    pub async fn item_details_by_id(&self, id: i64) -> Result<ItemDetails> {
+        let Some(item) = self.catalog().items_by_ids(&[id]).await?.pop() else {
+            return Err(Error::new(
+                crate::error::Code::InvalidInput,
+                format!("item {id} is not in the library"),
+            ));
+        };
+        self.details_of(item).await
+    }
+
+    async fn details_of(&self, item: moodshelf_catalog::ItemView) -> Result<ItemDetails> {
         let understood = self.catalog().item_understanding(item.id).await?;
         let (understanding, understood_by) = match understood {
             Some((json, model)) => (serde_json::from_str(&json).ok(), Some(model)),

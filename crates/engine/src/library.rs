@@ -353,6 +353,9 @@ impl Library {
                     threads,
                     state_dir,
                     parallel: parallel.unwrap_or(GenOptions::default().parallel),
+                    batch_width: parallel.map_or(GenOptions::default().batch_width, |p| {
+                        p.max(GenOptions::default().batch_width)
+                    }),
                     ..GenOptions::default()
                 },
             )
