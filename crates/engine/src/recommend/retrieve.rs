@@ -595,13 +595,36 @@ fn active_seasons(intent: &Intent, moment: &[(D, f32)]) -> Vec<D> {
 
 /// The item's card as matching reads it: description, title and genres,
 /// lower case.
-fn card_of(v: &ItemView) -> String {
-    let mut s = v.description.clone().unwrap_or_default();
-    s.push(' ');
-    s.push_str(&v.title);
-    s.push(' ');
-    s.push_str(&v.genres.join(" "));
-    s.to_lowercase()
+/// What an excluded or avoided `term` is looked for in: what the item says
+/// beside its title and album (a title is no evidence of what it holds:
+/// "nothing French" keeps a film called "French Kiss" if nothing else says
+/// French), unless the term means nothing the app reads as a meaning, a
+/// name such as "no Harry Potter", which a title holds.
+fn card_of(v: &ItemView, term: &str) -> String {
+    let card = v.description.as_deref().unwrap_or_default();
+    if !means_something(term) {
+        return format!("{card} {} {}", v.title, v.genres.join(" ")).to_lowercase();
+    }
+    let card = match &v.album {
+        Some(a) if !a.is_empty() => card.replacen(a.as_str(), " ", 1),
+        _ => card.to_string(),
+    };
+    beside_title(&v.title, Some(&card), &v.genres)
+}
+
+/// Whether every word of `term` is one the app reads as a meaning: a
+/// descriptor's cue, praise, an origin or a kind of work.
+fn means_something(term: &str) -> bool {
+    let t = term.trim().to_lowercase();
+    understand::cue_of(&t).is_some()
+        || t.split_whitespace().all(|w| {
+            understand::cue_of(w).is_some()
+                || Origin::of(w).is_some()
+                || crate::vocab::QUALITY_WORDS.contains(&w)
+                || crate::vocab::KIND_WORDS
+                    .iter()
+                    .any(|(words, _)| words.contains(&w))
+        })
 }
 
 /// Hard constraints the index cannot express: exclusions (by the item's
@@ -610,8 +633,8 @@ fn card_of(v: &ItemView) -> String {
 /// and audience (adult ratings for children).
 pub(super) fn violates(intent: &Intent, v: &ItemView, p: Option<&ItemProfile>) -> bool {
     if !intent.exclude.is_empty() {
-        let card = card_of(v);
         for term in &intent.exclude {
+            let card = card_of(v, term);
             if exclusion_fragments(term)
                 .iter()
                 .any(|f| card.contains(f.as_str()))
@@ -648,12 +671,12 @@ fn avoid(w: &Weights, intent: &Intent, v: &ItemView, p: &ItemProfile) -> f32 {
     if intent.avoid.is_empty() {
         return 0.0;
     }
-    let card = card_of(v);
     intent
         .avoid
         .iter()
         .map(|term| {
             let by_descriptor = D::find(term).map_or(0.0, |d| w.combine(p.sources(d)));
+            let card = card_of(v, term);
             let by_words = if exclusion_fragments(term)
                 .iter()
                 .any(|f| card.contains(f.as_str()))
@@ -735,6 +758,62 @@ mod tests {
         // Praise and kinds are not searched; an origin is, as a place too.
         let i = understand::read_rules("a great French documentary", &ctx);
         assert_eq!(full_text(&i), "french france");
+    }
+
+    fn film(title: &str, card: &str) -> ItemView {
+        ItemView {
+            id: 1,
+            path: format!("/films/{title}.mkv"),
+            kind: "video".into(),
+            title: title.into(),
+            creator: None,
+            album: None,
+            year: None,
+            duration_secs: None,
+            genres: vec!["Comedy".into()],
+            cover: None,
+            meta: "{}".into(),
+            description: Some(card.into()),
+            available: true,
+            understood: None,
+        }
+    }
+
+    /// Issue 23: an exclusion that means something is looked for beside
+    /// the title; one that means nothing the app knows (a name) is looked
+    /// for in the title too.
+    #[test]
+    fn exclusions_of_meanings_never_read_titles() {
+        let ctx = crate::context::Context::new(
+            chrono::NaiveDateTime::parse_from_str("2026-12-24T20:00", "%Y-%m-%dT%H:%M").unwrap(),
+            crate::context::Hemisphere::North,
+        );
+        let cases = [
+            ("a comedy, nothing French", "French Kiss", false),
+            ("a comedy, nothing dark", "Dark Harbour Nights", false),
+            ("a comedy, nothing scary", "Scary Movie Night", false),
+            (
+                "a comedy without Harry Potter",
+                "Harry Potter Returns",
+                true,
+            ),
+        ];
+        for (request, title, excluded) in cases {
+            let intent = understand::read_rules(request, &ctx);
+            assert!(!intent.exclude.is_empty(), "{request}: {intent:?}");
+            let v = film(
+                title,
+                &format!("{title}, directed by Someone (1995). Genre: Comedy."),
+            );
+            assert_eq!(violates(&intent, &v, None), excluded, "{request} / {title}");
+        }
+        // What the item says beside its title still counts.
+        let intent = understand::read_rules("a comedy, nothing French", &ctx);
+        let v = film(
+            "Le Voyage",
+            "Le Voyage (1995). Genre: Comedy. A French farce.",
+        );
+        assert!(violates(&intent, &v, None));
     }
 
     /// Issue 23: an origin is what an item says of itself, never its title.
