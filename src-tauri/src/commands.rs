@@ -49,7 +49,8 @@ pub async fn library_status(state: S<'_>) -> AppResult<LibraryStatus> {
         folders,
         scan: state.scan_status(),
         watching_paused: state.watching_paused.load(Ordering::Relaxed),
-        reasoning_ready: lib.settings().reasoning_model.is_file(),
+        reasoning_ready: lib.settings().reasoning_model.is_file()
+            || lib.settings().endpoint.is_some(),
         settings_problem: st.settings_problem.clone(),
     })
 }
@@ -140,13 +141,9 @@ pub async fn ask(
     let mut req = RecommendRequest::new(text, now_moment());
     req.conversation = conversation_id;
     req.included_kinds = prefs.included_kinds();
-    req.mode = if prefs.use_model
-        && (lib.settings().reasoning_model.is_file() || lib.settings().endpoint.is_some())
-    {
-        Mode::Model
-    } else {
-        Mode::Rules
-    };
+    // Picks and their reasons at once, from what was understood at index
+    // time; the model explains a pick only when asked (`explain_more`).
+    req.mode = Mode::Rules;
     let cancel = state.begin_answer();
     let mut forward = |ev: RecEvent| {
         let out = match ev {
@@ -241,6 +238,23 @@ pub async fn conversation(state: S<'_>, id: i64) -> AppResult<Vec<ChatMessage>> 
             text: m.text,
         })
         .collect())
+}
+
+/// What the reasoning model understood of an item's work.
+#[tauri::command]
+#[specta::specta]
+pub async fn item_details(state: S<'_>, id: i64) -> AppResult<Understood> {
+    let lib = state.library().await;
+    Ok(lib.item_details_by_id(id).await?.into())
+}
+
+/// "Explain more": the reasoning model's reason why the pick `id` fits
+/// `request`, checked like every reason.
+#[tauri::command]
+#[specta::specta]
+pub async fn explain_more(state: S<'_>, request: String, id: i64) -> AppResult<MoreReason> {
+    let lib = state.library().await;
+    Ok(lib.explain_more(&request, id).await?.into())
 }
 
 /// Opens or plays an item with the system's default app.

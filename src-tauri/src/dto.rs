@@ -95,6 +95,99 @@ impl From<&Pick> for Card {
     }
 }
 
+/// What the reasoning model understood of a pick's work, for its details
+/// (read at index time: `moodshelf enrich`, or in the background after a
+/// scan).
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Understood {
+    /// "yes" (the model knows the work), "partly" (read from what its file
+    /// says), "no"; `None` until the work is read.
+    pub known: Option<String>,
+    /// One sentence of what the work is (only when known).
+    pub about: Option<String>,
+    /// Facets in words: ("Genres", "courtroom drama, coming of age").
+    pub facets: Vec<FacetLine>,
+    /// The model that read it.
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct FacetLine {
+    pub label: String,
+    pub value: String,
+}
+
+impl From<moodshelf_engine::enrich::ItemDetails> for Understood {
+    fn from(d: moodshelf_engine::enrich::ItemDetails) -> Self {
+        let Some(u) = d.understanding else {
+            return Understood {
+                known: None,
+                about: None,
+                facets: Vec::new(),
+                by: d.understood_by,
+            };
+        };
+        let setting: Vec<String> = [u.place.clone(), u.era.clone()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let lines = [
+            ("Style", u.style.clone()),
+            ("Genres", Some(u.genres.join(", "))),
+            ("About", Some(u.themes.join(", "))),
+            ("Set in", Some(setting.join(", "))),
+            ("Feels", Some(u.moods.join(", "))),
+            ("Tone", u.tone.clone()),
+            ("Pace", u.pace.clone()),
+            ("Energy", u.energy.clone()),
+            ("For", u.audience.clone()),
+        ];
+        Understood {
+            known: Some(u.known.clone()),
+            about: u.about.clone(),
+            facets: lines
+                .into_iter()
+                .filter_map(|(label, v)| {
+                    v.filter(|v| !v.is_empty()).map(|value| FacetLine {
+                        label: label.into(),
+                        value,
+                    })
+                })
+                .collect(),
+            by: d.understood_by,
+        }
+    }
+}
+
+/// The model's tailored reason for one pick ("Explain more"): a reason
+/// that passed the check, or what the check refused and why.
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MoreReason {
+    pub why: Option<String>,
+    /// Why the model's reason was not shown ("claims a genre the item
+    /// does not have"); the pick keeps its own.
+    pub refused: Option<String>,
+}
+
+impl From<moodshelf_engine::recommend::more::MoreReason> for MoreReason {
+    fn from(r: moodshelf_engine::recommend::more::MoreReason) -> Self {
+        use moodshelf_engine::recommend::more::MoreReason as M;
+        match r {
+            M::Reason(why) => MoreReason {
+                why: Some(why),
+                refused: None,
+            },
+            M::Refused { refused_for, .. } => MoreReason {
+                why: None,
+                refused: Some(refused_for),
+            },
+        }
+    }
+}
+
 /// A stored pick: reasons are not kept.
 impl From<&ItemView> for Card {
     fn from(v: &ItemView) -> Self {
@@ -240,8 +333,8 @@ pub struct ScanStatus {
     pub summary: String,
     pub error: Option<String>,
     /// Background work after the scan, when there is some: the reasoning
-    /// model reading items whose metadata is thin ("Understanding 120 of
-    /// 2,044 items, 20 min left").
+    /// model reading the library's works ("Reading the works of the
+    /// library: 120 of 2,044, 20m left"), then the tracks' audio analysis.
     pub background: Option<String>,
 }
 
@@ -252,6 +345,8 @@ pub struct LibraryStatus {
     pub folders: Vec<Folder>,
     pub scan: ScanStatus,
     pub watching_paused: bool,
+    /// A reasoning model file is there, or a reasoning endpoint is set:
+    /// picks can be explained more.
     pub reasoning_ready: bool,
     /// Why `settings.toml` is not in use (the defaults are); saving the
     /// settings from the window repairs it.
@@ -336,7 +431,9 @@ pub struct AppSettings {
     pub hemisphere: String,
     /// Kinds included in answers: any of "music", "book", "video".
     pub kinds: Vec<String>,
-    /// Let the reasoning model read vague requests and explain picks.
+    /// Let the local reasoning model read the library's works in the
+    /// background (what each is, its moods and themes) and explain a pick
+    /// when asked.
     pub use_model: bool,
     pub autostart: bool,
     /// Start in the tray, without a window.

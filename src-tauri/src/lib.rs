@@ -44,6 +44,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             conversation,
             open_item,
             reveal_item,
+            item_details,
+            explain_more,
             suggestions,
             models,
             fetch_models,

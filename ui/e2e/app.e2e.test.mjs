@@ -233,6 +233,45 @@ test("liking a pick is recorded", async () => {
   await wd.waitFor("the like to be saved", async () => (await cardsOf(first))[0].liked === "true");
 });
 
+test("a pick shows what was understood of it and the model explains more when asked", async () => {
+  const [first] = await answers();
+  const el = (css) =>
+    wd.exec("return arguments[0].querySelector(arguments[1])", [
+      { "element-6066-11e4-a52e-4f735466cecf": first },
+      css,
+    ]);
+  const click = async (css) => wd.click((await el(css))["element-6066-11e4-a52e-4f735466cecf"]);
+  await click("[data-testid=details-toggle]");
+  const details = await wd.waitFor("the pick's details", async () => {
+    const d = await wd.exec(
+      "return arguments[0].querySelector('[data-testid=details]')?.textContent ?? ''",
+      [{ "element-6066-11e4-a52e-4f735466cecf": first }],
+    );
+    return d.trim() || null;
+  });
+  // The small test model knows no works: not read yet, read as unknown,
+  // or read from what the file says.
+  assert.ok(details.length > 0);
+  // The reasoning model is there (the test model), so a pick can be
+  // explained more: a checked reason, or why the model's was not shown.
+  await click("[data-testid=explain-more]");
+  const more = await wd.waitFor(
+    "the model's reason",
+    async () => {
+      const m = await wd.exec(
+        "return arguments[0].querySelector('[data-testid=more]')?.textContent ?? ''",
+        [{ "element-6066-11e4-a52e-4f735466cecf": first }],
+      );
+      return m.trim() || null;
+    },
+    120_000,
+  );
+  assert.ok(!/^The candidate/.test(more), more);
+  // The pick's own reason stays.
+  assert.ok((await cardsOf(first))[0].why.length > 0);
+  await shot("04b-explain-more");
+});
+
 test("a follow-up refines the answer in the same conversation", async () => {
   const cards = await ask("only books", 2);
   assert.ok(cards.every((c) => c.kind === "book"), JSON.stringify(cards.map((c) => c.kind)));

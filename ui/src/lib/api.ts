@@ -18,12 +18,14 @@ import {
   type Folder,
   type LibraryStatus,
   type Models,
+  type MoreReason,
   type PlaylistFormat,
   type PlaylistShape,
   type PlaylistSource,
   type PlaylistView,
   type ScanStatus,
   type Suggestion,
+  type Understood,
   type Verdict,
 } from "./bindings";
 
@@ -40,6 +42,7 @@ export type {
   LibraryStatus,
   ModelEntry,
   Models,
+  MoreReason,
   PlaylistEntry,
   PlaylistFormat,
   PlaylistShape,
@@ -47,6 +50,7 @@ export type {
   PlaylistView,
   ScanStatus,
   Suggestion,
+  Understood,
   Verdict,
   WatchState,
 } from "./bindings";
@@ -77,6 +81,9 @@ export const api = {
   addFolder: (path: string): Promise<Folder> => unwrap(commands.addFolder(path)),
   removeFolder: (path: string): Promise<number> => unwrap(commands.removeFolder(path)),
   scanNow: (): Promise<null> => unwrap(commands.scanNow()),
+  itemDetails: (id: number): Promise<Understood> => unwrap(commands.itemDetails(id)),
+  explainMore: (request: string, id: number): Promise<MoreReason> =>
+    unwrap(commands.explainMore(request, id)),
   cancelScan: (): Promise<boolean> => unwrap(commands.cancelScan()),
   fileErrors: (limit: number): Promise<FileError[]> => unwrap(commands.fileErrors(limit)),
   ask(

@@ -36,6 +36,13 @@ export const commands = {
 	openItem: (id: number) => typedError<null, AppError>(__TAURI_INVOKE("open_item", { id })),
 	/**  Shows an item in the system's file manager. */
 	revealItem: (id: number) => typedError<null, AppError>(__TAURI_INVOKE("reveal_item", { id })),
+	/**  What the reasoning model understood of an item's work. */
+	itemDetails: (id: number) => typedError<Understood, AppError>(__TAURI_INVOKE("item_details", { id })),
+	/**
+	 *  "Explain more": the reasoning model's reason why the pick `id` fits
+	 *  `request`, checked like every reason.
+	 */
+	explainMore: (request: string, id: number) => typedError<MoreReason, AppError>(__TAURI_INVOKE("explain_more", { request, id })),
 	/**  Requests worth making now (time of day, weekday, season, holidays). */
 	suggestions: () => typedError<Suggestion[], AppError>(__TAURI_INVOKE("suggestions")),
 	models: () => typedError<Models, AppError>(__TAURI_INVOKE("models")),
@@ -118,7 +125,11 @@ export type AppSettings = {
 	hemisphere: string,
 	/**  Kinds included in answers: any of "music", "book", "video". */
 	kinds: string[],
-	/**  Let the reasoning model read vague requests and explain picks. */
+	/**
+	 *  Let the local reasoning model read the library's works in the
+	 *  background (what each is, its moods and themes) and explain a pick
+	 *  when asked.
+	 */
 	useModel: boolean,
 	autostart: boolean,
 	/**  Start in the tray, without a window. */
@@ -185,6 +196,11 @@ export type EndpointView = {
 
 export type ErrorCode = "modelMissing" | "libraryUnavailable" | "indexBusy" | "indexEmpty" | "invalidInput" | "fetchFailed" | "busy" | "internal";
 
+export type FacetLine = {
+	label: string,
+	value: string,
+};
+
 /**  Model download progress, on the fetch command's channel. */
 export type FetchProgress = { type: "step"; model: string; message: string } | { type: "bytes"; model: string; done: number; total: number | null } | { type: "done"; model: string; path: string } | { type: "failed"; model: string; message: string };
 
@@ -215,6 +231,10 @@ export type LibraryStatus = {
 	folders: Folder[],
 	scan: ScanStatus,
 	watchingPaused: boolean,
+	/**
+	 *  A reasoning model file is there, or a reasoning endpoint is set:
+	 *  picks can be explained more.
+	 */
 	reasoningReady: boolean,
 	/**
 	 *  Why `settings.toml` is not in use (the defaults are); saving the
@@ -246,6 +266,19 @@ export type Models = {
 	endpoint: EndpointView | null,
 	/**  Resident memory of the app now (bytes), 0 when unknown. */
 	memoryBytes: number,
+};
+
+/**
+ *  The model's tailored reason for one pick ("Explain more"): a reason
+ *  that passed the check, or what the check refused and why.
+ */
+export type MoreReason = {
+	why: string | null,
+	/**
+	 *  Why the model's reason was not shown ("claims a genre the item
+	 *  does not have"); the pick keeps its own.
+	 */
+	refused: string | null,
 };
 
 export type PlaylistEntry = {
@@ -293,8 +326,8 @@ export type ScanStatus = {
 	error: string | null,
 	/**
 	 *  Background work after the scan, when there is some: the reasoning
-	 *  model reading items whose metadata is thin ("Understanding 120 of
-	 *  2,044 items, 20 min left").
+	 *  model reading the library's works ("Reading the works of the
+	 *  library: 120 of 2,044, 20m left"), then the tracks' audio analysis.
 	 */
 	background: string | null,
 };
@@ -302,6 +335,25 @@ export type ScanStatus = {
 export type Suggestion = {
 	label: string,
 	prompt: string,
+};
+
+/**
+ *  What the reasoning model understood of a pick's work, for its details
+ *  (read at index time: `moodshelf enrich`, or in the background after a
+ *  scan).
+ */
+export type Understood = {
+	/**
+	 *  "yes" (the model knows the work), "partly" (read from what its file
+	 *  says), "no"; `None` until the work is read.
+	 */
+	known: string | null,
+	/**  One sentence of what the work is (only when known). */
+	about: string | null,
+	/**  Facets in words: ("Genres", "courtroom drama, coming of age"). */
+	facets: FacetLine[],
+	/**  The model that read it. */
+	by: string | null,
 };
 
 export type Verdict = "like" | "dislike" | "notNow";

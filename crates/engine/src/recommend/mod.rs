@@ -18,6 +18,7 @@
 pub mod explain;
 pub mod intent;
 pub mod model;
+pub mod more;
 pub mod rank;
 pub mod remember;
 pub mod retrieve;
