@@ -30,12 +30,11 @@
 //! A file's own genres win: when the file has genres, the model's are
 //! dropped.
 
-use moodshelf_llm::{ChatMessage, GenRequest, Generated, Segment, Stop};
+use moodshelf_llm::{ChatMessage, GenRequest, Generated, Segment, Stop, plain};
 use moodshelf_media::{Kind, Metadata};
 use serde::{Deserialize, Serialize};
 
 use crate::profile::has_fragment;
-use crate::recommend::model::plain;
 use crate::vocab::{D, Facet};
 
 /// Bump when the prompt, the grammar or what is read of an item changes:
@@ -48,9 +47,9 @@ pub const UNDERSTAND_VERSION: u32 = 2;
 /// understanding").
 pub const FAMILIAR: f32 = -1.2;
 
-/// The model's prompt cache for understanding (beside reading requests and
-/// explaining picks).
-pub(crate) const UNDERSTAND_SLOT: u32 = crate::recommend::model::ENRICH_SLOT;
+/// The model's prompt cache for understanding (beside the recommender's
+/// for reading requests, 0, and explaining picks, 1).
+pub(crate) const UNDERSTAND_SLOT: u32 = 2;
 
 /// Longest plot snippet given to the model, in characters.
 const PLOT_CHARS: usize = 280;

@@ -28,6 +28,13 @@ pub use generate::{
 };
 pub use remote::{Dialect, Endpoint, EndpointOptions};
 
+/// Quoted data for a prompt's data block: angle brackets become
+/// look-alikes, so no title or plot can close the block (`</data>`) or
+/// spell a tag.
+pub fn plain(s: &str) -> String {
+    s.replace('<', "\u{2039}").replace('>', "\u{203a}")
+}
+
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;

@@ -5,6 +5,11 @@
 //! once for their tracks) against the way the previous enrichment read
 //! items (one item at a time behind the same kind of cached system
 //! prompt, four short fields), on the same works with the same model.
+//!
+//! With `BENCH_ENDPOINT=http://host:port` the works are read by that
+//! reasoning endpoint instead, 16 requests at once (a llama-server started
+//! with `--parallel 16 --ctx-size 8192 --cont-batching`, say, serving the
+//! same model); the previous way is still the local model's.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -30,7 +35,16 @@ fn reasoning_model() -> PathBuf {
 pub async fn run(n: usize) {
     let model = reasoning_model();
     assert!(model.is_file(), "{} is missing", model.display());
-    let settings = format!("[models]\nreasoning = {:?}\n", model.display().to_string());
+    let mut settings = format!("[models]\nreasoning = {:?}\n", model.display().to_string());
+    let endpoint = std::env::var("BENCH_ENDPOINT").ok();
+    if let Some(url) = &endpoint {
+        settings.push_str(&format!("reasoning_endpoint = {url:?}\nparallel = 16\n"));
+    }
+    let by = if endpoint.is_some() {
+        "endpoint"
+    } else {
+        "local model"
+    };
     let per = n / 3;
     let spec = Spec {
         music: per,
@@ -46,7 +60,7 @@ pub async fn run(n: usize) {
         let secs = started.elapsed().as_secs_f64();
         let items = metas.len() as f64;
         println!(
-            "understand ({label}, {} items, {} works): {:.2} works/s, {:.2} items/s in {secs:.1} s \
+            "understand ({label}, {by}, {} items, {} works): {:.2} works/s, {:.2} items/s in {secs:.1} s \
              ({} known, {} read from their files, {} unknown); the previous enrichment's way: \
              {:.2} items/s; ratio {:.1}x",
             metas.len(),

@@ -12,7 +12,7 @@
 
 use std::sync::LazyLock;
 
-use moodshelf_llm::{ChatMessage, GenRequest};
+use moodshelf_llm::{ChatMessage, GenRequest, plain};
 use regex::Regex;
 use serde::Deserialize;
 
@@ -25,7 +25,7 @@ use moodshelf_media::Kind;
 /// and only the request-specific tail is read each time.
 const INTENT_SLOT: u32 = 0;
 const EXPLAIN_SLOT: u32 = 1;
-pub(crate) const ENRICH_SLOT: u32 = 2;
+// Slot 2 is item understanding's (`crate::work::UNDERSTAND_SLOT`).
 
 /// The vocabulary as the model sees it: names grouped by facet.
 pub(crate) fn vocabulary_lines(facets: &[Facet]) -> String {
@@ -296,12 +296,6 @@ pub fn parse_reason(reply: &str) -> Option<String> {
 pub(crate) fn quote(s: &str) -> String {
     let s: String = s.chars().take(600).collect();
     serde_json::Value::String(plain(&s)).to_string()
-}
-
-/// Angle brackets become look-alikes so no string can close the data
-/// block or spell a tag.
-pub(crate) fn plain(s: &str) -> String {
-    s.replace('<', "\u{2039}").replace('>', "\u{203a}")
 }
 
 #[cfg(test)]
