@@ -390,7 +390,6 @@ fn worker(
         .batch_tokens
         .max(32)
         .max(8 * parallel.max(batch_width) as u32);
-    let lead = opts.lead as usize;
     let cells = opts.ctx_tokens.max(512);
     let params = LlamaContextParams::default()
         // One pool of cells for every sequence: a cached system prompt
@@ -429,22 +428,45 @@ fn worker(
     if ready.send(Ok(())).is_err() {
         return;
     }
-    while let Ok(mut job) = inbox.recv() {
+    let widths = Widths {
+        lead: opts.lead as usize,
+        parallel,
+        batch: batch_width,
+    };
+    while let Ok(job) = inbox.recv() {
+        state.serve(job, &widths);
+    }
+}
+
+/// How many replies a worker writes at once: the leading ones alone, then
+/// `parallel` for replies someone waits for, `batch` for background work.
+struct Widths {
+    lead: usize,
+    parallel: usize,
+    batch: usize,
+}
+
+impl GenWorker<'_> {
+    /// Writes a job's replies and sends them back.
+    fn serve(&mut self, mut job: Job, widths: &Widths) {
         let started = Instant::now();
         let mut out = Vec::with_capacity(job.reqs.len());
         let mut result = Ok(());
-        let lead = job.lead.unwrap_or(lead);
+        let lead = job.lead.unwrap_or(widths.lead);
         // Replies someone waits for go `parallel` at a time (the lead ones
-        // alone); background replies stream through `batch_width` lanes.
+        // alone); background replies stream through `batch` lanes.
         let (ranges, width) = match job.width {
-            Width::Parallel => (batches(job.reqs.len(), lead, parallel), parallel),
-            Width::Batch => (std::iter::once(0..job.reqs.len()).collect(), batch_width),
+            Width::Parallel => (
+                batches(job.reqs.len(), lead, widths.parallel),
+                widths.parallel,
+            ),
+            Width::Batch => (std::iter::once(0..job.reqs.len()).collect(), widths.batch),
         };
         for range in ranges {
             let base = range.start;
             let on_piece = &mut job.on_piece;
             let width = width.min(range.len());
-            match state.run(
+            match self.run(
                 &job.reqs[range],
                 width,
                 &job.cancel,
@@ -460,7 +482,7 @@ fn worker(
         }
         if result.is_err() {
             // The cache state is unknown after a failure: start clean.
-            state.forget_all();
+            self.forget_all();
         }
         let _ = job.reply.send(result.map(|()| out));
     }

@@ -82,63 +82,7 @@ pub fn rule_reason(
     moment: Option<D>,
 ) -> String {
     let mut parts: Vec<String> = Vec::new();
-    if let Some(p) = p {
-        let own = labels(v);
-        let meta = serde_json::from_str::<serde_json::Value>(&v.meta).ok();
-        let bpm = meta.as_ref().and_then(|m| m["bpm"].as_f64());
-        let certificate = meta
-            .as_ref()
-            .and_then(|m| m["certification"].as_str().map(str::to_string));
-        let mut matched: Vec<(f32, String)> = Vec::new();
-        for (d, weight) in w.need_weights(&intent.weighted()) {
-            if d.get().facet == Facet::Time {
-                continue;
-            }
-            let s = p.sources(d);
-            let label = own.iter().find(|l| {
-                let l = l.to_lowercase();
-                d.get().labels.iter().any(|f| has_fragment(&l, f))
-            });
-            let tempo = matches!(
-                d.name(),
-                "calm" | "sleep" | "energetic" | "workout" | "party"
-            );
-            let rating = matches!(d.name(), "kids" | "family");
-            let heard = p
-                .sound
-                .filter(|snd| tempo && snd.descriptor(d) >= SUPPORTED)
-                .map(|snd| snd.words())
-                .filter(|w| !w.is_empty());
-            let phrase = match (label, heard, &bpm, &certificate) {
-                (Some(l), ..) => short_genre(l).to_string(),
-                // What the analysis heard is a fact about the track.
-                (None, Some(words), ..) => words.join(", "),
-                // A tempo or a rating is a fact; "energetic" or "for
-                // kids" from it alone would be a guess.
-                (None, None, Some(b), _)
-                    if tempo && s.support() < SUPPORTED && s.evidence > 0.0 =>
-                {
-                    format!("{b:.0} BPM")
-                }
-                (None, None, _, Some(c))
-                    if rating && s.support() < SUPPORTED && s.evidence > 0.0 =>
-                {
-                    format!("rated {c}")
-                }
-                _ if s.support() >= SUPPORTED => d.name().to_string(),
-                _ => continue,
-            };
-            let score = s.support();
-            if !matched.iter().any(|(_, m)| m.eq_ignore_ascii_case(&phrase)) {
-                matched.push((weight * score, phrase));
-            }
-        }
-        matched.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let phrases: Vec<String> = matched.into_iter().take(3).map(|(_, m)| m).collect();
-        if !phrases.is_empty() {
-            parts.push(phrases.join(", "));
-        }
-    }
+    parts.extend(p.and_then(|p| matched_needs(w, v, p, intent)));
     if let Some(d) = moment {
         parts.push(match d.get().facet {
             Facet::Holiday => format!("for {}", capitalize(d.name())),
@@ -179,6 +123,61 @@ pub fn rule_reason(
         }
     }
     capitalize(&parts.join("; "))
+}
+
+/// The request's needs the item has, best first (at most three), each in
+/// the words of its evidence: the item's own label, what was heard in the
+/// track, its tempo or rating, else the need's name.
+fn matched_needs(w: &Weights, v: &ItemView, p: &ItemProfile, intent: &Intent) -> Option<String> {
+    let own = labels(v);
+    let meta = serde_json::from_str::<serde_json::Value>(&v.meta).ok();
+    let bpm = meta.as_ref().and_then(|m| m["bpm"].as_f64());
+    let certificate = meta
+        .as_ref()
+        .and_then(|m| m["certification"].as_str().map(str::to_string));
+    let mut matched: Vec<(f32, String)> = Vec::new();
+    for (d, weight) in w.need_weights(&intent.weighted()) {
+        if d.get().facet == Facet::Time {
+            continue;
+        }
+        let s = p.sources(d);
+        let label = own.iter().find(|l| {
+            let l = l.to_lowercase();
+            d.get().labels.iter().any(|f| has_fragment(&l, f))
+        });
+        let tempo = matches!(
+            d.name(),
+            "calm" | "sleep" | "energetic" | "workout" | "party"
+        );
+        let rating = matches!(d.name(), "kids" | "family");
+        let heard = p
+            .sound
+            .filter(|snd| tempo && snd.descriptor(d) >= SUPPORTED)
+            .map(|snd| snd.words())
+            .filter(|w| !w.is_empty());
+        let phrase = match (label, heard, &bpm, &certificate) {
+            (Some(l), ..) => short_genre(l).to_string(),
+            // What the analysis heard is a fact about the track.
+            (None, Some(words), ..) => words.join(", "),
+            // A tempo or a rating is a fact; "energetic" or "for
+            // kids" from it alone would be a guess.
+            (None, None, Some(b), _) if tempo && s.support() < SUPPORTED && s.evidence > 0.0 => {
+                format!("{b:.0} BPM")
+            }
+            (None, None, _, Some(c)) if rating && s.support() < SUPPORTED && s.evidence > 0.0 => {
+                format!("rated {c}")
+            }
+            _ if s.support() >= SUPPORTED => d.name().to_string(),
+            _ => continue,
+        };
+        let score = s.support();
+        if !matched.iter().any(|(_, m)| m.eq_ignore_ascii_case(&phrase)) {
+            matched.push((weight * score, phrase));
+        }
+    }
+    matched.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let phrases: Vec<String> = matched.into_iter().take(3).map(|(_, m)| m).collect();
+    (!phrases.is_empty()).then(|| phrases.join(", "))
 }
 
 /// What the item offers, from its understanding, after the moment when it
