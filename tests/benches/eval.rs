@@ -62,7 +62,9 @@
 //!   `EVAL_MODEL_EVERY=N` runs it on every Nth request only (it costs
 //!   seconds a request on two cores);
 //! - `EVAL_HALF=tune|check` runs one half; `EVAL_KNOWLEDGE_SIZE=N` sets the
-//!   knowledge check's invented and real works of each kind (default 20);
+//!   knowledge check's invented and real works of each kind (default 20),
+//!   `EVAL_KNOWLEDGE_SEED=N` draws other works than the default seed's
+//!   (on which `work::familiar` was set);
 //!   `EVAL_VERBOSE=1` prints every request (and every work the knowledge
 //!   check reads);
 //! - `EVAL_DIR` keeps the generated libraries and their data dirs between
@@ -1306,8 +1308,16 @@ async fn knowledge_check(cfg: &Config) {
     if let Some(n) = env_usize("EVAL_KNOWLEDGE_SIZE") {
         (spec.invented, spec.real) = (n, n);
     }
+    // Another seed draws other invented and real works: the thresholds
+    // in work::familiar were set on the default seed's.
+    if let Some(seed) = env_usize("EVAL_KNOWLEDGE_SEED") {
+        spec.seed = seed as u64;
+    }
     // One folder per spec: another spec writes other works.
-    let base = eval_base().join(format!("knowledge-{}-{}", spec.invented, spec.real));
+    let base = eval_base().join(format!(
+        "knowledge-{}-{}-{:x}",
+        spec.invented, spec.real, spec.seed
+    ));
     let root = base.join("library");
     let k = moodshelf_libgen::knowledge::generate_knowledge(
         &moodshelf_libgen::datasets_dir(),
