@@ -74,6 +74,9 @@ pub struct EnrichReport {
     pub thin: u64,
     /// Items whose card was rewritten with what was understood.
     pub items_refreshed: u64,
+    /// Tokens the model wrote for the works read (the keys and punctuation
+    /// between values are read, not written).
+    pub generated_tokens: u64,
     pub secs: f64,
     /// Whether the run stopped early (cancelled or its limit reached).
     pub stopped: bool,
@@ -143,10 +146,13 @@ impl Library {
             let take = (total - report.read).min(chunk.len() as u64) as usize;
             let ids: Vec<i64> = chunk[..take].iter().map(|(_, id)| *id).collect();
             let jobs = jobs(self.catalog().understand_work(&ids).await?, &reasoner);
-            let Some(readings) = self.read_works(&reasoner, &jobs, &opts.cancel).await? else {
+            let Some((readings, generated)) =
+                self.read_works(&reasoner, &jobs, &opts.cancel).await?
+            else {
                 report.stopped = true;
                 break;
             };
+            report.generated_tokens += generated;
             let mut rows = Vec::with_capacity(readings.len());
             for (job, u) in jobs.iter().zip(&readings) {
                 report.described += u64::from(u.says_something());
@@ -218,13 +224,14 @@ impl Library {
     }
 
     /// Reads a chunk of works, waiting for answers that need the model and
-    /// reading again what an answer interrupted. `None` when cancelled.
+    /// reading again what an answer interrupted: the readings, and the
+    /// tokens written for them. `None` when cancelled.
     async fn read_works(
         &self,
         reasoner: &Reasoner,
         jobs: &[Job],
         stop: &AtomicBool,
-    ) -> Result<Option<Vec<Understanding>>> {
+    ) -> Result<Option<(Vec<Understanding>, u64)>> {
         loop {
             self.wait_for_answers(stop).await;
             if stop.load(Ordering::Relaxed) {
@@ -244,12 +251,14 @@ impl Library {
                 // Interrupted by an answer: read the chunk again after it.
                 continue;
             }
-            return Ok(Some(
+            let generated = out.iter().map(|g| g.generated_tokens as u64).sum();
+            return Ok(Some((
                 jobs.iter()
                     .zip(&out)
                     .map(|(j, g)| j.work.read(&j.request, g))
                     .collect(),
-            ));
+                generated,
+            )));
         }
     }
 

@@ -73,6 +73,11 @@ pub async fn run(n: usize) {
             old,
             (items / secs) / old
         );
+        println!(
+            "  {:.0} tokens written a work read ({} in all)",
+            report.generated_tokens as f64 / report.read.max(1) as f64,
+            report.generated_tokens
+        );
         let per_work = secs / report.read.max(1) as f64;
         println!(
             "  40,000 tracks at {TRACKS_PER_ALBUM} a album: {:.1} h at this library's seconds per work",
