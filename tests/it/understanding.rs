@@ -188,3 +188,33 @@ async fn a_thin_famous_book_is_found_by_what_it_is_about() {
         }
     }
 }
+
+/// A new version of item understanding (another prompt, other thresholds)
+/// gives every item a new subject, so that every work is read again: the
+/// items of subjects from another version are described again, and those
+/// of this version are left alone. (No model needed.)
+#[tokio::test(flavor = "multi_thread")]
+async fn subjects_of_another_version_are_described_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("library");
+    for (i, (t, a)) in FAMOUS.iter().enumerate() {
+        write_book(&root, i, t, a);
+    }
+    let lib = open(dir.path()).await;
+    lib.add_root(&root, NOW).await.unwrap();
+    lib.scan(moodshelf_engine::ScanOptions::new(NOW))
+        .await
+        .unwrap();
+    let current = moodshelf_engine::work::subject_prefix();
+    assert_eq!(
+        lib.catalog().forget_stale_subjects(&current).await.unwrap(),
+        0
+    );
+    assert_eq!(lib.status().await.unwrap().pending_index, 0);
+    let stale = lib.catalog().forget_stale_subjects("u0:").await.unwrap();
+    assert_eq!(stale as usize, FAMOUS.len());
+    assert_eq!(
+        lib.status().await.unwrap().pending_index as usize,
+        FAMOUS.len()
+    );
+}

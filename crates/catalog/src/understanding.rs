@@ -57,6 +57,21 @@ impl Catalog {
         .ctx("works to understand")
     }
 
+    /// Items whose subject was made by another version of item
+    /// understanding (its key does not start with `prefix`) are described
+    /// again, which gives them this version's subject. Returns how many.
+    pub async fn forget_stale_subjects(&self, prefix: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE items SET description = NULL
+             WHERE subject IS NOT NULL AND substr(subject, 1, length(?1)) != ?1",
+        )
+        .bind(prefix)
+        .execute(&self.pool)
+        .await
+        .ctx("forget stale subjects")?;
+        Ok(done.rows_affected())
+    }
+
     /// The items `ids` as understanding work, with their subjects, in one
     /// query.
     pub async fn understand_work(&self, ids: &[i64]) -> Result<Vec<UnderstandWork>> {

@@ -109,7 +109,11 @@ impl Library {
         let reasoner = self.reasoner().await?;
         let model = reasoner_identity(&reasoner);
         // Items not described yet (a catalog from before item
-        // understanding, a scan cut short) get their subjects first.
+        // understanding, a scan cut short, subjects of another version of
+        // understanding) get their subjects first.
+        self.catalog()
+            .forget_stale_subjects(&crate::work::subject_prefix())
+            .await?;
         let described_first = self.refresh_cards(&opts).await?;
         let pending = self.catalog().works_to_understand(&model).await?;
         let counts = self.catalog().understand_counts(&model).await?;

@@ -227,6 +227,12 @@ const CONTRADICTIONS: &[(&str, &str)] = &[
     ("kids", "scary"),
 ];
 
+/// How this version's subject keys begin: a key that begins otherwise
+/// was made by another version, and its items are described again.
+pub fn subject_prefix() -> String {
+    format!("u{UNDERSTAND_VERSION}:")
+}
+
 /// What kind of work an item is read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WorkKind {
@@ -355,7 +361,7 @@ impl Work {
             h.update(k.as_bytes());
             h.update(v.as_bytes());
         }
-        format!("u{UNDERSTAND_VERSION}:{}", &h.finalize().to_hex()[..24])
+        format!("{}{}", subject_prefix(), &h.finalize().to_hex()[..24])
     }
 
     /// The request for the local model: the reply starts with the withheld
