@@ -39,7 +39,7 @@ use crate::vocab::{D, Facet};
 
 /// Bump when the prompt, the grammar or what is read of an item changes:
 /// every work is then read again.
-pub const UNDERSTAND_VERSION: u32 = 3;
+pub const UNDERSTAND_VERSION: u32 = 4;
 
 /// The mean log probability per token of the withheld fact below which the
 /// model is taken not to know the work, by what the fact is. Each lies
@@ -446,7 +446,9 @@ impl Work {
             u.genres.clear();
         }
         tidy(&mut u);
-        u.offers = offers(&u, self.kind, &self.file_genres());
+        let file_genres = self.file_genres();
+        keep_supported_moods(&mut u, &file_genres);
+        u.offers = offers(&u, self.kind, &file_genres);
         u
     }
 
@@ -462,6 +464,31 @@ impl Work {
             })
             .unwrap_or_default()
     }
+}
+
+/// Keeps the moods the reading's other facets support: a mood whose
+/// vocabulary labels appear in its genres (or the file's), themes, tone or
+/// style. A small model names a few moods for nearly every work (the
+/// default model called 17 of 25 known films, war films among them, both
+/// "funny" and "romantic"); a mood it means is usually said again by what
+/// kind of work it names.
+fn keep_supported_moods(u: &mut Understanding, file_genres: &[String]) {
+    let said: Vec<String> = u
+        .genres
+        .iter()
+        .chain(file_genres)
+        .chain(&u.themes)
+        .chain(u.tone.iter())
+        .chain(u.style.iter())
+        .map(|w| w.to_lowercase())
+        .collect();
+    u.moods.retain(|m| {
+        D::find(m).is_some_and(|d| {
+            std::iter::once(d.name())
+                .chain(d.get().labels.iter().copied())
+                .any(|f| said.iter().any(|w| has_fragment(w, f)))
+        })
+    });
 }
 
 /// The line of what a work offers, composed from its facets rather than
@@ -536,6 +563,18 @@ fn offers(u: &Understanding, kind: WorkKind, file_genres: &[String]) -> Option<S
 
 /// Trims, lower-cases lists, drops empty strings and repeated entries.
 fn tidy(u: &mut Understanding) {
+    // A sentence the grammar's length cut ends at its last whole clause.
+    if let Some(a) = &mut u.about
+        && !a.trim_end().ends_with(['.', '!', '?'])
+    {
+        let cut = [", ", "; ", " (", " - "]
+            .iter()
+            .filter_map(|sep| a.rfind(sep))
+            .max()
+            .or_else(|| a.trim_end().rfind(' '))
+            .unwrap_or(a.len());
+        a.truncate(cut);
+    }
     let clean = |s: &mut Option<String>| {
         if let Some(v) = s {
             let t = v.trim().trim_end_matches('.').trim().to_string();
@@ -856,5 +895,29 @@ mod tests {
             !own.contains(&"calm".to_string()) && !own.contains(&"energetic".to_string()),
             "calm and energetic at once say nothing: {own:?}"
         );
+    }
+
+    #[test]
+    fn moods_need_support_and_a_cut_sentence_ends_at_a_clause() {
+        let mut m = Metadata::new(Kind::Video, "mkv");
+        m.title = Some("A War".into());
+        m.year = Some(1998);
+        let w = Work::of(&m).unwrap();
+        let req = w.request();
+        let reply = r#"yes","about":"A war drama about a landing in 1944, starring Someone Famous and Another Actor, about the bravery of","genres":["war drama","drama"],"themes":["war","bravery"],"place":"France","era":"1944","tone":"gritty","moods":["funny","romantic"],"pace":"slow","audience":"adults"}"#;
+        let u = w.read(&req, &generated(reply, -0.2, Stop::End));
+        assert!(
+            u.moods.is_empty(),
+            "nothing else says funny or romantic: {:?}",
+            u.moods
+        );
+        assert_eq!(
+            u.about.as_deref(),
+            Some("A war drama about a landing in 1944, starring Someone Famous and Another Actor.")
+        );
+        let reply = r#"yes","about":"A horror film.","genres":["horror"],"themes":["a creature"],"place":"","era":"","tone":"","moods":["scary","romantic"],"pace":"fast","audience":"adults"}"#;
+        let u = w.read(&req, &generated(reply, -0.2, Stop::End));
+        assert_eq!(u.moods, vec!["scary".to_string()]);
+        assert_eq!(u.about.as_deref(), Some("A horror film."));
     }
 }
