@@ -50,6 +50,12 @@ const DESCRIPTION_WORD: u8 = 140;
 const TEMPO: u8 = 120;
 const CERTIFICATE: u8 = 110;
 
+/// Whether a lowercase `text` (a genre, a tag, a theme) holds one of the
+/// labels that are evidence of descriptor `d`.
+pub fn labelled(d: D, text: &str) -> bool {
+    d.get().labels.iter().any(|f| has_fragment(text, f))
+}
+
 /// Whether a lowercase `text` holds `fragment` at a word start; a trailing
 /// `*` allows any ending, otherwise the word must end there too.
 pub fn has_fragment(text: &str, fragment: &str) -> bool {

@@ -34,7 +34,7 @@ use moodshelf_llm::{ChatMessage, GenRequest, Generated, Segment, Stop, plain};
 use moodshelf_media::{Kind, Metadata};
 use serde::{Deserialize, Serialize};
 
-use crate::profile::has_fragment;
+use crate::profile::{has_fragment, labelled};
 use crate::vocab::{D, Facet};
 
 /// Bump when the prompt, the grammar or what is read of an item changes:
@@ -191,7 +191,7 @@ impl Understanding {
         for w in words {
             let w = w.to_lowercase();
             for d in D::all().filter(|d| d.get().facet != Facet::Time) {
-                if d.get().labels.iter().any(|f| has_fragment(&w, f)) {
+                if labelled(d, &w) {
                     push(d);
                 }
             }
@@ -484,9 +484,8 @@ fn keep_supported_moods(u: &mut Understanding, file_genres: &[String]) {
         .collect();
     u.moods.retain(|m| {
         D::find(m).is_some_and(|d| {
-            std::iter::once(d.name())
-                .chain(d.get().labels.iter().copied())
-                .any(|f| said.iter().any(|w| has_fragment(w, f)))
+            said.iter()
+                .any(|w| has_fragment(w, d.name()) || labelled(d, w))
         })
     });
 }

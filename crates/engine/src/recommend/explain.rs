@@ -16,7 +16,7 @@ use regex::Regex;
 use super::intent::Intent;
 use super::model::Candidate;
 use super::rank::Weights;
-use crate::profile::{ItemProfile, has_fragment};
+use crate::profile::{ItemProfile, has_fragment, labelled};
 use crate::vocab::{D, Facet};
 
 /// How strongly an item must have a descriptor for a reason to say so.
@@ -141,10 +141,7 @@ fn matched_needs(w: &Weights, v: &ItemView, p: &ItemProfile, intent: &Intent) ->
             continue;
         }
         let s = p.sources(d);
-        let label = own.iter().find(|l| {
-            let l = l.to_lowercase();
-            d.get().labels.iter().any(|f| has_fragment(&l, f))
-        });
+        let label = own.iter().find(|l| labelled(d, &l.to_lowercase()));
         let tempo = matches!(
             d.name(),
             "calm" | "sleep" | "energetic" | "workout" | "party"
@@ -368,7 +365,7 @@ pub fn refusal(why: &str, c: &Candidate, request: &str) -> Option<&'static str> 
     for d in claimed(&lower) {
         let supported = c.qualities.iter().any(|q| q == d.name())
             || c.moment.as_deref() == Some(d.name())
-            || d.get().labels.iter().any(|f| has_fragment(&own, f))
+            || labelled(d, &own)
             || d.get().cues.iter().any(|q| has_fragment(&own, q));
         let from_request =
             d.get().facet == Facet::Time && d.get().cues.iter().any(|q| has_fragment(&request, q));
