@@ -1236,6 +1236,8 @@ struct KnowledgeTally {
     agree: usize,
     /// Works with no understanding stored at all.
     unread: usize,
+    /// The familiarity probe's scores of the real and the invented works.
+    scores: (Vec<f32>, Vec<f32>),
 }
 
 impl KnowledgeTally {
@@ -1244,6 +1246,13 @@ impl KnowledgeTally {
             self.unread += 1;
             return;
         };
+        if let Some(f) = u.familiarity {
+            if invented {
+                self.scores.1.push(f);
+            } else {
+                self.scores.0.push(f);
+            }
+        }
         if invented {
             self.invented += 1;
             let claims = u.claims();
@@ -1283,8 +1292,10 @@ impl KnowledgeTally {
         claimed.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         let claimed: Vec<String> = claimed.iter().map(|(n, c)| format!("{n} {c}")).collect();
         let known = |k: &str| self.known.get(k).copied().unwrap_or(0);
+        let separation = knowledge::separation(&self.scores.0, &self.scores.1)
+            .map_or("–".to_string(), |s| format!("{s:.2}"));
         println!(
-            "| {kind} | {} | {} | {} / {} / {} | {}{} | {} |",
+            "| {kind} | {} | {} | {} / {} / {} | {}{} | {separation} | {} |",
             share(self.inventing, self.invented),
             if claimed.is_empty() {
                 "–".into()
@@ -1337,9 +1348,9 @@ async fn knowledge_check(cfg: &Config) {
         spec.invented, spec.real, spec.seed
     );
     println!(
-        "| kind | invented works claiming facts | claims on invented works | real works known yes / partly / no | real works agreeing with public labels | unread |"
+        "| kind | invented works claiming facts | claims on invented works | real works known yes / partly / no | real works agreeing with public labels | familiarity: real above invented | unread |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     let mut all = KnowledgeTally::default();
     for kind in ["video", "book", "music"] {
         let t = tallies.remove(kind).unwrap_or_default();
@@ -1375,6 +1386,7 @@ async fn knowledge_tallies(lib: &Library, k: &Knowledge) -> HashMap<&'static str
                     ("energy", u.energy),
                     ("offers", u.offers),
                 ],
+                familiarity: u.familiarity,
             });
         tallies
             .entry(item.kind)
@@ -1391,6 +1403,8 @@ impl KnowledgeTally {
         self.real += o.real;
         self.agree += o.agree;
         self.unread += o.unread;
+        // Scores are not merged: a year's and a name's log probabilities
+        // are on different scales, so the "all" row has no separation.
         for (k, v) in &o.claimed {
             *self.claimed.entry(k).or_default() += v;
         }

@@ -23,6 +23,30 @@ pub struct Understood {
     /// The single-valued facets by name: place, era, tone, pace, audience,
     /// style, energy, offers.
     pub facets: Vec<(&'static str, Option<String>)>,
+    /// The model's mean log probability of the work's withheld fact (its
+    /// creator, or a bare film's year), where it was probed.
+    pub familiarity: Option<f32>,
+}
+
+/// How well a familiarity score tells real works from invented ones,
+/// whatever threshold a model would need: the chance that a real work
+/// scores above an invented one (ties count half; 0.5 is a coin), or
+/// `None` without scores on both sides.
+pub fn separation(real: &[f32], invented: &[f32]) -> Option<f64> {
+    if real.is_empty() || invented.is_empty() {
+        return None;
+    }
+    let mut above = 0.0;
+    for r in real {
+        for i in invented {
+            above += match r.partial_cmp(i) {
+                Some(std::cmp::Ordering::Greater) => 1.0,
+                Some(std::cmp::Ordering::Equal) => 0.5,
+                _ => 0.0,
+            };
+        }
+    }
+    Some(above / (real.len() * invented.len()) as f64)
 }
 
 impl Understood {
@@ -188,6 +212,15 @@ mod tests {
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn separation_is_the_share_of_real_works_above_invented_ones() {
+        assert_eq!(separation(&[-1.0, -2.0], &[-3.0, -4.0]), Some(1.0));
+        assert_eq!(separation(&[-5.0], &[-3.0, -4.0]), Some(0.0));
+        assert_eq!(separation(&[-1.0, -5.0], &[-3.0]), Some(0.5));
+        assert_eq!(separation(&[-3.0], &[-3.0]), Some(0.5));
+        assert_eq!(separation(&[], &[-3.0]), None);
     }
 
     #[test]
