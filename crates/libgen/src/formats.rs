@@ -29,6 +29,18 @@ pub struct AudioTags {
     pub genre: Option<String>,
     pub bpm: Option<u32>,
     pub cover_png: bool,
+    /// A player's record of the person's listening: ID3v2's POPM frame.
+    pub popularimeter: Option<Popularimeter>,
+}
+
+/// ID3v2's POPM: who rated (the player's "email"), the rating byte
+/// (1–255; Windows Media Player writes 1, 64, 128, 196, 255 for one to
+/// five stars) and the play counter.
+#[derive(Debug, Clone, Default)]
+pub struct Popularimeter {
+    pub email: String,
+    pub rating: u8,
+    pub plays: u32,
 }
 
 fn syncsafe(n: u32) -> [u8; 4] {
@@ -71,6 +83,13 @@ pub fn id3v24(t: &AudioTags) -> Vec<u8> {
     }
     if let Some(b) = t.bpm {
         id3_text(&mut frames, b"TBPM", &b.to_string());
+    }
+    if let Some(p) = &t.popularimeter {
+        let mut body = p.email.as_bytes().to_vec();
+        body.push(0);
+        body.push(p.rating);
+        body.extend_from_slice(&p.plays.to_be_bytes());
+        id3_frame(&mut frames, b"POPM", &body);
     }
     if t.cover_png {
         let mut body = vec![0u8]; // Latin-1 description
@@ -464,4 +483,50 @@ pub fn nfo(m: &NfoMovie) -> String {
     }
     s.push_str("</movie>\n");
     s
+}
+
+/// How far a person read a book, as KOReader records it.
+#[derive(Debug, Clone, Default)]
+pub struct Reading {
+    pub title: String,
+    pub percent_finished: f64,
+    /// "reading", "complete" or "abandoned".
+    pub status: String,
+    /// 1–5 stars.
+    pub rating: Option<u8>,
+    /// "YYYY-MM-DD".
+    pub modified: String,
+}
+
+/// KOReader's settings file for a book (`<book>.sdr/metadata.<ext>.lua`) as
+/// its `dump()` writes it: `-- ` comment line, `return` of a table with
+/// sorted keys, four-space indents and strings quoted the way Lua's `%q`
+/// quotes them.
+pub fn koreader_settings(r: &Reading) -> String {
+    let q = |s: &str| {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    };
+    let mut summary = vec![format!("        [\"modified\"] = {},", q(&r.modified))];
+    if let Some(stars) = r.rating {
+        summary.push(format!("        [\"rating\"] = {stars},"));
+    }
+    summary.push(format!("        [\"status\"] = {},", q(&r.status)));
+    format!(
+        "-- we can read Lua syntax here!\nreturn {{\n    [\"cre_dom_version\"] = 20240114,\n    \
+         [\"doc_pages\"] = 312,\n    [\"percent_finished\"] = {},\n    [\"stats\"] = {{\n        \
+         [\"pages\"] = 312,\n        [\"title\"] = {},\n    }},\n    [\"summary\"] = {{\n{}\n    }},\n}}\n",
+        r.percent_finished,
+        q(&r.title),
+        summary.join("\n")
+    )
 }

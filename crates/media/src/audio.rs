@@ -10,7 +10,7 @@ use lofty::file::{AudioFile, FileType, TaggedFileExt};
 use lofty::picture::PictureType;
 use lofty::prelude::{Accessor, ItemKey};
 use lofty::probe::Probe;
-use lofty::tag::Tag;
+use lofty::tag::{Tag, TagType};
 
 use crate::text::{clean, leading_number, split_multi, year_in};
 use crate::{Cover, Error, Kind, Metadata, Result, asf};
@@ -94,8 +94,33 @@ fn read_with_lofty(path: &Path, kind: Kind, format: &str) -> Result<Metadata> {
     }
     for tag in tags {
         fill_from_tag(&mut meta, tag);
+        if let Some(h) = listening(tag)
+            && !meta.history.iter().any(|x| x.source == h.source)
+        {
+            meta.history.push(h);
+        }
     }
     Ok(meta)
+}
+
+/// A player's or tagger's record of the person's listening: their star
+/// rating and play counter (ID3v2 POPM, a Vorbis comment `RATING`, MP4
+/// `rate`), through lofty's popularimeter.
+fn listening(tag: &Tag) -> Option<crate::History> {
+    let p = tag.ratings().next()?;
+    let source = match tag.tag_type() {
+        TagType::Id3v2 => "id3",
+        TagType::VorbisComments => "vorbis",
+        TagType::Mp4Ilst => "mp4",
+        TagType::Ape => "ape",
+        _ => "tag",
+    };
+    crate::History {
+        rating: Some(f32::from(p.rating as u8) * 2.0),
+        plays: u32::try_from(p.play_counter).ok().filter(|n| *n > 0),
+        ..crate::History::of(source)
+    }
+    .tidy()
 }
 
 /// Whether the file starts the way its (lofty-unsupported) format must.

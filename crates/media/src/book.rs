@@ -75,7 +75,8 @@ pub fn read_audiobook(path: &Path) -> Result<Metadata> {
 }
 
 /// Calibre keeps the metadata the user curated in `metadata.opf` beside the
-/// book, with `cover.jpg`; it wins over what is inside the file.
+/// book, with `cover.jpg`; it wins over what is inside the file. KOReader
+/// keeps how far the person read in `<book>.sdr/` (their history).
 fn apply_book_sidecars(path: &Path, meta: &mut Metadata) -> Result<()> {
     let Some(dir) = path.parent() else {
         return Ok(());
@@ -87,6 +88,9 @@ fn apply_book_sidecars(path: &Path, meta: &mut Metadata) -> Result<()> {
             let over = opf.into_metadata(Kind::Book, &meta.format);
             meta.override_with(over);
         }
+    }
+    if let Some(h) = crate::koreader::read_history(path) {
+        meta.history.push(h);
     }
     if meta.cover.is_none() {
         meta.cover = crate::cover_beside(path);

@@ -15,6 +15,8 @@
 mod asf;
 mod audio;
 mod book;
+mod history;
+mod koreader;
 mod mkv;
 mod mp4;
 mod name;
@@ -36,6 +38,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use history::History;
 pub use name::{NameGuess, parse_file_name};
 pub use nfo::{Nfo, read_nfo};
 pub use open::open_regular;
@@ -125,7 +128,7 @@ pub fn classify(path: &Path) -> Option<Role> {
     if VIDEO_EXT.contains(&ext) {
         return Some(Role::Media(Kind::Video));
     }
-    if ext == "nfo" || ext == "opf" {
+    if ext == "nfo" || ext == "opf" || (ext == "lua" && koreader::is_settings(path)) {
         return Some(Role::Sidecar);
     }
     if matches!(ext, "jpg" | "jpeg" | "png" | "webp") {
@@ -136,6 +139,16 @@ pub fn classify(path: &Path) -> Option<Role> {
         return is_art.then_some(Role::Sidecar);
     }
     None
+}
+
+/// The folder whose media a sidecar describes: its own, or for KOReader's
+/// `Book.sdr/metadata.epub.lua` the folder that holds `Book.sdr`.
+pub fn described_folder(sidecar: &Path) -> Option<&Path> {
+    let dir = sidecar.parent()?;
+    match koreader::is_settings(sidecar) {
+        true => dir.parent(),
+        false => Some(dir),
+    }
 }
 
 /// Cover art for an item: embedded bytes, or an image file beside it.
@@ -233,6 +246,11 @@ pub struct Metadata {
     pub publisher: Option<String>,
     #[serde(skip)]
     pub cover: Option<Cover>,
+    /// What the person's other software recorded of their use of the file
+    /// (a play count, their rating): their history, which a scanner stores
+    /// apart and never as the item's metadata.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<History>,
 }
 
 impl Metadata {
@@ -265,6 +283,7 @@ impl Metadata {
             actors: Vec::new(),
             publisher: None,
             cover: None,
+            history: Vec::new(),
         }
     }
 
@@ -308,6 +327,11 @@ impl Metadata {
             cover
         );
         fill_vec!(creators, genres, tags, actors);
+        for h in other.history {
+            if !self.history.iter().any(|x| x.source == h.source) {
+                self.history.push(h);
+            }
+        }
     }
 
     /// Overrides fields with a more trusted source (a sidecar the user
@@ -461,7 +485,12 @@ pub fn extract(path: &Path) -> Result<Metadata> {
 
 /// The readers' version, recorded with every file read. Raised when a
 /// reader learns to read files it used to refuse, so those are read again.
-pub const READER_VERSION: i64 = 2;
+pub const READER_VERSION: i64 = 3;
+
+/// Files read by readers older than this are read again once, read well
+/// or not: the readers since learnt something from files they read well
+/// (3: a media centre's record of the person's use, [`History`]).
+pub const READ_AGAIN_BELOW: i64 = 3;
 
 /// How long one file may take to read before it is abandoned: generous for
 /// a slow network disk, short against a reader that would never finish.

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::history::{History, parse_datetime};
 use crate::text::{clean, leading_number, strip_html, year_in};
 use crate::xml::{self, Element};
 use crate::{Error, Kind, Metadata, Result};
@@ -38,6 +39,9 @@ pub struct Nfo {
     pub episode: Option<u32>,
     /// External ids and links (imdb, tmdb, tvdb, or bare URLs).
     pub ids: Vec<String>,
+    /// The person's use as the media centre recorded it: `playcount`,
+    /// `lastplayed`, `userrating`, `watched`, `resume`.
+    pub history: Option<History>,
 }
 
 pub fn read_nfo(path: &Path) -> Result<Nfo> {
@@ -123,6 +127,7 @@ pub fn parse_nfo(text: &str) -> std::result::Result<Nfo, String> {
             .and_then(|e| leading_number(&e))
             .map(|e| e as u32),
         mpaa: text("mpaa").and_then(|m| clean_certification(&m)),
+        history: history(&root),
         ..Nfo::default()
     };
     // Genres are sometimes one string "Action / Comedy".
@@ -209,6 +214,35 @@ fn rating(root: &Element) -> Option<f32> {
     })
 }
 
+/// What Kodi, Jellyfin and Emby write of a person's use: `playcount`,
+/// `lastplayed`, `userrating` (0–10, 0 for none), `watched` (older Kodi,
+/// Jellyfin) and `resume` (position and total, in seconds).
+fn history(root: &Element) -> Option<History> {
+    let text = |name: &str| root.child_text(name);
+    let number = |name: &str| text(name).and_then(|t| leading_number(&t));
+    let mut h = History::of("kodi");
+    h.plays = number("playcount").map(|p| p.min(100_000.0) as u32);
+    h.last_played = text("lastplayed").and_then(|t| parse_datetime(&t));
+    h.rating = number("userrating");
+    h.finished = text("watched").and_then(|w| match w.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
+        _ => None,
+    });
+    if let Some(resume) = root.child("resume") {
+        let at = |name: &str| resume.child_text(name).and_then(|t| leading_number(&t));
+        if let (Some(pos), Some(total)) = (at("position"), at("total"))
+            && total > 0.0
+        {
+            h.progress = Some(pos / total);
+        }
+    }
+    if h.finished.is_none() && h.plays.is_some_and(|p| p > 0) {
+        h.finished = Some(true);
+    }
+    h.tidy()
+}
+
 fn clean_certification(m: &str) -> Option<String> {
     let m = m.trim().trim_start_matches("Rated ").trim();
     // "Australia:M" / "US:PG-13": the label is what follows the country.
@@ -252,6 +286,7 @@ impl Nfo {
         m.series = self.set.or(self.show_title);
         m.season = self.season;
         m.episode = self.episode;
+        m.history = self.history.into_iter().collect();
         m
     }
 }
@@ -259,6 +294,38 @@ impl Nfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_media_centres_record_of_use_is_history() {
+        let n = parse_nfo(
+            "<movie><title>Film</title><rating>7.9</rating><userrating>9</userrating>\
+             <playcount>2</playcount><lastplayed>2019-05-01 20:31:00</lastplayed>\
+             <resume><position>600</position><total>6000</total></resume></movie>",
+        )
+        .unwrap();
+        let h = n.history.clone().unwrap();
+        assert_eq!(h.source, "kodi");
+        assert_eq!(h.plays, Some(2));
+        assert_eq!(h.rating, Some(9.0));
+        assert_eq!(h.last_played, Some(1_556_742_660));
+        assert_eq!(h.progress, Some(0.1));
+        assert_eq!(h.finished, Some(true));
+        let m = n.into_metadata();
+        assert_eq!(m.rating, Some(7.9), "the public rating stays the item's");
+        assert_eq!(m.history[0].rating, Some(9.0));
+
+        let unseen = parse_nfo(
+            "<movie><title>F</title><playcount>0</playcount><watched>false</watched>\
+             <userrating>0</userrating></movie>",
+        )
+        .unwrap();
+        assert_eq!(
+            unseen.history, None,
+            "never played and unrated is no history"
+        );
+        let jellyfin = parse_nfo("<movie><title>F</title><watched>true</watched></movie>").unwrap();
+        assert_eq!(jellyfin.history.unwrap().finished, Some(true));
+    }
 
     #[test]
     fn url_only_nfo() {

@@ -22,7 +22,8 @@ pub struct Opf {
     pub publisher: Option<String>,
     pub series: Option<String>,
     pub series_index: Option<f32>,
-    /// Calibre's rating, 0–10.
+    /// Calibre's rating, 0–10: the person's own, so it becomes their
+    /// history, not the book's rating.
     pub rating: Option<f32>,
     /// Path of the cover image inside the package, relative to the OPF.
     pub cover_href: Option<String>,
@@ -40,7 +41,17 @@ impl Opf {
         m.publisher = self.publisher;
         m.series = self.series;
         m.series_index = self.series_index;
-        m.rating = self.rating;
+        m.history = self
+            .rating
+            .and_then(|r| {
+                crate::History {
+                    rating: Some(r),
+                    ..crate::History::of("calibre")
+                }
+                .tidy()
+            })
+            .into_iter()
+            .collect();
         m
     }
 }
@@ -195,6 +206,7 @@ mod tests {
   <dc:date>1898</dc:date>
   <meta name="calibre:series" content="Winter Tales"/>
   <meta name="calibre:series_index" content="2.0"/>
+  <meta name="calibre:rating" content="8"/>
   <meta name="cover" content="cov"/>
  </metadata>
  <manifest><item id="cov" href="images/c%20over.jpg" media-type="image/jpeg"/></manifest>
@@ -213,6 +225,10 @@ mod tests {
         assert_eq!(opf.series.as_deref(), Some("Winter Tales"));
         assert_eq!(opf.series_index, Some(2.0));
         assert_eq!(opf.cover_href.as_deref(), Some("images/c%20over.jpg"));
+        let m = opf.into_metadata(Kind::Book, "opf");
+        assert_eq!(m.rating, None, "a Calibre rating is the person's own");
+        let h = &m.history[0];
+        assert_eq!((h.source.as_str(), h.rating), ("calibre", Some(8.0)));
     }
 
     #[test]
