@@ -6,6 +6,7 @@
 mod changes;
 mod disks;
 mod endpoint;
+mod history;
 mod hostile;
 mod recommend;
 mod scan;

@@ -766,6 +766,7 @@ fn write_ledger(t: &TestLibrary, n: usize, title: &str, kind: Kind) {
                 genre: Some("Reference".into()),
                 bpm: None,
                 cover_png: false,
+                popularimeter: None,
             };
             let dir = t.root.join("Music/Ledger Office/Ledgers");
             std::fs::create_dir_all(&dir).unwrap();

@@ -62,6 +62,9 @@ pub struct ItemData {
     /// All metadata as JSON.
     pub meta: String,
     pub cover: Option<String>,
+    /// What the files say of the person's use of it (see [`crate::history`]):
+    /// kept apart from `meta`, as their history.
+    pub history: Vec<crate::UseRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -237,7 +240,9 @@ impl Catalog {
             let mut item_id = existing.and_then(|(_, item)| item);
             let (state, error) = match &u.outcome {
                 Outcome::Item(data) => {
-                    item_id = Some(upsert_item(&mut tx, item_id, data, now).await?);
+                    let id = upsert_item(&mut tx, item_id, data, now).await?;
+                    crate::history::replace_from_file(&mut tx, id, &data.history, now).await?;
+                    item_id = Some(id);
                     ("ok", None)
                 }
                 Outcome::Listed(data, reason) => {
@@ -761,6 +766,7 @@ mod tests {
             genres: vec!["Jazz".into()],
             meta: meta.into(),
             cover: None,
+            history: Vec::new(),
         })
     }
 
@@ -879,6 +885,52 @@ mod tests {
         assert_eq!(f.state, FileState::Error);
         assert!(f.item_id.is_some(), "the item survives a failed re-read");
         assert_eq!(c.file_errors(10).await.unwrap()[0].1, "truncated");
+    }
+
+    #[tokio::test]
+    async fn a_files_record_of_use_follows_the_file_and_survives_a_failed_read() {
+        let (_d, c) = catalog().await;
+        let root = c.add_root(Path::new("/m"), 0).await.unwrap();
+        let played = |plays: u32| {
+            let Outcome::Item(mut d) = item("A", "{}") else {
+                unreachable!()
+            };
+            d.history = vec![crate::UseRecord {
+                source: "kodi".into(),
+                plays: Some(plays),
+                rating: Some(8.0),
+                ..Default::default()
+            }];
+            Outcome::Item(d)
+        };
+        c.apply(&[update(root.id, "/m/a.mkv", played(1))], 1)
+            .await
+            .unwrap();
+        c.apply(&[update(root.id, "/m/a.mkv", played(3))], 2)
+            .await
+            .unwrap();
+        let h = c.history().await.unwrap();
+        assert_eq!(h.len(), 1, "one record a source: {h:?}");
+        assert_eq!((h[0].1.plays, h[0].1.rating), (Some(3), Some(8.0)));
+        let id = h[0].0;
+        assert_eq!(c.used_items().await.unwrap(), vec![id]);
+
+        let failed = Outcome::Failed("truncated".into());
+        c.apply(&[update(root.id, "/m/a.mkv", failed)], 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            c.history().await.unwrap().len(),
+            1,
+            "a failed read keeps it"
+        );
+        c.apply(&[update(root.id, "/m/a.mkv", item("A", "{}"))], 4)
+            .await
+            .unwrap();
+        assert!(
+            c.history().await.unwrap().is_empty(),
+            "a file that no longer records use has none"
+        );
     }
 
     #[tokio::test]

@@ -12,6 +12,7 @@
 //! Times are Unix seconds passed in by the caller; this crate never reads a
 //! clock.
 
+mod history;
 mod items;
 mod memory;
 mod profiles;
@@ -28,6 +29,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use history::UseRecord;
 pub use items::{
     Counts, FileRecord, FileRole, FileState, FileUpdate, IndexRow, ItemData, ItemView, Outcome,
 };

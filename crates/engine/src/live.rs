@@ -641,7 +641,7 @@ async fn apply_changes(
             continue;
         }
         if role == FileRole::Sidecar
-            && let Some(dir) = p.parent()
+            && let Some(dir) = moodshelf_media::described_folder(&p)
         {
             sidecar_dirs.insert(dir.to_path_buf());
         }

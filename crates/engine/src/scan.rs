@@ -685,6 +685,18 @@ fn item_data(mut meta: Metadata, path: &Path, covers: &Path) -> ItemData {
     });
     meta.title = Some(title.clone());
     let cover = meta.cover.take().and_then(|c| store_cover(c, covers));
+    // The person's use is their history, not what the item is.
+    let history = std::mem::take(&mut meta.history)
+        .into_iter()
+        .map(|h| moodshelf_catalog::UseRecord {
+            source: h.source,
+            plays: h.plays,
+            last_played: h.last_played,
+            rating: h.rating,
+            progress: h.progress,
+            finished: h.finished,
+        })
+        .collect();
     ItemData {
         kind: meta.kind.as_str().to_string(),
         creator: meta.creator().map(str::to_string),
@@ -695,6 +707,7 @@ fn item_data(mut meta: Metadata, path: &Path, covers: &Path) -> ItemData {
         meta: serde_json::to_string(&meta).unwrap_or_else(|_| "{}".into()),
         title,
         cover,
+        history,
     }
 }
 
@@ -1071,7 +1084,8 @@ fn diff_root(root_id: i64, walk: RootWalk, known: Vec<FileRecord>) -> Diff {
                 if rec.size == found.size
                     && rec.mtime_ns == found.mtime_ns
                     && !(rec.state == FileState::Error
-                        && rec.reader < moodshelf_media::READER_VERSION) =>
+                        && rec.reader < moodshelf_media::READER_VERSION)
+                    && rec.reader >= moodshelf_media::READ_AGAIN_BELOW =>
             {
                 if rec.missing_since.is_some() {
                     diff.found_again.push(rec.id);
@@ -1085,7 +1099,7 @@ fn diff_root(root_id: i64, walk: RootWalk, known: Vec<FileRecord>) -> Diff {
             }
             existing => {
                 if found.role == FileRole::Sidecar
-                    && let Some(dir) = found.path.parent()
+                    && let Some(dir) = moodshelf_media::described_folder(&found.path)
                 {
                     dirty_dirs.insert(dir.to_path_buf());
                 }
@@ -1109,8 +1123,7 @@ fn diff_root(root_id: i64, walk: RootWalk, known: Vec<FileRecord>) -> Diff {
         .collect();
     for f in &missing {
         if f.role == FileRole::Sidecar
-            && let Some(dir) = crate::names::decode(&f.path)
-                .parent()
+            && let Some(dir) = moodshelf_media::described_folder(&crate::names::decode(&f.path))
                 .map(Path::to_path_buf)
         {
             dirty_dirs.insert(dir.to_path_buf());
@@ -1277,6 +1290,18 @@ mod tests {
         assert_eq!(diff.work.len(), 1, "newer readers try again");
         rec.state = moodshelf_catalog::FileState::Ok;
         rec.missing_since = Some(5);
+        rec.reader = moodshelf_media::READ_AGAIN_BELOW - 1;
+        let diff = diff_root(
+            1,
+            walk(vec![found(&f, FileRole::Media)], vec![]),
+            vec![rec.clone()],
+        );
+        assert_eq!(
+            diff.work.len(),
+            1,
+            "read well by readers that missed something"
+        );
+        rec.reader = moodshelf_media::READER_VERSION;
         let diff = diff_root(1, walk(vec![found(&f, FileRole::Media)], vec![]), vec![rec]);
         assert_eq!(diff.found_again, vec![1]);
     }

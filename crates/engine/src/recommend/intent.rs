@@ -58,6 +58,10 @@ pub struct Intent {
     /// How much the moment (season, time, holidays) may shape the answer:
     /// 1 for "something for tonight", near 0 for a precise request.
     pub vagueness: f32,
+    /// The request asks for something the person has had before ("a
+    /// comfort rewatch", "one of my favourites"): films and books they
+    /// have watched or read are offered, which otherwise are held back.
+    pub again: bool,
 }
 
 /// One descriptor the request asks for, and how strongly.

@@ -65,7 +65,38 @@ pub(super) struct LegTimings {
     pub catalog_ms: f64,
 }
 
+/// What the person's memory brings to one request.
+#[derive(Default)]
+struct Memory {
+    feedback: Vec<moodshelf_catalog::Feedback>,
+    /// Items shown lately, with how often.
+    shown: HashMap<i64, i64>,
+    /// Items they have watched, read or played: films and books are not
+    /// offered as new, unless asked for again or by name.
+    used: HashSet<i64>,
+}
+
 impl Library {
+    /// The memory a request is ranked with (none for plain search).
+    async fn memory(&self, a: &Ask<'_>) -> Result<Memory> {
+        if a.plain {
+            return Ok(Memory::default());
+        }
+        let c = self.catalog();
+        Ok(Memory {
+            feedback: c.feedback().await?,
+            shown: c
+                .shown_since(a.now - SHOWN_WINDOW_SECS)
+                .await?
+                .into_iter()
+                .collect(),
+            used: match a.intent.again {
+                true => HashSet::new(),
+                false => c.used_items().await?.into_iter().collect(),
+            },
+        })
+    }
+
     pub(super) async fn retrieve(&self, a: &Ask<'_>, t: &mut LegTimings) -> Result<Vec<Scored>> {
         let intent = a.intent;
         let index = self.index().await?;
@@ -143,21 +174,10 @@ impl Library {
             .filter(|v| v.available)
             .map(|v| (v.id, v))
             .collect();
-        let (feedback, shown): (Vec<_>, HashMap<i64, i64>) = if a.plain {
-            Default::default()
-        } else {
-            (
-                self.catalog().feedback().await?,
-                self.catalog()
-                    .shown_since(a.now - SHOWN_WINDOW_SECS)
-                    .await?
-                    .into_iter()
-                    .collect(),
-            )
-        };
+        let memory = self.memory(a).await?;
         t.catalog_ms = c.elapsed().as_secs_f64() * 1e3;
         let vectors = index.vectors(&ids).await?;
-        let fb = FeedbackView::new(&feedback, a.qvec.unwrap_or(&[]), a.now);
+        let fb = FeedbackView::new(&memory.feedback, a.qvec.unwrap_or(&[]), a.now);
         let liked = index.vectors(&fb.liked).await?;
         let disliked = index.vectors(&fb.disliked_soft).await?;
 
@@ -173,7 +193,12 @@ impl Library {
             let Some(item) = views.remove(&id) else {
                 continue;
             };
-            if a.exclude_ids.contains(&id) || fb.hidden.contains(&id) {
+            if a.exclude_ids.contains(&id)
+                || fb.hidden.contains(&id)
+                || (memory.used.contains(&id)
+                    && item.kind != "music"
+                    && a.named.strength(id) == 0.0)
+            {
                 continue;
             }
             let profile = profiles.get(id);
@@ -193,7 +218,7 @@ impl Library {
                     .filter(|_| origin != Some(0.0) || !titled_by_origin(&item, &intent.origins))
                     .map_or(0.0, |r| 10.0 / (9.0 + *r as f32)),
                 named: a.named.strength(id),
-                shown: (*shown.get(&id).unwrap_or(&0)).min(3) as f32,
+                shown: (*memory.shown.get(&id).unwrap_or(&0)).min(3) as f32,
                 ..Features::default()
             };
             if let Some(v) = &vector {

@@ -320,6 +320,10 @@ static FROM_YEAR: LazyLock<Regex> =
 static EXCLUDE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(no|not|nothing|without|avoid|skip|never|except|none|anything but|but no)\s+(too\s+|very\s+|overly\s+|so\s+|any\s+|anything\s+|more\s+)?([a-z][a-z']*)(\s+[a-z][a-z']*)?").unwrap()
 });
+/// Words that ask for what the person has had before.
+static AGAIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(re[- ]?watch\w*|re[- ]?read\w*|re[- ]?listen\w*|again|(?:old |all-time )?favou?rites?|(?:seen|watched|read) (?:it |them )?before)\b").unwrap()
+});
 static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:^|[^a-z'])(?:more |something |anything )?(?:like|similar to|in the style of|reminds? me of|along the lines of|in the vein of)\s+([^,.;!?]+?)(?:\s+but\b|\s+and\b|\s+for\b|\s+with\b|\s+only\b|[,.;!?]|$)").unwrap()
 });
@@ -475,6 +479,7 @@ pub fn read_rules(text: &str, ctx: &Context) -> Intent {
     lengths(&mut t, &mut intent);
     years(&mut t, &mut intent, ctx);
     exclusions(&mut t, &mut intent);
+    again(&mut t, &mut intent);
     directions(&mut t, &mut intent);
     references(&mut t, &mut intent, text);
     let mut content: Vec<(usize, String)> = Vec::new();
@@ -685,6 +690,18 @@ fn exclusions(t: &mut Text, intent: &mut Intent) {
             push(&mut intent.avoid, &canonical);
         } else {
             push(&mut intent.exclude, &term);
+        }
+    }
+}
+
+/// "A comfort rewatch", "one of my favourites": the person wants what
+/// they have had before.
+fn again(t: &mut Text, intent: &mut Intent) {
+    let s = t.s.clone();
+    for m in AGAIN.find_iter(&s) {
+        if !t.is_read(m.start(), m.end()) {
+            t.mark(m.start(), m.end());
+            intent.again = true;
         }
     }
 }
@@ -1245,6 +1262,7 @@ pub fn refine(prev: &Intent, delta: &Intent) -> Intent {
         push(&mut out.names, n);
     }
     out.occasion = None;
+    out.again |= delta.again;
     out.vagueness = prev.vagueness.min(vagueness(&out));
     out.summarize();
     out
@@ -1688,6 +1706,31 @@ mod tests {
         assert_eq!(i.avoid, vec!["serious"]);
         assert_eq!(i.exclude, vec!["dystopian"]);
         assert_eq!(i.occasion.as_deref(), Some("beach"));
+    }
+
+    #[test]
+    fn asking_for_something_again_is_read_and_is_no_content() {
+        for t in [
+            "a comfort rewatch for tonight",
+            "a book to re-read this winter",
+            "one of my old favourites",
+            "a film I've seen before",
+            "play it again",
+        ] {
+            let i = read(t);
+            assert!(i.again, "{t}");
+            for w in ["rewatch", "re-read", "favourites", "before", "again"] {
+                assert!(!i.query.contains(w), "{t}: {:?}", i.query);
+                assert!(!i.keywords.iter().any(|k| k == w), "{t}: {:?}", i.keywords);
+            }
+        }
+        for t in [
+            "a film for tonight",
+            "something new to read",
+            "a book about reading",
+        ] {
+            assert!(!read(t).again, "{t}");
+        }
     }
 
     /// Issue 9: time and occasion words are needs, never title keywords.

@@ -1,0 +1,130 @@
+//! The person's use of their items (migration 0007): one record per item
+//! and source. Records read from an item's own files (a Kodi `.nfo`'s play
+//! count, a tag's rating) are replaced each time the file is read, so they
+//! follow what the person's other software last wrote; a read that fails
+//! keeps them.
+
+use sqlx::{Row, Sqlite, Transaction};
+
+use crate::{Catalog, QueryContext, Result};
+
+/// One item's use as one source recorded it.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UseRecord {
+    /// Whose record it is ("kodi", …).
+    pub source: String,
+    pub plays: Option<u32>,
+    /// Unix seconds.
+    pub last_played: Option<i64>,
+    /// The person's own rating, 0–10.
+    pub rating: Option<f32>,
+    /// Share read or watched, 0–1.
+    pub progress: Option<f32>,
+    pub finished: Option<bool>,
+}
+
+impl UseRecord {
+    /// Watched, read through or played at least once.
+    pub fn used(&self) -> bool {
+        self.finished == Some(true) || self.plays.is_some_and(|p| p > 0)
+    }
+}
+
+/// Replaces what the files of `item_id` said of its use with `records`
+/// (none: the files no longer say anything). Part of the transaction that
+/// records the read.
+pub(crate) async fn replace_from_file(
+    tx: &mut Transaction<'_, Sqlite>,
+    item_id: i64,
+    records: &[UseRecord],
+    now: i64,
+) -> Result<()> {
+    sqlx::query("DELETE FROM history WHERE item_id = ? AND from_file = 1")
+        .bind(item_id)
+        .execute(&mut **tx)
+        .await
+        .ctx("forget a file's history")?;
+    for r in records {
+        insert(tx, item_id, r, true, now).await?;
+    }
+    Ok(())
+}
+
+async fn insert(
+    tx: &mut Transaction<'_, Sqlite>,
+    item_id: i64,
+    r: &UseRecord,
+    from_file: bool,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO history (item_id, source, from_file, plays, last_played, rating, progress, finished, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(item_id, source) DO UPDATE SET
+           from_file = excluded.from_file, plays = excluded.plays,
+           last_played = excluded.last_played, rating = excluded.rating,
+           progress = excluded.progress, finished = excluded.finished,
+           updated_at = excluded.updated_at",
+    )
+    .bind(item_id)
+    .bind(&r.source)
+    .bind(from_file)
+    .bind(r.plays.map(i64::from))
+    .bind(r.last_played)
+    .bind(r.rating)
+    .bind(r.progress)
+    .bind(r.finished)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .ctx("record history")?;
+    Ok(())
+}
+
+impl Catalog {
+    /// Every use record, by item, of items whose files are present, newest
+    /// play first.
+    pub async fn history(&self) -> Result<Vec<(i64, UseRecord)>> {
+        let rows = sqlx::query(
+            "SELECT h.item_id, h.source, h.plays, h.last_played, h.rating,
+                    h.progress, h.finished
+             FROM history h
+             WHERE EXISTS (SELECT 1 FROM files f
+                           WHERE f.item_id = h.item_id AND f.role = 'media' AND f.missing_since IS NULL)
+             ORDER BY h.last_played DESC NULLS LAST, h.item_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .ctx("history")?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let record = UseRecord {
+                    source: r.get(1),
+                    plays: r
+                        .get::<Option<i64>, _>(2)
+                        .map(|p| p.clamp(0, u32::MAX.into()) as u32),
+                    last_played: r.get(3),
+                    rating: r.get::<Option<f64>, _>(4).map(|v| v as f32),
+                    progress: r.get::<Option<f64>, _>(5).map(|v| v as f32),
+                    finished: r.get(6),
+                };
+                (r.get(0), record)
+            })
+            .collect())
+    }
+
+    /// Ids of the items the person has watched, read through or played.
+    pub async fn used_items(&self) -> Result<Vec<i64>> {
+        let mut ids: Vec<i64> = self
+            .history()
+            .await?
+            .into_iter()
+            .filter(|(_, r)| r.used())
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+}

@@ -1,0 +1,282 @@
+//! The person's history as their other software wrote it beside their
+//! files: a media centre's `.nfo` play count, last play and their own
+//! rating are read by the scan and followed by the watcher, kept apart
+//! from the item's metadata, and a film already watched is not offered as
+//! new unless the request asks for it again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use moodshelf_engine::live::Clock;
+use moodshelf_engine::recommend::{Mode, RecommendRequest};
+use moodshelf_engine::watch::WatchConfig;
+use moodshelf_engine::{Kind, Library, WatchOptions};
+use moodshelf_libgen::Spec;
+use moodshelf_llm::Cancel;
+use moodshelf_tests::{NOW, TestLibrary, eventually, moment};
+
+const SPEC: Spec = Spec {
+    music: 4,
+    books: 4,
+    videos: 10,
+};
+
+/// What Kodi writes into a movie's `.nfo` once it has been watched.
+const WATCHED: &str = "    <userrating>9</userrating>\n    <playcount>2</playcount>\n    \
+<lastplayed>2026-11-02 21:14:00</lastplayed>\n</movie>";
+
+/// A film written with a `.nfo` sidecar that answers `among` (every one
+/// when empty): its path, its sidecar's and its id.
+async fn film_with_nfo(
+    t: &TestLibrary,
+    among: &[i64],
+) -> (std::path::PathBuf, std::path::PathBuf, i64) {
+    for film in t.generated.of_kind("video").filter(|v| v.sidecar) {
+        let id = item_id(t, &film.path).await;
+        if among.is_empty() || among.contains(&id) {
+            return (film.path.clone(), film.path.with_extension("nfo"), id);
+        }
+    }
+    panic!("no film with an .nfo among {among:?}")
+}
+
+fn mark_watched(nfo: &std::path::Path, watched: bool) {
+    let text = std::fs::read_to_string(nfo).unwrap();
+    let plain = match text.find("    <userrating>") {
+        Some(at) => format!("{}</movie>\n", &text[..at]),
+        None => text.clone(),
+    };
+    let text = if watched {
+        plain.replace("</movie>", WATCHED)
+    } else {
+        plain
+    };
+    std::fs::write(nfo, text).unwrap();
+}
+
+async fn item_id(t: &TestLibrary, path: &std::path::Path) -> i64 {
+    t.lib
+        .catalog()
+        .item_by_path(&path.to_string_lossy())
+        .await
+        .unwrap()
+        .expect("an item")
+        .id
+}
+
+/// The films of the answer to `text`, every film of the library allowed.
+async fn films(lib: &Library, text: &str) -> Vec<i64> {
+    let mut req = RecommendRequest::new(text, moment("2026-12-04T20:00"));
+    req.mode = Mode::Rules;
+    req.kind = Some(Kind::Video);
+    req.limit = SPEC.videos;
+    req.remember = false;
+    let answer = lib
+        .recommend(&req, &Cancel::default(), &mut |_| {})
+        .await
+        .unwrap_or_else(|e| panic!("{text}: {e}"));
+    answer.items.iter().map(|p| p.item.id).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_media_centres_record_is_history_and_a_watched_film_is_not_new() {
+    let t = TestLibrary::new(SPEC).await;
+    t.add_and_scan().await;
+    assert!(t.lib.catalog().history().await.unwrap().is_empty());
+    let before = films(&t.lib, "a film for tonight").await;
+    let (film, nfo, id) = film_with_nfo(&t, &before).await;
+
+    mark_watched(&nfo, true);
+    t.scan().await;
+    let history = t.lib.catalog().history().await.unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
+    let (item, h) = &history[0];
+    assert_eq!(*item, id);
+    assert_eq!(h.source, "kodi");
+    assert_eq!((h.plays, h.rating), (Some(2), Some(9.0)));
+    assert_eq!(h.last_played, Some(1_793_654_040));
+    let meta = t
+        .lib
+        .catalog()
+        .item_by_path(&film.to_string_lossy())
+        .await
+        .unwrap()
+        .unwrap()
+        .meta;
+    assert!(
+        !meta.contains("playcount") && !meta.contains("history") && !meta.contains("1793654040"),
+        "the person's use is not the item's metadata: {meta}"
+    );
+
+    let after = films(&t.lib, "a film for tonight").await;
+    assert!(!after.contains(&id), "a watched film is not offered as new");
+    assert_eq!(after.len(), before.len() - 1, "and nothing else changed");
+    let again = films(&t.lib, "a film to rewatch tonight").await;
+    assert!(again.contains(&id), "unless asked for again: {again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_watcher_follows_a_media_centres_record() {
+    let t = TestLibrary::new(SPEC).await;
+    t.add_and_scan().await;
+    let (_, nfo, id) = film_with_nfo(&t, &[]).await;
+    let clock: Clock = Arc::new(|| NOW);
+    let mut o = WatchOptions::new(clock);
+    o.config = WatchConfig {
+        debounce: Duration::from_millis(300),
+        poll_interval: Duration::from_millis(500),
+        force_polling: false,
+    };
+    let handle = t.lib.watch(o, |_| {}).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let plays = || async {
+        let h = t.lib.catalog().history().await.ok()?;
+        Some(h.iter().find(|(i, _)| *i == id).and_then(|(_, r)| r.plays))
+    };
+    mark_watched(&nfo, true);
+    let seen = eventually(Duration::from_secs(20), || async {
+        plays().await.flatten().filter(|p| *p == 2)
+    })
+    .await;
+    assert_eq!(seen, Some(2), "a play recorded in the .nfo is followed");
+
+    mark_watched(&nfo, false);
+    let cleared = eventually(Duration::from_secs(20), || async {
+        plays().await.filter(Option::is_none).map(|_| ())
+    })
+    .await;
+    assert!(cleared.is_some(), "and so is its removal");
+    handle.stop().await.unwrap();
+}
+
+/// A book with Calibre's `metadata.opf` (the person's rating) and
+/// KOReader's record of reading it, as both write them.
+fn write_read_book(dir: &std::path::Path, status: &str) -> std::path::PathBuf {
+    let book = moodshelf_libgen::formats::BookMeta {
+        title: "A Quiet Tale".into(),
+        authors: vec!["Jane Writer".into()],
+        identifier: "urn:uuid:2f0c7b1e-quiet-tale".into(),
+        ..Default::default()
+    };
+    let folder = dir.join("Books/Jane Writer/A Quiet Tale (12)");
+    std::fs::create_dir_all(folder.join("A Quiet Tale.sdr")).unwrap();
+    let path = folder.join("A Quiet Tale.epub");
+    std::fs::write(
+        &path,
+        moodshelf_libgen::formats::epub(&book, false).unwrap(),
+    )
+    .unwrap();
+    let opf = moodshelf_libgen::formats::opf(&book, None).replace(
+        "</metadata>",
+        "<meta name=\"calibre:rating\" content=\"8\"/>\n</metadata>",
+    );
+    std::fs::write(folder.join("metadata.opf"), opf).unwrap();
+    set_reading(&path, status);
+    path
+}
+
+fn set_reading(book: &std::path::Path, status: &str) {
+    let lua = book.with_file_name("A Quiet Tale.sdr/metadata.epub.lua");
+    let reading = moodshelf_libgen::formats::Reading {
+        title: "A Quiet Tale".into(),
+        percent_finished: if status == "complete" { 1.0 } else { 0.41 },
+        status: status.into(),
+        rating: Some(5),
+        modified: "2026-11-20".into(),
+    };
+    std::fs::write(lua, moodshelf_libgen::formats::koreader_settings(&reading)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calibre_and_koreader_records_are_read_and_followed() {
+    let t = TestLibrary::new(SPEC).await;
+    let book = write_read_book(&t.root, "reading");
+    t.add_and_scan().await;
+    let id = item_id(&t, &book).await;
+    let of_book = || async {
+        let mut h: Vec<_> = t
+            .lib
+            .catalog()
+            .history()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|(i, _)| *i == id)
+            .map(|(_, r)| r)
+            .collect();
+        h.sort_by(|a, b| a.source.cmp(&b.source));
+        h
+    };
+    let h = of_book().await;
+    assert_eq!(h.len(), 2, "{h:?}");
+    assert_eq!((h[0].source.as_str(), h[0].rating), ("calibre", Some(8.0)));
+    assert_eq!(h[1].source, "koreader");
+    assert_eq!((h[1].finished, h[1].rating), (Some(false), Some(10.0)));
+    assert!((h[1].progress.unwrap() - 0.41).abs() < 1e-6);
+    assert!(
+        !t.lib.catalog().used_items().await.unwrap().contains(&id),
+        "a book being read is not yet read"
+    );
+
+    let clock: Clock = Arc::new(|| NOW);
+    let mut o = WatchOptions::new(clock);
+    o.config = WatchConfig {
+        debounce: Duration::from_millis(300),
+        poll_interval: Duration::from_millis(500),
+        force_polling: false,
+    };
+    let handle = t.lib.watch(o, |_| {}).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    set_reading(&book, "complete");
+    let finished = eventually(Duration::from_secs(20), || async {
+        let h = of_book().await;
+        h.iter()
+            .any(|r| r.source == "koreader" && r.finished == Some(true))
+            .then_some(h)
+    })
+    .await;
+    assert!(finished.is_some(), "finishing the book is followed");
+    handle.stop().await.unwrap();
+    assert!(t.lib.catalog().used_items().await.unwrap().contains(&id));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_players_rating_and_play_count_in_a_tag_are_history() {
+    let t = TestLibrary::new(SPEC).await;
+    let dir = t.root.join("Music/Quiet Rooms/First Album");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("01 - Low Light.mp3");
+    let tags = |plays: u32| moodshelf_libgen::formats::AudioTags {
+        title: "Low Light".into(),
+        artist: "Quiet Rooms".into(),
+        album: "First Album".into(),
+        track: 1,
+        popularimeter: Some(moodshelf_libgen::formats::Popularimeter {
+            email: "Windows Media Player 9 Series".into(),
+            rating: 196,
+            plays,
+        }),
+        ..Default::default()
+    };
+    std::fs::write(&path, moodshelf_libgen::formats::mp3(&tags(7), 200.0)).unwrap();
+    t.add_and_scan().await;
+    let id = item_id(&t, &path).await;
+    let h = t.lib.catalog().history().await.unwrap();
+    let (_, r) = h
+        .iter()
+        .find(|(i, _)| *i == id)
+        .expect("the track's record");
+    assert_eq!(r.source, "id3");
+    assert_eq!(
+        (r.rating, r.plays),
+        (Some(8.0), Some(7)),
+        "four stars, seven plays"
+    );
+
+    std::fs::write(&path, moodshelf_libgen::formats::mp3(&tags(8), 200.0)).unwrap();
+    t.scan().await;
+    let h = t.lib.catalog().history().await.unwrap();
+    let (_, r) = h.iter().find(|(i, _)| *i == id).unwrap();
+    assert_eq!(r.plays, Some(8), "a new play is followed");
+}
