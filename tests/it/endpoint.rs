@@ -175,6 +175,27 @@ fn a_llama_server_holds_replies_to_the_grammar_and_streams_them() {
 }
 
 #[test]
+fn no_more_requests_go_at_once_than_the_server_writes() {
+    // One slot: requests beyond it would wait in the server's queue, and
+    // a queue longer than the timeout would fail them though the server
+    // answers each one well within it.
+    let server = Server::start(&["--parallel", "1"]);
+    let mut opts = options(&server.url, None);
+    opts.timeout = Duration::from_secs(3);
+    let e = Endpoint::new(opts).unwrap();
+    assert_eq!(e.slots(), Some(1), "llama-server says how many it writes");
+    let reqs: Vec<GenRequest> = (0..40)
+        .map(|i| mood_request(&format!("evening number {i}")))
+        .collect();
+    let started = Instant::now();
+    let outs = moodshelf_llm::Reasoner::Endpoint(e)
+        .generate_many(reqs, &Cancel::default(), |_, _| {})
+        .expect("every request answered, none timed out in the queue");
+    assert_eq!(outs.len(), 40);
+    eprintln!("40 replies through one slot in {:?}", started.elapsed());
+}
+
+#[test]
 fn an_api_key_is_sent_and_never_shown() {
     let server = Server::start(&["--api-key", "sk-moodshelf-test-key"]);
     let ok = Endpoint::new(options(&server.url, Some("sk-moodshelf-test-key"))).unwrap();

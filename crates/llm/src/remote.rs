@@ -14,7 +14,8 @@
 //! `Debug` leaves it out, and errors name only the URL.
 
 use std::io::{BufRead, BufReader};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -72,6 +73,8 @@ struct Inner {
     model: OnceLock<String>,
     configured_model: Option<String>,
     dialect: OnceLock<Dialect>,
+    /// The replies a llama-server writes at once (`--parallel`), asked once.
+    slots: OnceLock<Option<usize>>,
     agent: ureq::Agent,
 }
 
@@ -108,6 +111,7 @@ impl Endpoint {
                 model: OnceLock::new(),
                 configured_model: opts.model.filter(|m| !m.trim().is_empty()),
                 dialect: OnceLock::new(),
+                slots: OnceLock::new(),
                 agent: ureq::Agent::new_with_config(config),
             }),
         })
@@ -151,6 +155,21 @@ impl Endpoint {
             } else {
                 Dialect::OpenAi
             }
+        })
+    }
+
+    /// How many replies the server writes at once, where it says so
+    /// (llama-server's `total_slots`): more requests than that only wait
+    /// in its queue, where the timeout meant for a silent server would
+    /// give up on them.
+    pub fn slots(&self) -> Option<usize> {
+        *self.inner.slots.get_or_init(|| {
+            if self.dialect() != Dialect::LlamaServer {
+                return None;
+            }
+            let props = self.get_json("/props").ok()?;
+            let n = props.get("total_slots")?.as_u64()?;
+            usize::try_from(n).ok().filter(|n| *n > 0)
         })
     }
 
@@ -326,7 +345,8 @@ impl Endpoint {
     }
 
     /// Generates one reply per request, as concurrent requests (a
-    /// llama-server with `--parallel`, vLLM and Ollama batch them).
+    /// llama-server with `--parallel`, vLLM and Ollama batch them), no
+    /// more at once than the server writes ([`Endpoint::slots`]).
     pub fn generate_many(
         &self,
         reqs: &[GenRequest],
@@ -336,26 +356,39 @@ impl Endpoint {
         // Ask once before the threads do.
         self.model()?;
         self.dialect();
+        let lanes = self.slots().unwrap_or(reqs.len()).min(reqs.len());
+        let next = AtomicUsize::new(0);
+        let done: Vec<Mutex<Option<Result<Generated>>>> =
+            reqs.iter().map(|_| Mutex::new(None)).collect();
         std::thread::scope(|scope| {
-            let handles: Vec<_> = reqs
-                .iter()
-                .enumerate()
-                .map(|(i, req)| {
-                    scope.spawn(move || self.generate(req, cancel, &mut |p| on_piece(i, p)))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(endpoint_error(
-                            &self.inner.base,
-                            "a request thread panicked",
-                        ))
+            let lanes: Vec<_> = (0..lanes)
+                .map(|_| {
+                    scope.spawn(|| {
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(req) = reqs.get(i) else { break };
+                            let out = self.generate(req, cancel, &mut |p| on_piece(i, p));
+                            *done[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(out);
+                        }
                     })
                 })
-                .collect()
-        })
+                .collect();
+            // Joined here, so a lane that panicked fails its request
+            // (below) rather than the caller.
+            for lane in lanes {
+                let _ = lane.join();
+            }
+        });
+        done.into_iter()
+            .map(|d| {
+                d.into_inner().ok().flatten().unwrap_or_else(|| {
+                    Err(endpoint_error(
+                        &self.inner.base,
+                        "a request thread panicked",
+                    ))
+                })
+            })
+            .collect()
     }
 }
 
