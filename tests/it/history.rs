@@ -280,3 +280,135 @@ async fn a_players_rating_and_play_count_in_a_tag_are_history() {
     let (_, r) = h.iter().find(|(i, _)| *i == id).unwrap();
     assert_eq!(r.plays, Some(8), "a new play is followed");
 }
+
+/// Tracks of the library whose artist and title no other track shares.
+fn distinct_tracks(t: &TestLibrary) -> Vec<moodshelf_libgen::GenItem> {
+    let key = |g: &moodshelf_libgen::GenItem| {
+        let c = g.creator.clone().unwrap_or_default();
+        moodshelf_engine::listens::key(&c) + "|" + &moodshelf_engine::listens::key(&g.title)
+    };
+    let all: Vec<_> = t.generated.of_kind("music").cloned().collect();
+    all.iter()
+        .filter(|g| all.iter().filter(|o| key(o) == key(g)).count() == 1)
+        .cloned()
+        .collect()
+}
+
+/// A ListenBrainz export as its "Export listens" writes it.
+fn listenbrainz_export(listens: &[(&str, &str, Option<&str>, i64)]) -> String {
+    let rows: Vec<serde_json::Value> = listens
+        .iter()
+        .map(|(artist, title, album, at)| {
+            serde_json::json!({
+                "inserted_at": at + 3,
+                "listened_at": at,
+                "recording_msid": format!("5a1b0f3c-0000-4000-8000-{at:012}"),
+                "track_metadata": {
+                    "additional_info": {
+                        "duration_ms": 212000,
+                        "media_player": "Strawberry",
+                        "submission_client": "Strawberry",
+                    },
+                    "artist_name": artist,
+                    "release_name": album,
+                    "track_name": title,
+                },
+                "user_name": "someone",
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&rows).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn listenbrainz_and_last_fm_exports_are_imported_the_same_twice() {
+    let t = TestLibrary::new(Spec {
+        music: 30,
+        books: 0,
+        videos: 0,
+    })
+    .await;
+    t.add_and_scan().await;
+    let tracks = distinct_tracks(&t);
+    let (a, b) = (&tracks[0], &tracks[1]);
+    let artist = |g: &moodshelf_libgen::GenItem| g.creator.clone().unwrap();
+    let loud = artist(a).to_uppercase();
+    let lb = listenbrainz_export(&[
+        (&artist(a), &a.title, None, 1_790_000_000),
+        (
+            &loud,
+            &format!("{} (feat. Somebody)", a.title),
+            None,
+            1_790_000_600,
+        ),
+        (&artist(a), &a.title, None, 1_790_001_200),
+        (&artist(b), &b.title, None, 1_790_002_000),
+        (
+            "Nobody Here Either",
+            "A Song Nobody Has",
+            None,
+            1_790_003_000,
+        ),
+        ("Nobody Here Either", "Another", None, 1_790_004_000),
+        (
+            &artist(a),
+            "A Title Not In The Library",
+            None,
+            1_790_005_000,
+        ),
+    ]);
+    let file = t.root.parent().unwrap().join("listens.json");
+    std::fs::write(&file, lb).unwrap();
+    let first = t.lib.import_history(&file, NOW).await.unwrap();
+    assert_eq!(
+        (first.listens, first.matched, first.tracks),
+        (7, 4, 2),
+        "{first:?}"
+    );
+    use moodshelf_engine::listens::Unmatched;
+    assert_eq!(
+        first.unmatched.get(&Unmatched::ArtistNotInLibrary),
+        Some(&2)
+    );
+    assert_eq!(first.unmatched.get(&Unmatched::TitleNotInLibrary), Some(&1));
+    let (ida, idb) = (item_id(&t, &a.path).await, item_id(&t, &b.path).await);
+    let history = t.lib.catalog().history().await.unwrap();
+    let of = |id: i64, source: &str| {
+        history
+            .iter()
+            .find(|(i, r)| *i == id && r.source == source)
+            .map(|(_, r)| (r.plays, r.last_played))
+    };
+    assert_eq!(
+        of(ida, "listenbrainz"),
+        Some((Some(3), Some(1_790_001_200)))
+    );
+    assert_eq!(
+        of(idb, "listenbrainz"),
+        Some((Some(1), Some(1_790_002_000)))
+    );
+
+    // Last.fm scrobbles, as lastfm.ghan.nl exports them.
+    let csv = format!(
+        "uts,utc_time,artist,artist_mbid,album,album_mbid,track,track_mbid\n\
+         1790010000,\"09 Sep 2026, 21:40\",\"{artist}\",,\"Live Somewhere\",,\"{title}\",\n\
+         1790010300,\"09 Sep 2026, 21:45\",\"{artist}\",,,,\"{title}\",\n",
+        artist = artist(b).replace('"', "\"\""),
+        title = b.title.replace('"', "\"\""),
+    );
+    let scrobbles = t.root.parent().unwrap().join("scrobbles.csv");
+    std::fs::write(&scrobbles, csv).unwrap();
+    let fm = t.lib.import_history(&scrobbles, NOW).await.unwrap();
+    assert_eq!((fm.listens, fm.matched, fm.tracks), (2, 2, 1), "{fm:?}");
+
+    let before = t.lib.catalog().history().await.unwrap();
+    let again = t.lib.import_history(&file, NOW + 60).await.unwrap();
+    t.lib.import_history(&scrobbles, NOW + 60).await.unwrap();
+    assert_eq!(again.matched, first.matched);
+    assert_eq!(
+        t.lib.catalog().history().await.unwrap(),
+        before,
+        "importing the same exports again changes nothing"
+    );
+    assert_eq!(before.len(), 3, "{before:?}");
+}

@@ -82,6 +82,47 @@ async fn insert(
 }
 
 impl Catalog {
+    /// Replaces everything imported from `source` (a ListenBrainz or
+    /// Last.fm export) with `records`, in one transaction: importing the
+    /// same export twice leaves the same history.
+    pub async fn replace_imported(
+        &self,
+        source: &str,
+        records: &[(i64, UseRecord)],
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.ctx("begin")?;
+        sqlx::query("DELETE FROM history WHERE source = ? AND from_file = 0")
+            .bind(source)
+            .execute(&mut *tx)
+            .await
+            .ctx("forget an import")?;
+        for (item, r) in records {
+            insert(&mut tx, *item, r, false, now).await?;
+        }
+        tx.commit().await.ctx("commit")
+    }
+
+    /// Every available track as listens are matched to it: id, title,
+    /// artist (the album artist where the track has none) and album.
+    pub async fn tracks_for_matching(
+        &self,
+    ) -> Result<Vec<(i64, String, Option<String>, Option<String>)>> {
+        sqlx::query_as(
+            "SELECT i.id, i.title,
+                    COALESCE(i.creator, json_extract(i.meta, '$.album_artist')), i.album
+             FROM items i
+             WHERE i.kind = 'music' AND EXISTS (
+                 SELECT 1 FROM files f JOIN roots r ON r.id = f.root_id
+                 WHERE f.item_id = i.id AND f.role = 'media' AND f.missing_since IS NULL
+                   AND r.state = 'ok')
+             ORDER BY i.id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .ctx("tracks for matching")
+    }
+
     /// Every use record, by item, of items whose files are present, newest
     /// play first.
     pub async fn history(&self) -> Result<Vec<(i64, UseRecord)>> {

@@ -25,6 +25,7 @@ use moodshelf_engine::{
 };
 use serde::Serialize;
 
+mod history;
 mod show;
 mod talk;
 
@@ -183,6 +184,11 @@ enum Command {
     Errors {
         #[arg(long, default_value_t = 50)]
         limit: i64,
+    },
+    /// The person's history from elsewhere (ListenBrainz, Last.fm).
+    History {
+        #[command(subcommand)]
+        action: history::HistoryAction,
     },
     /// Maintain the search index.
     Index {
@@ -351,6 +357,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let paths = Paths::resolve(g.data_dir.clone(), g.models_dir.clone())?;
     match cli.command {
         Command::Models { action } => models_cmd(action, &paths, g.json).await,
+        Command::History { action } => {
+            let lib = Library::open(paths).await?;
+            let done = history::run(&lib, action, now, g.json).await;
+            lib.close().await;
+            done
+        }
         Command::Library { action } => {
             let lib = Library::open(paths).await?;
             library_cmd(&lib, action, now, g.json).await?;

@@ -18,6 +18,7 @@ pub mod enrich;
 pub mod error;
 pub mod hearing;
 pub mod library;
+pub mod listens;
 pub mod live;
 pub mod models;
 pub mod names;
