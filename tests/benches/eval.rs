@@ -39,6 +39,11 @@
 //! `crates/engine/src/recommend/weights.toml` (run the evaluation again to
 //! see both halves with them).
 //!
+//! `cargo bench --workspace --bench eval -- taste` runs the taste
+//! evaluation instead (MovieLens users' earlier ratings written into the
+//! library's `.nfo`s, picks judged by their later ratings; see
+//! `eval/taste.rs`).
+//!
 //! `cargo bench --workspace --bench eval -- knowledge` runs the knowledge
 //! check instead: a small library of works that exist nowhere (invented
 //! titles and creators) mixed with real thin works is understood by the
@@ -70,6 +75,9 @@
 //! - `EVAL_DIR` keeps the generated libraries and their data dirs between
 //!   runs (default `~/.cache/moodshelf/eval`), so a second run only
 //!   rescans, and reads with the model only what it has not read.
+
+#[path = "eval/taste.rs"]
+mod taste;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -748,7 +756,9 @@ fn write_weights(w: &Weights, note: &str) {
          # and facet weights are kept at 1 (every need counts alike).\n\
          # need_sound is not fitted (the development library has no recorded audio):\n\
          # it is set by hand to need_evidence's value, hearing a track being as direct as its tag.\n\
-         # sound_near is not fitted either: set by hand to similarity's value.\n{body}"
+         # sound_near is not fitted either: set by hand to similarity's value.\n\
+         # taste_vague and taste_specific are not fitted here (the development set has\n\
+         # no history): set on the taste evaluation's tuning half (`-- taste`).\n{body}"
     );
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     println!("wrote {}", path.display());
@@ -1424,6 +1434,8 @@ fn main() {
     rt.block_on(async {
         if std::env::args().any(|a| a == "knowledge") {
             knowledge_check(&cfg).await;
+        } else if std::env::args().any(|a| a == "taste") {
+            taste::run().await;
         } else if std::env::args().any(|a| a == "fit") {
             fit_weights(&cfg, &dev).await;
         } else {

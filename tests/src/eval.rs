@@ -13,6 +13,7 @@
 //! real works.
 
 pub mod knowledge;
+pub mod taste;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -927,6 +927,8 @@ impl Weights {
             &mut w.avoid,
             &mut w.feedback,
             &mut w.shown,
+            &mut w.taste_vague,
+            &mut w.taste_specific,
             &mut w.redundancy,
         ] {
             *x = 0.0;

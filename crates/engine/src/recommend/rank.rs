@@ -48,6 +48,9 @@ pub struct Features {
     pub feedback: f32,
     /// How often it was shown lately (0–3).
     pub shown: f32,
+    /// Cosine of the item with the person's taste: what they rated well
+    /// and played, less what they rated poorly (0 without a history).
+    pub taste: f32,
 }
 
 /// Per facet: how much a need of that facet counts.
@@ -117,6 +120,11 @@ pub struct Weights {
     pub avoid: f32,
     pub feedback: f32,
     pub shown: f32,
+    /// The person's taste for a vague request and for a precise one (a
+    /// request's vagueness blends the two): it shapes "something for
+    /// tonight" strongly and "a tense thriller" lightly.
+    pub taste_vague: f32,
+    pub taste_specific: f32,
     /// How much a pick too like one already chosen is pushed down.
     pub redundancy: f32,
 }
@@ -143,6 +151,7 @@ impl Weights {
             - self.avoid * f.avoid
             + self.feedback * f.feedback
             - self.shown * f.shown
+            + (self.taste_vague * v + self.taste_specific * (1.0 - v)) * f.taste
     }
 
     /// One descriptor score from its sources, weighted as the needs weigh

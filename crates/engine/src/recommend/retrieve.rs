@@ -65,6 +65,10 @@ pub(super) struct LegTimings {
     pub catalog_ms: f64,
 }
 
+/// How vague a request must be for the person's taste to bring its own
+/// candidates (it still ranks every request's candidates).
+const TASTE_LEG_VAGUENESS: f32 = 0.5;
+
 /// What the person's memory brings to one request.
 #[derive(Default)]
 struct Memory {
@@ -74,15 +78,80 @@ struct Memory {
     /// Items they have watched, read or played: films and books are not
     /// offered as new, unless asked for again or by name.
     used: HashSet<i64>,
+    /// Their taste, as one direction of the embedding space (see
+    /// [`taste_of`]); `None` without a history.
+    taste: Option<Vec<f32>>,
+}
+
+/// How much one use record says the person likes the item: their rating
+/// (0–10) centred on 6, so 10 is +1 and 2 is -1; else +0.5 for a work
+/// played or finished, +0.25 for one begun.
+fn liking(r: &moodshelf_catalog::UseRecord) -> Option<f32> {
+    if let Some(rating) = r.rating {
+        return Some(((rating - 6.0) / 4.0).clamp(-1.0, 1.0));
+    }
+    if r.used() {
+        return Some(0.5);
+    }
+    r.progress.filter(|p| *p > 0.0).map(|_| 0.25)
+}
+
+/// The person's taste: the sum of the vectors of what they used, each
+/// weighted by how much they liked it ([`liking`]; an item's first rated
+/// record speaks for it), normalised. `None` when nothing is liked.
+fn taste_of(
+    history: &[(i64, moodshelf_catalog::UseRecord)],
+    vectors: &HashMap<i64, Vec<f32>>,
+) -> Option<Vec<f32>> {
+    let mut by_item: HashMap<i64, f32> = HashMap::new();
+    for (id, r) in history {
+        if let Some(l) = liking(r) {
+            let rated = r.rating.is_some();
+            by_item
+                .entry(*id)
+                .and_modify(|w| {
+                    if rated {
+                        *w = l;
+                    }
+                })
+                .or_insert(l);
+        }
+    }
+    let mut sum: Vec<f32> = Vec::new();
+    for (id, w) in &by_item {
+        let Some(v) = vectors.get(id) else { continue };
+        if sum.is_empty() {
+            sum = vec![0.0; v.len()];
+        }
+        for (s, x) in sum.iter_mut().zip(v) {
+            *s += w * x;
+        }
+    }
+    let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
+    (norm > 1e-6).then(|| sum.iter().map(|x| x / norm).collect())
 }
 
 impl Library {
     /// The memory a request is ranked with (none for plain search).
-    async fn memory(&self, a: &Ask<'_>) -> Result<Memory> {
+    async fn memory(&self, a: &Ask<'_>, index: &moodshelf_index::Index) -> Result<Memory> {
         if a.plain {
             return Ok(Memory::default());
         }
         let c = self.catalog();
+        let history = c.history().await?;
+        let ids: Vec<i64> = history.iter().map(|(id, _)| *id).collect();
+        let taste = match ids.is_empty() {
+            true => None,
+            false => taste_of(&history, &index.vectors(&ids).await?),
+        };
+        let used = match a.intent.again {
+            true => HashSet::new(),
+            false => history
+                .iter()
+                .filter(|(_, r)| r.used())
+                .map(|(id, _)| *id)
+                .collect(),
+        };
         Ok(Memory {
             feedback: c.feedback().await?,
             shown: c
@@ -90,10 +159,8 @@ impl Library {
                 .await?
                 .into_iter()
                 .collect(),
-            used: match a.intent.again {
-                true => HashSet::new(),
-                false => c.used_items().await?.into_iter().collect(),
-            },
+            used,
+            taste,
         })
     }
 
@@ -115,6 +182,7 @@ impl Library {
         };
         let depth = (a.limit * DEPTH_FACTOR).max(MIN_DEPTH);
 
+        let memory = self.memory(a, &index).await?;
         // The vector and full-text legs.
         let s = std::time::Instant::now();
         let text = full_text(intent);
@@ -150,11 +218,26 @@ impl Library {
             .sound_goal
             .map(|g| sound_leg(&profiles, &filter, &g, depth))
             .unwrap_or_default();
+        // The taste leg: what lies nearest the person's taste, where the
+        // request leaves room for it.
+        let by_taste: Vec<i64> = match &memory.taste {
+            Some(taste) if intent.vagueness >= TASTE_LEG_VAGUENESS => {
+                let q = Query {
+                    text: "",
+                    vector: taste,
+                    filter: filter.clone(),
+                    limit: depth,
+                    depth,
+                };
+                index.search(&q).await?.0.iter().map(|h| h.id).collect()
+            }
+            _ => Vec::new(),
+        };
         t.search_ms = s.elapsed().as_secs_f64() * 1e3;
 
         let mut ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
         let mut seen: HashSet<i64> = ids.iter().copied().collect();
-        for id in by_needs.iter().chain(&by_sound) {
+        for id in by_needs.iter().chain(&by_sound).chain(&by_taste) {
             if seen.insert(*id) {
                 ids.push(*id);
             }
@@ -174,7 +257,6 @@ impl Library {
             .filter(|v| v.available)
             .map(|v| (v.id, v))
             .collect();
-        let memory = self.memory(a).await?;
         t.catalog_ms = c.elapsed().as_secs_f64() * 1e3;
         let vectors = index.vectors(&ids).await?;
         let fb = FeedbackView::new(&memory.feedback, a.qvec.unwrap_or(&[]), a.now);
@@ -223,6 +305,7 @@ impl Library {
             };
             if let Some(v) = &vector {
                 f.feedback = fb.score(id, v, &liked, &disliked);
+                f.taste = memory.taste.as_deref().map_or(0.0, |t| rank::dot(t, v));
             }
             // A title is evidence of nothing the request means, unless the
             // request names it.
@@ -759,6 +842,45 @@ fn stem(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn taste_leans_to_what_was_loved_and_away_from_what_was_not() {
+        use moodshelf_catalog::UseRecord;
+        let rated = |r: f32| UseRecord {
+            source: "kodi".into(),
+            rating: Some(r),
+            plays: Some(1),
+            ..Default::default()
+        };
+        let vectors: HashMap<i64, Vec<f32>> = [
+            (1, vec![1.0, 0.0, 0.0]),
+            (2, vec![0.0, 1.0, 0.0]),
+            (3, vec![0.0, 0.0, 1.0]),
+        ]
+        .into();
+        // Loved 1, disliked 2; 3 was played, with no rating.
+        let played = UseRecord {
+            source: "lastfm".into(),
+            plays: Some(4),
+            ..Default::default()
+        };
+        let history = vec![(1, rated(10.0)), (2, rated(2.0)), (3, played)];
+        let t = taste_of(&history, &vectors).unwrap();
+        assert!(t[0] > t[2] && t[2] > 0.0 && t[1] < 0.0, "{t:?}");
+        assert!((t.iter().map(|x| x * x).sum::<f32>() - 1.0).abs() < 1e-5);
+        // A rating speaks for the item over a bare play count of it.
+        let both = vec![(2, rated(2.0)), (2, played_again())];
+        assert!(taste_of(&both, &vectors).unwrap()[1] < 0.0);
+        assert_eq!(taste_of(&[], &vectors), None);
+    }
+
+    fn played_again() -> moodshelf_catalog::UseRecord {
+        moodshelf_catalog::UseRecord {
+            source: "lastfm".into(),
+            plays: Some(9),
+            ..Default::default()
+        }
+    }
 
     #[test]
     fn exclusions_reach_related_words() {
