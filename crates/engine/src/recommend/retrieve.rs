@@ -69,6 +69,32 @@ pub(super) struct LegTimings {
 /// candidates (it still ranks every request's candidates).
 const TASTE_LEG_VAGUENESS: f32 = 0.5;
 
+/// The taste leg: what lies nearest the person's taste, where the request
+/// leaves room for it.
+async fn taste_leg(
+    index: &moodshelf_index::Index,
+    memory: &Memory,
+    intent: &Intent,
+    filter: &Filter,
+    depth: usize,
+) -> Result<Vec<i64>> {
+    let Some(taste) = memory
+        .taste
+        .as_deref()
+        .filter(|_| intent.vagueness >= TASTE_LEG_VAGUENESS)
+    else {
+        return Ok(Vec::new());
+    };
+    let q = Query {
+        text: "",
+        vector: taste,
+        filter: filter.clone(),
+        limit: depth,
+        depth,
+    };
+    Ok(index.search(&q).await?.0.iter().map(|h| h.id).collect())
+}
+
 /// What the person's memory brings to one request.
 #[derive(Default)]
 struct Memory {
@@ -218,21 +244,7 @@ impl Library {
             .sound_goal
             .map(|g| sound_leg(&profiles, &filter, &g, depth))
             .unwrap_or_default();
-        // The taste leg: what lies nearest the person's taste, where the
-        // request leaves room for it.
-        let by_taste: Vec<i64> = match &memory.taste {
-            Some(taste) if intent.vagueness >= TASTE_LEG_VAGUENESS => {
-                let q = Query {
-                    text: "",
-                    vector: taste,
-                    filter: filter.clone(),
-                    limit: depth,
-                    depth,
-                };
-                index.search(&q).await?.0.iter().map(|h| h.id).collect()
-            }
-            _ => Vec::new(),
-        };
+        let by_taste = taste_leg(&index, &memory, intent, &filter, depth).await?;
         t.search_ms = s.elapsed().as_secs_f64() * 1e3;
 
         let mut ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
