@@ -54,6 +54,30 @@ fn mark_watched(nfo: &std::path::Path, watched: bool) {
     std::fs::write(nfo, text).unwrap();
 }
 
+/// A live watch of the library with short delays, settled.
+async fn watch(t: &TestLibrary) -> moodshelf_engine::WatchHandle {
+    let clock: Clock = Arc::new(|| NOW);
+    let mut o = WatchOptions::new(clock);
+    o.config = WatchConfig {
+        debounce: Duration::from_millis(300),
+        poll_interval: Duration::from_millis(500),
+        force_polling: false,
+    };
+    let handle = t.lib.watch(o, |_| {}).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    handle
+}
+
+/// Items the person has watched, read through or played.
+async fn used(t: &TestLibrary) -> Vec<i64> {
+    let history = t.lib.catalog().history().await.unwrap();
+    history
+        .iter()
+        .filter(|(_, r)| r.used())
+        .map(|(id, _)| *id)
+        .collect()
+}
+
 async fn item_id(t: &TestLibrary, path: &std::path::Path) -> i64 {
     t.lib
         .catalog()
@@ -120,15 +144,7 @@ async fn the_watcher_follows_a_media_centres_record() {
     let t = TestLibrary::new(SPEC).await;
     t.add_and_scan().await;
     let (_, nfo, id) = film_with_nfo(&t, &[]).await;
-    let clock: Clock = Arc::new(|| NOW);
-    let mut o = WatchOptions::new(clock);
-    o.config = WatchConfig {
-        debounce: Duration::from_millis(300),
-        poll_interval: Duration::from_millis(500),
-        force_polling: false,
-    };
-    let handle = t.lib.watch(o, |_| {}).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let handle = watch(&t).await;
 
     let plays = || async {
         let h = t.lib.catalog().history().await.ok()?;
@@ -215,19 +231,11 @@ async fn calibre_and_koreader_records_are_read_and_followed() {
     assert_eq!((h[1].finished, h[1].rating), (Some(false), Some(10.0)));
     assert!((h[1].progress.unwrap() - 0.41).abs() < 1e-6);
     assert!(
-        !t.lib.catalog().used_items().await.unwrap().contains(&id),
+        !used(&t).await.contains(&id),
         "a book being read is not yet read"
     );
 
-    let clock: Clock = Arc::new(|| NOW);
-    let mut o = WatchOptions::new(clock);
-    o.config = WatchConfig {
-        debounce: Duration::from_millis(300),
-        poll_interval: Duration::from_millis(500),
-        force_polling: false,
-    };
-    let handle = t.lib.watch(o, |_| {}).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let handle = watch(&t).await;
     set_reading(&book, "complete");
     let finished = eventually(Duration::from_secs(20), || async {
         let h = of_book().await;
@@ -238,7 +246,7 @@ async fn calibre_and_koreader_records_are_read_and_followed() {
     .await;
     assert!(finished.is_some(), "finishing the book is followed");
     handle.stop().await.unwrap();
-    assert!(t.lib.catalog().used_items().await.unwrap().contains(&id));
+    assert!(used(&t).await.contains(&id));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -154,18 +154,4 @@ impl Catalog {
             })
             .collect())
     }
-
-    /// Ids of the items the person has watched, read through or played.
-    pub async fn used_items(&self) -> Result<Vec<i64>> {
-        let mut ids: Vec<i64> = self
-            .history()
-            .await?
-            .into_iter()
-            .filter(|(_, r)| r.used())
-            .map(|(id, _)| id)
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        Ok(ids)
-    }
 }

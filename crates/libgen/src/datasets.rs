@@ -229,7 +229,7 @@ pub fn movies(dir: &Path) -> Result<Vec<Movie>> {
 }
 
 /// "American President, The" → "The American President".
-fn unarticle(t: &str) -> String {
+pub fn unarticle(t: &str) -> String {
     for art in [
         "The", "A", "An", "Les", "La", "Le", "Il", "Das", "Der", "Die", "El",
     ] {

@@ -8,6 +8,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use moodshelf_libgen::datasets::unarticle;
+
 use super::Half;
 
 /// The last user id read: users above it are never read here.
@@ -85,18 +87,6 @@ pub fn movie_ids(datasets: &Path) -> HashMap<String, u32> {
         out.insert(film_key(&unarticle(title), year), id);
     }
     out
-}
-
-/// "American President, The" → "The American President".
-fn unarticle(t: &str) -> String {
-    for art in [
-        "The", "A", "An", "Les", "La", "Le", "Il", "Das", "Der", "Die", "El",
-    ] {
-        if let Some(stem) = t.strip_suffix(&format!(", {art}")) {
-            return format!("{art} {stem}");
-        }
-    }
-    t.to_string()
 }
 
 /// One user: what they watched first (their history) and what they
