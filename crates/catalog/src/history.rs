@@ -23,6 +23,18 @@ pub struct UseRecord {
     pub finished: Option<bool>,
 }
 
+/// One item of a series and its place in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesItem {
+    pub id: i64,
+    pub kind: String,
+    pub series: String,
+    /// A book's number in its series.
+    pub index: Option<f32>,
+    pub season: Option<u32>,
+    pub episode: Option<u32>,
+}
+
 impl UseRecord {
     /// Watched, read through or played at least once.
     pub fn used(&self) -> bool {
@@ -39,13 +51,14 @@ pub(crate) async fn replace_from_file(
     records: &[UseRecord],
     now: i64,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM history WHERE item_id = ? AND from_file = 1")
+    sqlx::query("DELETE FROM history WHERE item_id = ? AND from_file = 1 AND person_id = ?")
         .bind(item_id)
+        .bind(crate::OWNER)
         .execute(&mut **tx)
         .await
         .ctx("forget a file's history")?;
     for r in records {
-        insert(tx, item_id, r, true, now).await?;
+        insert(tx, item_id, crate::OWNER, r, true, now).await?;
     }
     Ok(())
 }
@@ -53,20 +66,22 @@ pub(crate) async fn replace_from_file(
 async fn insert(
     tx: &mut Transaction<'_, Sqlite>,
     item_id: i64,
+    person: i64,
     r: &UseRecord,
     from_file: bool,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO history (item_id, source, from_file, plays, last_played, rating, progress, finished, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(item_id, source) DO UPDATE SET
+        "INSERT INTO history (item_id, person_id, source, from_file, plays, last_played, rating, progress, finished, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(item_id, person_id, source) DO UPDATE SET
            from_file = excluded.from_file, plays = excluded.plays,
            last_played = excluded.last_played, rating = excluded.rating,
            progress = excluded.progress, finished = excluded.finished,
            updated_at = excluded.updated_at",
     )
     .bind(item_id)
+    .bind(person)
     .bind(&r.source)
     .bind(from_file)
     .bind(r.plays.map(i64::from))
@@ -83,24 +98,95 @@ async fn insert(
 
 impl Catalog {
     /// Replaces everything imported from `source` (a ListenBrainz or
-    /// Last.fm export) with `records`, in one transaction: importing the
-    /// same export twice leaves the same history.
+    /// Last.fm export) into `person`'s history with `records`, in one
+    /// transaction: importing the same export twice leaves the same history.
     pub async fn replace_imported(
         &self,
+        person: i64,
         source: &str,
         records: &[(i64, UseRecord)],
         now: i64,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await.ctx("begin")?;
-        sqlx::query("DELETE FROM history WHERE source = ? AND from_file = 0")
+        sqlx::query("DELETE FROM history WHERE source = ? AND from_file = 0 AND person_id = ?")
             .bind(source)
+            .bind(person)
             .execute(&mut *tx)
             .await
             .ctx("forget an import")?;
         for (item, r) in records {
-            insert(&mut tx, *item, r, false, now).await?;
+            insert(&mut tx, *item, person, r, false, now).await?;
         }
         tx.commit().await.ctx("commit")
+    }
+
+    /// Records one use of an item from Moodshelf itself (opened from an
+    /// answer, played from the CLI): one more play for `person`, now.
+    pub async fn record_use(&self, person: i64, item_id: i64, now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO history (item_id, person_id, source, from_file, plays, last_played, updated_at)
+             VALUES (?, ?, 'moodshelf', 0, 1, ?, ?)
+             ON CONFLICT(item_id, person_id, source) DO UPDATE SET
+               plays = COALESCE(plays, 0) + 1, last_played = excluded.last_played,
+               updated_at = excluded.updated_at",
+        )
+        .bind(item_id)
+        .bind(person)
+        .bind(now)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .ctx("record use")?;
+        Ok(())
+    }
+
+    /// A stamp that changes whenever what `person`'s taste is made of
+    /// changes: their history, feedback and forgotten parts, the files
+    /// present and the items' metadata.
+    pub async fn memory_stamp(&self, person: i64) -> Result<String> {
+        sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) || '.' || IFNULL(MAX(updated_at), 0) || '.' || IFNULL(SUM(plays), 0)
+                     FROM history WHERE person_id = ?1)
+                 || '/' || (SELECT COUNT(*) || '.' || IFNULL(MAX(id), 0) FROM feedback WHERE person_id = ?1)
+                 || '/' || (SELECT COUNT(*) || '.' || IFNULL(MAX(created_at), 0)
+                            FROM taste_forgotten WHERE person_id = ?1)
+                 || '/' || (SELECT COUNT(*) FROM files WHERE role = 'media' AND missing_since IS NULL)
+                 || '/' || (SELECT IFNULL(MAX(updated_at), 0) FROM items)",
+        )
+        .bind(person)
+        .fetch_one(&self.pool)
+        .await
+        .ctx("memory stamp")
+    }
+
+    /// Every available item that belongs to a series (a book's series, a
+    /// show's episodes) with its place in it.
+    pub async fn series_items(&self) -> Result<Vec<SeriesItem>> {
+        let rows = sqlx::query(
+            "SELECT i.id, i.kind, json_extract(i.meta, '$.series'),
+                    json_extract(i.meta, '$.series_index'),
+                    json_extract(i.meta, '$.season'), json_extract(i.meta, '$.episode')
+             FROM items i
+             WHERE json_extract(i.meta, '$.series') IS NOT NULL AND EXISTS (
+                 SELECT 1 FROM files f JOIN roots r ON r.id = f.root_id
+                 WHERE f.item_id = i.id AND f.role = 'media' AND f.missing_since IS NULL
+                   AND r.state = 'ok')
+             ORDER BY i.id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .ctx("series items")?;
+        Ok(rows
+            .iter()
+            .map(|r| SeriesItem {
+                id: r.get(0),
+                kind: r.get(1),
+                series: r.get(2),
+                index: r.get::<Option<f64>, _>(3).map(|v| v as f32),
+                season: r.get::<Option<i64>, _>(4).map(|v| v.clamp(0, 9999) as u32),
+                episode: r.get::<Option<i64>, _>(5).map(|v| v.clamp(0, 9999) as u32),
+            })
+            .collect())
     }
 
     /// Every available track as listens are matched to it: id, title,
@@ -123,17 +209,18 @@ impl Catalog {
         .ctx("tracks for matching")
     }
 
-    /// Every use record, by item, of items whose files are present, newest
-    /// play first.
-    pub async fn history(&self) -> Result<Vec<(i64, UseRecord)>> {
+    /// Every use record of `person`, by item, of items whose files are
+    /// present, newest play first.
+    pub async fn history(&self, person: i64) -> Result<Vec<(i64, UseRecord)>> {
         let rows = sqlx::query(
             "SELECT h.item_id, h.source, h.plays, h.last_played, h.rating,
                     h.progress, h.finished
              FROM history h
-             WHERE EXISTS (SELECT 1 FROM files f
+             WHERE h.person_id = ? AND EXISTS (SELECT 1 FROM files f
                            WHERE f.item_id = h.item_id AND f.role = 'media' AND f.missing_since IS NULL)
              ORDER BY h.last_played DESC NULLS LAST, h.item_id",
         )
+        .bind(person)
         .fetch_all(&self.pool)
         .await
         .ctx("history")?;

@@ -909,7 +909,7 @@ mod tests {
         c.apply(&[update(root.id, "/m/a.mkv", played(3))], 2)
             .await
             .unwrap();
-        let h = c.history().await.unwrap();
+        let h = c.history(crate::OWNER).await.unwrap();
         assert_eq!(h.len(), 1, "one record a source: {h:?}");
         assert_eq!((h[0].1.plays, h[0].1.rating), (Some(3), Some(8.0)));
         assert!(h[0].1.used(), "played, so used");
@@ -919,7 +919,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(
-            c.history().await.unwrap().len(),
+            c.history(crate::OWNER).await.unwrap().len(),
             1,
             "a failed read keeps it"
         );
@@ -927,7 +927,7 @@ mod tests {
             .await
             .unwrap();
         assert!(
-            c.history().await.unwrap().is_empty(),
+            c.history(crate::OWNER).await.unwrap().is_empty(),
             "a file that no longer records use has none"
         );
     }

@@ -15,6 +15,7 @@
 mod history;
 mod items;
 mod memory;
+mod people;
 mod profiles;
 mod roots;
 mod scans;
@@ -29,11 +30,12 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use history::UseRecord;
+pub use history::{SeriesItem, UseRecord};
 pub use items::{
     Counts, FileRecord, FileRole, FileState, FileUpdate, IndexRow, ItemData, ItemView, Outcome,
 };
 pub use memory::{Conversation, Feedback, Message, Preference, Verdict};
+pub use people::{Forgotten, OWNER, Person};
 pub use profiles::{Profile, ProfileRow, ProfileWork};
 pub use roots::{Root, RootState};
 pub use scans::{ScanCounters, ScanRun, ScanStatus};
@@ -64,6 +66,9 @@ pub enum Error {
     UnknownRoot(String),
     #[error("corrupt catalog row ({what}): {detail}")]
     Corrupt { what: &'static str, detail: String },
+    /// A request the catalog refuses (an empty name, the owner removed).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

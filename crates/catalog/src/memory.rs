@@ -81,11 +81,13 @@ fn from_blob(b: &[u8]) -> Vec<f32> {
 }
 
 impl Catalog {
-    pub async fn add_feedback(&self, f: &Feedback) -> Result<()> {
+    /// Records `person`'s verdict on an item.
+    pub async fn add_feedback(&self, person: i64, f: &Feedback) -> Result<()> {
         sqlx::query(
-            "INSERT INTO feedback (item_id, verdict, request, request_vector, created_at)
-             VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO feedback (person_id, item_id, verdict, request, request_vector, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
         )
+        .bind(person)
         .bind(f.item_id)
         .bind(f.verdict.as_str())
         .bind(&f.request)
@@ -97,12 +99,13 @@ impl Catalog {
         Ok(())
     }
 
-    /// Every verdict, newest first.
-    pub async fn feedback(&self) -> Result<Vec<Feedback>> {
+    /// Every verdict of `person`, newest first.
+    pub async fn feedback(&self, person: i64) -> Result<Vec<Feedback>> {
         let rows = sqlx::query(
             "SELECT item_id, verdict, request, request_vector, created_at
-             FROM feedback ORDER BY created_at DESC, id DESC",
+             FROM feedback WHERE person_id = ? ORDER BY created_at DESC, id DESC",
         )
+        .bind(person)
         .fetch_all(&self.pool)
         .await
         .ctx("read feedback")?;
@@ -242,8 +245,10 @@ impl Catalog {
             .collect()
     }
 
+    /// Records what `person` said they love or cannot stand.
     pub async fn add_preference(
         &self,
+        person: i64,
         polarity: &str,
         term: &str,
         source: &str,
@@ -251,16 +256,19 @@ impl Catalog {
     ) -> Result<()> {
         let mut tx = self.pool.begin().await.ctx("begin")?;
         // A new statement replaces its opposite ("I like jazz now").
-        sqlx::query("DELETE FROM preferences WHERE term = ? AND polarity != ?")
+        sqlx::query("DELETE FROM preferences WHERE person_id = ? AND term = ? AND polarity != ?")
+            .bind(person)
             .bind(term)
             .bind(polarity)
             .execute(&mut *tx)
             .await
             .ctx("replace preference")?;
         sqlx::query(
-            "INSERT INTO preferences (polarity, term, source, created_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (polarity, term) DO UPDATE SET source = excluded.source",
+            "INSERT INTO preferences (person_id, polarity, term, source, created_at)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (person_id, polarity, term) DO UPDATE SET source = excluded.source",
         )
+        .bind(person)
         .bind(polarity)
         .bind(term)
         .bind(source)
@@ -272,11 +280,14 @@ impl Catalog {
         Ok(())
     }
 
-    pub async fn preferences(&self) -> Result<Vec<Preference>> {
-        let rows = sqlx::query("SELECT id, polarity, term, source FROM preferences ORDER BY id")
-            .fetch_all(&self.pool)
-            .await
-            .ctx("read preferences")?;
+    pub async fn preferences(&self, person: i64) -> Result<Vec<Preference>> {
+        let rows = sqlx::query(
+            "SELECT id, polarity, term, source FROM preferences WHERE person_id = ? ORDER BY id",
+        )
+        .bind(person)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("read preferences")?;
         Ok(rows
             .iter()
             .map(|r| Preference {
@@ -288,9 +299,10 @@ impl Catalog {
             .collect())
     }
 
-    pub async fn remove_preference(&self, id: i64) -> Result<bool> {
-        let n = sqlx::query("DELETE FROM preferences WHERE id = ?")
+    pub async fn remove_preference(&self, person: i64, id: i64) -> Result<bool> {
+        let n = sqlx::query("DELETE FROM preferences WHERE id = ? AND person_id = ?")
             .bind(id)
+            .bind(person)
             .execute(&self.pool)
             .await
             .ctx("remove preference")?
