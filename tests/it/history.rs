@@ -22,7 +22,7 @@ const SPEC: Spec = Spec {
 };
 
 /// What Kodi writes into a movie's `.nfo` once it has been watched.
-const WATCHED: &str = "    <userrating>9</userrating>\n    <playcount>2</playcount>\n    \
+pub(crate) const WATCHED: &str = "    <userrating>9</userrating>\n    <playcount>2</playcount>\n    \
 <lastplayed>2026-11-02 21:14:00</lastplayed>\n</movie>";
 
 /// A film written with a `.nfo` sidecar that answers `among` (every one
@@ -40,7 +40,7 @@ async fn film_with_nfo(
     panic!("no film with an .nfo among {among:?}")
 }
 
-fn mark_watched(nfo: &std::path::Path, watched: bool) {
+pub(crate) fn mark_watched(nfo: &std::path::Path, watched: bool) {
     let text = std::fs::read_to_string(nfo).unwrap();
     let plain = match text.find("    <userrating>") {
         Some(at) => format!("{}</movie>\n", &text[..at]),
@@ -70,7 +70,12 @@ async fn watch(t: &TestLibrary) -> moodshelf_engine::WatchHandle {
 
 /// Items the person has watched, read through or played.
 async fn used(t: &TestLibrary) -> Vec<i64> {
-    let history = t.lib.catalog().history().await.unwrap();
+    let history = t
+        .lib
+        .catalog()
+        .history(moodshelf_catalog::OWNER)
+        .await
+        .unwrap();
     history
         .iter()
         .filter(|(_, r)| r.used())
@@ -78,7 +83,7 @@ async fn used(t: &TestLibrary) -> Vec<i64> {
         .collect()
 }
 
-async fn item_id(t: &TestLibrary, path: &std::path::Path) -> i64 {
+pub(crate) async fn item_id(t: &TestLibrary, path: &std::path::Path) -> i64 {
     t.lib
         .catalog()
         .item_by_path(&path.to_string_lossy())
@@ -89,7 +94,7 @@ async fn item_id(t: &TestLibrary, path: &std::path::Path) -> i64 {
 }
 
 /// The films of the answer to `text`, every film of the library allowed.
-async fn films(lib: &Library, text: &str) -> Vec<i64> {
+pub(crate) async fn films(lib: &Library, text: &str) -> Vec<i64> {
     let mut req = RecommendRequest::new(text, moment("2026-12-04T20:00"));
     req.mode = Mode::Rules;
     req.kind = Some(Kind::Video);
@@ -106,13 +111,25 @@ async fn films(lib: &Library, text: &str) -> Vec<i64> {
 async fn a_media_centres_record_is_history_and_a_watched_film_is_not_new() {
     let t = TestLibrary::new(SPEC).await;
     t.add_and_scan().await;
-    assert!(t.lib.catalog().history().await.unwrap().is_empty());
+    assert!(
+        t.lib
+            .catalog()
+            .history(moodshelf_catalog::OWNER)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let before = films(&t.lib, "a film for tonight").await;
     let (film, nfo, id) = film_with_nfo(&t, &before).await;
 
     mark_watched(&nfo, true);
     t.scan().await;
-    let history = t.lib.catalog().history().await.unwrap();
+    let history = t
+        .lib
+        .catalog()
+        .history(moodshelf_catalog::OWNER)
+        .await
+        .unwrap();
     assert_eq!(history.len(), 1, "{history:?}");
     let (item, h) = &history[0];
     assert_eq!(*item, id);
@@ -147,7 +164,12 @@ async fn the_watcher_follows_a_media_centres_record() {
     let handle = watch(&t).await;
 
     let plays = || async {
-        let h = t.lib.catalog().history().await.ok()?;
+        let h = t
+            .lib
+            .catalog()
+            .history(moodshelf_catalog::OWNER)
+            .await
+            .ok()?;
         Some(h.iter().find(|(i, _)| *i == id).and_then(|(_, r)| r.plays))
     };
     mark_watched(&nfo, true);
@@ -214,7 +236,7 @@ async fn calibre_and_koreader_records_are_read_and_followed() {
         let mut h: Vec<_> = t
             .lib
             .catalog()
-            .history()
+            .history(moodshelf_catalog::OWNER)
             .await
             .unwrap()
             .into_iter()
@@ -270,7 +292,12 @@ async fn a_players_rating_and_play_count_in_a_tag_are_history() {
     std::fs::write(&path, moodshelf_libgen::formats::mp3(&tags(7), 200.0)).unwrap();
     t.add_and_scan().await;
     let id = item_id(&t, &path).await;
-    let h = t.lib.catalog().history().await.unwrap();
+    let h = t
+        .lib
+        .catalog()
+        .history(moodshelf_catalog::OWNER)
+        .await
+        .unwrap();
     let (_, r) = h
         .iter()
         .find(|(i, _)| *i == id)
@@ -284,7 +311,12 @@ async fn a_players_rating_and_play_count_in_a_tag_are_history() {
 
     std::fs::write(&path, moodshelf_libgen::formats::mp3(&tags(8), 200.0)).unwrap();
     t.scan().await;
-    let h = t.lib.catalog().history().await.unwrap();
+    let h = t
+        .lib
+        .catalog()
+        .history(moodshelf_catalog::OWNER)
+        .await
+        .unwrap();
     let (_, r) = h.iter().find(|(i, _)| *i == id).unwrap();
     assert_eq!(r.plays, Some(8), "a new play is followed");
 }
@@ -380,7 +412,12 @@ async fn listenbrainz_and_last_fm_exports_are_imported_the_same_twice() {
     );
     assert_eq!(first.unmatched.get(&Unmatched::TitleNotInLibrary), Some(&1));
     let (ida, idb) = (item_id(&t, &a.path).await, item_id(&t, &b.path).await);
-    let history = t.lib.catalog().history().await.unwrap();
+    let history = t
+        .lib
+        .catalog()
+        .history(moodshelf_catalog::OWNER)
+        .await
+        .unwrap();
     let of = |id: i64, source: &str| {
         history
             .iter()
@@ -409,12 +446,21 @@ async fn listenbrainz_and_last_fm_exports_are_imported_the_same_twice() {
     let fm = t.lib.import_history(&scrobbles, NOW).await.unwrap();
     assert_eq!((fm.listens, fm.matched, fm.tracks), (2, 2, 1), "{fm:?}");
 
-    let before = t.lib.catalog().history().await.unwrap();
+    let before = t
+        .lib
+        .catalog()
+        .history(moodshelf_catalog::OWNER)
+        .await
+        .unwrap();
     let again = t.lib.import_history(&file, NOW + 60).await.unwrap();
     t.lib.import_history(&scrobbles, NOW + 60).await.unwrap();
     assert_eq!(again.matched, first.matched);
     assert_eq!(
-        t.lib.catalog().history().await.unwrap(),
+        t.lib
+            .catalog()
+            .history(moodshelf_catalog::OWNER)
+            .await
+            .unwrap(),
         before,
         "importing the same exports again changes nothing"
     );
@@ -422,7 +468,7 @@ async fn listenbrainz_and_last_fm_exports_are_imported_the_same_twice() {
 }
 
 /// The library's films with an `.nfo` that have `genre`.
-fn films_of(t: &TestLibrary, genre: &str) -> Vec<moodshelf_libgen::GenItem> {
+pub(crate) fn films_of(t: &TestLibrary, genre: &str) -> Vec<moodshelf_libgen::GenItem> {
     t.generated
         .of_kind("video")
         .filter(|g| g.sidecar && g.genres.iter().any(|x| x.eq_ignore_ascii_case(genre)))
@@ -431,7 +477,7 @@ fn films_of(t: &TestLibrary, genre: &str) -> Vec<moodshelf_libgen::GenItem> {
 }
 
 /// How many of `ids` are films of `genre`.
-async fn of_genre(t: &TestLibrary, ids: &[i64], genre: &str) -> usize {
+pub(crate) async fn of_genre(t: &TestLibrary, ids: &[i64], genre: &str) -> usize {
     let mut n = 0;
     for g in films_of(t, genre) {
         n += usize::from(ids.contains(&item_id(t, &g.path).await));

@@ -180,7 +180,15 @@ async fn a_folder_vanishing_under_a_polled_root_hides_its_items_and_keeps_their_
         .unwrap();
     assert_eq!(still.id, item.id, "same item");
     assert!(!still.available);
-    assert_eq!(catalog.feedback().await.unwrap().len(), 1, "feedback kept");
+    assert_eq!(
+        catalog
+            .feedback(moodshelf_catalog::OWNER)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "feedback kept"
+    );
 
     // It lists again: a scan shows the items again, same ids.
     std::fs::rename(&aside, &music).unwrap();
@@ -227,7 +235,10 @@ async fn a_file_moved_to_another_root_keeps_its_item_and_feedback() {
         .unwrap()
         .unwrap();
     assert_eq!(moved.id, item.id, "the item followed its file");
-    assert_eq!(catalog.feedback().await.unwrap()[0].item_id, item.id);
+    assert_eq!(
+        catalog.feedback(moodshelf_catalog::OWNER).await.unwrap()[0].item_id,
+        item.id
+    );
 }
 
 /// The songs under `dir`, sorted.
@@ -244,13 +255,16 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 /// Records that the person liked item `id`.
 async fn like(catalog: &moodshelf_catalog::Catalog, id: i64, request: Option<&str>) {
     catalog
-        .add_feedback(&Feedback {
-            item_id: id,
-            verdict: Verdict::Like,
-            request: request.map(str::to_string),
-            request_vector: None,
-            created_at: NOW,
-        })
+        .add_feedback(
+            moodshelf_catalog::OWNER,
+            &Feedback {
+                item_id: id,
+                verdict: Verdict::Like,
+                request: request.map(str::to_string),
+                request_vector: None,
+                created_at: NOW,
+            },
+        )
         .await
         .unwrap();
 }

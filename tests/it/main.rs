@@ -8,6 +8,7 @@ mod disks;
 mod endpoint;
 mod history;
 mod hostile;
+mod person;
 mod recommend;
 mod scan;
 mod search;

@@ -58,6 +58,7 @@ impl From<moodshelf_catalog::Error> for Error {
             moodshelf_catalog::Error::UnknownRoot(p) => {
                 Error::new(Code::InvalidInput, format!("{p} is not in the library"))
             }
+            moodshelf_catalog::Error::Invalid(why) => Error::new(Code::InvalidInput, why),
             other => Error::internal(other),
         }
     }

@@ -4,6 +4,7 @@
 //! model lazily (so commands that need neither start instantly), and
 //! serialises scans.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -18,6 +19,7 @@ use crate::config::{Paths, Settings};
 use crate::error::{Code, Error, Result};
 use crate::profile::{ProfileTable, Prototypes};
 use crate::scan::{self, ScanOptions, ScanReport};
+use crate::taste::TasteState;
 
 /// Catalog setting naming the embedding model the index was built with.
 const INDEX_MODEL_KEY: &str = "index.model";
@@ -50,6 +52,9 @@ struct Inner {
     enrich_cancel: Mutex<Option<Cancel>>,
     /// One scan (or watcher update) at a time.
     pub(crate) scan_lock: Mutex<()>,
+    /// Each person's taste as answering reads it, with the stamp of what
+    /// it was built from.
+    tastes: Mutex<HashMap<i64, (String, Arc<TasteState>)>>,
 }
 
 /// A library folder as the hosts show it.
@@ -169,6 +174,7 @@ impl Library {
                 answering: AtomicUsize::new(0),
                 enrich_cancel: Mutex::new(None),
                 scan_lock: Mutex::new(()),
+                tastes: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -183,6 +189,23 @@ impl Library {
 
     pub fn catalog(&self) -> &Catalog {
         &self.inner.catalog
+    }
+
+    /// `person`'s taste, if it was built from what `stamp` names.
+    pub(crate) async fn cached_taste(&self, person: i64, stamp: &str) -> Option<Arc<TasteState>> {
+        let tastes = self.inner.tastes.lock().await;
+        tastes
+            .get(&person)
+            .filter(|(s, _)| s == stamp)
+            .map(|(_, t)| t.clone())
+    }
+
+    pub(crate) async fn cache_taste(&self, person: i64, stamp: String, taste: Arc<TasteState>) {
+        self.inner
+            .tastes
+            .lock()
+            .await
+            .insert(person, (stamp, taste));
     }
 
     pub(crate) fn scan_lock(&self) -> &Mutex<()> {

@@ -463,8 +463,9 @@ impl crate::Library {
                 (id, record)
             })
             .collect();
+        let person = self.person().await?;
         self.catalog()
-            .replace_imported(source, &records, now)
+            .replace_imported(person.id, source, &records, now)
             .await?;
         Ok(report)
     }

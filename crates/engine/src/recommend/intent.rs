@@ -62,6 +62,16 @@ pub struct Intent {
     /// comfort rewatch", "one of my favourites"): films and books they
     /// have watched or read are offered, which otherwise are held back.
     pub again: bool,
+    /// "Something new", "never seen": nothing they have watched, read or
+    /// played is offered, music included.
+    pub fresh: bool,
+    /// "The next one", "continue my series": the next unread book of a
+    /// series they are reading, the next unwatched episode of a show.
+    pub next: bool,
+    /// The other people the request is for ("for me and Sam"), by name:
+    /// their hard dislikes are kept out, and their tastes blended in.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub with: Vec<String>,
 }
 
 /// One descriptor the request asks for, and how strongly.

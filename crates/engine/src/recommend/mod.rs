@@ -19,6 +19,7 @@ pub mod explain;
 pub mod intent;
 pub mod model;
 pub mod more;
+pub mod personal;
 pub mod rank;
 pub mod remember;
 pub mod retrieve;
@@ -306,6 +307,9 @@ impl Library {
                 item: c.item.clone(),
             })
             .collect();
+        if !plain {
+            self.history_reasons(&s.intent, &mut picks).await?;
+        }
         t.rank_ms = ms(r);
         t.first_picks_ms = ms(started);
         on_event(RecEvent::Picks(picks.clone()));
@@ -816,7 +820,8 @@ impl Library {
 
     /// Stated preferences: learned from this request (when remembered),
     /// then every stored one applied: what a person cannot stand is
-    /// excluded, what they love is a light need.
+    /// excluded, what they love is a light need. A request for a group
+    /// ("for me and Sam") excludes what anyone in it cannot stand.
     async fn apply_preferences(
         &self,
         intent: &mut Intent,
@@ -826,11 +831,32 @@ impl Library {
         if req.remember {
             self.learn_preferences(text, req.moment.unix).await?;
         }
-        for p in self.catalog().preferences().await? {
+        let person = self.person().await?;
+        let group = self.group_in(text, person.id).await?;
+        intent.with = group.iter().map(|p| p.name.clone()).collect();
+        for word in group.iter().flat_map(|p| p.name.split_whitespace()) {
+            // A guest's name says who it is for, not what it is about.
+            let word = word.to_lowercase();
+            intent.keywords.retain(|k| *k != word);
+            intent.query = intent
+                .query
+                .split_whitespace()
+                .filter(|w| !w.eq_ignore_ascii_case(&word))
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
+        for p in self.catalog().preferences(person.id).await? {
             if p.polarity == "avoid" {
                 understand::push(&mut intent.exclude, &p.term);
             } else if let Some(d) = understand::cue_of(&p.term) {
                 intent.add_need(d, PREFERENCE, "preference");
+            }
+        }
+        for member in &group {
+            for p in self.catalog().preferences(member.id).await? {
+                if p.polarity == "avoid" {
+                    understand::push(&mut intent.exclude, &p.term);
+                }
             }
         }
         intent.summarize();

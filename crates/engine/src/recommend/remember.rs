@@ -31,14 +31,18 @@ impl Library {
             Some(r) => Some(self.embed_one(positive_text(r)).await?),
             None => None,
         };
+        let person = self.person().await?;
         self.catalog()
-            .add_feedback(&moodshelf_catalog::Feedback {
-                item_id,
-                verdict,
-                request: request.map(str::to_string),
-                request_vector,
-                created_at: now,
-            })
+            .add_feedback(
+                person.id,
+                &moodshelf_catalog::Feedback {
+                    item_id,
+                    verdict,
+                    request: request.map(str::to_string),
+                    request_vector,
+                    created_at: now,
+                },
+            )
             .await?;
         Ok(())
     }
@@ -80,9 +84,10 @@ impl Library {
     /// "I can't stand country music" and "I love jazz" are kept as
     /// preferences for every later request.
     pub(super) async fn learn_preferences(&self, text: &str, now: i64) -> Result<()> {
+        let person = self.person().await?;
         for (polarity, term) in stated_preferences(text) {
             self.catalog()
-                .add_preference(polarity, &term, text, now)
+                .add_preference(person.id, polarity, &term, text, now)
                 .await?;
         }
         Ok(())

@@ -26,6 +26,7 @@ use super::understand::{self, adult_rating};
 use crate::error::Result;
 use crate::library::Library;
 use crate::profile::{ItemProfile, ProfileTable, has_fragment};
+use crate::taste::TasteState;
 use crate::vocab::{D, Facet, Origin};
 
 /// What retrieval needs besides the intent.
@@ -101,92 +102,65 @@ struct Memory {
     feedback: Vec<moodshelf_catalog::Feedback>,
     /// Items shown lately, with how often.
     shown: HashMap<i64, i64>,
-    /// Items they have watched, read or played: films and books are not
-    /// offered as new, unless asked for again or by name.
-    used: HashSet<i64>,
-    /// Their taste, as one direction of the embedding space (see
-    /// [`taste_of`]); `None` without a history.
+    /// Items not offered unless named: films and books they have watched
+    /// or read (unless asked for again), all they used when asked for
+    /// something new, and whatever a member of the group dislikes.
+    held_back: HashSet<i64>,
+    /// Their taste (and their group's), as one direction of the embedding
+    /// space (see [`crate::taste`]); `None` without a history.
     taste: Option<Vec<f32>>,
+    /// For "the next one": the next item of each series they are in.
+    next: Option<Vec<i64>>,
 }
 
-/// How much one use record says the person likes the item: their rating
-/// (0–10) centred on 6, so 10 is +1 and 2 is -1; else +0.5 for a work
-/// played or finished, +0.25 for one begun.
-fn liking(r: &moodshelf_catalog::UseRecord) -> Option<f32> {
-    if let Some(rating) = r.rating {
-        return Some(((rating - 6.0) / 4.0).clamp(-1.0, 1.0));
+/// What is held back from one person's answers, by what they used.
+fn held_back(state: &TasteState, intent: &Intent) -> HashSet<i64> {
+    if intent.again {
+        return HashSet::new();
     }
-    if r.used() {
-        return Some(0.5);
-    }
-    r.progress.filter(|p| *p > 0.0).map(|_| 0.25)
-}
-
-/// The person's taste: the sum of the vectors of what they used, each
-/// weighted by how much they liked it ([`liking`]; an item's first rated
-/// record speaks for it), normalised. `None` when nothing is liked.
-fn taste_of(
-    history: &[(i64, moodshelf_catalog::UseRecord)],
-    vectors: &HashMap<i64, Vec<f32>>,
-) -> Option<Vec<f32>> {
-    let mut by_item: HashMap<i64, f32> = HashMap::new();
-    for (id, r) in history {
-        if let Some(l) = liking(r) {
-            let rated = r.rating.is_some();
-            by_item
-                .entry(*id)
-                .and_modify(|w| {
-                    if rated {
-                        *w = l;
-                    }
-                })
-                .or_insert(l);
-        }
-    }
-    let mut sum: Vec<f32> = Vec::new();
-    for (id, w) in &by_item {
-        let Some(v) = vectors.get(id) else { continue };
-        if sum.is_empty() {
-            sum = vec![0.0; v.len()];
-        }
-        for (s, x) in sum.iter_mut().zip(v) {
-            *s += w * x;
-        }
-    }
-    let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
-    (norm > 1e-6).then(|| sum.iter().map(|x| x / norm).collect())
+    state
+        .used
+        .iter()
+        .filter(|(_, kind)| intent.fresh || kind.as_str() != "music")
+        .map(|(id, _)| *id)
+        .collect()
 }
 
 impl Library {
     /// The memory a request is ranked with (none for plain search).
-    async fn memory(&self, a: &Ask<'_>, index: &moodshelf_index::Index) -> Result<Memory> {
+    async fn memory(&self, a: &Ask<'_>) -> Result<Memory> {
         if a.plain {
             return Ok(Memory::default());
         }
         let c = self.catalog();
-        let history = c.history().await?;
-        let ids: Vec<i64> = history.iter().map(|(id, _)| *id).collect();
-        let taste = match ids.is_empty() {
-            true => None,
-            false => taste_of(&history, &index.vectors(&ids).await?),
-        };
-        let used = match a.intent.again {
-            true => HashSet::new(),
-            false => history
-                .iter()
-                .filter(|(_, r)| r.used())
-                .map(|(id, _)| *id)
-                .collect(),
+        let person = self.person().await?;
+        let mine = self.taste_state(person.id).await?;
+        let mut held = held_back(&mine, a.intent);
+        let mut tastes: Vec<Vec<f32>> = mine
+            .direction(&a.intent.kinds)
+            .map(|(d, _)| d.to_vec())
+            .into_iter()
+            .collect();
+        for name in &a.intent.with {
+            let member = self.person_named(name).await?;
+            let theirs = self.taste_state(member.id).await?;
+            held.extend(theirs.disliked());
+            tastes.extend(theirs.direction(&a.intent.kinds).map(|(d, _)| d.to_vec()));
+        }
+        let next = match a.intent.next {
+            true => Some(self.next_up().await?.iter().map(|n| n.item_id).collect()),
+            false => None,
         };
         Ok(Memory {
-            feedback: c.feedback().await?,
+            feedback: c.feedback(person.id).await?,
             shown: c
                 .shown_since(a.now - SHOWN_WINDOW_SECS)
                 .await?
                 .into_iter()
                 .collect(),
-            used,
-            taste,
+            held_back: held,
+            taste: crate::taste::blend(&tastes),
+            next,
         })
     }
 
@@ -208,7 +182,7 @@ impl Library {
         };
         let depth = (a.limit * DEPTH_FACTOR).max(MIN_DEPTH);
 
-        let memory = self.memory(a, &index).await?;
+        let memory = self.memory(a).await?;
         // The vector and full-text legs.
         let s = std::time::Instant::now();
         let text = full_text(intent);
@@ -248,8 +222,17 @@ impl Library {
         t.search_ms = s.elapsed().as_secs_f64() * 1e3;
 
         let mut ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
+        if let Some(next) = &memory.next {
+            // "The next one" is answered from their series alone.
+            ids = next
+                .iter()
+                .copied()
+                .filter(|id| profiles.get(*id).is_some_and(|p| passes(p, &filter)))
+                .collect();
+        }
         let mut seen: HashSet<i64> = ids.iter().copied().collect();
-        for id in by_needs.iter().chain(&by_sound).chain(&by_taste) {
+        let legs = by_needs.iter().chain(&by_sound).chain(&by_taste);
+        for id in legs.filter(|_| memory.next.is_none()) {
             if seen.insert(*id) {
                 ids.push(*id);
             }
@@ -289,9 +272,7 @@ impl Library {
             };
             if a.exclude_ids.contains(&id)
                 || fb.hidden.contains(&id)
-                || (memory.used.contains(&id)
-                    && item.kind != "music"
-                    && a.named.strength(id) == 0.0)
+                || (memory.held_back.contains(&id) && a.named.strength(id) == 0.0)
             {
                 continue;
             }
@@ -854,45 +835,6 @@ fn stem(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn taste_leans_to_what_was_loved_and_away_from_what_was_not() {
-        use moodshelf_catalog::UseRecord;
-        let rated = |r: f32| UseRecord {
-            source: "kodi".into(),
-            rating: Some(r),
-            plays: Some(1),
-            ..Default::default()
-        };
-        let vectors: HashMap<i64, Vec<f32>> = [
-            (1, vec![1.0, 0.0, 0.0]),
-            (2, vec![0.0, 1.0, 0.0]),
-            (3, vec![0.0, 0.0, 1.0]),
-        ]
-        .into();
-        // Loved 1, disliked 2; 3 was played, with no rating.
-        let played = UseRecord {
-            source: "lastfm".into(),
-            plays: Some(4),
-            ..Default::default()
-        };
-        let history = vec![(1, rated(10.0)), (2, rated(2.0)), (3, played)];
-        let t = taste_of(&history, &vectors).unwrap();
-        assert!(t[0] > t[2] && t[2] > 0.0 && t[1] < 0.0, "{t:?}");
-        assert!((t.iter().map(|x| x * x).sum::<f32>() - 1.0).abs() < 1e-5);
-        // A rating speaks for the item over a bare play count of it.
-        let both = vec![(2, rated(2.0)), (2, played_again())];
-        assert!(taste_of(&both, &vectors).unwrap()[1] < 0.0);
-        assert_eq!(taste_of(&[], &vectors), None);
-    }
-
-    fn played_again() -> moodshelf_catalog::UseRecord {
-        moodshelf_catalog::UseRecord {
-            source: "lastfm".into(),
-            plays: Some(9),
-            ..Default::default()
-        }
-    }
 
     #[test]
     fn exclusions_reach_related_words() {

@@ -322,7 +322,15 @@ static EXCLUDE: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// Words that ask for what the person has had before.
 static AGAIN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(re[- ]?watch\w*|re[- ]?read\w*|re[- ]?listen\w*|again|(?:old |all-time )?favou?rites?|(?:seen|watched|read) (?:it |them )?before)\b").unwrap()
+    Regex::new(r"\b(re[- ]?watch\w*|re[- ]?read\w*|re[- ]?listen\w*|again|(?:old |all-time )?favou?rites?|(?:seen|watched|read) (?:it |them )?before|(?:something|one|anything) (?:i|we) (?:already )?(?:love|loved|know|like)|(?:an? )?old friend)\b").unwrap()
+});
+/// Words that ask for what the person has not had yet.
+static FRESH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(something new|anything new|new to (?:me|us)|(?:i|we) (?:have|haven't|havent|'ve) never (?:seen|heard|read)|(?:i|we) haven'?t (?:seen|heard|read)|(?:never|not yet) (?:seen|heard|read|watched|played))\b").unwrap()
+});
+/// Words that ask for the next of a series.
+static NEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(the next (?:one|book|episode|part|volume|instal?ments?)|next (?:episode|book|volume|part)|continue (?:my |the |with (?:my |the )?)?(?:series|show|book|reading|watching|story)|carry on (?:with )?(?:my |the )?(?:series|show|book|reading|watching)|where (?:i|we) left off|keep (?:reading|watching))\b").unwrap()
 });
 static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:^|[^a-z'])(?:more |something |anything )?(?:like|similar to|in the style of|reminds? me of|along the lines of|in the vein of)\s+([^,.;!?]+?)(?:\s+but\b|\s+and\b|\s+for\b|\s+with\b|\s+only\b|[,.;!?]|$)").unwrap()
@@ -478,6 +486,7 @@ pub fn read_rules(text: &str, ctx: &Context) -> Intent {
     audience(&mut t, &mut intent);
     lengths(&mut t, &mut intent);
     years(&mut t, &mut intent, ctx);
+    next_or_fresh(&mut t, &mut intent);
     exclusions(&mut t, &mut intent);
     again(&mut t, &mut intent);
     directions(&mut t, &mut intent);
@@ -706,6 +715,19 @@ fn again(t: &mut Text, intent: &mut Intent) {
     }
 }
 
+/// "The next one", "continue my series"; "something new".
+fn next_or_fresh(t: &mut Text, intent: &mut Intent) {
+    let s = t.s.clone();
+    for (re, flag) in [(&*NEXT, &mut intent.next), (&*FRESH, &mut intent.fresh)] {
+        for m in re.find_iter(&s) {
+            if !t.is_read(m.start(), m.end()) {
+                t.mark(m.start(), m.end());
+                *flag = true;
+            }
+        }
+    }
+}
+
 fn directions(t: &mut Text, intent: &mut Intent) {
     let s = t.s.clone();
     for c in LESS_MORE.captures_iter(&s) {
@@ -887,6 +909,10 @@ fn kinds_and_keywords(t: &mut Text, intent: &mut Intent, content: &mut Vec<(usiz
         .collect();
     for (i, j) in words {
         let w = t.word((i, j)).to_string();
+        // "Continue my series" is any series: a book's or a show's.
+        if intent.next && w == "series" && t.is_read(i, j) {
+            continue;
+        }
         if let Some(kind) = kind_of(&w) {
             if (free.is_empty() || free.contains(&kind)) && !intent.kinds.contains(&kind) {
                 intent.kinds.push(kind);
@@ -1263,6 +1289,8 @@ pub fn refine(prev: &Intent, delta: &Intent) -> Intent {
     }
     out.occasion = None;
     out.again |= delta.again;
+    out.fresh |= delta.fresh;
+    out.next |= delta.next;
     out.vagueness = prev.vagueness.min(vagueness(&out));
     out.summarize();
     out
@@ -1731,6 +1759,40 @@ mod tests {
         ] {
             assert!(!read(t).again, "{t}");
         }
+    }
+
+    #[test]
+    fn next_of_a_series_and_something_new_are_read_and_are_no_content() {
+        for t in [
+            "the next one",
+            "continue my series",
+            "the next episode",
+            "pick up where I left off",
+            "the next book please",
+        ] {
+            let i = read(t);
+            assert!(i.next && !i.fresh, "{t}");
+            assert!(
+                i.query.is_empty() || !i.query.contains("next"),
+                "{t}: {:?}",
+                i.query
+            );
+        }
+        for t in [
+            "something new to read",
+            "music I have never heard",
+            "a film I haven't seen",
+        ] {
+            let i = read(t);
+            assert!(i.fresh && !i.next && !i.again, "{t}");
+        }
+        assert!(
+            read("continue my series").kinds.is_empty(),
+            "a book's or a show's"
+        );
+        assert_eq!(read("the next episode").kinds, vec![Kind::Video]);
+        assert!(read("something I love for tonight").again);
+        assert!(!read("a film about a new series of murders").next);
     }
 
     /// Issue 9: time and occasion words are needs, never title keywords.

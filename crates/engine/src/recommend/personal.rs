@@ -1,0 +1,49 @@
+//! What the person's history adds to an answer's reasons: the place of a
+//! series' next work ("Next in Winter Tales: book 3, after book 2, which
+//! you finished"), and, for a vague request their taste shaped, the loved
+//! work a pick is closest to with what their records say of it ("Close to
+//! Heat, which you rated 9/10 and watched twice"). Every word of it comes
+//! from their stored history, never from the model.
+
+use super::Pick;
+use super::intent::Intent;
+use crate::error::Result;
+use crate::library::Library;
+
+/// How vague a request must be for its reasons to cite the person's
+/// history (the taste leg's threshold: below it, the request chose).
+const CITE_VAGUENESS: f32 = 0.5;
+
+impl Library {
+    /// Puts the history's reasons on `picks` (see the module's notes).
+    pub(super) async fn history_reasons(&self, intent: &Intent, picks: &mut [Pick]) -> Result<()> {
+        if picks.is_empty() {
+            return Ok(());
+        }
+        if intent.next {
+            let next = self.next_up().await?;
+            for p in picks.iter_mut() {
+                if let Some(n) = next.iter().find(|n| n.item_id == p.item.id) {
+                    p.why = n.why();
+                }
+            }
+            return Ok(());
+        }
+        if intent.vagueness < CITE_VAGUENESS || !intent.with.is_empty() {
+            return Ok(());
+        }
+        let person = self.person().await?;
+        let state = self.taste_state(person.id).await?;
+        let ids: Vec<i64> = picks.iter().map(|p| p.item.id).collect();
+        let vectors = self.index().await?.vectors(&ids).await?;
+        for p in picks.iter_mut() {
+            let cited = vectors
+                .get(&p.item.id)
+                .and_then(|v| state.reason(p.item.id, v));
+            if let Some(c) = cited {
+                p.why = format!("{c}. {}", p.why);
+            }
+        }
+        Ok(())
+    }
+}
