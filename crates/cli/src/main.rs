@@ -26,6 +26,7 @@ use moodshelf_engine::{
 use serde::Serialize;
 
 mod history;
+mod person;
 mod show;
 mod talk;
 
@@ -190,6 +191,8 @@ enum Command {
         #[command(subcommand)]
         action: history::HistoryAction,
     },
+    #[command(flatten)]
+    Person(person::PersonCommand),
     /// Maintain the search index.
     Index {
         #[command(subcommand)]
@@ -357,6 +360,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let paths = Paths::resolve(g.data_dir.clone(), g.models_dir.clone())?;
     match cli.command {
         Command::Models { action } => models_cmd(action, &paths, g.json).await,
+        Command::Person(cmd) => person::run(paths, cmd, now, g.json).await,
         Command::History { action } => {
             let lib = Library::open(paths).await?;
             let done = history::run(&lib, action, now, g.json).await;
