@@ -269,7 +269,9 @@ pub async fn open_item(app: AppHandle, state: S<'_>, id: i64) -> AppResult<()> {
                 ErrorCode::Internal,
                 format!("cannot open {}: {e}", path.display()),
             )
-        })
+        })?;
+    crate::person::opened(&state, id).await;
+    Ok(())
 }
 
 /// Shows an item in the system's file manager.

@@ -7,6 +7,7 @@
 pub mod commands;
 mod covers;
 pub mod dto;
+pub mod person;
 pub mod state;
 mod tray;
 
@@ -58,6 +59,12 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             make_playlist,
             save_playlist,
             play_playlist,
+            person::people,
+            person::add_person,
+            person::use_person,
+            person::taste,
+            person::forget_taste,
+            person::import_history,
         ])
         .events(tauri_specta::collect_events![
             ScanStatus,

@@ -23,6 +23,8 @@ const MAX_TEXT: usize = 60;
 
 struct TrayItems<R: Runtime> {
     picks: Vec<MenuItem<R>>,
+    /// "Continue: …": the next of the series used most lately.
+    next: MenuItem<R>,
     scan: MenuItem<R>,
     pause: CheckMenuItem<R>,
 }
@@ -32,6 +34,7 @@ pub fn build(app: &AppHandle) -> Result<(), Box<dyn std::error::Error>> {
     let picks = (0..PICK_SLOTS)
         .map(|i| MenuItem::with_id(app, format!("pick-{i}"), "…", false, None::<&str>))
         .collect::<tauri::Result<Vec<_>>>()?;
+    let next = MenuItem::with_id(app, "continue", "Continue: …", false, None::<&str>)?;
     let surprise = MenuItem::with_id(app, "surprise", "Surprise me", true, None::<&str>)?;
     let scan = MenuItem::with_id(app, "scan", "Idle", false, None::<&str>)?;
     let open = MenuItem::with_id(app, "open", "Open Moodshelf", true, None::<&str>)?;
@@ -46,7 +49,8 @@ pub fn build(app: &AppHandle) -> Result<(), Box<dyn std::error::Error>> {
             .map(|p| p as &dyn tauri::menu::IsMenuItem<tauri::Wry>),
     );
     items.extend([
-        &surprise as &dyn tauri::menu::IsMenuItem<tauri::Wry>,
+        &next as &dyn tauri::menu::IsMenuItem<tauri::Wry>,
+        &surprise,
         &sep1,
         &scan,
         &open,
@@ -66,7 +70,12 @@ pub fn build(app: &AppHandle) -> Result<(), Box<dyn std::error::Error>> {
             tauri::async_runtime::spawn(async move { on_menu(&app, &id).await });
         })
         .build(app)?;
-    app.manage(TrayItems { picks, scan, pause });
+    app.manage(TrayItems {
+        picks,
+        next,
+        scan,
+        pause,
+    });
     Ok(())
 }
 
@@ -102,11 +111,12 @@ async fn open(app: &AppHandle, item: i64) {
     let state = app.state::<AppState>();
     match crate::commands::item_path(&state, item).await {
         Ok(path) => {
-            if let Err(e) = app
+            match app
                 .opener()
                 .open_path(path.display().to_string(), None::<&str>)
             {
-                tracing::warn!("opening {}: {e}", path.display());
+                Ok(()) => crate::person::opened(&state, item).await,
+                Err(e) => tracing::warn!("opening {}: {e}", path.display()),
             }
         }
         Err(e) => tracing::warn!("opening item {item}: {}", e.message),
@@ -197,6 +207,7 @@ pub async fn refresh(app: &AppHandle) {
             }
         }
     }
+    continue_slot(&items.next, &lib, &mut map).await;
     *state.tray_picks.lock().expect("tray lock") = map;
 }
 
@@ -221,4 +232,34 @@ pub async fn set_paused(app: &AppHandle, state: &AppState, paused: bool) {
         removed: 0,
     }
     .emit(app);
+}
+
+/// "Continue: …" names the next of the series used most lately.
+async fn continue_slot(
+    slot: &MenuItem<tauri::Wry>,
+    lib: &moodshelf_engine::Library,
+    map: &mut std::collections::BTreeMap<String, i64>,
+) {
+    let next = lib.next_up().await.ok().and_then(|n| n.into_iter().next());
+    let title = match &next {
+        Some(n) => lib
+            .catalog()
+            .items_by_ids(&[n.item_id])
+            .await
+            .ok()
+            .and_then(|v| v.into_iter().next())
+            .map(|v| format!("Continue: {} ({})", v.title, n.place)),
+        None => None,
+    };
+    match (next, title) {
+        (Some(n), Some(text)) => {
+            map.insert("continue".into(), n.item_id);
+            let _ = slot.set_text(cut(&text));
+            let _ = slot.set_enabled(true);
+        }
+        _ => {
+            let _ = slot.set_text("Continue: nothing begun");
+            let _ = slot.set_enabled(false);
+        }
+    }
 }

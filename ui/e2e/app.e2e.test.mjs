@@ -381,6 +381,62 @@ test("a playlist rises in energy, a journey links two tracks, and both play and 
   await shot("13-journey-saved");
 });
 
+test("your taste shows in words, a part of it can be forgotten, and a profile switch changes who asks", async () => {
+  // Four liked tracks of the first answer make a taste.
+  await wd.click(await wd.find("[data-testid=nav-chat]"));
+  const [first] = await answers();
+  const likes = await wd.exec(
+    "return [...arguments[0].querySelectorAll('[data-testid=like]')].slice(0, 4)",
+    [{ "element-6066-11e4-a52e-4f735466cecf": first }],
+  );
+  for (const like of likes) {
+    if ((await wd.attr(like["element-6066-11e4-a52e-4f735466cecf"], "aria-pressed")) !== "true") {
+      await wd.click(like["element-6066-11e4-a52e-4f735466cecf"]);
+    }
+  }
+  await wd.waitFor("the likes to be saved", async () =>
+    (await cardsOf(first)).slice(0, 4).every((c) => c.liked === "true"),
+  );
+  await wd.click(await wd.find("[data-testid=nav-taste]"));
+  const words = await wd.waitFor("the taste in words", async () => {
+    const w = await wd.findAll("[data-testid=taste-words]");
+    return w.length ? wd.text(w[0]) : null;
+  });
+  assert.match(words, /^Music: you come back to /, words);
+  const parts = await wd.findAll("[data-testid=taste-part]");
+  assert.ok(parts.length > 0, "parts of the taste are listed");
+  const part = (await wd.text(parts[0])).replace(/\s*\d+ works.*$/s, "").trim();
+  await shot("08-taste");
+  const forget = await wd.exec("return arguments[0].querySelector('[data-testid=forget]')", [
+    { "element-6066-11e4-a52e-4f735466cecf": parts[0] },
+  ]);
+  await wd.click(forget["element-6066-11e4-a52e-4f735466cecf"]);
+  const forgotten = await wd.waitFor("the part to be forgotten", async () => {
+    const f = await wd.findAll("[data-testid=forgotten] li");
+    return f.length ? wd.text(f[0]) : null;
+  });
+  assert.ok(forgotten.startsWith(part), `${forgotten} is ${part}`);
+  await wd.click(await wd.find("[data-testid=restore]"));
+  await wd.waitFor("the part to be back", async () => (await wd.findAll("[data-testid=forgotten] li")).length === 0);
+
+  // A second person: the switch appears, and their taste is their own.
+  await wd.type(await wd.find("input[name=person-name]"), "Sam");
+  await wd.click(await wd.find("[data-testid=add-person]"));
+  const pick = (name) =>
+    wd.exec(
+      `const s = document.querySelector('[data-testid=person-switch]');
+       s.value = arguments[0]; s.dispatchEvent(new Event('change', { bubbles: true }));`,
+      [name],
+    );
+  await wd.waitFor("the profile switch", () => wd.find("[data-testid=person-switch]"));
+  await pick("Sam");
+  await wd.waitFor("Sam's taste", async () => (await wd.text(await wd.find("[data-testid=taste-person]"))) === "Asking as Sam");
+  await wd.waitFor("nothing yet for Sam", () => wd.find("[data-testid=taste-empty]"));
+  await shot("09-taste-sam");
+  await pick("Me");
+  await wd.waitFor("the owner's taste again", async () => (await wd.findAll("[data-testid=taste-words]")).length > 0);
+});
+
 test("models and settings are reachable and the window fits 800x600", async () => {
   await wd.click(await wd.find("[data-testid=nav-models]"));
   await wd.waitFor("models", async () => (await wd.findAll("[data-testid=model-row]")).length >= 2);

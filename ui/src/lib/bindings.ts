@@ -82,6 +82,21 @@ export const commands = {
 	 *  as an M3U8 list kept in the data folder (replaced each time).
 	 */
 	playPlaylist: (ids: number[]) => typedError<string, AppError>(__TAURI_INVOKE("play_playlist", { ids })),
+	/**  Everyone who shares the library, and who asks. */
+	people: () => typedError<People, AppError>(__TAURI_INVOKE("people")),
+	/**  Adds a person (without switching to them). */
+	addPerson: (name: string) => typedError<People, AppError>(__TAURI_INVOKE("add_person", { name })),
+	/**  Asks as `name` from now on. */
+	usePerson: (name: string) => typedError<People, AppError>(__TAURI_INVOKE("use_person", { name })),
+	/**  The taste of whoever asks, in words. */
+	taste: () => typedError<TasteView, AppError>(__TAURI_INVOKE("taste")),
+	/**  Forgets (or restores) one part of the taste; returns the taste now. */
+	forgetTaste: (facet: string, value: string, forget: boolean) => typedError<TasteView, AppError>(__TAURI_INVOKE("forget_taste", { facet, value, forget })),
+	/**
+	 *  Asks for a ListenBrainz or Last.fm export and imports it into the
+	 *  history of whoever asks; `None` when no file was chosen.
+	 */
+	importHistory: () => typedError<HistoryImport | null, AppError>(__TAURI_INVOKE("import_history")),
 };
 
 /** Events */
@@ -215,6 +230,22 @@ export type Folder = {
 	lastScanAt: number | null,
 };
 
+export type HistoryImport = {
+	/**  What was imported, in a sentence. */
+	summary: string,
+	/**  Why the rest was not, a line per reason. */
+	unmatched: string[],
+};
+
+export type KindTasteView = {
+	kind: string,
+	works: number,
+	/**  The whole of it in words. */
+	words: string,
+	comesBackTo: TastePartView[],
+	avoids: TastePartView[],
+};
+
 /**  The library changed (scan finished, watcher applied changes). */
 export type LibraryChanged = {
 	added: number,
@@ -281,6 +312,12 @@ export type MoreReason = {
 	refused: string | null,
 };
 
+export type People = {
+	names: string[],
+	/**  Who asks now. */
+	asking: string,
+};
+
 export type PlaylistEntry = {
 	card: Card,
 	/**  0 (still) to 1 (driving); none before the track is analysed. */
@@ -335,6 +372,20 @@ export type ScanStatus = {
 export type Suggestion = {
 	label: string,
 	prompt: string,
+};
+
+export type TastePartView = {
+	/**  "genre", "creator", "era" or "theme". */
+	facet: string,
+	value: string,
+	works: number,
+};
+
+export type TasteView = {
+	person: string,
+	kinds: KindTasteView[],
+	acrossKinds: string[],
+	forgotten: TastePartView[],
 };
 
 /**
