@@ -322,7 +322,7 @@ async fn a_players_rating_and_play_count_in_a_tag_are_history() {
 }
 
 /// Tracks of the library whose artist and title no other track shares.
-fn distinct_tracks(t: &TestLibrary) -> Vec<moodshelf_libgen::GenItem> {
+pub(crate) fn distinct_tracks(t: &TestLibrary) -> Vec<moodshelf_libgen::GenItem> {
     let key = |g: &moodshelf_libgen::GenItem| {
         let c = g.creator.clone().unwrap_or_default();
         moodshelf_engine::listens::key(&c) + "|" + &moodshelf_engine::listens::key(&g.title)
@@ -335,7 +335,7 @@ fn distinct_tracks(t: &TestLibrary) -> Vec<moodshelf_libgen::GenItem> {
 }
 
 /// A ListenBrainz export as its "Export listens" writes it.
-fn listenbrainz_export(listens: &[(&str, &str, Option<&str>, i64)]) -> String {
+pub(crate) fn listenbrainz_export(listens: &[(&str, &str, Option<&str>, i64)]) -> String {
     let rows: Vec<serde_json::Value> = listens
         .iter()
         .map(|(artist, title, album, at)| {

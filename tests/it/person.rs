@@ -10,7 +10,9 @@ use moodshelf_libgen::Spec;
 use moodshelf_llm::Cancel;
 use moodshelf_tests::{NOW, TestLibrary, fixture, moment};
 
-use super::history::{films, films_of, item_id, mark_watched, of_genre};
+use super::history::{
+    distinct_tracks, films, films_of, item_id, listenbrainz_export, mark_watched, of_genre,
+};
 
 const VAGUE: &str = "something to watch tonight";
 
@@ -381,4 +383,50 @@ async fn a_group_request_never_picks_what_one_member_dislikes() {
     assert!(sams.iter().all(|id| !mine[..3].contains(id)));
     t.lib.use_person("Me").await.unwrap();
     assert_eq!(t.lib.person().await.unwrap().id, OWNER);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_taste_for_music_answers_a_vague_request_for_a_book_and_says_so() {
+    let t = TestLibrary::new(Spec {
+        music: 30,
+        books: 20,
+        videos: 0,
+    })
+    .await;
+    t.add_and_scan().await;
+    let ask = |text: &str| {
+        let mut req = RecommendRequest::new(text, moment("2026-12-04T20:00"));
+        req.kind = Some(Kind::Book);
+        req.remember = false;
+        req
+    };
+    let cancel = Cancel::default();
+    let before = t.lib.recommend(&ask("something to read tonight"), &cancel, &mut |_| {}).await.unwrap();
+    assert!(before.items.iter().all(|p| !p.why.starts_with("From your taste")));
+
+    let tracks = distinct_tracks(&t);
+    let listens: Vec<(String, String, i64)> = tracks[..6]
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.creator.clone().unwrap(), g.title.clone(), 1_790_000_000 + i as i64 * 600))
+        .collect();
+    let rows: Vec<(&str, &str, Option<&str>, i64)> = listens
+        .iter()
+        .map(|(a, t, at)| (a.as_str(), t.as_str(), None, *at))
+        .collect();
+    let file = t.root.parent().unwrap().join("listens.json");
+    std::fs::write(&file, listenbrainz_export(&rows)).unwrap();
+    assert_eq!(t.lib.import_history(&file, NOW).await.unwrap().tracks, 6);
+
+    let after = t.lib.recommend(&ask("something to read tonight"), &cancel, &mut |_| {}).await.unwrap();
+    assert!(!after.items.is_empty());
+    for p in &after.items {
+        assert!(
+            p.why.starts_with("From your taste in music") || p.why.starts_with("Close to "),
+            "a book chosen by a taste for music says so: {}",
+            p.why
+        );
+    }
+    let specific = t.lib.recommend(&ask("a ghost story"), &cancel, &mut |_| {}).await.unwrap();
+    assert!(specific.items.iter().all(|p| !p.why.starts_with("From your taste")));
 }

@@ -34,6 +34,12 @@ impl Library {
         }
         let person = self.person().await?;
         let state = self.taste_state(person.id).await?;
+        // A taste borrowed from other kinds says so ("a book" from a
+        // history of music).
+        let borrowed = match state.direction(&intent.kinds) {
+            Some((_, others)) if !others.is_empty() => Some(borrowed_from(&others)),
+            _ => None,
+        };
         let ids: Vec<i64> = picks.iter().map(|p| p.item.id).collect();
         let vectors = self.index().await?.vectors(&ids).await?;
         for p in picks.iter_mut() {
@@ -42,8 +48,24 @@ impl Library {
                 .and_then(|v| state.reason(p.item.id, v));
             if let Some(c) = cited {
                 p.why = format!("{c}. {}", p.why);
+            } else if let Some(b) = &borrowed {
+                p.why = format!("{b}. {}", p.why);
             }
         }
         Ok(())
     }
+}
+
+/// "From your taste in music and films".
+fn borrowed_from(kinds: &[String]) -> String {
+    let mut names: Vec<&str> = kinds
+        .iter()
+        .map(|k| match k.as_str() {
+            "book" => "books",
+            "video" => "films",
+            _ => "music",
+        })
+        .collect();
+    names.sort_unstable();
+    format!("From your taste in {}", names.join(" and "))
 }
