@@ -15,6 +15,7 @@
 //! French film") counts only where an item says it beside its title.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use moodshelf_catalog::ItemView;
 use moodshelf_index::{Filter, Hit, Query};
@@ -109,8 +110,19 @@ struct Memory {
     /// Their taste (and their group's), as one direction of the embedding
     /// space (see [`crate::taste`]); `None` without a history.
     taste: Option<Vec<f32>>,
+    /// Their tastes (the asker's first, then the group's), which rank
+    /// every candidate by its affinity.
+    tastes: Vec<Arc<TasteState>>,
     /// For "the next one": the next item of each series they are in.
     next: Option<Vec<i64>>,
+}
+
+/// The mean affinity of a work for everyone the request is for.
+fn affinity(tastes: &[Arc<TasteState>], kinds: &[Kind], v: &[f32]) -> f32 {
+    if tastes.is_empty() {
+        return 0.0;
+    }
+    tastes.iter().map(|t| t.affinity(kinds, v)).sum::<f32>() / tastes.len() as f32
 }
 
 /// What is held back from one person's answers, by what they used.
@@ -136,17 +148,17 @@ impl Library {
         let person = self.person().await?;
         let mine = self.taste_state(person.id).await?;
         let mut held = held_back(&mine, a.intent);
-        let mut tastes: Vec<Vec<f32>> = mine
-            .direction(&a.intent.kinds)
-            .map(|(d, _)| d.to_vec())
-            .into_iter()
-            .collect();
+        let mut states = vec![mine];
         for name in &a.intent.with {
             let member = self.person_named(name).await?;
             let theirs = self.taste_state(member.id).await?;
             held.extend(theirs.disliked());
-            tastes.extend(theirs.direction(&a.intent.kinds).map(|(d, _)| d.to_vec()));
+            states.push(theirs);
         }
+        let directions: Vec<Vec<f32>> = states
+            .iter()
+            .filter_map(|s| s.direction(&a.intent.kinds).map(|(d, _)| d.to_vec()))
+            .collect();
         let next = match a.intent.next {
             true => Some(self.next_up().await?.iter().map(|n| n.item_id).collect()),
             false => None,
@@ -159,7 +171,8 @@ impl Library {
                 .into_iter()
                 .collect(),
             held_back: held,
-            taste: crate::taste::blend(&tastes),
+            taste: crate::taste::blend(&directions),
+            tastes: states,
             next,
         })
     }
@@ -298,7 +311,7 @@ impl Library {
             };
             if let Some(v) = &vector {
                 f.feedback = fb.score(id, v, &liked, &disliked);
-                f.taste = memory.taste.as_deref().map_or(0.0, |t| rank::dot(t, v));
+                f.taste = affinity(&memory.tastes, &intent.kinds, v);
             }
             // A title is evidence of nothing the request means, unless the
             // request names it.
