@@ -401,14 +401,29 @@ async fn a_taste_for_music_answers_a_vague_request_for_a_book_and_says_so() {
         req
     };
     let cancel = Cancel::default();
-    let before = t.lib.recommend(&ask("something to read tonight"), &cancel, &mut |_| {}).await.unwrap();
-    assert!(before.items.iter().all(|p| !p.why.starts_with("From your taste")));
+    let before = t
+        .lib
+        .recommend(&ask("something to read tonight"), &cancel, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(
+        before
+            .items
+            .iter()
+            .all(|p| !p.why.starts_with("From your taste"))
+    );
 
     let tracks = distinct_tracks(&t);
     let listens: Vec<(String, String, i64)> = tracks[..6]
         .iter()
         .enumerate()
-        .map(|(i, g)| (g.creator.clone().unwrap(), g.title.clone(), 1_790_000_000 + i as i64 * 600))
+        .map(|(i, g)| {
+            (
+                g.creator.clone().unwrap(),
+                g.title.clone(),
+                1_790_000_000 + i as i64 * 600,
+            )
+        })
         .collect();
     let rows: Vec<(&str, &str, Option<&str>, i64)> = listens
         .iter()
@@ -418,7 +433,11 @@ async fn a_taste_for_music_answers_a_vague_request_for_a_book_and_says_so() {
     std::fs::write(&file, listenbrainz_export(&rows)).unwrap();
     assert_eq!(t.lib.import_history(&file, NOW).await.unwrap().tracks, 6);
 
-    let after = t.lib.recommend(&ask("something to read tonight"), &cancel, &mut |_| {}).await.unwrap();
+    let after = t
+        .lib
+        .recommend(&ask("something to read tonight"), &cancel, &mut |_| {})
+        .await
+        .unwrap();
     assert!(!after.items.is_empty());
     for p in &after.items {
         assert!(
@@ -427,6 +446,15 @@ async fn a_taste_for_music_answers_a_vague_request_for_a_book_and_says_so() {
             p.why
         );
     }
-    let specific = t.lib.recommend(&ask("a ghost story"), &cancel, &mut |_| {}).await.unwrap();
-    assert!(specific.items.iter().all(|p| !p.why.starts_with("From your taste")));
+    let specific = t
+        .lib
+        .recommend(&ask("a ghost story"), &cancel, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(
+        specific
+            .items
+            .iter()
+            .all(|p| !p.why.starts_with("From your taste"))
+    );
 }

@@ -767,6 +767,7 @@ fn write_ledger(t: &TestLibrary, n: usize, title: &str, kind: Kind) {
                 bpm: None,
                 cover_png: false,
                 popularimeter: None,
+                fmps: None,
             };
             let dir = t.root.join("Music/Ledger Office/Ledgers");
             std::fs::create_dir_all(&dir).unwrap();
