@@ -321,6 +321,49 @@ async fn a_players_rating_and_play_count_in_a_tag_are_history() {
     assert_eq!(r.plays, Some(8), "a new play is followed");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_players_fmps_record_in_vorbis_comments_is_history() {
+    let t = TestLibrary::new(SPEC).await;
+    let dir = t.root.join("Music/Quiet Rooms/Second Album");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("01 - Half Light.flac");
+    let tags = |rating: f32, plays: u32| moodshelf_libgen::formats::AudioTags {
+        title: "Half Light".into(),
+        artist: "Quiet Rooms".into(),
+        album: "Second Album".into(),
+        track: 1,
+        fmps: Some((rating, plays)),
+        ..Default::default()
+    };
+    async fn record(t: &TestLibrary, id: i64) -> Option<(Option<f32>, Option<u32>)> {
+        let h = t
+            .lib
+            .catalog()
+            .history(moodshelf_catalog::OWNER)
+            .await
+            .unwrap();
+        h.into_iter()
+            .find(|(i, r)| *i == id && r.source == "fmps")
+            .map(|(_, r)| (r.rating, r.plays))
+    }
+    std::fs::write(&path, moodshelf_libgen::formats::flac(&tags(0.8, 5), 200.0)).unwrap();
+    t.add_and_scan().await;
+    let id = item_id(&t, &path).await;
+    assert_eq!(
+        record(&t, id).await,
+        Some((Some(8.0), Some(5))),
+        "FMPS_RATING 0.8 and FMPS_PLAYCOUNT 5"
+    );
+
+    std::fs::write(&path, moodshelf_libgen::formats::flac(&tags(1.0, 6), 200.0)).unwrap();
+    t.scan().await;
+    assert_eq!(
+        record(&t, id).await,
+        Some((Some(10.0), Some(6))),
+        "a new rating and play are followed"
+    );
+}
+
 /// Tracks of the library whose artist and title no other track shares.
 pub(crate) fn distinct_tracks(t: &TestLibrary) -> Vec<moodshelf_libgen::GenItem> {
     let key = |g: &moodshelf_libgen::GenItem| {

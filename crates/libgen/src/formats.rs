@@ -31,6 +31,14 @@ pub struct AudioTags {
     pub cover_png: bool,
     /// A player's record of the person's listening: ID3v2's POPM frame.
     pub popularimeter: Option<Popularimeter>,
+    /// A player's freedesktop FMPS record: the rating (0–1) and the play
+    /// count, as Vorbis comments in FLAC and TXXX frames in ID3v2.
+    pub fmps: Option<(f32, u32)>,
+}
+
+/// FMPS values are floats in text: "0.8", "5.0".
+fn fmps_values((rating, plays): (f32, u32)) -> (String, String) {
+    (rating.to_string(), format!("{:.1}", f64::from(plays)))
 }
 
 /// ID3v2's POPM: who rated (the player's "email"), the rating byte
@@ -90,6 +98,13 @@ pub fn id3v24(t: &AudioTags) -> Vec<u8> {
         body.push(p.rating);
         body.extend_from_slice(&p.plays.to_be_bytes());
         id3_frame(&mut frames, b"POPM", &body);
+    }
+    if let Some(f) = t.fmps {
+        let (rating, plays) = fmps_values(f);
+        for (description, value) in [("FMPS_Rating", rating), ("FMPS_Playcount", plays)] {
+            let body = [&[3u8][..], description.as_bytes(), &[0], value.as_bytes()].concat();
+            id3_frame(&mut frames, b"TXXX", &body);
+        }
     }
     if t.cover_png {
         let mut body = vec![0u8]; // Latin-1 description
@@ -163,6 +178,11 @@ pub fn flac(tags: &AudioTags, seconds: f64) -> Vec<u8> {
     }
     if let Some(b) = tags.bpm {
         comments.push(format!("BPM={b}"));
+    }
+    if let Some(f) = tags.fmps {
+        let (rating, plays) = fmps_values(f);
+        comments.push(format!("FMPS_RATING={rating}"));
+        comments.push(format!("FMPS_PLAYCOUNT={plays}"));
     }
     let mut vc = Vec::new();
     let vendor = b"moodshelf-libgen";

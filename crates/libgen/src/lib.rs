@@ -222,6 +222,7 @@ fn music(tracks: &[datasets::Track], out: &Path, n: usize, lib: &mut Generated) 
             bpm: t.tempo.map(|b| b.round() as u32),
             cover_png: i % 5 == 0,
             popularimeter: None,
+            fmps: None,
         };
         let bytes = if flac {
             formats::flac(&tags, seconds)

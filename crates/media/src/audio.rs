@@ -6,7 +6,13 @@ use std::path::Path;
 use std::sync::Once;
 
 use lofty::config::{GlobalOptions, ParseOptions, ParsingMode, apply_global_options};
-use lofty::file::{AudioFile, FileType, TaggedFileExt};
+use lofty::error::FileParseError;
+use lofty::file::{AudioFile, FileType, TaggedFile, TaggedFileExt};
+use lofty::flac::FlacFile;
+use lofty::id3::v2::{Frame, Id3v2Tag};
+use lofty::mpeg::MpegFile;
+use lofty::ogg::tag::VorbisComments;
+use lofty::ogg::{OpusFile, SpeexFile, VorbisFile};
 use lofty::picture::PictureType;
 use lofty::prelude::{Accessor, ItemKey};
 use lofty::probe::Probe;
@@ -39,10 +45,13 @@ pub fn read(path: &Path, kind: Kind, format: &str) -> Result<Metadata> {
     Ok(meta)
 }
 
+/// What [`probe`] gives: lofty's probe over a buffered regular file.
+type FileProbe = Probe<BufReader<std::fs::File>>;
+
 /// A lofty probe over a file opened by [`crate::open_regular`], its type
 /// guessed from the extension until the content says otherwise (as
 /// `Probe::open` does, which would follow links and block on FIFOs).
-pub(crate) fn probe(path: &Path) -> Result<Probe<BufReader<std::fs::File>>> {
+pub(crate) fn probe(path: &Path) -> Result<FileProbe> {
     let reader = BufReader::new(crate::open_regular(path)?);
     Ok(match FileType::from_path(path) {
         Some(t) => Probe::with_file_type(reader, t),
@@ -51,16 +60,15 @@ pub(crate) fn probe(path: &Path) -> Result<Probe<BufReader<std::fs::File>>> {
 }
 
 fn read_with_lofty(path: &Path, kind: Kind, format: &str) -> Result<Metadata> {
+    let options = ParseOptions::new()
+        .read_cover_art(true)
+        .parsing_mode(ParsingMode::Relaxed);
     let probe = probe(path)?
-        .options(
-            ParseOptions::new()
-                .read_cover_art(true)
-                .parsing_mode(ParsingMode::Relaxed),
-        )
+        .options(options)
         .guess_file_type()
         .map_err(|e| Error::io(path, e))?;
     let file_type = probe.file_type();
-    let tagged = match probe.read() {
+    let (tagged, records) = match read_tagged(probe, options) {
         Ok(t) => t,
         // Real files in formats lofty does not read (DSD, TTA): the file
         // is fine and plays elsewhere, so it is listed by its name.
@@ -100,7 +108,143 @@ fn read_with_lofty(path: &Path, kind: Kind, format: &str) -> Result<Metadata> {
             meta.history.push(h);
         }
     }
+    for h in records {
+        add_record(&mut meta.history, h);
+    }
     Ok(meta)
+}
+
+/// Reads the file into lofty's `TaggedFile`, and the listening records its
+/// tags hold that lofty's generic [`Tag`] drops. FLAC, Ogg and MP3 files
+/// are read as lofty's own type for them, whose tags keep every field, and
+/// then converted, as `Probe::read` converts them: still one parse a file.
+fn read_tagged(
+    probe: FileProbe,
+    options: ParseOptions,
+) -> std::result::Result<(TaggedFile, Vec<crate::History>), FileParseError> {
+    match probe.file_type() {
+        Some(FileType::Flac) => read_as(probe, options, |f: &FlacFile| {
+            let mut found: Vec<_> = f
+                .vorbis_comments()
+                .and_then(fmps_in_vorbis)
+                .into_iter()
+                .collect();
+            found.extend(f.id3v2().map(records_in_id3v2).unwrap_or_default());
+            found
+        }),
+        Some(FileType::Mpeg) => read_as(probe, options, |f: &MpegFile| {
+            f.id3v2().map(records_in_id3v2).unwrap_or_default()
+        }),
+        Some(FileType::Vorbis) => read_as(probe, options, |f: &VorbisFile| {
+            fmps_in_vorbis(f.vorbis_comments()).into_iter().collect()
+        }),
+        Some(FileType::Opus) => read_as(probe, options, |f: &OpusFile| {
+            fmps_in_vorbis(f.vorbis_comments()).into_iter().collect()
+        }),
+        Some(FileType::Speex) => read_as(probe, options, |f: &SpeexFile| {
+            fmps_in_vorbis(f.vorbis_comments()).into_iter().collect()
+        }),
+        _ => probe.read().map(|t| (t, Vec::new())),
+    }
+}
+
+/// Reads the probed file as lofty's type `F`, takes `records` from it and
+/// converts it into a `TaggedFile`.
+fn read_as<F: AudioFile + Into<TaggedFile>>(
+    probe: FileProbe,
+    options: ParseOptions,
+    records: impl FnOnce(&F) -> Vec<crate::History>,
+) -> std::result::Result<(TaggedFile, Vec<crate::History>), FileParseError> {
+    let file = F::read_from(&mut probe.into_inner(), options)?;
+    let found = records(&file);
+    Ok((file.into(), found))
+}
+
+/// Adds a record, or completes the one already there from the same
+/// source: a player that counts plays in both POPM and PCNT may have
+/// stopped updating one, so of two counts the larger is kept.
+fn add_record(history: &mut Vec<crate::History>, h: crate::History) {
+    match history.iter_mut().find(|x| x.source == h.source) {
+        Some(x) => {
+            x.plays = x.plays.max(h.plays);
+            x.rating = x.rating.or(h.rating);
+            x.last_played = x.last_played.or(h.last_played);
+        }
+        None => history.push(h),
+    }
+}
+
+/// The freedesktop FMPS rating and play count as Vorbis comments
+/// (`FMPS_RATING`, `FMPS_PLAYCOUNT`), as Amarok, Clementine and
+/// Strawberry write them.
+fn fmps_in_vorbis(tag: &VorbisComments) -> Option<crate::History> {
+    fmps(tag.get("FMPS_RATING"), tag.get("FMPS_PLAYCOUNT"))
+}
+
+/// What an ID3v2 tag records beyond its POPM: the FMPS rating and play
+/// count in TXXX frames (`FMPS_Rating`, `FMPS_Playcount`), and the PCNT
+/// play counter, which belongs with the tag's own "id3" record.
+fn records_in_id3v2(tag: &Id3v2Tag) -> Vec<crate::History> {
+    let user_text = |description: &str| {
+        tag.iter().find_map(|f| match f {
+            Frame::UserText(t) if t.description.eq_ignore_ascii_case(description) => {
+                Some(&*t.content)
+            }
+            _ => None,
+        })
+    };
+    let counter = tag.iter().find_map(|f| match f {
+        Frame::Binary(b) if b.id().as_str() == "PCNT" => play_counter(&b.data),
+        _ => None,
+    });
+    let pcnt = crate::History {
+        plays: counter,
+        ..crate::History::of("id3")
+    }
+    .tidy();
+    fmps(user_text("FMPS_Rating"), user_text("FMPS_Playcount"))
+        .into_iter()
+        .chain(pcnt)
+        .collect()
+}
+
+/// An FMPS record from its rating (0–1, stored to a tenth of the 0–10
+/// scale) and play count (whole plays). A value that is not a number
+/// within its range is a broken tagger's, and left out alone.
+fn fmps(rating: Option<&str>, plays: Option<&str>) -> Option<crate::History> {
+    let rating = rating
+        .and_then(fmps_number)
+        .filter(|r| *r <= 1.0)
+        .map(|r| ((r * 100.0).round() / 10.0) as f32);
+    let plays = plays
+        .and_then(fmps_number)
+        .filter(|p| *p >= 1.0 && *p <= f64::from(u32::MAX))
+        .map(|p| p as u32);
+    crate::History {
+        rating,
+        plays,
+        ..crate::History::of("fmps")
+    }
+    .tidy()
+}
+
+/// A non-negative, finite FMPS number; ID3v2.4 may hold several values
+/// apart by NULs, of which the first is taken.
+fn fmps_number(s: &str) -> Option<f64> {
+    let v: f64 = s.split('\0').next()?.trim().parse().ok()?;
+    (v.is_finite() && v >= 0.0).then_some(v)
+}
+
+/// ID3v2's PCNT: a big-endian counter of at least four bytes, longer once
+/// it outgrows them. A count past `u32::MAX` is a corrupt frame.
+fn play_counter(data: &[u8]) -> Option<u32> {
+    if data.len() < 4 {
+        return None;
+    }
+    let n = data
+        .iter()
+        .try_fold(0u64, |n, b| n.checked_mul(256).map(|n| n | u64::from(*b)))?;
+    u32::try_from(n).ok()
 }
 
 /// A player's or tagger's record of the person's listening: their star
@@ -271,7 +415,175 @@ fn useful_comment(c: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
+    use lofty::config::WriteOptions;
+    use lofty::id3::v2::{BinaryFrame, FrameId, PopularimeterFrame};
+    use lofty::tag::TagExt;
+
     use super::*;
+    use crate::History;
+
+    /// A copy of a real file from the shared fixtures, writable, in a
+    /// temporary folder of its own.
+    fn fixture_copy(name: &str, as_name: &str) -> (tempfile::TempDir, PathBuf) {
+        let shared = std::env::var_os("MOODSHELF_SHARED_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+        let src = shared.join("fixtures/media/audio").join(name);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(as_name);
+        // Written, not copied: the fixtures are read-only, and so would be
+        // a copy's permissions.
+        std::fs::write(&path, std::fs::read(&src).unwrap()).unwrap();
+        (dir, path)
+    }
+
+    /// Sets Vorbis comments in a FLAC, Ogg Vorbis or Opus file through
+    /// lofty's own type for it, keeping what the file already holds.
+    fn set_vorbis_comments(path: &Path, comments: &[(&str, &str)]) {
+        let set = |tag: &mut VorbisComments| {
+            for (k, v) in comments {
+                tag.insert((*k).to_string(), (*v).to_string());
+            }
+        };
+        let mut file = std::fs::File::open(path).unwrap();
+        let (opts, write) = (ParseOptions::new(), WriteOptions::default());
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("flac") => {
+                let mut f = FlacFile::read_from(&mut file, opts).unwrap();
+                if f.vorbis_comments().is_none() {
+                    f.set_vorbis_comments(VorbisComments::default());
+                }
+                set(f.vorbis_comments_mut().unwrap());
+                f.save_to_path(path, write).unwrap();
+            }
+            Some("ogg") => {
+                let mut f = VorbisFile::read_from(&mut file, opts).unwrap();
+                set(f.vorbis_comments_mut());
+                f.save_to_path(path, write).unwrap();
+            }
+            Some("opus") => {
+                let mut f = OpusFile::read_from(&mut file, opts).unwrap();
+                set(f.vorbis_comments_mut());
+                f.save_to_path(path, write).unwrap();
+            }
+            other => panic!("no Vorbis comments in {other:?}"),
+        }
+    }
+
+    /// The MP3's ID3v2 tag, read through lofty's `MpegFile`.
+    fn id3v2_of(path: &Path) -> Id3v2Tag {
+        let mut file = std::fs::File::open(path).unwrap();
+        let f = MpegFile::read_from(&mut file, ParseOptions::new()).unwrap();
+        f.id3v2().cloned().unwrap_or_default()
+    }
+
+    fn pcnt(count: &[u8]) -> Frame<'static> {
+        Frame::Binary(BinaryFrame::new(
+            FrameId::new("PCNT").unwrap(),
+            count.to_vec(),
+        ))
+    }
+
+    fn record<'a>(history: &'a [History], source: &str) -> Option<&'a History> {
+        history.iter().find(|h| h.source == source)
+    }
+
+    #[test]
+    fn fmps_vorbis_comments_are_history() {
+        for name in ["full_test.flac", "full_test.ogg", "full_test.opus"] {
+            let as_name = format!("track.{}", name.rsplit('.').next().unwrap());
+            let (_dir, path) = fixture_copy(&format!("lofty/{name}"), &as_name);
+            set_vorbis_comments(&path, &[("FMPS_RATING", "0.8"), ("FMPS_PLAYCOUNT", "3.0")]);
+            let meta = crate::extract(&path).unwrap();
+            let h = record(&meta.history, "fmps").unwrap_or_else(|| panic!("{name}: no FMPS"));
+            assert_eq!((h.rating, h.plays), (Some(8.0), Some(3)), "{name}");
+            assert!(
+                meta.title.is_some(),
+                "{name}: the other tags are still read"
+            );
+            assert!(meta.duration_secs.is_some(), "{name}: and its properties");
+        }
+    }
+
+    #[test]
+    fn fmps_frames_and_the_play_counter_in_id3v2_are_history() {
+        let (_dir, path) = fixture_copy("lofty/full_test.mp3", "track.mp3");
+        let mut tag = id3v2_of(&path);
+        tag.insert_user_text("FMPS_Rating".into(), "0.6".into());
+        tag.insert_user_text("FMPS_Playcount".into(), "12".into());
+        tag.insert(Frame::Popularimeter(PopularimeterFrame::new(
+            "Windows Media Player 9 Series",
+            196,
+            4,
+        )));
+        tag.insert(pcnt(&9u32.to_be_bytes()));
+        tag.save_to_path(&path, WriteOptions::default()).unwrap();
+        let meta = crate::extract(&path).unwrap();
+        let id3 = record(&meta.history, "id3").expect("the tag's own record");
+        assert_eq!(
+            (id3.rating, id3.plays),
+            (Some(8.0), Some(9)),
+            "POPM's rating, and PCNT's count as the larger"
+        );
+        let fmps = record(&meta.history, "fmps").expect("the FMPS record");
+        assert_eq!((fmps.rating, fmps.plays), (Some(6.0), Some(12)));
+
+        // PCNT alone, grown past four bytes, is the tag's record.
+        let mut tag = id3v2_of(&path);
+        tag.remove(&FrameId::new("POPM").unwrap()).for_each(drop);
+        tag.remove_user_text("FMPS_Rating");
+        tag.remove_user_text("FMPS_Playcount");
+        tag.insert(pcnt(&[0, 0, 0, 1, 2]));
+        tag.save_to_path(&path, WriteOptions::default()).unwrap();
+        let meta = crate::extract(&path).unwrap();
+        assert_eq!(meta.history.len(), 1, "{:?}", meta.history);
+        assert_eq!(record(&meta.history, "id3").unwrap().plays, Some(258));
+    }
+
+    #[test]
+    fn a_broken_fmps_value_is_ignored_alone() {
+        let (_dir, path) = fixture_copy("lofty/full_test.flac", "track.flac");
+        set_vorbis_comments(&path, &[("FMPS_RATING", "lots"), ("FMPS_PLAYCOUNT", "-2")]);
+        let meta = crate::extract(&path).unwrap();
+        assert!(
+            record(&meta.history, "fmps").is_none(),
+            "{:?}",
+            meta.history
+        );
+        assert!(meta.title.is_some(), "the file is still read");
+
+        for bad in ["NaN", "1.5", "-0.2", "inf", ""] {
+            set_vorbis_comments(&path, &[("FMPS_RATING", bad), ("FMPS_PLAYCOUNT", "4")]);
+            let meta = crate::extract(&path).unwrap();
+            let h = record(&meta.history, "fmps").expect("the play count stands");
+            assert_eq!((h.rating, h.plays), (None, Some(4)), "rating {bad:?}");
+        }
+    }
+
+    #[test]
+    fn fmps_and_play_counter_values() {
+        let r = |rating, plays| fmps(rating, plays).map(|h| (h.rating, h.plays));
+        assert_eq!(r(Some(" 0.8 "), Some("3.0")), Some((Some(8.0), Some(3))));
+        assert_eq!(r(Some("0.35"), None), Some((Some(3.5), None)));
+        assert_eq!(r(Some("1"), Some("2.7")), Some((Some(10.0), Some(2))));
+        assert_eq!(r(Some("0.6\u{0}0.2"), None), Some((Some(6.0), None)));
+        assert_eq!(r(Some("0"), Some("0")), None, "unrated and unplayed");
+        assert_eq!(r(Some("1e9"), Some("1e12")), None);
+        assert_eq!(play_counter(&[0, 0, 1]), None, "shorter than four bytes");
+        assert_eq!(play_counter(&[0, 0, 0, 7]), Some(7));
+        assert_eq!(play_counter(&[1, 0, 0, 0, 0]), None, "past u32");
+    }
+
+    #[test]
+    fn a_corrupt_flac_fails_alone_with_its_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("broken.flac");
+        std::fs::write(&path, b"fLaC\x00\x00\x00\x22truncated").unwrap();
+        let err = crate::extract(&path).unwrap_err().to_string();
+        assert!(err.contains("broken.flac"), "{err}");
+    }
 
     #[test]
     fn id3_genres() {

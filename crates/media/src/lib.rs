@@ -485,12 +485,13 @@ pub fn extract(path: &Path) -> Result<Metadata> {
 
 /// The readers' version, recorded with every file read. Raised when a
 /// reader learns to read files it used to refuse, so those are read again.
-pub const READER_VERSION: i64 = 3;
+pub const READER_VERSION: i64 = 4;
 
 /// Files read by readers older than this are read again once, read well
 /// or not: the readers since learnt something from files they read well
-/// (3: a media centre's record of the person's use, [`History`]).
-pub const READ_AGAIN_BELOW: i64 = 3;
+/// (3: a media centre's record of the person's use, [`History`]; 4: a
+/// player's FMPS rating and play count, and ID3v2's play counter).
+pub const READ_AGAIN_BELOW: i64 = 4;
 
 /// How long one file may take to read before it is abandoned: generous for
 /// a slow network disk, short against a reader that would never finish.
