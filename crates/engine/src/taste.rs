@@ -34,9 +34,6 @@ const MIN_WORKS: usize = 2;
 const PARTS_SHOWN: usize = 6;
 /// A pick is close enough to a loved work to cite it at this cosine.
 const CITE_SIMILARITY: f32 = 0.55;
-/// See [`lately`].
-const RECENT_HALF_LIFE: f32 = 20.0;
-const OLDEST_WEIGHT: f32 = 0.3;
 
 /// The facets a taste is read in, as stored and typed ("genre horror").
 pub const FACETS: [&str; 4] = ["genre", "creator", "era", "theme"];
@@ -133,36 +130,6 @@ fn normalised(v: Vec<f32>) -> Option<Vec<f32>> {
     (norm > 1e-6).then(|| v.iter().map(|x| x / norm).collect())
 }
 
-/// Recent use speaks louder: a work's weight in the taste's direction,
-/// by how lately it was used among the person's works: 1 for the newest,
-/// half-way to [`OLDEST_WEIGHT`] [`RECENT_HALF_LIFE`] works further back.
-/// Works with no date (a rating in Calibre) count as recent.
-fn lately(records: &HashMap<i64, Vec<UseRecord>>) -> HashMap<i64, f32> {
-    let mut dated: Vec<(i64, i64)> = records
-        .iter()
-        .filter_map(|(id, rs)| Some((*id, rs.iter().filter_map(|r| r.last_played).max()?)))
-        .collect();
-    dated.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    dated
-        .iter()
-        .enumerate()
-        .map(|(rank, (id, _))| {
-            let fade = 0.5f32.powf(rank as f32 / RECENT_HALF_LIFE);
-            (*id, OLDEST_WEIGHT + (1.0 - OLDEST_WEIGHT) * fade)
-        })
-        .collect()
-}
-
-/// Creators that name no one.
-fn names_no_one(creator: &str) -> bool {
-    let c = creator.trim().to_lowercase();
-    c.is_empty()
-        || c.starts_with("unknown")
-        || c.starts_with("various")
-        || c.starts_with('[')
-        || c == "anonymous"
-}
-
 /// The taste facets of one item: its genres (subject headings cut to their
 /// first part), its creator, its decade, and the themes and moods the
 /// reasoning model read in its work. Values are lower case.
@@ -175,12 +142,13 @@ pub fn facets(v: &ItemView) -> Vec<(&'static str, String)> {
         }
     };
     for g in &v.genres {
-        add(
-            "genre",
-            crate::recommend::explain::short_genre(g).to_string(),
-        );
+        add("genre", crate::describe::short_genre(g).to_string());
     }
-    if let Some(c) = v.creator.as_deref().filter(|c| !names_no_one(c)) {
+    if let Some(c) = v
+        .creator
+        .as_deref()
+        .filter(|c| !crate::describe::names_no_one(c))
+    {
         add("creator", c.to_string());
     }
     if let Some(y) = v.year.filter(|y| *y > 0) {
@@ -264,7 +232,7 @@ impl TasteState {
     /// taste evaluation's tuning half, see ARCHITECTURE.md.)
     pub fn affinity(&self, kinds: &[crate::Kind], vector: &[f32]) -> f32 {
         self.direction(kinds)
-            .map_or(0.0, |(d, _)| crate::recommend::rank::dot(d, vector))
+            .map_or(0.0, |(d, _)| crate::profile::dot(d, vector))
     }
 
     /// Works they dislike: a group's answer never holds them.
@@ -282,7 +250,7 @@ impl TasteState {
             .loved
             .iter()
             .filter(|(l, _)| *l != id)
-            .map(|(l, v)| (*l, crate::recommend::rank::dot(v, vector)))
+            .map(|(l, v)| (*l, crate::profile::dot(v, vector)))
             .max_by(|a, b| a.1.total_cmp(&b.1))?;
         if sim < CITE_SIMILARITY {
             return None;
@@ -563,16 +531,12 @@ impl Library {
             true => HashMap::new(),
             false => self.index().await?.vectors(&ids).await?,
         };
-        let lately = lately(&records);
-        let weights: HashMap<i64, f32> = judged
-            .iter()
-            .map(|(id, j)| (*id, j.liking * lately.get(id).copied().unwrap_or(1.0)))
-            .collect();
         let mut directions = HashMap::new();
         for kind in ["", "video", "book", "music"] {
-            let of_kind = weights
+            let of_kind = judged
                 .iter()
-                .filter(|(id, _)| kind.is_empty() || judged[*id].view.kind == kind);
+                .filter(|(_, j)| kind.is_empty() || j.view.kind == kind)
+                .map(|(id, j)| (id, &j.liking));
             if let Some(d) = direction(of_kind, &vectors) {
                 directions.insert(kind.to_string(), d);
             }
@@ -671,27 +635,6 @@ mod tests {
         let both = vec![(1, record(Some(9.0), None)), (2, record(Some(2.0), None))];
         assert!(direction(likings(&both, &[]).iter(), &vectors).unwrap()[1] < 0.0);
         assert_eq!(direction(likings(&[], &[]).iter(), &vectors), None);
-    }
-
-    #[test]
-    fn recent_use_speaks_louder() {
-        let at = |t: i64| {
-            vec![UseRecord {
-                plays: Some(1),
-                last_played: Some(t),
-                ..UseRecord::default()
-            }]
-        };
-        let mut records: HashMap<i64, Vec<UseRecord>> = HashMap::new();
-        for i in 0..41 {
-            records.insert(i, at(1000 - i));
-        }
-        records.insert(99, vec![record(Some(8.0), None)]);
-        let w = lately(&records);
-        assert_eq!(w[&0], 1.0, "the newest counts whole");
-        assert!((w[&20] - (OLDEST_WEIGHT + (1.0 - OLDEST_WEIGHT) / 2.0)).abs() < 1e-6);
-        assert!(w[&40] < w[&20] && w[&40] > OLDEST_WEIGHT);
-        assert!(!w.contains_key(&99), "an undated record is not faded");
     }
 
     #[test]
