@@ -118,6 +118,30 @@ fn list(items: &[String], max: usize) -> String {
         .join(", ")
 }
 
+/// Whether a creator names no one: "Unknown Artist", "Various Artists",
+/// "[unknown]", "Anonymous" or nothing at all. Such works share no creator.
+pub fn names_no_one(creator: &str) -> bool {
+    let c = creator.trim().to_lowercase();
+    c.is_empty()
+        || c.starts_with("unknown")
+        || c.starts_with("various")
+        || c.starts_with('[')
+        || c == "anonymous"
+        || c == "n/a"
+}
+
+/// A genre as a reason shows it: library subject headings such as
+/// "Speeches, addresses, etc., American -- Politics -- 1775-1783" are cut
+/// to their head ("Speeches").
+pub fn short_genre(g: &str) -> &str {
+    let head = g.split(" -- ").next().unwrap_or(g).trim();
+    if head.chars().count() > 24 {
+        head.split(',').next().unwrap_or(head).trim()
+    } else {
+        head
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ use regex::Regex;
 use super::intent::Intent;
 use super::model::Candidate;
 use super::rank::Weights;
+pub use crate::describe::short_genre;
 use crate::profile::{ItemProfile, has_fragment, labelled};
 use crate::vocab::{D, Facet};
 
@@ -46,18 +47,6 @@ pub fn shaped_by_moment(p: &ItemProfile, intent: &Intent, moment: &[(D, f32)]) -
         .filter(|(_, x)| *x >= SUPPORTED)
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(d, _)| d)
-}
-
-/// A genre as a reason shows it: library subject headings such as
-/// "Speeches, addresses, etc., American -- Politics -- 1775-1783" are cut
-/// to their head ("Speeches").
-pub fn short_genre(g: &str) -> &str {
-    let head = g.split(" -- ").next().unwrap_or(g).trim();
-    if head.chars().count() > 24 {
-        head.split(',').next().unwrap_or(head).trim()
-    } else {
-        head
-    }
 }
 
 /// The item's own labels (genres, subjects, tags).

@@ -385,7 +385,11 @@ fn diversify(scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Scored>
     let mut pool: Vec<Entry> = scored
         .into_iter()
         .map(|s| {
-            let creator = s.item.creator.as_deref().unwrap_or_default().to_lowercase();
+            // "Unknown Artist" is no one: untagged tracks share no creator.
+            let creator = match s.item.creator.as_deref() {
+                Some(c) if !crate::describe::names_no_one(c) => c.to_lowercase(),
+                _ => String::new(),
+            };
             let first = s.features.named;
             let asked = first > 0.0
                 || (!creator.is_empty() && named.iter().any(|n| creator.contains(n.as_str())));
@@ -406,6 +410,9 @@ fn diversify(scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Scored>
     let mut per_creator: HashMap<String, usize> = HashMap::new();
     let mut per_album: HashMap<String, usize> = HashMap::new();
     let mut per_kind: HashMap<String, usize> = HashMap::new();
+    // The creator and album caps hold while the pool can satisfy them; a
+    // library of one artist still fills the answer.
+    let mut capped = true;
     while chosen.len() < limit && !pool.is_empty() {
         let mut best: Option<(usize, (f32, f32))> = None;
         // Only when other kinds are left to choose from.
@@ -417,13 +424,15 @@ fn diversify(scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Scored>
             {
                 continue;
             }
-            if !e.creator.is_empty()
+            if capped
+                && !e.creator.is_empty()
                 && !e.asked
                 && per_creator.get(&e.creator).copied().unwrap_or(0) >= 2
             {
                 continue;
             }
             if let Some(a) = &e.album
+                && capped
                 && !e.asked
                 && per_album.get(a).copied().unwrap_or(0) >= 2
             {
@@ -437,7 +446,12 @@ fn diversify(scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Scored>
                 best = Some((i, value));
             }
         }
-        let Some((i, _)) = best else { break };
+        let Some((i, _)) = best else {
+            if std::mem::take(&mut capped) {
+                continue;
+            }
+            break;
+        };
         let e = pool.remove(i);
         *per_kind.entry(e.s.item.kind.clone()).or_default() += 1;
         if !e.creator.is_empty() {
@@ -570,6 +584,32 @@ mod tests {
                 .count(),
             3,
             "unless the request names the creator"
+        );
+        let four = choose(cands.clone(), &w, Choice { limit: 4, ..choice });
+        assert_eq!(
+            four.len(),
+            4,
+            "a pool that cannot satisfy the caps still fills the answer"
+        );
+        assert_eq!(
+            four.iter().map(|p| p.item.id).collect::<Vec<_>>(),
+            vec![1, 2, 4, 3],
+            "the capped ones come last"
+        );
+        let unknown: Vec<Scored> = (0..6)
+            .map(|i| {
+                cand(
+                    i,
+                    "Unknown Artist",
+                    f(1.0 - i as f32 * 0.01),
+                    vec![1.0, 0.0],
+                )
+            })
+            .collect();
+        assert_eq!(
+            choose(unknown, &w, Choice { limit: 6, ..choice }).len(),
+            6,
+            "Unknown Artist is no one's name"
         );
     }
 
