@@ -287,3 +287,65 @@ fn analyze_hears_recorded_music_and_a_decoder_abort_costs_one_track() {
     let xspf = std::fs::read_to_string(&xspf).unwrap();
     assert_eq!(xspf.matches("<location>file:///").count(), 3, "{xspf}");
 }
+
+#[test]
+fn people_taste_and_played_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, data) = (dir.path().join("lib"), dir.path().join("data"));
+    generate(&root, 0, 0, 12);
+    let ok = |args: &[&str]| {
+        let out = run(&data, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    ok(&["library", "add", root.to_str().unwrap()]);
+    ok(&["scan"]);
+    let empty = ok(&["taste"]);
+    assert!(empty.contains("Nothing yet"), "{empty}");
+
+    // Two films played from the command line make a taste.
+    let films: Vec<std::path::PathBuf> = walk(&root)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "mkv" || e == "mp4"))
+        .take(2)
+        .collect();
+    assert_eq!(films.len(), 2);
+    for f in &films {
+        assert!(ok(&["played", f.to_str().unwrap()]).starts_with("Played: "));
+    }
+    let taste = json(&run(&data, &["taste", "--json"]));
+    assert_eq!(taste["kinds"][0]["kind"], "video");
+    assert_eq!(taste["kinds"][0]["works"], 2);
+
+    ok(&["people", "add", "Sam"]);
+    assert!(ok(&["people", "use", "sam"]).contains("Asking as Sam"));
+    let people = ok(&["people"]);
+    assert!(people.contains("* Sam"), "{people}");
+    let sams = json(&run(&data, &["taste", "--json"]));
+    assert_eq!(sams["person"]["name"], "Sam");
+    assert!(sams["kinds"].as_array().unwrap().is_empty(), "Sam's own");
+    let out = run(&data, &["taste", "forget", "mood", "calm"]);
+    assert!(!out.status.success(), "an unknown facet is refused");
+    let out = run(&data, &["people", "use", "Nobody"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no one here is called Nobody"));
+    ok(&["people", "remove", "Sam"]);
+    assert!(!ok(&["people"]).contains("Sam"));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
