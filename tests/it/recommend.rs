@@ -1024,3 +1024,54 @@ async fn titles_and_creators_named_come_first() {
         );
     }
 }
+
+/// Issue 25 #9: a library whose tracks all say "Unknown Artist" and
+/// "Unknown Album", as rippers and downloads leave them.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_untagged_library_still_fills_an_answer_and_a_playlist() {
+    let t = TestLibrary::new(Spec {
+        music: 0,
+        books: 0,
+        videos: 0,
+    })
+    .await;
+    let dir = t.root.join("Music/Unknown Artist/Unknown Album");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 1..=80u32 {
+        let tags = moodshelf_libgen::formats::AudioTags {
+            title: format!("Track {i:02}"),
+            artist: "Unknown Artist".into(),
+            album: "Unknown Album".into(),
+            album_artist: None,
+            track: i,
+            date: None,
+            genre: None,
+            bpm: None,
+            cover_png: false,
+            popularimeter: None,
+            fmps: None,
+        };
+        let bytes = moodshelf_libgen::formats::flac(&tags, 60.0);
+        std::fs::write(dir.join(format!("Track {i:02}.flac")), bytes).unwrap();
+    }
+    t.add_and_scan().await;
+    let answer = ask(&t.lib, "some music for this evening", 10).await;
+    assert_eq!(answer.items.len(), 10, "ten picks from eighty tracks");
+
+    let req = moodshelf_engine::playlist::PlaylistRequest {
+        source: moodshelf_engine::playlist::PlaylistSource::Request {
+            text: "calm music for reading".into(),
+            moment: december(),
+        },
+        minutes: Some(30.0),
+        shape: moodshelf_engine::playlist::Shape::Steady,
+    };
+    let list = t.lib.playlist(&req, &Cancel::default()).await.unwrap();
+    assert!(
+        (list.total_secs - 1800.0).abs() <= 60.0,
+        "a full half hour: {} tracks, {:.0} s; {:?}",
+        list.tracks.len(),
+        list.total_secs,
+        list.notes
+    );
+}

@@ -123,13 +123,12 @@ struct Track {
 }
 
 impl Track {
+    /// Its artist, "" for one that names no one ("Unknown Artist").
     fn artist(&self) -> String {
-        self.view
-            .creator
-            .as_deref()
-            .unwrap_or("")
-            .trim()
-            .to_lowercase()
+        match self.view.creator.as_deref() {
+            Some(c) if !crate::describe::names_no_one(c) => c.trim().to_lowercase(),
+            _ => String::new(),
+        }
     }
 
     fn secs(&self) -> Option<f64> {

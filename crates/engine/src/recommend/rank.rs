@@ -393,7 +393,12 @@ fn diversify(scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Scored>
             let first = s.features.named;
             let asked = first > 0.0
                 || (!creator.is_empty() && named.iter().any(|n| creator.contains(n.as_str())));
-            let album = s.item.album.as_ref().map(|a| a.to_lowercase());
+            let album = s
+                .item
+                .album
+                .as_deref()
+                .filter(|a| !crate::describe::names_no_one(a))
+                .map(str::to_lowercase);
             Entry {
                 s,
                 creator,
