@@ -137,6 +137,98 @@ async fn a_disk_unmounted_mid_scan_loses_nothing_and_the_next_scan_resumes() {
     );
 }
 
+/// Issue 25 #1: a disk mounted inside a root that goes away for a moment
+/// lists empty; a full scan used to forget everything on it, with its
+/// likes. Now its files are hidden, come back with their ids when it does,
+/// and are forgotten only when three scans in a row missed them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_folder_that_lists_empty_for_a_moment_is_not_everything_deleted() {
+    let t = TestLibrary::new(Spec {
+        music: 6,
+        books: 2,
+        videos: 2,
+    })
+    .await;
+    let disk = t.root.join("Usb stick");
+    let Some(mount) = Tmpfs::mount(&disk, "32m") else {
+        return;
+    };
+    let on_disk: Vec<PathBuf> = t
+        .generated
+        .of_kind("music")
+        .take(3)
+        .map(|g| g.path.clone())
+        .collect();
+    for (i, p) in on_disk.iter().enumerate() {
+        let ext = p.extension().unwrap().to_string_lossy();
+        std::fs::copy(p, disk.join(format!("track {i}.{ext}"))).unwrap();
+    }
+    t.add_and_scan().await;
+    let c = t.lib.catalog();
+    let key = |i: usize| {
+        let ext = on_disk[i]
+            .extension()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        disk.join(format!("track {i}.{ext}"))
+            .to_string_lossy()
+            .into_owned()
+    };
+    let id = c.item_by_path(&key(0)).await.unwrap().unwrap().id;
+    t.lib
+        .feedback(id, moodshelf_catalog::Verdict::Like, None, NOW)
+        .await
+        .unwrap();
+
+    drop(mount); // the stick is pulled: its folder lists empty
+    let r = t.lib.scan(ScanOptions::new(NOW)).await.unwrap();
+    assert_eq!(r.removed, 0, "nothing forgotten on one scan's word");
+    let f = c.file_by_path(&key(0)).await.unwrap().expect("kept");
+    assert!(f.missing_since.is_some(), "hidden meanwhile");
+
+    // It comes back: the same items, the like still there.
+    let again = Tmpfs::mount(&disk, "32m").unwrap();
+    for (i, p) in on_disk.iter().enumerate() {
+        let ext = p.extension().unwrap().to_string_lossy();
+        std::fs::copy(p, disk.join(format!("track {i}.{ext}"))).unwrap();
+    }
+    t.lib.scan(ScanOptions::new(NOW)).await.unwrap();
+    assert_eq!(c.item_by_path(&key(0)).await.unwrap().unwrap().id, id);
+    assert!(
+        c.file_by_path(&key(0))
+            .await
+            .unwrap()
+            .unwrap()
+            .missing_since
+            .is_none()
+    );
+    assert_eq!(
+        c.feedback(moodshelf_catalog::OWNER).await.unwrap()[0].item_id,
+        id
+    );
+
+    // Gone for good: three scans in a row agree, and then it is forgotten.
+    drop(again);
+    for n in 1..=3 {
+        let r = t.lib.scan(ScanOptions::new(NOW)).await.unwrap();
+        let expected = if n < 3 { 0 } else { 3 };
+        assert_eq!(r.removed, expected, "scan {n}");
+    }
+    assert!(c.file_by_path(&key(0)).await.unwrap().is_none());
+
+    // A file deleted from a folder that still lists is forgotten at once.
+    let other = t
+        .generated
+        .items
+        .iter()
+        .map(|g| g.path.clone())
+        .find(|p| std::fs::read_dir(p.parent().unwrap()).unwrap().count() > 1 && p.exists())
+        .expect("a file beside others");
+    std::fs::remove_file(&other).unwrap();
+    assert_eq!(t.lib.scan(ScanOptions::new(NOW)).await.unwrap().removed, 1);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_disk_unmounted_under_a_watch_is_kept() {
     let t = TestLibrary::new(Spec {

@@ -323,3 +323,50 @@ async fn nested_roots_are_refused() {
     let err = t.lib.add_root(&t.root.join("nope"), NOW).await.unwrap_err();
     assert_eq!(err.code, moodshelf_engine::Code::LibraryUnavailable);
 }
+
+/// Issue 25 #3: a reader that runs out of time says nothing of the file:
+/// an item read well before keeps its metadata, and the next scan reads
+/// the file again (it used to be a names-only item for good).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reader_out_of_time_keeps_the_last_good_reading_and_tries_again() {
+    let t = TestLibrary::new(Spec {
+        music: 3,
+        books: 0,
+        videos: 0,
+    })
+    .await;
+    t.add_and_scan().await;
+    let song = t.generated.of_kind("music").next().unwrap().path.clone();
+    let key = song.to_string_lossy().into_owned();
+    let c = t.lib.catalog();
+    let before = c.item_by_path(&key).await.unwrap().unwrap();
+    assert!(before.creator.is_some(), "read well: {before:?}");
+
+    // The file changes and its reader gets no time at all.
+    let f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&song)
+        .unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
+        .unwrap();
+    drop(f);
+    let mut opts = ScanOptions::new(NOW);
+    opts.file_deadline = std::time::Duration::ZERO;
+    let r = t.lib.scan(opts).await.unwrap();
+    assert!(r.errors >= 1, "{r:?}");
+    let kept = c.item_by_path(&key).await.unwrap().unwrap();
+    assert_eq!(
+        (kept.id, &kept.title, &kept.creator),
+        (before.id, &before.title, &before.creator),
+        "the last good reading stands"
+    );
+    let rec = c.file_by_path(&key).await.unwrap().unwrap();
+    assert_eq!(rec.reader, 0, "marked to be read again");
+
+    // The next scan, with time, reads it again.
+    let r = t.lib.scan(ScanOptions::new(NOW)).await.unwrap();
+    assert_eq!(r.errors, 0, "{r:?}");
+    let rec = c.file_by_path(&key).await.unwrap().unwrap();
+    assert_eq!(rec.state, moodshelf_catalog::FileState::Ok);
+    assert_eq!(rec.reader, moodshelf_media::READER_VERSION);
+}

@@ -320,3 +320,44 @@ async fn after_an_event_overflow_new_folders_are_watched() {
     handle.stop().await.unwrap();
     assert_eq!(seen, Some(DISCS), "every late file is seen");
 }
+
+/// Issue 25 #8: a folder moved into a watched root is walked as the full
+/// scan walks one: a link in it that leads out of the root is not
+/// followed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_folder_moved_in_follows_no_link_out_of_the_root() {
+    let t = TestLibrary::new(Spec {
+        music: 2,
+        books: 0,
+        videos: 0,
+    })
+    .await;
+    t.add_and_scan().await;
+    let base = t.root.parent().unwrap();
+    let outside = base.join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("secret.mp3"), song("Not In The Library")).unwrap();
+    let staging = base.join("staging/New Album");
+    std::fs::create_dir_all(&staging).unwrap();
+    std::fs::write(staging.join("inside.mp3"), song("Moved In")).unwrap();
+    std::os::unix::fs::symlink(&outside, staging.join("link out")).unwrap();
+
+    let (handle, _) = start(&t, false).await;
+    let moved = t.root.join("New Album");
+    std::fs::rename(&staging, &moved).unwrap();
+    let inside = moved.join("inside.mp3");
+    eventually(Duration::from_secs(30), || title_at(&t, &inside))
+        .await
+        .expect("the moved folder's own song is indexed");
+    let linked = moved.join("link out/secret.mp3");
+    assert!(
+        t.lib
+            .catalog()
+            .item_by_path(&linked.to_string_lossy())
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing outside the root comes in through a link"
+    );
+    handle.stop().await.unwrap();
+}

@@ -260,7 +260,7 @@ impl Catalog {
                    mtime_ns = excluded.mtime_ns,
                    fingerprint = COALESCE(excluded.fingerprint, files.fingerprint),
                    item_id = excluded.item_id, state = excluded.state, error = excluded.error,
-                   reader = excluded.reader, missing_since = NULL",
+                   reader = excluded.reader, missing_since = NULL, missed_scans = 0",
             )
             .bind(u.root_id)
             .bind(&u.path)
@@ -312,7 +312,7 @@ impl Catalog {
             }
         }
         sqlx::query(
-            "UPDATE files SET root_id = ?, path = ?, size = ?, mtime_ns = ?, missing_since = NULL
+            "UPDATE files SET root_id = ?, path = ?, size = ?, mtime_ns = ?, missing_since = NULL, missed_scans = 0
              WHERE id = ?",
         )
         .bind(root_id)
@@ -343,10 +343,35 @@ impl Catalog {
     }
 
     /// Files found again where they were: their items show again.
+    /// Marks files a scan missed without confirming their absence: hidden
+    /// (as [`Catalog::mark_missing`]), with one more scan that missed them.
+    /// Returns each file's count of scans in a row that missed it.
+    pub async fn mark_missed_by_scan(&self, file_ids: &[i64], now: i64) -> Result<Vec<(i64, i64)>> {
+        let mut out = Vec::with_capacity(file_ids.len());
+        let mut tx = self.pool.begin().await.ctx("begin")?;
+        for id in file_ids {
+            let n: Option<i64> = sqlx::query_scalar(
+                "UPDATE files SET missing_since = COALESCE(missing_since, ?),
+                                  missed_scans = missed_scans + 1
+                 WHERE id = ? RETURNING missed_scans",
+            )
+            .bind(now)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .ctx("mark missed")?;
+            if let Some(n) = n {
+                out.push((*id, n));
+            }
+        }
+        tx.commit().await.ctx("commit")?;
+        Ok(out)
+    }
+
     pub async fn clear_missing(&self, file_ids: &[i64]) -> Result<()> {
         let mut tx = self.pool.begin().await.ctx("begin")?;
         for id in file_ids {
-            sqlx::query("UPDATE files SET missing_since = NULL WHERE id = ?")
+            sqlx::query("UPDATE files SET missing_since = NULL, missed_scans = 0 WHERE id = ?")
                 .bind(id)
                 .execute(&mut *tx)
                 .await

@@ -10,6 +10,7 @@
 //! Time and paths are always passed in: nothing here reads the clock, and
 //! every path comes from [`Paths`].
 
+mod absence;
 pub mod analysis;
 pub mod config;
 pub mod context;

@@ -19,6 +19,7 @@ use serde::Serialize;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
+use crate::absence::{Presence, has_entries, presence};
 use crate::error::{Code, Error, Result};
 use crate::library::Library;
 use crate::scan::{self, Found, ScanOptions, ScanReport, Tracker, Work, mtime_ns, path_str};
@@ -401,10 +402,6 @@ async fn check_roots(
     Ok(())
 }
 
-fn has_entries(dir: &Path) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some())
-}
-
 fn dir_prefix(p: &Path) -> String {
     let mut s = path_str(p);
     if !s.ends_with(std::path::MAIN_SEPARATOR) {
@@ -436,52 +433,6 @@ fn role_of(p: &Path) -> Option<FileRole> {
         Role::Media(_) => FileRole::Media,
         Role::Sidecar => FileRole::Sidecar,
     })
-}
-
-/// Whether a path is there, and if not, whether its absence can be
-/// trusted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Presence {
-    Present,
-    /// Not found, in a folder that lists fine, under a root that is there
-    /// and watched by the system's own events: deleted.
-    Gone,
-    /// Not seen, but the folder could not be read, the root is gone or
-    /// empty, or the root is polled (a share that stops listing looks like
-    /// deletions): missing, never deleted on this alone.
-    Unconfirmed,
-}
-
-fn presence(p: &Path, roots: &[Root], polled: &[PathBuf]) -> Presence {
-    match std::fs::symlink_metadata(p) {
-        Ok(_) => return Presence::Present,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        // Permission denied, I/O error, a stale handle: unknown.
-        Err(_) => return Presence::Unconfirmed,
-    }
-    let Some(root) = roots
-        .iter()
-        .filter(|r| p.starts_with(&r.path))
-        .max_by_key(|r| r.path.as_os_str().len())
-    else {
-        return Presence::Gone; // outside the library: nothing to keep
-    };
-    if polled.contains(&root.path) || !has_entries(&root.path) {
-        return Presence::Unconfirmed;
-    }
-    // The nearest folder above it that exists must list: a parent removed
-    // whole is fine, an unreadable one is not.
-    let mut dir = p.parent();
-    while let Some(d) = dir {
-        match std::fs::read_dir(d) {
-            Ok(_) => return Presence::Gone,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && d != root.path => {
-                dir = d.parent();
-            }
-            Err(_) => return Presence::Unconfirmed,
-        }
-    }
-    Presence::Unconfirmed
 }
 
 /// Applies one burst of file changes to the catalog and index. Roots in
@@ -595,15 +546,9 @@ async fn apply_changes(
     let mut candidates: Vec<PathBuf> = Vec::new();
     for p in &changed {
         if p.is_dir() {
-            let entries = walkdir::WalkDir::new(p)
-                .follow_links(true)
-                .into_iter()
-                .flatten();
-            candidates.extend(
-                entries
-                    .filter(|e| e.file_type().is_file())
-                    .map(|e| e.into_path()),
-            );
+            if let Some(root) = root_of(&roots, p) {
+                candidates.extend(scan::files_within(p, &root.path));
+            }
         } else if let presence @ (Presence::Gone | Presence::Unconfirmed) =
             presence(p, &roots, polled)
         {

@@ -33,6 +33,7 @@ use moodshelf_catalog::{
 use moodshelf_media::{Cover, Metadata, Role};
 use serde::Serialize;
 
+use crate::absence::{Presence, SCANS_TO_AGREE, presence};
 use crate::describe::{describe, description_hash};
 use crate::error::{Error, Result};
 use crate::library::Library;
@@ -442,8 +443,8 @@ async fn phases(
 
     // Files that are gone. Done before embedding so nothing is embedded for
     // an item that no longer exists.
-    let missing_ids: Vec<i64> = all_missing.iter().map(|f| f.id).collect();
-    let removed_items = catalog.remove_files(&missing_ids).await?;
+    let gone = settle_missing(catalog, all_missing, &roots, opts.now).await?;
+    let removed_items = catalog.remove_files(&gone).await?;
     report.removed = removed_items.len() as u64;
     if !removed_items.is_empty()
         && let Some(index) = lib.open_index_if_present().await?
@@ -588,13 +589,28 @@ pub(crate) fn read_one(w: &Work, covers: &Path, deadline: Duration) -> FileUpdat
         .unwrap_or_else(|| read_file(path, covers, Some(deadline)));
     update.fingerprint = read.fingerprint;
     update.reader = read.reader;
+    // A reader that ran out of time, crashed or was lost says nothing of
+    // the file: an item read well before keeps its last good reading, and
+    // the file is read again later (reader 0).
+    let known_good = w
+        .existing
+        .as_ref()
+        .is_some_and(|r| r.item_id.is_some() && r.state == FileState::Ok);
     update.outcome = match read.outcome {
         ReadOutcome::Item(data) => Outcome::Item(data),
+        ReadOutcome::Listed(_, reason) if read.reader == RETRY && known_good => {
+            Outcome::Failed(reason)
+        }
         ReadOutcome::Listed(data, reason) => Outcome::Listed(data, reason),
         ReadOutcome::Failed(reason) => Outcome::Failed(reason),
     };
     update
 }
+
+/// The reader version recorded for a read that said nothing of the file
+/// (a reader out of time, crashed or lost, a share that hiccuped): older
+/// than every reader, so the next scan reads the file again.
+const RETRY: i64 = 0;
 
 /// What reading one media file gave; it crosses from a reader process as
 /// one line of JSON.
@@ -619,7 +635,7 @@ impl FileRead {
         let reason = format!("{}: {reason}", path.display());
         FileRead {
             fingerprint: None,
-            reader: moodshelf_media::READER_VERSION,
+            reader: RETRY,
             // Without its art: that may be what the reader choked on.
             outcome: listed(path, covers, reason, false),
         }
@@ -660,12 +676,21 @@ pub(crate) fn read_file(path: &Path, covers: &Path, deadline: Option<Duration>) 
     let mut reader = moodshelf_media::READER_VERSION;
     let outcome = match result {
         Ok(meta) => ReadOutcome::Item(item_data(meta, path, covers)),
-        Err(e) if e.is_content_error() => listed(path, covers, e.to_string(), true),
+        Err(e) if e.is_content_error() => {
+            if matches!(
+                e,
+                moodshelf_media::Error::TimedOut { .. } | moodshelf_media::Error::Crashed { .. }
+            ) {
+                // The reader, not the file, failed: read it again later.
+                reader = RETRY;
+            }
+            listed(path, covers, e.to_string(), true)
+        }
         Err(e) => {
             if matches!(e, moodshelf_media::Error::Unreadable { .. }) {
                 // Possibly transient (a share that hiccuped): read again at
                 // the next scan, whatever the readers' version.
-                reader = 0;
+                reader = RETRY;
             }
             ReadOutcome::Failed(e.to_string())
         }
@@ -1064,11 +1089,68 @@ fn walk_root(root: &Path, ignore: &[String], cancel: &AtomicBool) -> RootWalk {
     walk
 }
 
+/// The files under `dir` (a folder copied or moved into `root` while it is
+/// watched), following links only while they stay inside the root, as the
+/// full scan's walk does: a link to `/` must not pull the system in.
+pub(crate) fn files_within(dir: &Path, root: &Path) -> Vec<PathBuf> {
+    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let inside = |p: &Path| std::fs::canonicalize(p).is_ok_and(|t| t.starts_with(&real_root));
+    if !inside(dir) {
+        return Vec::new();
+    }
+    walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|e| !e.path_is_symlink() || inside(e.path()))
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .collect()
+}
+
 pub(crate) fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
     meta.modified()
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// Of the files the walk did not list, those to forget now: each absence
+/// is confirmed as the watcher confirms one ([`crate::absence`]). A file
+/// that is there after all is left alone; one whose absence cannot be
+/// confirmed (a network share, a folder that lists empty) is hidden, and
+/// forgotten only once [`SCANS_TO_AGREE`] scans in a row missed it.
+async fn settle_missing(
+    catalog: &moodshelf_catalog::Catalog,
+    missing: Vec<FileRecord>,
+    roots: &[Root],
+    now: i64,
+) -> Result<Vec<i64>> {
+    let polled: Vec<PathBuf> = roots
+        .iter()
+        .filter(|r| crate::watch::network_fs(&r.path).is_some())
+        .map(|r| r.path.clone())
+        .collect();
+    let paths: Vec<PathBuf> = missing
+        .iter()
+        .map(|f| crate::names::decode(&f.path))
+        .collect();
+    let emptied = crate::absence::emptied(paths.iter().map(PathBuf::as_path));
+    let mut gone = Vec::new();
+    let mut unsure = Vec::new();
+    for (f, path) in missing.iter().zip(&paths) {
+        match presence(path, roots, &polled) {
+            Presence::Present => {}
+            Presence::Gone if !emptied.iter().any(|d| path.starts_with(d)) => gone.push(f.id),
+            Presence::Gone | Presence::Unconfirmed => unsure.push(f.id),
+        }
+    }
+    for (id, missed) in catalog.mark_missed_by_scan(&unsure, now).await? {
+        if missed >= SCANS_TO_AGREE {
+            gone.push(id);
+        }
+    }
+    Ok(gone)
 }
 
 fn diff_root(root_id: i64, walk: RootWalk, known: Vec<FileRecord>) -> Diff {

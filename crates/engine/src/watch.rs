@@ -261,7 +261,7 @@ pub(crate) fn forward(root: &Path, res: DebounceEventResult, tx: &UnboundedSende
 
 /// The file-system type when `path` is on a network or FUSE mount, which
 /// send no change events (Linux: from /proc/self/mountinfo).
-fn network_fs(path: &Path) -> Option<String> {
+pub(crate) fn network_fs(path: &Path) -> Option<String> {
     let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     let path = std::fs::canonicalize(path).ok()?;
     let mut best: Option<(usize, String)> = None;
