@@ -348,7 +348,7 @@ impl Library {
         tmp_name.push(name);
         tmp_name.push(".part");
         let tmp = file.with_file_name(tmp_name);
-        std::fs::write(&tmp, body)
+        write_new(&tmp, body.as_bytes())
             .and_then(|()| std::fs::rename(&tmp, file))
             .map_err(|e| {
                 let _ = std::fs::remove_file(&tmp);
@@ -458,6 +458,36 @@ fn location(track: &Path, playlist_file: &Path, roots: &[PathBuf]) -> PathBuf {
     rel
 }
 
+/// Writes `bytes` to a file that must not exist yet (a link or a file
+/// planted at the temporary name is refused, not followed), synced to disk
+/// before it is renamed into place.
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    // A temporary file left by a crash is ours to replace; a link is not.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file()) {
+        std::fs::remove_file(path)?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// A track's line in an M3U file: its location as is, unless a player
+/// would misread it (a line break, a leading `#` that reads as a comment,
+/// a name that is not UTF-8), then as a `file://` URI of its full path.
+fn m3u_line(path: &Path, playlist_file: &Path, roots: &[PathBuf]) -> String {
+    let at = location(path, playlist_file, roots);
+    match at.to_str() {
+        Some(s) if !s.starts_with('#') && !s.contains(['\n', '\r']) && !s.is_empty() => {
+            s.to_string()
+        }
+        _ => file_uri(path),
+    }
+}
+
 /// The playlist as extended M3U (UTF-8, `#EXTINF` with length and
 /// "artist - title").
 pub fn to_m3u8(p: &Playlist, playlist_file: &Path, roots: &[PathBuf]) -> String {
@@ -470,16 +500,21 @@ pub fn to_m3u8(p: &Playlist, playlist_file: &Path, roots: &[PathBuf]) -> String 
         };
         let path = crate::names::decode(&t.item.path);
         out.push_str(&format!("#EXTINF:{secs},{title}\n"));
-        out.push_str(&one_line(
-            &location(&path, playlist_file, roots).to_string_lossy(),
-        ));
+        out.push_str(&m3u_line(&path, playlist_file, roots));
         out.push('\n');
     }
     out
 }
 
+/// Text as XML 1.0 may hold it: on one line, without the characters XML
+/// forbids (U+FFFE, U+FFFF, controls), escaped.
 fn xml_escape(s: &str) -> String {
+    let allowed =
+        |c: &char| matches!(c, '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
     one_line(s)
+        .chars()
+        .filter(allowed)
+        .collect::<String>()
         .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -643,5 +678,62 @@ mod tests {
         assert!(xspf.contains("<creator>Ann &amp; Bo</creator>"));
         assert!(xspf.contains("<duration>200400</duration>"));
         assert_eq!(xspf.matches("<track>").count(), 2);
+    }
+
+    /// Issue 25 #10: names a player would misread, and text XML forbids.
+    #[test]
+    fn odd_file_names_stay_one_track_each() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let roots = vec![PathBuf::from("/music")];
+        let odd = [
+            "/music/A/line\nbreak.flac",
+            "/music/#1 hit.flac",
+            &crate::names::encode(Path::new(std::ffi::OsStr::from_bytes(
+                b"/music/caf\xe9.mp3",
+            ))),
+        ];
+        let p = Playlist {
+            tracks: odd
+                .iter()
+                .enumerate()
+                .map(|(i, path)| PlaylistTrack {
+                    item: view(i as i64, path, "", "Odd \u{FFFE}\u{1}name", 10.0),
+                    energy: None,
+                    heard: Vec::new(),
+                })
+                .collect(),
+            total_secs: 30.0,
+            notes: Vec::new(),
+        };
+        let m3u = to_m3u8(&p, Path::new("/music/list.m3u8"), &roots);
+        let lines: Vec<&str> = m3u.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            lines,
+            vec![
+                "file:///music/A/line%0Abreak.flac",
+                "file:///music/%231%20hit.flac",
+                "file:///music/caf%E9.mp3"
+            ],
+            "{m3u}"
+        );
+        let xspf = to_xspf(&p, "T\u{FFFF}", Path::new("/music/list.xspf"), &roots);
+        assert!(!xspf.contains('\u{FFFE}') && !xspf.contains('\u{FFFF}'));
+        assert!(xspf.contains("<title>Odd  name</title>"), "{xspf}");
+        assert!(xspf.contains("<location>caf%E9.mp3</location>"), "{xspf}");
+    }
+
+    #[test]
+    fn a_link_planted_at_the_temporary_name_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("victim");
+        std::fs::write(&target, "keep").unwrap();
+        let tmp = dir.path().join(".list.m3u8.part");
+        std::os::unix::fs::symlink(&target, &tmp).unwrap();
+        assert!(write_new(&tmp, b"#EXTM3U\n").is_err());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        std::fs::remove_file(&tmp).unwrap();
+        std::fs::write(&tmp, "left by a crash").unwrap();
+        write_new(&tmp, b"#EXTM3U\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&tmp).unwrap(), "#EXTM3U\n");
     }
 }
