@@ -31,11 +31,32 @@ pub struct Decoded {
 /// sample rate; returns `Ok(false)` to stop early.
 pub type Sink<'a> = dyn FnMut(&[f32], usize, u32) -> Result<bool> + 'a;
 
+/// Opens `path` only if it is a regular file, as every reader of the
+/// library does: a FIFO swapped in would block the analysis for good, a
+/// device would stream forever, and a link is not followed.
+fn open_regular(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.file_type().is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
 /// Decodes the first audio track of `path` and hands each block of
 /// interleaved samples to `sink`.
 pub fn each_block(path: &Path, sink: &mut Sink<'_>) -> Result<Decoded> {
     let name = || path.display().to_string();
-    let file = File::open(path).map_err(|source| Error::Io {
+    let file = open_regular(path).map_err(|source| Error::Io {
         path: name(),
         source,
     })?;
@@ -165,4 +186,31 @@ pub fn each_block(path: &Path, sink: &mut Sink<'_>) -> Result<Decoded> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 25 #7: a FIFO or a link swapped in for a track fails at once.
+    #[test]
+    fn only_a_regular_file_is_decoded() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("track.mp3");
+        let ok = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "mkfifo");
+        let err = each_block(&fifo, &mut |_, _, _| Ok(true)).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        let real = dir.path().join("real.wav");
+        std::fs::write(&real, b"RIFF").unwrap();
+        let link = dir.path().join("link.wav");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(
+            each_block(&link, &mut |_, _, _| Ok(true)).is_err(),
+            "a link is not followed"
+        );
+    }
 }
