@@ -361,3 +361,65 @@ async fn a_folder_moved_in_follows_no_link_out_of_the_root() {
     );
     handle.stop().await.unwrap();
 }
+
+/// Issue 25 #2: renames that used to delete. A tagger's `song.mp3` →
+/// `song.mp3.bak` → `song.mp3` keeps the item and its like, and a move to
+/// another root seen as a copy and a delete (another disk) keeps them too,
+/// as the content fingerprint says it is the same file.
+#[tokio::test(flavor = "multi_thread")]
+async fn renames_and_moves_between_roots_keep_the_item_and_its_like() {
+    let t = TestLibrary::new(Spec {
+        music: 2,
+        books: 0,
+        videos: 0,
+    })
+    .await;
+    let other = t.root.parent().unwrap().join("Second disk");
+    std::fs::create_dir_all(&other).unwrap();
+    let song_path = t.root.join("Kept/song.mp3");
+    std::fs::create_dir_all(song_path.parent().unwrap()).unwrap();
+    std::fs::write(&song_path, song("Kept Through Everything")).unwrap();
+    std::fs::write(t.root.join("Kept/other.mp3"), song("A Neighbour")).unwrap();
+    t.add_and_scan().await;
+    t.lib.add_root(&other, NOW).await.unwrap();
+    let id = title_at(&t, &song_path).await.expect("indexed").0;
+    t.lib
+        .feedback(id, moodshelf_catalog::Verdict::Like, None, NOW)
+        .await
+        .unwrap();
+    let (handle, _) = start(&t, false).await;
+
+    let bak = song_path.with_extension("mp3.bak");
+    std::fs::rename(&song_path, &bak).unwrap();
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    std::fs::rename(&bak, &song_path).unwrap();
+    let back = eventually(Duration::from_secs(30), || async {
+        let f = t
+            .lib
+            .catalog()
+            .file_by_path(&song_path.to_string_lossy())
+            .await
+            .ok()??;
+        f.missing_since.is_none().then_some(f.item_id)
+    })
+    .await;
+    assert_eq!(back, Some(Some(id)), "the tagger's rename kept the item");
+
+    let moved = other.join("song.mp3");
+    std::fs::copy(&song_path, &moved).unwrap();
+    std::fs::remove_file(&song_path).unwrap();
+    let at = eventually(Duration::from_secs(30), || title_at(&t, &moved)).await;
+    assert_eq!(
+        at.map(|(i, _)| i),
+        Some(id),
+        "the same item on the other disk"
+    );
+    let likes = t
+        .lib
+        .catalog()
+        .feedback(moodshelf_catalog::OWNER)
+        .await
+        .unwrap();
+    assert_eq!(likes[0].item_id, id, "and its like");
+    handle.stop().await.unwrap();
+}

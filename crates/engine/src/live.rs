@@ -435,6 +435,47 @@ fn role_of(p: &Path) -> Option<FileRole> {
     })
 }
 
+/// Moves the watcher saw as a deletion here and a new file there (between
+/// two roots, across disks, a copy then a delete): a new file with the
+/// content fingerprint of a vanished one is that file, as a full scan
+/// decides, and keeps its item, likes and history. Returns how many.
+async fn follow_moves(
+    lib: &Library,
+    work: &mut Vec<Work>,
+    mut vanished: Vec<FileRecord>,
+    remove: &mut Vec<i64>,
+    missing: &mut Vec<i64>,
+) -> Result<u64> {
+    if vanished.is_empty() {
+        return Ok(0);
+    }
+    let moves = scan::match_moves(work, &mut vanished);
+    for (record, found, root_id) in &moves {
+        remove.retain(|id| *id != record.id);
+        missing.retain(|id| *id != record.id);
+        lib.catalog()
+            .move_file(
+                record.id,
+                *root_id,
+                &path_str(&found.path),
+                found.size,
+                found.mtime_ns,
+            )
+            .await?;
+        work.push(Work {
+            root_id: *root_id,
+            existing: Some(FileRecord {
+                path: path_str(&found.path),
+                root_id: *root_id,
+                missing_since: None,
+                ..record.clone()
+            }),
+            found: found.clone(),
+        });
+    }
+    Ok(moves.len() as u64)
+}
+
 /// Applies one burst of file changes to the catalog and index. Roots in
 /// `polled` are watched by polling: absences seen there are only marked.
 async fn apply_changes(
@@ -450,6 +491,9 @@ async fn apply_changes(
     let mut work: Vec<Work> = Vec::new();
     let mut remove: Vec<i64> = Vec::new();
     let mut missing: Vec<i64> = Vec::new();
+    // Files that vanished in this burst: one that appears elsewhere with
+    // the same content is the same file, moved.
+    let mut vanished: Vec<FileRecord> = Vec::new();
     let mut changed: BTreeSet<PathBuf> = burst.changed.clone();
 
     // Renames keep identity: the file record (and its item) moves.
@@ -499,7 +543,11 @@ async fn apply_changes(
                         found,
                     });
                 }
-                _ => remove.push(rec.id),
+                // Out of every root, another role (`song.mp3` renamed to
+                // `song.mp3.bak` while a tagger writes), not there to stat:
+                // hidden, not forgotten, until it is back or a scan
+                // confirms it gone.
+                _ => missing.push(rec.id),
             }
         }
         if !moved_any {
@@ -523,6 +571,7 @@ async fn apply_changes(
         match catalog.file_by_path(&path_str(p)).await? {
             Some(rec) => {
                 sink.push(rec.id);
+                vanished.push(rec.clone());
                 if rec.role == FileRole::Sidecar
                     && let Some(dir) = p.parent()
                 {
@@ -557,6 +606,7 @@ async fn apply_changes(
                     Presence::Gone => remove.push(rec.id),
                     _ => missing.push(rec.id),
                 }
+                vanished.push(rec);
             }
         } else {
             candidates.push(p.clone());
@@ -579,10 +629,11 @@ async fn apply_changes(
             continue;
         }
         let existing = catalog.file_by_path(&path_str(&p)).await?;
-        if existing
-            .as_ref()
-            .is_some_and(|e| e.size == found.size && e.mtime_ns == found.mtime_ns)
-        {
+        // Unchanged and not hidden: nothing to do. One back from a rename
+        // (a tagger's `.bak`) is read again, which shows it once more.
+        if existing.as_ref().is_some_and(|e| {
+            e.size == found.size && e.mtime_ns == found.mtime_ns && e.missing_since.is_none()
+        }) {
             continue;
         }
         if role == FileRole::Sidecar
@@ -617,6 +668,7 @@ async fn apply_changes(
         }
     }
 
+    summary.moved += follow_moves(lib, &mut work, vanished, &mut remove, &mut missing).await?;
     let mut report = ScanReport::default();
     let mut tracker = Tracker::silent();
     let mut opts = ScanOptions::new(now);

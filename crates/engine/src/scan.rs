@@ -1230,7 +1230,7 @@ fn diff_root(root_id: i64, walk: RootWalk, known: Vec<FileRecord>) -> Diff {
 /// fingerprint, across all roots scanned: those are moves (or renames),
 /// not a deletion and an addition. Removes the pairs from `work` and
 /// `missing` and returns them with the destination's root.
-fn match_moves(
+pub(crate) fn match_moves(
     work: &mut Vec<Work>,
     missing: &mut Vec<FileRecord>,
 ) -> Vec<(FileRecord, Found, i64)> {
