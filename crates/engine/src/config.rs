@@ -157,6 +157,23 @@ pub struct RawScan {
     pub ignore: Vec<String>,
 }
 
+/// Writes a file only its owner may read: settings may hold an
+/// endpoint's API key.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let _ = std::fs::remove_file(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
 impl RawSettings {
     /// Reads `settings.toml` for changing it: a file that does not parse is
     /// copied aside (`settings.toml.broken`) and the change starts from the
@@ -206,7 +223,7 @@ impl RawSettings {
         let file = paths.settings();
         std::fs::create_dir_all(&paths.data_dir).map_err(Error::internal)?;
         let tmp = file.with_extension("toml.part");
-        std::fs::write(&tmp, text)
+        write_private(&tmp, &text)
             .and_then(|()| std::fs::rename(&tmp, &file))
             .map_err(|e| {
                 Error::new(
@@ -444,6 +461,22 @@ mod tests {
         assert!(err.message.contains("http://"), "{}", err.message);
         let s = Settings::validate(RawSettings::default(), &p, |_| None).unwrap();
         assert!(s.endpoint.is_none());
+    }
+
+    /// Issue 25 #6: a settings file with a key in it is its owner's alone.
+    #[test]
+    fn settings_are_written_for_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let p = paths();
+        let mut raw = RawSettings::default();
+        raw.models.reasoning_endpoint = Some("http://10.0.0.5:11434".into());
+        raw.models.reasoning_api_key = Some("sk-file-key".into());
+        raw.write(&p).unwrap();
+        let mode = std::fs::metadata(p.settings())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! An API key is sent as a bearer token and never printed: [`Endpoint`]'s
 //! `Debug` leaves it out, and errors name only the URL.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -43,7 +43,7 @@ pub struct EndpointOptions {
 impl std::fmt::Debug for EndpointOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EndpointOptions")
-            .field("url", &self.url)
+            .field("url", &shown_url(&self.url))
             .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
             .field("model", &self.model)
             .field("timeout", &self.timeout)
@@ -76,12 +76,14 @@ struct Inner {
     /// The replies a llama-server writes at once (`--parallel`), asked once.
     slots: OnceLock<Option<usize>>,
     agent: ureq::Agent,
+    /// Bounds each read; a whole reply gets [`TOTAL_TIMEOUTS`] of them.
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Endpoint")
-            .field("url", &self.inner.base)
+            .field("url", &shown_url(&self.inner.base))
             .field("model", &self.inner.model.get())
             .finish()
     }
@@ -89,9 +91,48 @@ impl std::fmt::Debug for Endpoint {
 
 fn endpoint_error(url: &str, reason: impl std::fmt::Display) -> Error {
     Error::Endpoint {
-        url: url.to_string(),
+        url: shown_url(url),
         reason: reason.to_string(),
     }
+}
+
+/// A URL as messages show it: a password in it (`http://me:secret@host`)
+/// never is.
+pub fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..host_end].rsplit_once('@') {
+        Some((user, host)) => {
+            let user = user.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}{}", &rest[host_end..])
+        }
+        None => url.to_string(),
+    }
+}
+
+/// The most a streamed reply may hold, and one line of it: a server that
+/// sends without end (or one endless line) is cut off, not buffered.
+const MAX_REPLY_BYTES: usize = 1 << 20;
+const MAX_LINE_BYTES: usize = 64 * 1024;
+/// The longest a whole reply may take, as a multiple of the timeout that
+/// bounds each read (a server trickling a byte a second never ends).
+const TOTAL_TIMEOUTS: u32 = 10;
+
+/// Reads one line of at most [`MAX_LINE_BYTES`]; `None` at the end.
+fn bounded_line(reader: &mut impl BufRead) -> std::io::Result<Option<String>> {
+    let mut buf = Vec::new();
+    let n = reader
+        .take(MAX_LINE_BYTES as u64 + 1)
+        .read_until(b'\n', &mut buf)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.len() > MAX_LINE_BYTES {
+        return Err(std::io::Error::other("a line of the reply is too long"));
+    }
+    Ok(Some(String::from_utf8_lossy(&buf).trim_end().to_string()))
 }
 
 impl Endpoint {
@@ -113,6 +154,7 @@ impl Endpoint {
                 dialect: OnceLock::new(),
                 slots: OnceLock::new(),
                 agent: ureq::Agent::new_with_config(config),
+                timeout: opts.timeout,
             }),
         })
     }
@@ -278,20 +320,35 @@ impl Endpoint {
             let text: String = text.chars().take(300).collect();
             return Err(endpoint_error(&url, format!("{status}: {}", text.trim())));
         }
-        let reader = BufReader::new(resp.into_body().into_reader());
+        let mut reader = BufReader::new(resp.into_body().into_reader());
         let mut text = String::new();
         let mut first_token_ms = None;
         let mut generated = 0;
         let mut stop = None;
         let mut usage: Option<(usize, usize)> = None;
-        for line in reader.lines() {
+        let mut read = 0usize;
+        let deadline = self.inner.timeout * TOTAL_TIMEOUTS;
+        loop {
             if cancel.is_cancelled() {
                 // Dropping the connection stops the server's generation.
                 stop = Some(Stop::Cancelled);
                 break;
             }
-            let line =
-                line.map_err(|e| endpoint_error(&url, format!("the reply broke off: {e}")))?;
+            if started.elapsed() > deadline {
+                return Err(endpoint_error(
+                    &url,
+                    format!("the reply took longer than {} s", deadline.as_secs()),
+                ));
+            }
+            let Some(line) = bounded_line(&mut reader)
+                .map_err(|e| endpoint_error(&url, format!("the reply broke off: {e}")))?
+            else {
+                break;
+            };
+            read += line.len();
+            if read > MAX_REPLY_BYTES {
+                return Err(endpoint_error(&url, "the reply is larger than any answer"));
+            }
             let Some(data) = line.strip_prefix("data:").map(str::trim) else {
                 continue;
             };
@@ -319,6 +376,11 @@ impl Endpoint {
                 generated += 1;
                 on_piece(piece);
                 text.push_str(piece);
+                if generated >= req.max_tokens.max(1) {
+                    // A server that ignores max_tokens is stopped here.
+                    stop = Some(Stop::MaxTokens);
+                    break;
+                }
             }
             match choice["finish_reason"].as_str() {
                 Some("length") => stop = Some(Stop::MaxTokens),
@@ -413,6 +475,27 @@ fn normalize_url(url: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_in_a_url_is_never_shown() {
+        assert_eq!(
+            shown_url("http://me:secret@box.lan:8080/v1"),
+            "http://me:***@box.lan:8080/v1"
+        );
+        assert_eq!(shown_url("http://box.lan:8080"), "http://box.lan:8080");
+        let e = endpoint_error("https://a:b@h", "down").to_string();
+        assert!(!e.contains(":b@"), "{e}");
+    }
+
+    #[test]
+    fn a_reply_line_is_bounded() {
+        let long = format!("data: {}\nnext\n", "x".repeat(MAX_LINE_BYTES + 10));
+        let mut r = std::io::BufReader::new(long.as_bytes());
+        assert!(bounded_line(&mut r).is_err());
+        let mut r = std::io::BufReader::new(&b"data: ok\r\n"[..]);
+        assert_eq!(bounded_line(&mut r).unwrap().as_deref(), Some("data: ok"));
+        assert_eq!(bounded_line(&mut r).unwrap(), None);
+    }
 
     #[test]
     fn urls_are_checked_and_normalized() {
