@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use moodshelf_catalog::UnderstandWork;
-use moodshelf_llm::{Cancel, GenRequest, Reasoner};
+use moodshelf_llm::{Cancel, GenRequest, Generated, Reasoner};
 use moodshelf_media::Metadata;
 use serde::Serialize;
 
@@ -250,19 +250,76 @@ impl Library {
                 .await
                 .map_err(Error::internal);
             self.set_enrich_cancel(None).await;
-            let out = out??;
             if cancel.is_cancelled() {
                 // Interrupted by an answer: read the chunk again after it.
                 continue;
             }
-            let generated = out.iter().map(|g| g.generated_tokens as u64).sum();
+            let out: Vec<Option<Generated>> = match out? {
+                Ok(out) => out.into_iter().map(Some).collect(),
+                Err(e) if jobs.len() > 1 => {
+                    tracing::warn!(
+                        "reading {} works failed ({e}); reading them one by one",
+                        jobs.len()
+                    );
+                    self.read_alone(reasoner, jobs, &cancel).await?
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if cancel.is_cancelled() {
+                continue;
+            }
+            let generated = out
+                .iter()
+                .flatten()
+                .map(|g| g.generated_tokens as u64)
+                .sum();
             return Ok(Some((
                 jobs.iter()
                     .zip(&out)
-                    .map(|(j, g)| j.work.read(&j.request, g))
+                    .map(|(j, g)| match g {
+                        Some(g) => j.work.read(&j.request, g),
+                        // The model could not read it at all: recorded as
+                        // unknown, so it never stops enrichment again.
+                        None => Understanding::unknown(None),
+                    })
                     .collect(),
                 generated,
             )));
+        }
+    }
+
+    /// Reads each job of a chunk that failed as a whole on its own: those
+    /// that fail alone (a prompt the model cannot take) are `None`. When
+    /// every one fails, the model or server is at fault, not the works, and
+    /// that error stops enrichment (the next run tries them again).
+    async fn read_alone(
+        &self,
+        reasoner: &Reasoner,
+        jobs: &[Job],
+        cancel: &Cancel,
+    ) -> Result<Vec<Option<Generated>>> {
+        let mut out = Vec::with_capacity(jobs.len());
+        let mut last_error = None;
+        for j in jobs {
+            let r = reasoner.clone();
+            let req = vec![j.request.clone()];
+            let c = cancel.clone();
+            let one = tokio::task::spawn_blocking(move || r.generate_batch(req, &c))
+                .await
+                .map_err(Error::internal)?;
+            match one {
+                Ok(mut g) if !g.is_empty() => out.push(Some(g.remove(0))),
+                Ok(_) => out.push(None),
+                Err(e) => {
+                    tracing::warn!("skipping a work the model cannot read: {e}");
+                    last_error = Some(e);
+                    out.push(None);
+                }
+            }
+        }
+        match last_error {
+            Some(e) if out.iter().all(Option::is_none) => Err(e.into()),
+            _ => Ok(out),
         }
     }
 
