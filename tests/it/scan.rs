@@ -370,3 +370,44 @@ async fn a_reader_out_of_time_keeps_the_last_good_reading_and_tries_again() {
     assert_eq!(rec.state, moodshelf_catalog::FileState::Ok);
     assert_eq!(rec.reader, moodshelf_media::READER_VERSION);
 }
+
+/// Issue 25 #4: the desktop app and the CLI on one data dir. A second
+/// writer (here a second library opened on the same data dir, as another
+/// process would) waits for the first, can say who holds the library, and
+/// both scans finish with one consistent catalog.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_writers_on_one_data_dir_take_turns() {
+    let t = TestLibrary::new(Spec {
+        music: 30,
+        books: 10,
+        videos: 10,
+    })
+    .await;
+    t.lib.add_root(&t.root, NOW).await.unwrap();
+    let other = moodshelf_tests::open(t.data_dir().parent().unwrap()).await;
+    assert_eq!(other.other_writer(), None, "nobody writes yet");
+    let first = {
+        let lib = t.lib.clone();
+        tokio::spawn(async move { lib.scan(ScanOptions::new(NOW)).await })
+    };
+    let holder = moodshelf_tests::eventually(std::time::Duration::from_secs(30), || async {
+        other.other_writer()
+    })
+    .await
+    .expect("the first scan holds the library");
+    assert!(
+        holder.starts_with(&format!("pid {}", std::process::id())),
+        "{holder}"
+    );
+    let second = other.scan(ScanOptions::new(NOW)).await.unwrap();
+    let first = first.await.unwrap().unwrap();
+    assert!(first.added > 0);
+    assert_eq!(second.added, 0, "it waited, then found all read");
+    assert_eq!(other.other_writer(), None, "and let go");
+    let s = t.lib.status().await.unwrap();
+    assert_eq!(
+        (s.music + s.books + s.videos) as usize,
+        t.generated.items.len()
+    );
+    other.close().await;
+}

@@ -326,7 +326,7 @@ impl Library {
     /// Describes, embeds and profiles the items whose works were read, so
     /// that answers use the new understanding. Returns how many items.
     async fn refresh_cards(&self, opts: &EnrichOptions) -> Result<u64> {
-        let _scan = self.scan_lock().lock().await;
+        let _writer = self.writer().await?;
         let mut tracker = Tracker::silent();
         let described = crate::scan::describe_pending(self, &mut tracker).await?;
         if described == 0 {

@@ -35,6 +35,7 @@ pub mod taste;
 pub mod vocab;
 pub mod watch;
 pub mod work;
+mod writer;
 
 pub use config::{Paths, RawSettings, Settings};
 pub use context::{Context, Hemisphere};

@@ -20,6 +20,7 @@ use crate::error::{Code, Error, Result};
 use crate::profile::{ProfileTable, Prototypes};
 use crate::scan::{self, ScanOptions, ScanReport};
 use crate::taste::TasteState;
+use crate::writer::{WriterGuard, WriterLock};
 
 /// Catalog setting naming the embedding model the index was built with.
 const INDEX_MODEL_KEY: &str = "index.model";
@@ -50,8 +51,10 @@ struct Inner {
     answering: AtomicUsize,
     /// Cancels the enrichment reading in flight, if any.
     enrich_cancel: Mutex<Option<Cancel>>,
-    /// One scan (or watcher update) at a time.
-    pub(crate) scan_lock: Mutex<()>,
+    /// One writer at a time: a scan, a watcher update, an enrichment's
+    /// card refresh, an index rebuild, in this process and any other on
+    /// the same data dir ([`crate::writer`]).
+    writer: WriterLock,
     /// Each person's taste as answering reads it, with the stamp of what
     /// it was built from.
     tastes: Mutex<HashMap<i64, (String, Arc<TasteState>)>>,
@@ -160,6 +163,7 @@ impl Library {
             catalog.forget_descriptions().await?;
             catalog.set_setting(DESCRIBE_VERSION_KEY, &version).await?;
         }
+        let writer = WriterLock::new(&paths.data_dir);
         Ok(Library {
             inner: Arc::new(Inner {
                 paths,
@@ -173,7 +177,7 @@ impl Library {
                 profiles: Mutex::new(None),
                 answering: AtomicUsize::new(0),
                 enrich_cancel: Mutex::new(None),
-                scan_lock: Mutex::new(()),
+                writer,
                 tastes: Mutex::new(HashMap::new()),
             }),
         })
@@ -208,8 +212,14 @@ impl Library {
             .insert(person, (stamp, taste));
     }
 
-    pub(crate) fn scan_lock(&self) -> &Mutex<()> {
-        &self.inner.scan_lock
+    /// Waits to be the library's one writer (see [`crate::writer`]).
+    pub(crate) async fn writer(&self) -> Result<WriterGuard<'_>> {
+        self.inner.writer.lock().await
+    }
+
+    /// Who else is writing to this library now, if another process is.
+    pub fn other_writer(&self) -> Option<String> {
+        self.inner.writer.holder()
     }
 
     /// Adds a folder to the library. It must exist, and must neither sit
@@ -259,7 +269,7 @@ impl Library {
 
     /// Removes a folder and forgets its items. Returns how many items went.
     pub async fn remove_root(&self, path: &Path) -> Result<usize> {
-        let _scan = self.inner.scan_lock.lock().await;
+        let _writer = self.writer().await?;
         let target = self.find_root(path).await?;
         let removed = self.catalog().remove_root(&target.path).await?;
         if !removed.is_empty()
@@ -298,13 +308,13 @@ impl Library {
 
     /// Scans every root (see [`crate::scan`]). Waits for a running scan.
     pub async fn scan(&self, opts: ScanOptions) -> Result<ScanReport> {
-        let _scan = self.inner.scan_lock.lock().await;
+        let _writer = self.writer().await?;
         scan::run(self, opts).await
     }
 
     /// Drops the index and builds it again from the catalog.
     pub async fn rebuild_index(&self, opts: ScanOptions) -> Result<ScanReport> {
-        let _scan = self.inner.scan_lock.lock().await;
+        let _writer = self.writer().await?;
         let embedder = self.embedder().await?;
         {
             let mut slot = self.inner.index.lock().await;

@@ -484,7 +484,7 @@ async fn apply_changes(
     polled: &[PathBuf],
     now: i64,
 ) -> Result<UpdateSummary> {
-    let _lock = lib.scan_lock().lock().await;
+    let _writer = lib.writer().await?;
     let catalog = lib.catalog();
     let roots = catalog.roots().await?;
     let mut summary = UpdateSummary::default();
