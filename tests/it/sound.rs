@@ -457,3 +457,31 @@ async fn more_like_a_track_and_calmer_livelier_or_slower_follow_ups_move_in_soun
     assert!(e3 < e2 - 0.05, "{e2} -> {e3}");
     lib.close().await;
 }
+
+/// Issue 25 #7: a track whose name is not UTF-8 (a Latin-1 name from an
+/// old disk) is analysed like any other, in process too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_track_whose_name_is_not_utf8_is_heard() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("music");
+    std::fs::create_dir_all(&root).unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"Caf\xe9 del Mar.wav");
+    let synth = Synth {
+        driving: true,
+        bpm: 128.0,
+        root: 57,
+        minor: false,
+        seconds: 20.0,
+    };
+    synth.write_wav(&root.join(name)).expect("write");
+    let lib = open(dir.path()).await;
+    lib.add_root(&root, NOW).await.unwrap();
+    lib.scan(ScanOptions::new(NOW)).await.unwrap();
+    let report = lib
+        .analyze(AnalyzeOptions::new(NOW))
+        .await
+        .expect("analyze");
+    assert_eq!((report.analyzed, report.failed), (1, 0), "{report:?}");
+    lib.close().await;
+}

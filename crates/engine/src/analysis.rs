@@ -14,7 +14,6 @@
 //! - progress reports tracks done of all, from which the hosts show the
 //!   rate and the time left.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -89,9 +88,11 @@ fn deadline(duration_secs: Option<f64>) -> Duration {
 
 /// Analyses one track: in a reader process when the host has them.
 fn analyze_one(w: &SoundWork, cancel: &AtomicBool) -> SoundResult {
-    let path = Path::new(&w.path);
-    let heard = analyze_in_child(path, deadline(w.duration_secs))
-        .unwrap_or_else(|| analyze_here(path, cancel));
+    // The catalog's form of the path: a name that is not UTF-8 is decoded
+    // back to its bytes (see [`crate::names`]).
+    let path = crate::names::decode(&w.path);
+    let heard = analyze_in_child(&path, deadline(w.duration_secs))
+        .unwrap_or_else(|| analyze_here(&path, cancel));
     let (features, error) = match heard {
         Ok(f) => (serde_json::to_string(&f).ok(), None),
         Err(e) => (None, Some(e)),
