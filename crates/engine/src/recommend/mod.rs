@@ -724,7 +724,9 @@ impl Library {
                 on_event(RecEvent::Piece(piece.clone()));
             }
             replies[i].push_str(&piece);
-            if done[i] {
+            // A reply can only be whole where a piece closes it: it is not
+            // parsed again on every piece.
+            if done[i] || !piece.contains('}') {
                 continue;
             }
             let Some(why) = model::parse_reason(&replies[i]) else {
