@@ -430,6 +430,7 @@ pub async fn set_reasoning_endpoint(
     url: String,
     model: Option<String>,
     api_key: Option<String>,
+    plain_http: bool,
 ) -> AppResult<()> {
     let mut raw = RawSettings::read_for_update(&state.paths)?;
     let url = url.trim();
@@ -437,8 +438,12 @@ pub async fn set_reasoning_endpoint(
         raw.models.reasoning_endpoint = None;
         raw.models.reasoning_endpoint_model = None;
         raw.models.reasoning_api_key = None;
+        raw.models.reasoning_endpoint_plain_http = None;
     } else {
         raw.models.reasoning_endpoint = Some(url.to_string());
+        // The window asks before it sends over plain http to another
+        // machine (see the Models page).
+        raw.models.reasoning_endpoint_plain_http = plain_http.then_some(true);
         raw.models.reasoning_endpoint_model = model
             .map(|m| m.trim().to_string())
             .filter(|m| !m.is_empty());

@@ -20,6 +20,8 @@ pub const ENV_THREADS: &str = "MOODSHELF_THREADS";
 pub const ENV_HEMISPHERE: &str = "MOODSHELF_HEMISPHERE";
 pub const ENV_REASONING_ENDPOINT: &str = "MOODSHELF_REASONING_ENDPOINT";
 pub const ENV_REASONING_API_KEY: &str = "MOODSHELF_REASONING_API_KEY";
+/// "1" confirms a plain `http://` endpoint on another machine.
+pub const ENV_REASONING_PLAIN_HTTP: &str = "MOODSHELF_REASONING_ENDPOINT_PLAIN_HTTP";
 
 /// How long an endpoint may keep an answer waiting (to answer at all, and
 /// between two pieces of a streamed reply) before the local model or the
@@ -147,6 +149,10 @@ pub struct RawModels {
     pub reasoning_api_key: Option<String>,
     /// Seconds an endpoint may keep an answer waiting (default 20).
     pub reasoning_timeout_secs: Option<u64>,
+    /// Send requests to a plain `http://` endpoint on another machine:
+    /// they (and the titles in them) cross the network unencrypted, so it
+    /// takes this confirmation; `https://` and this machine need none.
+    pub reasoning_endpoint_plain_http: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -344,6 +350,17 @@ impl Settings {
                         format!("reasoning_endpoint {url:?}: {reason}"),
                     ));
                 }
+                let confirmed = env(ENV_REASONING_PLAIN_HTTP).is_some_and(|v| v == "1")
+                    || raw.models.reasoning_endpoint_plain_http == Some(true);
+                if moodshelf_llm::remote::is_plain_remote(&url) && !confirmed {
+                    return Err(Error::new(
+                        Code::InvalidInput,
+                        format!(
+                            "reasoning_endpoint {:?}: plain http:// to another machine sends your requests and titles unencrypted; use https://, or confirm it with reasoning_endpoint_plain_http = true",
+                            moodshelf_llm::remote::shown_url(&url)
+                        ),
+                    ));
+                }
                 Some(moodshelf_llm::EndpointOptions {
                     url,
                     model: raw
@@ -433,6 +450,11 @@ mod tests {
         raw.models.reasoning_endpoint = Some("http://10.0.0.5:11434/v1".into());
         raw.models.reasoning_endpoint_model = Some("qwen2.5:7b".into());
         raw.models.reasoning_api_key = Some("sk-file-key".into());
+        // Plain http:// to another machine needs the person's word.
+        let err = Settings::validate(raw.clone(), &p, |_| None).unwrap_err();
+        assert_eq!(err.code, Code::InvalidInput);
+        assert!(err.message.contains("unencrypted"), "{}", err.message);
+        raw.models.reasoning_endpoint_plain_http = Some(true);
         let s = Settings::validate(raw.clone(), &p, |_| None).unwrap();
         let e = s.endpoint.as_ref().unwrap();
         assert_eq!(
@@ -469,7 +491,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt as _;
         let p = paths();
         let mut raw = RawSettings::default();
-        raw.models.reasoning_endpoint = Some("http://10.0.0.5:11434".into());
+        raw.models.reasoning_endpoint = Some("https://10.0.0.5:11434".into());
         raw.models.reasoning_api_key = Some("sk-file-key".into());
         raw.write(&p).unwrap();
         let mode = std::fs::metadata(p.settings())

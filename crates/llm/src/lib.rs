@@ -21,7 +21,7 @@
 //! (`cuda`, `vulkan`, `metal`).
 
 mod generate;
-mod remote;
+pub mod remote;
 
 pub use generate::{
     Cancel, ChatMessage, GenOptions, GenRequest, Generated, Generator, Segment, Stop,

@@ -112,6 +112,27 @@ pub fn shown_url(url: &str) -> String {
     }
 }
 
+/// Whether `url` is plain `http://` to a host other than this machine:
+/// requests and the titles in them would cross the network unencrypted.
+pub fn is_plain_remote(url: &str) -> bool {
+    let u = url.trim();
+    let Some(rest) = u
+        .get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("http://"))
+        .map(|_| &u[7..])
+    else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    let host = host.to_ascii_lowercase();
+    !(host == "localhost" || host.starts_with("127.") || host == "::1")
+}
+
 /// The most a streamed reply may hold, and one line of it: a server that
 /// sends without end (or one endless line) is cut off, not buffered.
 const MAX_REPLY_BYTES: usize = 1 << 20;
@@ -485,6 +506,25 @@ mod tests {
         assert_eq!(shown_url("http://box.lan:8080"), "http://box.lan:8080");
         let e = endpoint_error("https://a:b@h", "down").to_string();
         assert!(!e.contains(":b@"), "{e}");
+    }
+
+    #[test]
+    fn plain_http_to_another_machine_is_told_apart() {
+        for remote in [
+            "http://192.168.1.20:8080",
+            "HTTP://box.lan",
+            "http://u:p@10.0.0.5/v1",
+        ] {
+            assert!(is_plain_remote(remote), "{remote}");
+        }
+        for here in [
+            "http://127.0.0.1:8080",
+            "http://localhost:11434",
+            "http://[::1]:8080",
+            "https://gpu.example",
+        ] {
+            assert!(!is_plain_remote(here), "{here}");
+        }
     }
 
     #[test]

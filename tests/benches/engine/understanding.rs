@@ -38,7 +38,9 @@ pub async fn run(n: usize) {
     let mut settings = format!("[models]\nreasoning = {:?}\n", model.display().to_string());
     let endpoint = std::env::var("BENCH_ENDPOINT").ok();
     if let Some(url) = &endpoint {
-        settings.push_str(&format!("reasoning_endpoint = {url:?}\nparallel = 16\n"));
+        settings.push_str(&format!(
+            "reasoning_endpoint = {url:?}\nreasoning_endpoint_plain_http = true\nparallel = 16\n"
+        ));
     }
     let by = if endpoint.is_some() {
         "endpoint"

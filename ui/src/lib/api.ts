@@ -119,8 +119,12 @@ export const api = {
   },
   cancelFetch: (): Promise<boolean> => unwrap(commands.cancelFetch()),
   chooseReasoningModel: (): Promise<string | null> => unwrap(commands.chooseReasoningModel()),
-  setReasoningEndpoint: (url: string, model: string | null, apiKey: string | null): Promise<null> =>
-    unwrap(commands.setReasoningEndpoint(url, model, apiKey)),
+  setReasoningEndpoint: (
+    url: string,
+    model: string | null,
+    apiKey: string | null,
+    plainHttp: boolean,
+  ): Promise<null> => unwrap(commands.setReasoningEndpoint(url, model, apiKey, plainHttp)),
   getSettings: (): Promise<AppSettings> => unwrap(commands.getSettings()),
   setSettings: (s: AppSettings): Promise<null> => unwrap(commands.setSettings(s)),
   pauseWatching: (paused: boolean): Promise<null> => unwrap(commands.pauseWatching(paused)),

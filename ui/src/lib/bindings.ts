@@ -63,7 +63,7 @@ export const commands = {
 	 *  written to the settings file and never sent back to the window; `None`
 	 *  keeps the key already there.
 	 */
-	setReasoningEndpoint: (url: string, model: string | null, apiKey: string | null) => typedError<null, AppError>(__TAURI_INVOKE("set_reasoning_endpoint", { url, model, apiKey })),
+	setReasoningEndpoint: (url: string, model: string | null, apiKey: string | null, plainHttp: boolean) => typedError<null, AppError>(__TAURI_INVOKE("set_reasoning_endpoint", { url, model, apiKey, plainHttp })),
 	getSettings: () => typedError<AppSettings, AppError>(__TAURI_INVOKE("get_settings")),
 	setSettings: (settings: AppSettings) => typedError<null, AppError>(__TAURI_INVOKE("set_settings", { settings })),
 	/**  Pauses or resumes watching the library folders. */

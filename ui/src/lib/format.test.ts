@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bytes, duration, kindLabel, openLabel, percent, timeLeft } from "./format";
+import { bytes, duration, isPlainRemote, kindLabel, openLabel, percent, timeLeft } from "./format";
 
 describe("format", () => {
   it("shows track and film lengths the way people read them", () => {
@@ -26,5 +26,14 @@ describe("format", () => {
     expect(openLabel("book")).toBe("Open");
     expect(openLabel("music")).toBe("Play");
     expect(openLabel("video")).toBe("Play");
+  });
+
+  it("tells plain http to another machine apart", () => {
+    expect(isPlainRemote("http://192.168.1.20:8080")).toBe(true);
+    expect(isPlainRemote("HTTP://user:pw@box.lan/v1")).toBe(true);
+    expect(isPlainRemote("http://127.0.0.1:8080")).toBe(false);
+    expect(isPlainRemote("http://localhost:11434")).toBe(false);
+    expect(isPlainRemote("http://[::1]:8080")).toBe(false);
+    expect(isPlainRemote("https://gpu.example")).toBe(false);
   });
 });

@@ -45,3 +45,13 @@ export function percent(done: number, total: number | null | undefined): number 
   if (!total || total <= 0) return null;
   return Math.min(100, Math.round((100 * done) / total));
 }
+
+/** Whether `url` is plain http:// to another machine: requests would cross
+ * the network unencrypted, so the window asks first. */
+export function isPlainRemote(url: string): boolean {
+  const m = /^http:\/\/([^/]*)/i.exec(url.trim());
+  if (!m) return false;
+  const hostPort = m[1].split("@").pop() ?? "";
+  const host = (hostPort.startsWith("[") ? hostPort.slice(1).split("]")[0] : hostPort.split(":")[0]).toLowerCase();
+  return !(host === "localhost" || host.startsWith("127.") || host === "::1");
+}
