@@ -273,18 +273,10 @@ pub struct Work {
     pub file_has_genres: bool,
 }
 
-/// Names that say no one in particular made the item.
+/// A creator's name, unless it says no one in particular made the item
+/// ([`crate::describe::names_no_one`]).
 fn real_name(s: &str) -> Option<&str> {
-    let t = s.trim();
-    let l = t.to_lowercase();
-    let placeholder = l.is_empty()
-        || l.starts_with("unknown")
-        || l.starts_with("various")
-        || matches!(
-            l.as_str(),
-            "[unknown]" | "n/a" | "none" | "anonymous" | "va"
-        );
-    (!placeholder).then_some(t)
+    (!crate::describe::names_no_one(s)).then_some(s.trim())
 }
 
 fn text_value(s: &str, max: usize) -> serde_json::Value {
