@@ -308,7 +308,7 @@ impl Library {
             })
             .collect();
         if !plain {
-            self.history_reasons(&s.intent, &mut picks).await?;
+            self.history_reasons(&s.intent, &chosen, &mut picks).await?;
         }
         t.rank_ms = ms(r);
         t.first_picks_ms = ms(started);

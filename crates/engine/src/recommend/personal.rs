@@ -7,6 +7,7 @@
 
 use super::Pick;
 use super::intent::Intent;
+use super::rank::Scored;
 use crate::error::Result;
 use crate::library::Library;
 
@@ -15,8 +16,15 @@ use crate::library::Library;
 const CITE_VAGUENESS: f32 = 0.5;
 
 impl Library {
-    /// Puts the history's reasons on `picks` (see the module's notes).
-    pub(super) async fn history_reasons(&self, intent: &Intent, picks: &mut [Pick]) -> Result<()> {
+    /// Puts the history's reasons on `picks` (see the module's notes);
+    /// `chosen` are the ranked candidates they were made from, with the
+    /// vectors retrieval loaded.
+    pub(super) async fn history_reasons(
+        &self,
+        intent: &Intent,
+        chosen: &[Scored],
+        picks: &mut [Pick],
+    ) -> Result<()> {
         if picks.is_empty() {
             return Ok(());
         }
@@ -40,12 +48,8 @@ impl Library {
             Some((_, others)) if !others.is_empty() => Some(borrowed_from(&others)),
             _ => None,
         };
-        let ids: Vec<i64> = picks.iter().map(|p| p.item.id).collect();
-        let vectors = self.index().await?.vectors(&ids).await?;
-        for p in picks.iter_mut() {
-            let cited = vectors
-                .get(&p.item.id)
-                .and_then(|v| state.reason(p.item.id, v));
+        for (p, c) in picks.iter_mut().zip(chosen) {
+            let cited = c.vector.as_deref().and_then(|v| state.reason(p.item.id, v));
             if let Some(c) = cited {
                 p.why = format!("{c}. {}", p.why);
             } else if let Some(b) = &borrowed {
