@@ -519,6 +519,23 @@ pub(crate) fn films_of(t: &TestLibrary, genre: &str) -> Vec<moodshelf_libgen::Ge
         .collect()
 }
 
+/// The most common genre of the library's films with an `.nfo`, other
+/// than comedy and drama (which a specific request asks for).
+pub(crate) fn commonest_genre(t: &TestLibrary) -> String {
+    let mut counts: std::collections::HashMap<String, usize> = Default::default();
+    for g in t.generated.of_kind("video").filter(|g| g.sidecar) {
+        for x in &g.genres {
+            *counts.entry(x.clone()).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .filter(|(g, _)| !["comedy", "drama"].contains(&g.to_lowercase().as_str()))
+        .max_by_key(|(g, n)| (*n, std::cmp::Reverse(g.clone())))
+        .map(|(g, _)| g)
+        .expect("films with genres")
+}
+
 /// How many of `ids` are films of `genre`.
 pub(crate) async fn of_genre(t: &TestLibrary, ids: &[i64], genre: &str) -> usize {
     let mut n = 0;
@@ -543,20 +560,8 @@ async fn history_shapes_a_vague_request_and_leaves_a_specific_one_its_answer() {
     let before = top(films(&t.lib, vague).await);
     let funny_before = of_genre(&t, &top(films(&t.lib, specific).await), "Comedy").await;
 
-    // Four films of one genre the person loved, as Kodi records them: the
-    // library's most common genre other than comedy and drama.
-    let mut counts: std::collections::HashMap<String, usize> = Default::default();
-    for g in t.generated.of_kind("video").filter(|g| g.sidecar) {
-        for x in &g.genres {
-            *counts.entry(x.clone()).or_default() += 1;
-        }
-    }
-    let genre = counts
-        .into_iter()
-        .filter(|(g, _)| !["comedy", "drama"].contains(&g.to_lowercase().as_str()))
-        .max_by_key(|(g, n)| (*n, std::cmp::Reverse(g.clone())))
-        .map(|(g, _)| g)
-        .unwrap();
+    // Four films of one genre the person loved, as Kodi records them.
+    let genre = commonest_genre(&t);
     let loved = films_of(&t, &genre);
     assert!(loved.len() >= 6, "the library has {genre} films to like");
     for g in &loved[..4] {

@@ -11,13 +11,13 @@ use moodshelf_llm::Cancel;
 use moodshelf_tests::{NOW, TestLibrary, fixture, moment};
 
 use super::history::{
-    distinct_tracks, films, films_of, item_id, listenbrainz_export, mark_watched, of_genre,
+    commonest_genre, distinct_tracks, films, films_of, item_id, listenbrainz_export, mark_watched,
+    of_genre,
 };
 
 const VAGUE: &str = "something to watch tonight";
 
-/// A library of films, and the genre most common among them other than
-/// comedy and drama.
+/// A library of films, and its most common genre but comedy and drama.
 async fn films_library() -> (TestLibrary, String) {
     let t = TestLibrary::new(Spec {
         music: 0,
@@ -26,18 +26,7 @@ async fn films_library() -> (TestLibrary, String) {
     })
     .await;
     t.add_and_scan().await;
-    let mut counts: std::collections::HashMap<String, usize> = Default::default();
-    for g in t.generated.of_kind("video").filter(|g| g.sidecar) {
-        for x in &g.genres {
-            *counts.entry(x.clone()).or_default() += 1;
-        }
-    }
-    let genre = counts
-        .into_iter()
-        .filter(|(g, _)| !["comedy", "drama"].contains(&g.to_lowercase().as_str()))
-        .max_by_key(|(g, n)| (*n, std::cmp::Reverse(g.clone())))
-        .map(|(g, _)| g)
-        .unwrap();
+    let genre = commonest_genre(&t);
     (t, genre)
 }
 
