@@ -178,21 +178,40 @@ fn a_llama_server_holds_replies_to_the_grammar_and_streams_them() {
 fn no_more_requests_go_at_once_than_the_server_writes() {
     // One slot: requests beyond it would wait in the server's queue, and
     // a queue longer than the timeout would fail them though the server
-    // answers each one well within it.
+    // answers each one well within it. The timeout is sized from one
+    // measured reply (this machine may be busy with other tests), and the
+    // number of requests from the timeout, so that the queue the client
+    // must not build is always several timeouts long.
     let server = Server::start(&["--parallel", "1"]);
+    let probe = Endpoint::new(options(&server.url, None)).unwrap();
+    let started = Instant::now();
+    probe
+        .generate(
+            &mood_request("a first evening"),
+            &Cancel::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+    let one = started.elapsed().max(Duration::from_millis(100));
+    let timeout = (one * 8).max(Duration::from_secs(6));
+    let n = ((timeout.as_secs_f64() * 3.0 / one.as_secs_f64()).ceil() as usize).clamp(12, 160);
+
     let mut opts = options(&server.url, None);
-    opts.timeout = Duration::from_secs(3);
+    opts.timeout = timeout;
     let e = Endpoint::new(opts).unwrap();
     assert_eq!(e.slots(), Some(1), "llama-server says how many it writes");
-    let reqs: Vec<GenRequest> = (0..40)
+    let reqs: Vec<GenRequest> = (0..n)
         .map(|i| mood_request(&format!("evening number {i}")))
         .collect();
     let started = Instant::now();
     let outs = moodshelf_llm::Reasoner::Endpoint(e)
         .generate_many(reqs, &Cancel::default(), |_, _| {})
         .expect("every request answered, none timed out in the queue");
-    assert_eq!(outs.len(), 40);
-    eprintln!("40 replies through one slot in {:?}", started.elapsed());
+    assert_eq!(outs.len(), n);
+    eprintln!(
+        "{n} replies through one slot in {:?} (one reply {one:?}, timeout {timeout:?})",
+        started.elapsed()
+    );
 }
 
 #[test]
