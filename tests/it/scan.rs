@@ -411,3 +411,123 @@ async fn two_writers_on_one_data_dir_take_turns() {
     );
     other.close().await;
 }
+
+/// Issue 25 #4: a reader on the same data dir (the desktop app while the
+/// CLI rebuilds the index) answers from the whole index all through the
+/// other library's rebuild and from the rebuilt one after it; a rebuild
+/// cancelled half way leaves the previous index whole, and the next scan
+/// puts the catalog's marks right.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reader_answers_from_the_whole_index_while_another_library_rebuilds_it() {
+    let t = TestLibrary::new(Spec {
+        music: 60,
+        books: 30,
+        videos: 30,
+    })
+    .await;
+    t.add_and_scan().await;
+    let total = t.lib.index().await.unwrap().count().await.unwrap();
+    assert!(total >= 100, "{total}");
+    let reader = moodshelf_tests::open(t.data_dir().parent().unwrap()).await;
+    let asked = "a quiet rainy evening";
+    let before = search(&reader, asked, None, 10).await.unwrap().items.len();
+    assert_eq!(before, 10);
+
+    let rebuild = {
+        let lib = t.lib.clone();
+        tokio::spawn(async move { lib.rebuild_index(ScanOptions::new(NOW)).await })
+    };
+    let mut answered_during = 0;
+    while !rebuild.is_finished() {
+        let writing = reader.other_writer().is_some();
+        let r = search(&reader, asked, None, 10)
+            .await
+            .expect("a reader answers while another library rebuilds");
+        assert_eq!(r.items.len(), before, "from the whole index");
+        let rows = reader.index().await.unwrap().count().await.unwrap();
+        assert_eq!(rows, total, "the reader sees every row");
+        if writing && reader.other_writer().is_some() {
+            answered_during += 1;
+        }
+    }
+    let report = rebuild.await.unwrap().unwrap();
+    assert_eq!(report.embedded as usize, total);
+    assert!(
+        answered_during > 0,
+        "the reader asked while the rebuild ran"
+    );
+    let after = search(&reader, asked, None, 10).await.unwrap();
+    assert_eq!(after.items.len(), before, "and from the rebuilt one after");
+    assert_eq!(reader.index().await.unwrap().count().await.unwrap(), total);
+
+    // Cancelled half way through embedding.
+    let mut opts = ScanOptions::new(NOW);
+    let cancel = opts.cancel.clone();
+    opts.progress = Some(std::sync::Arc::new(
+        move |p: &moodshelf_engine::scan::Progress| {
+            if p.phase == moodshelf_engine::scan::Phase::Embed && p.done > 0 {
+                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        },
+    ));
+    let err = t.lib.rebuild_index(opts).await.unwrap_err();
+    assert!(err.to_string().contains("cancel"), "{err}");
+    assert!(
+        !t.data_dir().join("index.next").exists(),
+        "the half-built index is gone"
+    );
+    let r = search(&reader, asked, None, 10).await.unwrap();
+    assert_eq!(r.items.len(), before, "the previous index answers");
+    assert_eq!(reader.index().await.unwrap().count().await.unwrap(), total);
+    let report = t.scan().await;
+    assert_eq!(
+        report.embedded as usize, total,
+        "the next scan embeds again"
+    );
+    assert_eq!(report.pending_index, 0);
+    reader.close().await;
+}
+
+/// Issue 25 #4: what a reader keeps of the library (the item profiles it
+/// answers from) is loaded again when another library on the data dir
+/// changed it, not only when it changed it itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_readers_profiles_follow_another_librarys_scan() {
+    let t = TestLibrary::new(Spec {
+        music: 10,
+        books: 5,
+        videos: 5,
+    })
+    .await;
+    t.add_and_scan().await;
+    let reader = moodshelf_tests::open(t.data_dir().parent().unwrap()).await;
+    let before = reader.profiles().await.unwrap().len();
+    assert_eq!(before, t.generated.items.len());
+
+    let more = t.data_dir().parent().unwrap().join("more");
+    let added = moodshelf_libgen::generate(
+        &moodshelf_libgen::datasets_dir(),
+        &more,
+        Spec {
+            music: 6,
+            books: 4,
+            videos: 0,
+        },
+    )
+    .unwrap();
+    t.lib.add_root(&more, NOW).await.unwrap();
+    t.scan().await;
+    let s = t.lib.status().await.unwrap();
+    let items = (s.music + s.books + s.videos) as usize;
+    assert!(
+        items > before,
+        "{items} items after adding {}",
+        added.items.len()
+    );
+    assert_eq!(
+        reader.profiles().await.unwrap().len(),
+        items,
+        "the reader answers from the scanned library"
+    );
+    reader.close().await;
+}

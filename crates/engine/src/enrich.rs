@@ -334,7 +334,7 @@ impl Library {
         }
         let mut scan = ScanOptions::new(opts.now);
         scan.cancel = opts.cancel.clone();
-        crate::scan::embed_pending(self, &scan, &mut tracker).await?;
+        crate::scan::embed_pending(self, &self.index().await?, &scan, &mut tracker).await?;
         self.library_changed().await;
         Ok(described)
     }

@@ -18,6 +18,7 @@ pub mod describe;
 pub mod enrich;
 pub mod error;
 pub mod hearing;
+mod index_dir;
 pub mod library;
 pub mod listens;
 pub mod live;

@@ -22,8 +22,10 @@ use crate::scan::{self, ScanOptions, ScanReport};
 use crate::taste::TasteState;
 use crate::writer::{WriterGuard, WriterLock};
 
-/// Catalog setting naming the embedding model the index was built with.
-const INDEX_MODEL_KEY: &str = "index.model";
+/// Catalog setting that changes whenever a scan, a watcher update,
+/// enrichment or analysis changed the library, in any process on the data
+/// dir; what answering keeps of the library is stamped with it.
+const LIBRARY_GENERATION_KEY: &str = "library.generation";
 /// Catalog setting naming the describe version descriptions were built with.
 const DESCRIBE_VERSION_KEY: &str = "describe.version";
 
@@ -41,12 +43,13 @@ struct Inner {
     /// The reasoning endpoint's handle (it remembers the server's dialect
     /// and model), made on first use.
     endpoint: std::sync::OnceLock<moodshelf_llm::Endpoint>,
-    index: Mutex<Option<Index>>,
+    index: Mutex<Option<crate::index_dir::OpenIndex>>,
     /// The descriptors' prototypes for the embedding model, once computed.
     prototypes: Mutex<Option<Arc<Prototypes>>>,
-    /// Item profiles as answering reads them; dropped whenever the library
-    /// changes and loaded again by the next answer.
-    profiles: Mutex<Option<Arc<ProfileTable>>>,
+    /// Item profiles as answering reads them, with the library generation
+    /// they were loaded at ([`LIBRARY_GENERATION_KEY`]); loaded again by
+    /// the next answer after any process changed the library.
+    profiles: Mutex<Option<(Option<String>, Arc<ProfileTable>)>>,
     /// Answers using the reasoning model now; enrichment waits for them.
     answering: AtomicUsize,
     /// Cancels the enrichment reading in flight, if any.
@@ -213,8 +216,12 @@ impl Library {
     }
 
     /// Waits to be the library's one writer (see [`crate::writer`]).
+    /// Whoever writes first after an interrupted index rebuild finishes or
+    /// undoes it.
     pub(crate) async fn writer(&self) -> Result<WriterGuard<'_>> {
-        self.inner.writer.lock().await
+        let guard = self.inner.writer.lock().await?;
+        crate::index_dir::recover(self.paths(), self.catalog()).await?;
+        Ok(guard)
     }
 
     /// Who else is writing to this library now, if another process is.
@@ -312,21 +319,36 @@ impl Library {
         scan::run(self, opts).await
     }
 
-    /// Drops the index and builds it again from the catalog.
+    /// Builds the index again from the catalog, beside the live one, which
+    /// answers until the new one is complete and swapped in.
     pub async fn rebuild_index(&self, opts: ScanOptions) -> Result<ScanReport> {
         let _writer = self.writer().await?;
         let embedder = self.embedder().await?;
+        let next =
+            crate::index_dir::begin_rebuild(self.paths(), self.catalog(), embedder.dim()).await?;
+        let mut tracker = scan::Tracker::new(opts.progress.clone());
+        let built = async {
+            let described = scan::describe_pending(self, &mut tracker).await?;
+            let embedded = scan::embed_pending(self, &next, &opts, &mut tracker).await?;
+            next.optimize().await?;
+            Ok::<_, Error>((described, embedded))
+        }
+        .await;
+        drop(next);
+        let (described, embedded) = match built {
+            Ok(counts) => counts,
+            Err(e) => {
+                crate::index_dir::recover(self.paths(), self.catalog()).await?;
+                return Err(e);
+            }
+        };
         {
             let mut slot = self.inner.index.lock().await;
             *slot = None;
-            Index::recreate(&self.paths().index(), embedder.dim()).await?;
+            let model_id = model_identity(embedder.path());
+            crate::index_dir::swap_in(self.paths(), self.catalog(), &model_id).await?;
         }
-        self.catalog().forget_index().await?;
-        let mut tracker = scan::Tracker::new(opts.progress.clone());
-        let described = scan::describe_pending(self, &mut tracker).await?;
-        let embedded = scan::embed_pending(self, &opts, &mut tracker).await?;
         scan::profile_pending(self, &opts, &mut tracker).await?;
-        self.index().await?.optimize().await?;
         self.library_changed().await;
         Ok(ScanReport {
             described,
@@ -494,8 +516,11 @@ impl Library {
 
     /// Every available, profiled item as ranking reads it.
     pub async fn profiles(&self) -> Result<Arc<ProfileTable>> {
+        let generation = self.catalog().setting(LIBRARY_GENERATION_KEY).await?;
         let mut slot = self.inner.profiles.lock().await;
-        if let Some(p) = slot.as_ref() {
+        if let Some((at, p)) = slot.as_ref()
+            && *at == generation
+        {
             return Ok(p.clone());
         }
         let rows = self.catalog().profile_rows().await?;
@@ -508,7 +533,7 @@ impl Library {
                 .await
                 .map_err(Error::internal)?,
         );
-        *slot = Some(table.clone());
+        *slot = Some((generation, table.clone()));
         Ok(table)
     }
 
@@ -537,6 +562,13 @@ impl Library {
     /// update or enrichment changed it.
     pub(crate) async fn library_changed(&self) {
         *self.inner.profiles.lock().await = None;
+        if let Err(e) = self
+            .catalog()
+            .set_setting(LIBRARY_GENERATION_KEY, &crate::writer::stamp())
+            .await
+        {
+            tracing::warn!("other processes on this library may answer from old profiles: {e}");
+        }
     }
 
     /// Whether the reasoning model is loaded now (for status displays).
@@ -544,66 +576,54 @@ impl Library {
         self.inner.generator.lock().await.is_some()
     }
 
-    /// The index, opened (or created) for the embedding model's dimension.
-    /// When the model changed since the index was built, the index is
-    /// started afresh and every item queued for embedding.
+    /// The index, opened (or created) for the embedding model (see
+    /// [`crate::index_dir::open`]), and opened again when another process
+    /// replaced its directory.
     pub async fn index(&self) -> Result<Index> {
+        let generation = crate::index_dir::generation(self.catalog()).await?;
         let mut slot = self.inner.index.lock().await;
-        if let Some(i) = slot.as_ref() {
-            return Ok(i.clone());
+        if let Some(open) = slot.as_ref()
+            && open.generation == generation
+        {
+            return Ok(open.index.clone());
         }
         let embedder = self.embedder().await?;
-        let model_id = model_identity(embedder.path());
-        let built_with = self.catalog().setting(INDEX_MODEL_KEY).await?;
-        let dir = self.paths().index();
-        let index = match Index::open(&dir, embedder.dim()).await {
-            Ok(index) if built_with.as_deref() == Some(model_id.as_str()) => index,
-            Ok(_)
-            | Err(
-                moodshelf_index::Error::Dimension { .. } | moodshelf_index::Error::Schema { .. },
-            ) => {
-                tracing::info!("embedding model or table layout changed; the index is rebuilt");
-                self.catalog().forget_index().await?;
-                let index = Index::recreate(&dir, embedder.dim()).await?;
-                self.catalog()
-                    .set_setting(INDEX_MODEL_KEY, &model_id)
-                    .await?;
-                index
-            }
-            Err(e) => {
-                // The index is derived from the catalog: one that cannot be
-                // opened (a crash mid-write, a damaged disk) is set aside,
-                // not deleted, and built again from the catalog.
-                let aside = dir.with_extension("damaged");
-                tracing::warn!(
-                    "the index at {} cannot be opened ({e}); it is moved to {} and rebuilt",
-                    dir.display(),
-                    aside.display()
-                );
-                let _ = std::fs::remove_dir_all(&aside);
-                std::fs::rename(&dir, &aside).map_err(|io| {
-                    Error::new(
-                        Code::Internal,
-                        format!("the index cannot be opened ({e}) nor set aside: {io}"),
-                    )
-                })?;
-                self.catalog().forget_index().await?;
-                let index = Index::open(&dir, embedder.dim()).await?;
-                self.catalog()
-                    .set_setting(INDEX_MODEL_KEY, &model_id)
-                    .await?;
-                index
-            }
-        };
-        *slot = Some(index.clone());
+        let open = crate::index_dir::open(
+            self.paths(),
+            self.catalog(),
+            &model_identity(embedder.path()),
+            embedder.dim(),
+            self.other_writer(),
+        )
+        .await?;
+        let index = open.index.clone();
+        *slot = Some(open);
         Ok(index)
+    }
+
+    /// Reads the index with `read`. A read that fails because the
+    /// directory was replaced under its handle (another process swapped
+    /// in a rebuilt index) opens it again and reads once more.
+    pub(crate) async fn read_index<T, F, Fut>(&self, read: F) -> Result<T>
+    where
+        F: Fn(Index) -> Fut,
+        Fut: std::future::Future<Output = moodshelf_index::Result<T>>,
+    {
+        match read(self.index().await?).await {
+            Ok(found) => Ok(found),
+            Err(e) => {
+                tracing::info!("the index failed a read ({e}); it is opened again");
+                *self.inner.index.lock().await = None;
+                Ok(read(self.index().await?).await?)
+            }
+        }
     }
 
     /// The index if it exists and the model is loaded; never creates one.
     /// Used to delete rows, which is pointless when there is no index.
     pub(crate) async fn open_index_if_present(&self) -> Result<Option<Index>> {
-        if let Some(i) = self.inner.index.lock().await.as_ref() {
-            return Ok(Some(i.clone()));
+        if let Some(open) = self.inner.index.lock().await.as_ref() {
+            return Ok(Some(open.index.clone()));
         }
         if !self.paths().index().exists() {
             return Ok(None);

@@ -694,7 +694,8 @@ async fn apply_changes(
     scan::describe_pending(lib, &mut tracker).await?;
     match lib.embedder().await {
         Ok(_) => {
-            summary.embedded = scan::embed_pending(lib, &opts, &mut tracker).await?;
+            summary.embedded =
+                scan::embed_pending(lib, &lib.index().await?, &opts, &mut tracker).await?;
             scan::profile_pending(lib, &opts, &mut tracker).await?;
         }
         Err(e) if e.code == Code::ModelMissing => {}

@@ -30,6 +30,7 @@ use moodshelf_catalog::{
     FileRecord, FileRole, FileState, FileUpdate, ItemData, Outcome, Profile, Root, RootState,
     ScanCounters, ScanStatus,
 };
+use moodshelf_index::Index;
 use moodshelf_media::{Cover, Metadata, Role};
 use serde::Serialize;
 
@@ -468,7 +469,7 @@ async fn phases(
         match lib.embedder().await {
             Ok(_) => {
                 reconcile(lib, &lib.index().await?).await?;
-                report.embedded = embed_pending(lib, opts, tracker).await?;
+                report.embedded = embed_pending(lib, &lib.index().await?, opts, tracker).await?;
                 catalog
                     .update_scan(run_id, Phase::Profile.as_str(), &report.counters())
                     .await?;
@@ -850,12 +851,12 @@ pub(crate) async fn describe_pending(lib: &Library, tracker: &mut Tracker) -> Re
 /// committed its row, so an interruption repeats at most one batch.
 pub(crate) async fn embed_pending(
     lib: &Library,
+    index: &Index,
     opts: &ScanOptions,
     tracker: &mut Tracker,
 ) -> Result<u64> {
     let catalog = lib.catalog();
     let embedder = lib.embedder().await?;
-    let index = lib.index().await?;
     let prototypes = lib.prototypes().await?;
     let total = catalog.counts().await?.pending_index as u64;
     tracker.enter(Phase::Embed, Some(total));

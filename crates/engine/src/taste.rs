@@ -529,7 +529,13 @@ impl Library {
         let ids: Vec<i64> = judged.keys().copied().collect();
         let vectors = match ids.is_empty() {
             true => HashMap::new(),
-            false => self.index().await?.vectors(&ids).await?,
+            false => {
+                self.read_index(|i| {
+                    let arg = &ids;
+                    async move { i.vectors(arg).await }
+                })
+                .await?
+            }
         };
         let mut directions = HashMap::new();
         for kind in ["", "video", "book", "music"] {

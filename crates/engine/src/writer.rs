@@ -12,6 +12,7 @@
 use std::fs::File;
 use std::io::{Read as _, Seek as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, MutexGuard};
@@ -25,14 +26,24 @@ const RETRY_EVERY: Duration = Duration::from_millis(200);
 
 pub(crate) struct WriterLock {
     here: Mutex<()>,
+    /// Whether this process holds the lock now (`flock` alone cannot say:
+    /// a second open of the file here conflicts like another process).
+    held: AtomicBool,
     file: PathBuf,
 }
 
 /// Held while writing; dropping it lets the next writer in.
 pub(crate) struct WriterGuard<'a> {
     _here: MutexGuard<'a, ()>,
+    held: &'a AtomicBool,
     /// Closing the file releases the `flock`.
     _file: File,
+}
+
+impl Drop for WriterGuard<'_> {
+    fn drop(&mut self) {
+        self.held.store(false, Ordering::SeqCst);
+    }
 }
 
 /// Takes the advisory lock on `f` if it is free (`flock` on Unix).
@@ -42,6 +53,16 @@ fn try_flock(f: &File) -> std::io::Result<bool> {
         Err(std::fs::TryLockError::WouldBlock) => Ok(false),
         Err(std::fs::TryLockError::Error(e)) => Err(e),
     }
+}
+
+/// A value no other write stamps, for the catalog settings by which a
+/// writer tells readers in every process that what they keep is old.
+pub(crate) fn stamp() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    format!("{}.{now}", std::process::id())
 }
 
 fn this_process() -> String {
@@ -56,13 +77,17 @@ impl WriterLock {
     pub(crate) fn new(data_dir: &Path) -> WriterLock {
         WriterLock {
             here: Mutex::new(()),
+            held: AtomicBool::new(false),
             file: data_dir.join("writer.lock"),
         }
     }
 
     /// Who holds the lock, as its holder wrote it, when another process
-    /// does.
+    /// (or another library on the same data dir) does.
     pub(crate) fn holder(&self) -> Option<String> {
+        if self.held.load(Ordering::SeqCst) {
+            return None;
+        }
         let f = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -114,8 +139,10 @@ impl WriterLock {
         f.set_len(0).map_err(cannot)?;
         f.rewind().map_err(cannot)?;
         writeln!(f, "{}", this_process()).map_err(cannot)?;
+        self.held.store(true, Ordering::SeqCst);
         Ok(WriterGuard {
             _here: here,
+            held: &self.held,
             _file: f,
         })
     }

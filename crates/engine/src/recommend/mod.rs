@@ -464,7 +464,7 @@ impl Library {
         } else {
             req.weights.unwrap_or(*FITTED)
         };
-        if self.index().await?.count().await? == 0 {
+        if self.read_index(|i| async move { i.count().await }).await? == 0 {
             return Err(Error::new(
                 Code::IndexEmpty,
                 "the library has no indexed items yet: add a folder and scan it",
@@ -570,7 +570,12 @@ impl Library {
             )
             .await?;
         if !references.is_empty() {
-            let vectors = self.index().await?.vectors(&references).await?;
+            let vectors = self
+                .read_index(|i| {
+                    let arg = &references;
+                    async move { i.vectors(arg).await }
+                })
+                .await?;
             if !vectors.is_empty() {
                 let mean = crate::profile::normalize(&mean(vectors.values()));
                 qvec = Some(match qvec {

@@ -74,7 +74,7 @@ const TASTE_LEG_VAGUENESS: f32 = 0.5;
 /// The taste leg: what lies nearest the person's taste, where the request
 /// leaves room for it.
 async fn taste_leg(
-    index: &moodshelf_index::Index,
+    lib: &Library,
     memory: &Memory,
     intent: &Intent,
     filter: &Filter,
@@ -94,7 +94,13 @@ async fn taste_leg(
         limit: depth,
         depth,
     };
-    Ok(index.search(&q).await?.0.iter().map(|h| h.id).collect())
+    let (hits, _) = lib
+        .read_index(|i| {
+            let arg = &q;
+            async move { i.search(arg).await }
+        })
+        .await?;
+    Ok(hits.iter().map(|h| h.id).collect())
 }
 
 /// What the person's memory brings to one request.
@@ -179,7 +185,6 @@ impl Library {
 
     pub(super) async fn retrieve(&self, a: &Ask<'_>, t: &mut LegTimings) -> Result<Vec<Scored>> {
         let intent = a.intent;
-        let index = self.index().await?;
         let profiles = self.profiles().await?;
         let filter = Filter {
             kinds: intent
@@ -207,13 +212,17 @@ impl Library {
             _ => None,
         };
         let hits: Vec<Hit> = if let Some(vector) = a.qvec.or(own.as_deref()) {
-            let (hits, legs) = index
-                .search(&Query {
-                    text: &text,
-                    vector,
-                    filter: filter.clone(),
-                    limit: depth * 2,
-                    depth,
+            let q = Query {
+                text: &text,
+                vector,
+                filter: filter.clone(),
+                limit: depth * 2,
+                depth,
+            };
+            let (hits, legs) = self
+                .read_index(|i| {
+                    let arg = &q;
+                    async move { i.search(arg).await }
                 })
                 .await?;
             t.vector_ms = legs.vector_ms;
@@ -231,7 +240,7 @@ impl Library {
             .sound_goal
             .map(|g| sound_leg(&profiles, &filter, &g, depth))
             .unwrap_or_default();
-        let by_taste = taste_leg(&index, &memory, intent, &filter, depth).await?;
+        let by_taste = taste_leg(self, &memory, intent, &filter, depth).await?;
         t.search_ms = s.elapsed().as_secs_f64() * 1e3;
 
         let mut ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
@@ -266,10 +275,25 @@ impl Library {
             .map(|v| (v.id, v))
             .collect();
         t.catalog_ms = c.elapsed().as_secs_f64() * 1e3;
-        let vectors = index.vectors(&ids).await?;
+        let vectors = self
+            .read_index(|i| {
+                let arg = &ids;
+                async move { i.vectors(arg).await }
+            })
+            .await?;
         let fb = FeedbackView::new(&memory.feedback, a.qvec.unwrap_or(&[]), a.now);
-        let liked = index.vectors(&fb.liked).await?;
-        let disliked = index.vectors(&fb.disliked_soft).await?;
+        let liked = self
+            .read_index(|i| {
+                let arg = &fb.liked;
+                async move { i.vectors(arg).await }
+            })
+            .await?;
+        let disliked = self
+            .read_index(|i| {
+                let arg = &fb.disliked_soft;
+                async move { i.vectors(arg).await }
+            })
+            .await?;
 
         let text_rank: HashMap<i64, usize> = hits
             .iter()
