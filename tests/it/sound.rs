@@ -485,3 +485,82 @@ async fn a_track_whose_name_is_not_utf8_is_heard() {
     assert_eq!((report.analyzed, report.failed), (1, 0), "{report:?}");
     lib.close().await;
 }
+
+/// Tags a WAV file with an artist the way taggers write it: a RIFF
+/// `LIST`/`INFO` chunk with `IART` after the audio.
+fn tag_wav_artist(path: &std::path::Path, artist: &str) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let mut value = artist.as_bytes().to_vec();
+    value.push(0);
+    if value.len() % 2 == 1 {
+        value.push(0);
+    }
+    let mut list = b"INFOIART".to_vec();
+    list.extend_from_slice(&(value.len() as u32).to_le_bytes());
+    list.extend_from_slice(&value);
+    bytes.extend_from_slice(b"LIST");
+    bytes.extend_from_slice(&(list.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&list);
+    let riff = (bytes.len() - 8) as u32;
+    bytes[4..8].copy_from_slice(&riff.to_le_bytes());
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Issue 25 #9: a journey through a library of one artist still takes every
+/// step it was asked: the rule against long runs of one artist relaxes
+/// when the library cannot keep it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journey_through_one_artists_tracks_takes_every_step() {
+    use moodshelf_engine::playlist::{PlaylistRequest, PlaylistSource, Shape};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("library");
+    let tracks = write_library(&root);
+    for path in tracks.keys() {
+        tag_wav_artist(path, "The Only Band");
+    }
+    let lib = open(dir.path()).await;
+    lib.add_root(&root, NOW).await.expect("add root");
+    lib.scan(ScanOptions::new(NOW)).await.expect("scan");
+    let report = lib
+        .analyze(AnalyzeOptions::new(NOW))
+        .await
+        .expect("analyze");
+    assert_eq!(report.analyzed, 24);
+    let from = tracks.iter().find(|(_, s)| !s.driving).expect("still").0;
+    let to = tracks.iter().find(|(_, s)| s.driving).expect("driving").0;
+    let journey = lib
+        .playlist(
+            &PlaylistRequest {
+                source: PlaylistSource::Journey {
+                    from: from.clone(),
+                    to: to.clone(),
+                    steps: 6,
+                },
+                minutes: None,
+                shape: Shape::Steady,
+            },
+            &Cancel::default(),
+        )
+        .await
+        .expect("journey");
+    assert!(
+        journey
+            .tracks
+            .iter()
+            .all(|t| t.item.creator.as_deref() == Some("The Only Band")),
+        "the tag is read: {:?}",
+        journey
+            .tracks
+            .iter()
+            .map(|t| &t.item.creator)
+            .collect::<Vec<_>>()
+    );
+    let paths: std::collections::HashSet<&str> = journey
+        .tracks
+        .iter()
+        .map(|t| t.item.path.as_str())
+        .collect();
+    assert_eq!(journey.tracks.len(), 8, "six steps between the ends");
+    assert_eq!(paths.len(), 8, "no repeats");
+    lib.close().await;
+}

@@ -408,13 +408,18 @@ impl Library {
                     .map(|(x, y)| (x - y).powi(2))
                     .sum::<f32>()
             };
-            let best = pool
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| run_ok(&out, t))
-                .min_by(|(_, x), (_, y)| distance(x).total_cmp(&distance(y)))
-                .map(|(i, _)| i);
-            let Some(i) = best else { break };
+            let nearest = |keep_runs_short: bool| {
+                pool.iter()
+                    .enumerate()
+                    .filter(|(_, t)| !keep_runs_short || run_ok(&out, t))
+                    .min_by(|(_, x), (_, y)| distance(x).total_cmp(&distance(y)))
+                    .map(|(i, _)| i)
+            };
+            // The rule against long runs of one artist gives way when the
+            // library cannot keep it (one artist's tracks, say).
+            let Some(i) = nearest(true).or_else(|| nearest(false)) else {
+                break;
+            };
             out.push(pool.swap_remove(i));
         }
         out.push(ends[1].clone());
