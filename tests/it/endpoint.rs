@@ -328,3 +328,60 @@ async fn a_hung_server_times_out_to_the_fast_path() {
     assert_eq!(a.items.len(), 10);
     assert!(a.items.iter().all(|p| !p.why.is_empty()));
 }
+
+/// Issue 25 #7: one work the model cannot take must not stop enrichment for
+/// good. A film whose every field is a long run of characters the tokenizer
+/// spells byte by byte overflows a server slot where the other works fit:
+/// its chunk fails as a whole, each work is then read alone, the film is
+/// recorded as one the model could not read, and the others are read. The
+/// next run finds nothing left to read.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_work_the_server_cannot_take_is_skipped_and_the_rest_are_read() {
+    use moodshelf_engine::enrich::EnrichOptions;
+    let server = Server::start(&["--parallel", "1", "--ctx-size", "1024"]);
+    let t = TestLibrary::with_settings(
+        Spec {
+            music: 0,
+            books: 0,
+            videos: 6,
+        },
+        &settings(&server.url, SMALL_MODEL, 30),
+    )
+    .await;
+    let wide = "𓀀".repeat(2_000);
+    let m = moodshelf_libgen::formats::NfoMovie {
+        title: wide.clone(),
+        year: Some(2004),
+        plot: Some(wide.clone()),
+        genres: vec![wide.clone()],
+        tags: vec![wide.clone()],
+        runtime_min: Some(95),
+        mpaa: None,
+        director: Some(wide.clone()),
+        actors: vec![wide.clone()],
+        rating: None,
+    };
+    let dir = t.root.join("Videos/Wide");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("movie.nfo"), moodshelf_libgen::formats::nfo(&m)).unwrap();
+    std::fs::write(
+        dir.join("movie.mkv"),
+        moodshelf_libgen::formats::mkv(&Default::default()),
+    )
+    .unwrap();
+    t.add_and_scan().await;
+
+    let report = t
+        .lib
+        .enrich(EnrichOptions::new(moodshelf_tests::NOW))
+        .await
+        .expect("enrichment goes on past the work it cannot read");
+    assert_eq!(report.remaining, 0, "{report:?}");
+    assert!(report.read >= 7, "{report:?}");
+    let again = t
+        .lib
+        .enrich(EnrichOptions::new(moodshelf_tests::NOW))
+        .await
+        .unwrap();
+    assert_eq!(again.read, 0, "nothing is read twice: {again:?}");
+}
