@@ -10,6 +10,7 @@ mod history;
 mod hostile;
 mod person;
 mod recommend;
+mod same_answers;
 mod scan;
 mod search;
 mod sound;
