@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use moodshelf_engine::Library;
 use moodshelf_engine::listens::ImportReport;
+use moodshelf_engine::{Library, Paths};
 
-use crate::{print_json, shown};
+use crate::out::{print_json, shown};
 
 #[derive(Subcommand)]
 pub enum HistoryAction {
@@ -17,7 +17,19 @@ pub enum HistoryAction {
     Import { file: PathBuf },
 }
 
-pub async fn run(lib: &Library, action: HistoryAction, now: i64, json: bool) -> anyhow::Result<()> {
+pub async fn run(paths: Paths, action: HistoryAction, now: i64, json: bool) -> anyhow::Result<()> {
+    let lib = Library::open(paths).await?;
+    let done = dispatch(&lib, action, now, json).await;
+    lib.close().await;
+    done
+}
+
+async fn dispatch(
+    lib: &Library,
+    action: HistoryAction,
+    now: i64,
+    json: bool,
+) -> anyhow::Result<()> {
     match action {
         HistoryAction::Import { file } => {
             let report = lib.import_history(&file, now).await?;

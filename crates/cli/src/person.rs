@@ -8,7 +8,7 @@ use clap::Subcommand;
 use moodshelf_engine::taste::{FACETS, TasteProfile};
 use moodshelf_engine::{Library, Paths};
 
-use crate::{print_json, shown};
+use crate::out::{print_json, shown};
 
 #[derive(Subcommand)]
 pub enum PersonCommand {

@@ -1,12 +1,23 @@
 //! `show PATH`: one item as a person sees its details, what its file says
 //! and what the reasoning model understood of its work.
 
+use std::path::PathBuf;
+
 use moodshelf_engine::enrich::ItemDetails;
 use moodshelf_engine::work::Understanding;
+use moodshelf_engine::{Library, Paths};
 
-use crate::{print_json, shown};
+use crate::out::{print_json, shown};
 
-pub fn print(d: &ItemDetails, json: bool) {
+pub async fn run(paths: Paths, path: PathBuf, json: bool) -> anyhow::Result<()> {
+    let lib = Library::open(paths).await?;
+    let details = lib.item_details(&path).await;
+    lib.close().await;
+    print(&details?, json);
+    Ok(())
+}
+
+fn print(d: &ItemDetails, json: bool) {
     if json {
         print_json(d);
         return;

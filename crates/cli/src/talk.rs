@@ -1,17 +1,182 @@
-//! `ask`, `chat` and `feedback`: the recommender on the command line.
-//! Picks are printed as soon as they are chosen; the model's reasons
-//! follow as they are written. Ctrl-C stops the model, not the answer.
+//! `ask`, `chat`, `feedback` and `conversations`: the recommender on the
+//! command line, with the options they share (`TalkArgs`). Picks are
+//! printed as soon as they are chosen; the model's reasons follow as they
+//! are written. Ctrl-C stops the model, not the answer.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use clap::{Args, ValueEnum};
 use moodshelf_catalog::Verdict;
 use moodshelf_engine::recommend::Mode;
 use moodshelf_engine::{
-    Hemisphere, Library, Moment, Pick, RecEvent, RecommendRequest, Recommendation,
+    Code, Error, Hemisphere, Kind, Library, Moment, Paths, Pick, RecEvent, RecommendRequest,
+    Recommendation,
 };
 use moodshelf_llm::Cancel;
 use tokio::io::AsyncBufReadExt;
+
+use crate::moment::parse_moment;
+use crate::out::{format_duration, print_json, shown};
+
+#[derive(Args)]
+pub struct TalkArgs {
+    #[arg(long, value_enum)]
+    kind: Option<KindArg>,
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// Let the reasoning model read the request and write a reason tailored
+    /// to it for the top picks (slower). Without it, picks come at once
+    /// with reasons composed from what the model understood of each item
+    /// at index time (`moodshelf enrich`).
+    #[arg(long, conflicts_with_all = ["search_only", "no_llm"])]
+    explain: bool,
+    /// The fast path only (the default; kept for scripts).
+    #[arg(long, conflicts_with = "search_only")]
+    no_llm: bool,
+    /// Embedding search only, as the first version did (for comparisons).
+    #[arg(long)]
+    search_only: bool,
+    /// Which months are winter (default: settings, else north).
+    #[arg(long, value_name = "north|south")]
+    hemisphere: Option<String>,
+}
+
+impl TalkArgs {
+    fn options(&self, json: bool) -> anyhow::Result<TalkOptions> {
+        Ok(TalkOptions {
+            kind: self.kind.map(KindArg::kind),
+            limit: self.limit,
+            mode: if self.search_only {
+                Mode::Search
+            } else if self.explain {
+                Mode::Model
+            } else {
+                Mode::Rules
+            },
+            hemisphere: self
+                .hemisphere
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e: String| Error::new(Code::InvalidInput, e))?,
+            json,
+            one_shot: false,
+        })
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    Music,
+    Book,
+    Video,
+}
+
+impl KindArg {
+    fn kind(self) -> Kind {
+        match self {
+            KindArg::Music => Kind::Music,
+            KindArg::Book => Kind::Book,
+            KindArg::Video => Kind::Video,
+        }
+    }
+}
+
+/// `ask`: one request, in a new conversation, the most recent one
+/// (`continue_last`) or the one given.
+pub async fn ask_cmd(
+    paths: Paths,
+    query: &[String],
+    talk: &TalkArgs,
+    continue_last: bool,
+    conversation: Option<i64>,
+    moment: Moment,
+    json: bool,
+) -> anyhow::Result<()> {
+    let lib = Library::open(paths).await?;
+    let opts = TalkOptions {
+        one_shot: true,
+        ..talk.options(json)?
+    };
+    let conversation = match (continue_last, conversation) {
+        (true, _) => lib.catalog().conversations(1).await?.first().map(|c| c.id),
+        (_, c) => c,
+    };
+    ask(&lib, &query.join(" "), conversation, moment, &opts).await?;
+    lib.close().await;
+    Ok(())
+}
+
+/// `chat`: each request acts at `moment` when `--now` fixed it
+/// (`fixed`), else at the time it is made.
+pub async fn chat_cmd(
+    paths: Paths,
+    talk: &TalkArgs,
+    conversation: Option<i64>,
+    moment: Moment,
+    fixed: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let lib = Library::open(paths).await?;
+    let opts = talk.options(json)?;
+    chat(
+        &lib,
+        conversation,
+        || {
+            if fixed {
+                moment
+            } else {
+                parse_moment(None).unwrap_or(moment)
+            }
+        },
+        &opts,
+    )
+    .await?;
+    lib.close().await;
+    Ok(())
+}
+
+/// `feedback PATH --like|--dislike|--not-now`.
+pub async fn feedback_cmd(
+    paths: Paths,
+    path: PathBuf,
+    like: bool,
+    dislike: bool,
+    now: i64,
+    json: bool,
+) -> anyhow::Result<()> {
+    let lib = Library::open(paths).await?;
+    let verdict = if like {
+        Verdict::Like
+    } else if dislike {
+        Verdict::Dislike
+    } else {
+        Verdict::NotNow
+    };
+    feedback(&lib, &path, verdict, now, json).await?;
+    lib.close().await;
+    Ok(())
+}
+
+/// `conversations`: the stored ones, newest first.
+pub async fn conversations(paths: Paths, limit: i64, json: bool) -> anyhow::Result<()> {
+    let lib = Library::open(paths).await?;
+    let list = lib.catalog().conversations(limit).await?;
+    if json {
+        let v: Vec<_> = list
+            .iter()
+            .map(|c| serde_json::json!({"id": c.id, "title": c.title, "updated_at": c.updated_at}))
+            .collect();
+        print_json(&v);
+    } else {
+        for c in &list {
+            println!("{:>4}  {}", c.id, c.title);
+        }
+    }
+    lib.close().await;
+    Ok(())
+}
 
 pub struct TalkOptions {
     pub kind: Option<moodshelf_engine::Kind>,
@@ -77,7 +242,7 @@ pub async fn ask(
     stopper.abort();
     let answer = result?;
     if json {
-        crate::print_json(&answer);
+        print_json(&answer);
     } else {
         if answer.items.is_empty() {
             println!("Nothing in the library fits that.");
@@ -105,18 +270,15 @@ fn print_picks(picks: &[Pick]) {
         if let Some(y) = item.year {
             line.push_str(&format!(" ({y})"));
         }
-        let length = item
-            .duration_secs
-            .map(crate::format_duration)
-            .unwrap_or_default();
+        let length = item.duration_secs.map(format_duration).unwrap_or_default();
         println!(
             "{line}  [{}{}{}]",
             item.kind,
             if length.is_empty() { "" } else { ", " },
             length
         );
-        println!("    {}", crate::shown(&p.why));
-        println!("    {}", crate::shown(&item.path));
+        println!("    {}", shown(&p.why));
+        println!("    {}", shown(&item.path));
     }
     let _ = std::io::stdout().flush();
 }
@@ -200,7 +362,7 @@ pub async fn feedback(
     lib.feedback(item.id, verdict, request.as_deref(), now)
         .await?;
     if json {
-        crate::print_json(&serde_json::json!({
+        print_json(&serde_json::json!({
             "id": item.id, "path": item.path, "verdict": verdict.as_str(), "request": request
         }));
     } else {
