@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::scan::{FileRead, read_file};
+use crate::reading::{FileRead, read_file};
 
 /// The argument that makes a host's executable a reader.
 pub const WORKER_ARG: &str = "__moodshelf-read-worker";
