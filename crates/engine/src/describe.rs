@@ -118,18 +118,6 @@ fn list(items: &[String], max: usize) -> String {
         .join(", ")
 }
 
-/// Whether a creator (or an album) names no one: "Unknown Artist",
-/// "Various Artists", "[unknown]", "Anonymous", "VA" or nothing at all.
-/// Such works share no creator, and the model is not asked about them.
-pub fn names_no_one(creator: &str) -> bool {
-    let c = creator.trim().to_lowercase();
-    c.is_empty()
-        || c.starts_with("unknown")
-        || c.starts_with("various")
-        || c.starts_with('[')
-        || matches!(c.as_str(), "n/a" | "none" | "anonymous" | "va")
-}
-
 /// A genre as a reason shows it: library subject headings such as
 /// "Speeches, addresses, etc., American -- Politics -- 1775-1783" are cut
 /// to their head ("Speeches").

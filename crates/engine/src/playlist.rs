@@ -126,7 +126,7 @@ impl Track {
     /// Its artist, "" for one that names no one ("Unknown Artist").
     fn artist(&self) -> String {
         match self.view.creator.as_deref() {
-            Some(c) if !crate::describe::names_no_one(c) => c.trim().to_lowercase(),
+            Some(c) if !crate::work::names_no_one(c) => c.trim().to_lowercase(),
             _ => String::new(),
         }
     }

@@ -147,7 +147,7 @@ pub fn facets(v: &ItemView) -> Vec<(&'static str, String)> {
     if let Some(c) = v
         .creator
         .as_deref()
-        .filter(|c| !crate::describe::names_no_one(c))
+        .filter(|c| !crate::work::names_no_one(c))
     {
         add("creator", c.to_string());
     }

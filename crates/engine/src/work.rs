@@ -273,10 +273,22 @@ pub struct Work {
     pub file_has_genres: bool,
 }
 
+/// Whether a creator (or an album) names no one: "Unknown Artist",
+/// "Various Artists", "[unknown]", "Anonymous", "VA" or nothing at all.
+/// Such works share no creator, and the model is not asked about them.
+pub fn names_no_one(creator: &str) -> bool {
+    let c = creator.trim().to_lowercase();
+    c.is_empty()
+        || c.starts_with("unknown")
+        || c.starts_with("various")
+        || c.starts_with('[')
+        || matches!(c.as_str(), "n/a" | "none" | "anonymous" | "va")
+}
+
 /// A creator's name, unless it says no one in particular made the item
-/// ([`crate::describe::names_no_one`]).
+/// ([`names_no_one`]).
 fn real_name(s: &str) -> Option<&str> {
-    (!crate::describe::names_no_one(s)).then_some(s.trim())
+    (!names_no_one(s)).then_some(s.trim())
 }
 
 fn text_value(s: &str, max: usize) -> serde_json::Value {

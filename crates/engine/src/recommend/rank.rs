@@ -387,7 +387,7 @@ fn diversify(scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Scored>
         .map(|s| {
             // "Unknown Artist" is no one: untagged tracks share no creator.
             let creator = match s.item.creator.as_deref() {
-                Some(c) if !crate::describe::names_no_one(c) => c.to_lowercase(),
+                Some(c) if !crate::work::names_no_one(c) => c.to_lowercase(),
                 _ => String::new(),
             };
             let first = s.features.named;
@@ -397,7 +397,7 @@ fn diversify(scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Scored>
                 .item
                 .album
                 .as_deref()
-                .filter(|a| !crate::describe::names_no_one(a))
+                .filter(|a| !crate::work::names_no_one(a))
                 .map(str::to_lowercase);
             Entry {
                 s,
