@@ -16,16 +16,8 @@
 //! counts only when the beat is clear, and little even then: an
 //! autocorrelation tempo is often an octave off.
 
-use std::collections::HashMap;
-use std::path::Path;
-
-use moodshelf_catalog::ItemView;
 use moodshelf_sound::{Features, Mode};
-use serde::Serialize;
 
-use crate::error::{Code, Error, Result};
-use crate::library::Library;
-use crate::recommend::intent::Direction;
 use crate::vocab::D;
 
 /// Below this integrated loudness a track is silence or nearly so (a
@@ -166,29 +158,35 @@ pub struct SoundGoal {
     nearest: f32,
 }
 
-/// The direction a follow-up moves along the axes of sound space
-/// (loudness, onset rate, brightness, tempo, mode), if it moves in it.
-fn direction(d: &Direction) -> Option<[f32; 5]> {
-    match d {
-        Direction::More(q) if q == "energetic" => Some([1.0, 1.0, 1.0, 1.0, 0.0]),
-        Direction::Less(q) if q == "energetic" => Some([-1.0, -1.0, -1.0, -1.0, 0.0]),
-        Direction::Faster => Some([0.0, 0.6, 0.0, 1.0, 0.0]),
-        Direction::Slower => Some([0.0, -0.6, 0.0, -1.0, 0.0]),
-        _ => None,
+/// A move in sound space a follow-up can ask for ("livelier", "calmer",
+/// "faster", "slower"); the recommender reads it from the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SoundMove {
+    Livelier,
+    Calmer,
+    Faster,
+    Slower,
+}
+
+impl SoundMove {
+    /// The move along the axes of sound space (loudness, onset rate,
+    /// brightness, tempo, mode).
+    fn axes(self) -> [f32; 5] {
+        match self {
+            SoundMove::Livelier => [1.0, 1.0, 1.0, 1.0, 0.0],
+            SoundMove::Calmer => [-1.0, -1.0, -1.0, -1.0, 0.0],
+            SoundMove::Faster => [0.0, 0.6, 0.0, 1.0, 0.0],
+            SoundMove::Slower => [0.0, -0.6, 0.0, -1.0, 0.0],
+        }
     }
 }
 
-/// Whether a follow-up's directions move in sound space.
-pub fn moves_in_sound(directions: &[Direction]) -> bool {
-    directions.iter().any(|d| direction(d).is_some())
-}
-
 impl SoundGoal {
-    /// The goal of `refs` moved by `directions`, given every analysed
-    /// track the answer may choose from; `None` without a reference.
+    /// The goal of `refs` moved by `moves`, given every analysed track the
+    /// answer may choose from; `None` without a reference.
     pub fn new<'a>(
         refs: &[Sound],
-        directions: &[Direction],
+        moves: &[SoundMove],
         library: impl Iterator<Item = &'a Sound>,
     ) -> Option<SoundGoal> {
         if refs.is_empty() {
@@ -201,7 +199,7 @@ impl SoundGoal {
             }
         }
         let mut toward = [0f32; 5];
-        for v in directions.iter().filter_map(direction) {
+        for v in moves.iter().map(|m| m.axes()) {
             for (t, x) in toward.iter_mut().zip(v) {
                 *t += x;
             }
@@ -255,70 +253,6 @@ impl SoundGoal {
     }
 }
 
-/// A track that sounds like another, with how far apart they are.
-#[derive(Debug, Clone, Serialize)]
-pub struct Alike {
-    #[serde(flatten)]
-    pub item: ItemView,
-    /// Distance in sound space (0 = alike).
-    pub distance: f32,
-    /// What was heard in it.
-    pub heard: Vec<String>,
-}
-
-impl Library {
-    /// Every analysed, audible track's sound on available folders, by item
-    /// id, read from the analysis alone.
-    pub(crate) async fn sounds(&self) -> Result<HashMap<i64, Sound>> {
-        Ok(self
-            .catalog()
-            .sound_rows(moodshelf_sound::ANALYSIS_VERSION)
-            .await?
-            .into_iter()
-            .filter_map(|(id, json)| Some((id, Sound::from_json(&json)?)))
-            .collect())
-    }
-
-    /// The `limit` analysed tracks that sound most like the track at
-    /// `path`, nearest first.
-    pub async fn sounds_like(&self, path: &Path, limit: usize) -> Result<Vec<Alike>> {
-        let item = self.item_at(path).await?;
-        // From the analysis itself: it needs no index or embedding.
-        let sounds = self.sounds().await?;
-        let Some(sound) = sounds.get(&item.id).copied() else {
-            return Err(Error::new(
-                Code::InvalidInput,
-                format!(
-                    "{} has no sound analysis yet (run `moodshelf analyze`; silent or undecodable tracks have none)",
-                    path.display()
-                ),
-            ));
-        };
-        let mut near: Vec<(i64, f32)> = sounds
-            .iter()
-            .filter(|(id, _)| **id != item.id)
-            .map(|(id, s)| (*id, s.distance(&sound)))
-            .collect();
-        near.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-        near.truncate(limit);
-        let ids: Vec<i64> = near.iter().map(|(id, _)| *id).collect();
-        let distance: HashMap<i64, f32> = near.into_iter().collect();
-        Ok(self
-            .catalog()
-            .items_in_order(&ids)
-            .await?
-            .into_iter()
-            .filter_map(|item| {
-                Some(Alike {
-                    distance: *distance.get(&item.id)?,
-                    heard: sounds.get(&item.id)?.words(),
-                    item,
-                })
-            })
-            .collect())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,34 +292,20 @@ mod tests {
 
         // "Calmer": nothing louder, the nearest calmer track first, and a
         // far calmer one still counts when it is the only way down.
-        let calmer = SoundGoal::new(
-            &[loud],
-            &[Direction::Less("energetic".into())],
-            library.iter(),
-        )
-        .unwrap();
+        let calmer = SoundGoal::new(&[loud], &[SoundMove::Calmer], library.iter()).unwrap();
         assert_eq!(calmer.closeness(&louder), 0.0);
         assert_eq!(calmer.closeness(&loud), 0.0, "the same is not calmer");
         assert!(calmer.closeness(&bit_calmer) > 0.999);
         assert!(calmer.closeness(&quiet) > 0.0);
-        let only_far = SoundGoal::new(
-            &[loud],
-            &[Direction::Less("energetic".into())],
-            [loud, louder, quiet].iter(),
-        )
-        .unwrap();
+        let only_far =
+            SoundGoal::new(&[loud], &[SoundMove::Calmer], [loud, louder, quiet].iter()).unwrap();
         assert!(only_far.closeness(&quiet) > 0.999);
 
-        // "Faster" moves along the tempo, "older" not in sound at all.
-        let faster = SoundGoal::new(&[bit_calmer], &[Direction::Faster], library.iter()).unwrap();
+        // "Faster" moves along the tempo.
+        let faster = SoundGoal::new(&[bit_calmer], &[SoundMove::Faster], library.iter()).unwrap();
         assert!(faster.closeness(&loud) > 0.0 && faster.closeness(&quiet) == 0.0);
-        assert!(!moves_in_sound(&[
-            Direction::Older,
-            Direction::More("funny".into())
-        ]));
-        assert!(moves_in_sound(&[Direction::Slower]));
         assert_eq!(
-            SoundGoal::new(&[], &[Direction::Faster], library.iter()),
+            SoundGoal::new(&[], &[SoundMove::Faster], library.iter()),
             None
         );
     }

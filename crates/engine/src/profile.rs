@@ -32,6 +32,31 @@ use crate::vocab::{D, DESCRIPTORS, Facet, VOCAB_VERSION};
 /// item.
 pub const PROFILE_VERSION: u32 = 1;
 
+// An item's certification ("PG-13", "Rated R", "TV-MA") as the rules read
+// it: for children, for adults only, or neither.
+
+/// Certifications that are not for children.
+pub const ADULT_RATINGS: &[&str] = &["R", "NC-17", "X", "TV-MA", "18", "A", "UNRATED"];
+/// Certifications that are fine for children.
+const FAMILY_RATINGS: &[&str] = &[
+    "G", "PG", "U", "TV-Y", "TV-Y7", "TV-G", "TV-PG", "UA", "ALL", "APPROVED", "PASSED",
+];
+
+fn certification(c: &str) -> String {
+    let c = c.trim().to_ascii_uppercase();
+    c.strip_prefix("RATED ").unwrap_or(&c).to_string()
+}
+
+/// Whether a certification is for adults only.
+pub fn adult_rating(c: &str) -> bool {
+    ADULT_RATINGS.contains(&certification(c).as_str())
+}
+
+/// Whether a certification is fine for children.
+pub fn family_rating(c: &str) -> bool {
+    FAMILY_RATINGS.contains(&certification(c).as_str())
+}
+
 /// The prefix of a fresh profile's source key.
 pub fn version_key() -> String {
     format!("p{PROFILE_VERSION}v{VOCAB_VERSION}")
@@ -116,7 +141,7 @@ pub fn evidence(m: &Metadata) -> Vec<u8> {
         }
     }
     if let Some(c) = &m.certification
-        && crate::recommend::understand::family_rating(c)
+        && family_rating(c)
     {
         raise("kids", CERTIFICATE);
         raise("family", CERTIFICATE);

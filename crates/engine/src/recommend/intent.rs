@@ -206,6 +206,18 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// The move in sound space this direction asks for, if it asks for one.
+    pub fn in_sound(&self) -> Option<crate::hearing::SoundMove> {
+        use crate::hearing::SoundMove;
+        match self {
+            Direction::More(q) if q == "energetic" => Some(SoundMove::Livelier),
+            Direction::Less(q) if q == "energetic" => Some(SoundMove::Calmer),
+            Direction::Faster => Some(SoundMove::Faster),
+            Direction::Slower => Some(SoundMove::Slower),
+            _ => None,
+        }
+    }
+
     pub fn as_string(&self) -> String {
         match self {
             Direction::Shorter => "shorter".into(),
@@ -342,6 +354,18 @@ static FOLLOW_UP_START: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_tempo_and_energy_move_in_sound() {
+        use crate::hearing::SoundMove;
+        assert_eq!(Direction::Older.in_sound(), None);
+        assert_eq!(Direction::More("funny".into()).in_sound(), None);
+        assert_eq!(Direction::Slower.in_sound(), Some(SoundMove::Slower));
+        assert_eq!(
+            Direction::Less("energetic".into()).in_sound(),
+            Some(SoundMove::Calmer)
+        );
+    }
 
     #[test]
     fn picks_read_old_and_new_forms() {

@@ -5,7 +5,7 @@
 //! Heat, which you rated 9/10 and watched twice"). Every word of it comes
 //! from their stored history, never from the model.
 
-use super::Pick;
+use super::answer::Pick;
 use super::intent::Intent;
 use super::rank::Scored;
 use crate::error::Result;

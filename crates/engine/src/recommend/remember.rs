@@ -5,7 +5,7 @@
 
 use moodshelf_catalog::{ItemView, Verdict};
 
-use super::Pick;
+use super::answer::Pick;
 use super::intent::Intent;
 use super::understand::positive_text;
 use crate::error::{Code, Error, Result};

@@ -23,10 +23,10 @@ use moodshelf_media::Kind;
 
 use super::intent::{Audience, Intent};
 use super::rank::{self, Features, FeedbackView, Scored, Weights};
-use super::understand::{self, adult_rating};
+use super::understand;
 use crate::error::Result;
 use crate::library::Library;
-use crate::profile::{ItemProfile, ProfileTable, has_fragment};
+use crate::profile::{ItemProfile, ProfileTable, adult_rating, has_fragment};
 use crate::taste::TasteState;
 use crate::vocab::{D, Facet, Origin};
 

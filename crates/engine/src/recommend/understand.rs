@@ -381,28 +381,6 @@ const COMPARATIVES: &[(&str, &str)] = &[
     ("sadder", "more melancholic"),
 ];
 
-/// Certifications that are not for children.
-pub const ADULT_RATINGS: &[&str] = &["R", "NC-17", "X", "TV-MA", "18", "A", "UNRATED"];
-/// Certifications that are fine for children.
-const FAMILY_RATINGS: &[&str] = &[
-    "G", "PG", "U", "TV-Y", "TV-Y7", "TV-G", "TV-PG", "UA", "ALL", "APPROVED", "PASSED",
-];
-
-fn certification(c: &str) -> String {
-    let c = c.trim().to_ascii_uppercase();
-    c.strip_prefix("RATED ").unwrap_or(&c).to_string()
-}
-
-/// Whether a certification is for adults only.
-pub fn adult_rating(c: &str) -> bool {
-    ADULT_RATINGS.contains(&certification(c).as_str())
-}
-
-/// Whether a certification is fine for children.
-pub fn family_rating(c: &str) -> bool {
-    FAMILY_RATINGS.contains(&certification(c).as_str())
-}
-
 /// A request in lower case with its clauses marked, and which bytes of it
 /// were already read as something (so that nothing is read twice).
 struct Text {
