@@ -35,6 +35,7 @@ use moodshelf_llm::{Cancel, Reasoner};
 use crate::context::Context;
 use crate::error::{Code, Error, Result};
 use crate::library::Library;
+use crate::profile::ProfileTable;
 use crate::vocab::D;
 pub use answer::{
     EventFn, MAX_LIMIT, Mode, Moment, Pick, Pool, ReasonerInfo, RecEvent, RecTimings,
@@ -42,6 +43,69 @@ pub use answer::{
 };
 use intent::{Direction, Intent};
 use rank::{FITTED, Weights};
+
+/// One answer under way: its request, its cancel, when it began, and what
+/// it gathers for the host on the way (timings, notices).
+struct Answering<'a> {
+    req: &'a RecommendRequest,
+    /// The request's text, trimmed.
+    text: &'a str,
+    cancel: &'a Cancel,
+    started: Instant,
+    t: RecTimings,
+    notices: Vec<String>,
+}
+
+impl<'a> Answering<'a> {
+    fn new(req: &'a RecommendRequest, cancel: &'a Cancel) -> Answering<'a> {
+        Answering {
+            req,
+            text: req.text.trim(),
+            cancel,
+            started: Instant::now(),
+            t: RecTimings::default(),
+            notices: Vec::new(),
+        }
+    }
+}
+
+/// The reading of a request, as understanding hands it on.
+struct Read {
+    /// The rules' reading of this request alone.
+    rules: Intent,
+    /// The reading answered: rules, model, follow-up and preferences.
+    intent: Intent,
+    follow_up: bool,
+    pending: PendingReasoner,
+    understood_by: &'static str,
+}
+
+/// What a reading points at in the library: its content vector, the works
+/// it names, and their ids.
+struct Content {
+    qvec: Option<Vec<f32>>,
+    references: Vec<i64>,
+    named: retrieve::Named,
+}
+
+/// The picks as ranking chose them, with their rule reasons.
+struct Ranked {
+    chosen: Vec<rank::Scored>,
+    /// The moment's need that shaped each pick, if one did.
+    shaped: Vec<Option<D>>,
+    picks: Vec<Pick>,
+}
+
+/// What explaining gave.
+struct Explained {
+    /// "rules" or "model": who wrote the reasons.
+    by: &'static str,
+    refused: Vec<RefusedReason>,
+    /// The picks the model's last try explained.
+    answered: HashSet<i64>,
+    /// The reasoner that explained (or is left), for the answer's record.
+    reasoner: Option<Reasoner>,
+}
 
 /// What understanding and retrieval hand to ranking.
 struct Prepared {
@@ -84,129 +148,26 @@ impl Library {
         cancel: &Cancel,
         on_event: EventFn<'_>,
     ) -> Result<Recommendation> {
-        let started = Instant::now();
-        let mut t = RecTimings::default();
-        let mut notices = Vec::new();
+        let mut a = Answering::new(req, cancel);
         let _answering = if req.mode == Mode::Model {
             Some(self.answer_started().await)
         } else {
             None
         };
-        let s = self
-            .prepare(req, cancel, on_event, &mut t, &mut notices)
-            .await?;
+        let s = self.prepare(&mut a, on_event).await?;
         if req.one_shot {
             self.release_embedder().await;
         }
-        let text = req.text.trim();
-        let plain = req.mode == Mode::Search;
-
-        // Rank.
         let r = Instant::now();
-        let limit = req.limit.clamp(1, MAX_LIMIT);
-        let chosen = rank::choose(
-            s.candidates,
-            &s.weights,
-            rank::Choice {
-                vagueness: s.intent.vagueness,
-                limit,
-                named: &s.intent.like,
-                varied: !plain,
-                mix_kinds: s.intent.kinds.is_empty(),
-            },
-        );
         let profiles = self.profiles().await?;
-        let shaped: Vec<Option<D>> = chosen
-            .iter()
-            .map(|c| {
-                profiles
-                    .get(c.item.id)
-                    .and_then(|p| explain::shaped_by_moment(p, &s.intent, &s.moment))
-            })
-            .collect();
-        let mut picks: Vec<Pick> = chosen
-            .iter()
-            .zip(&shaped)
-            .map(|(c, m)| Pick {
-                why: if plain {
-                    "Close to your request".into()
-                } else {
-                    explain::with_sound(
-                        explain::rule_reason(
-                            &s.weights,
-                            &c.item,
-                            profiles.get(c.item.id),
-                            &s.intent,
-                            *m,
-                        ),
-                        profiles.get(c.item.id),
-                        c.features.sound_near,
-                    )
-                },
-                score: c.score,
-                item: c.item.clone(),
-            })
-            .collect();
-        if !plain {
-            self.history_reasons(&s.intent, &chosen, &mut picks).await?;
-        }
-        t.rank_ms = ms(r);
-        t.first_picks_ms = ms(started);
-        on_event(RecEvent::Picks(picks.clone()));
-
-        // Explain.
-        let mut explained_by = "rules".to_string();
-        let mut refused = Vec::new();
-        // The explain phase counts the wait for a model still loading.
-        let x = Instant::now();
-        let mut reasoner = self
-            .ready_reasoner(s.generator, &mut notices, on_event)
+        let mut ranked = self.first_picks(req, &s, &profiles).await?;
+        a.t.rank_ms = ms(r);
+        a.t.first_picks_ms = ms(a.started);
+        on_event(RecEvent::Picks(ranked.picks.clone()));
+        let explained = self
+            .explain_picks(&mut a, on_event, s.generator, &mut ranked, &profiles)
             .await?;
-        if !picks.is_empty() && reasoner.is_some() {
-            let mut cands: Vec<model::Candidate> = chosen
-                .iter()
-                .zip(&shaped)
-                .take(EXPLAIN_TOP)
-                .map(|(c, m)| explain::candidate(&c.item, profiles.get(c.item.id), *m))
-                .collect();
-            while let Some(g) = reasoner.clone() {
-                let mut answered = HashSet::new();
-                let explained = self
-                    .explain(
-                        &g,
-                        text,
-                        &cands,
-                        &mut picks,
-                        &mut refused,
-                        &mut answered,
-                        cancel,
-                        on_event,
-                        started,
-                        &mut t,
-                    )
-                    .await;
-                match explained {
-                    Ok(()) => {
-                        explained_by = "model".into();
-                        break;
-                    }
-                    // The picks are shown already: a failure of the model
-                    // (a server gone mid-answer, a context overflow, a
-                    // crashed worker) keeps them, with the rule reasons for
-                    // those no model explained, and the conversation goes on.
-                    Err(e) if !cancel.is_cancelled() => {
-                        if !answered.is_empty() {
-                            explained_by = "model".into();
-                        }
-                        cands.retain(|c| !answered.contains(&c.id));
-                        reasoner = self.fall_back(&g, e, &mut notices, on_event).await;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            t.explain_ms = ms(x);
-        }
-        let reasoner_info = match (&reasoner, s.understood_by, explained_by.as_str()) {
+        let reasoner = match (&explained.reasoner, s.understood_by, explained.by) {
             (Some(r), _, "model") | (Some(r), "rules+model", _) => ReasonerInfo {
                 kind: r.kind().to_string(),
                 model: Some(r.model()),
@@ -216,25 +177,12 @@ impl Library {
                 model: None,
             },
         };
-
-        // Remember.
-        let mut conversation_id = req.conversation;
-        if req.remember {
-            conversation_id = Some(
-                self.remember(
-                    req.conversation,
-                    text,
-                    &s.rules,
-                    &s.intent,
-                    &picks,
-                    req.moment.unix,
-                )
-                .await?,
-            );
-        }
-        t.total_ms = ms(started);
+        let conversation_id = self
+            .remember_answer(req, &s.rules, &s.intent, &ranked.picks)
+            .await?;
+        a.t.total_ms = ms(a.started);
         Ok(Recommendation {
-            items: picks,
+            items: ranked.picks,
             moment_needs: s
                 .moment
                 .iter()
@@ -250,12 +198,157 @@ impl Library {
             conversation_id,
             follow_up: s.follow_up,
             understood_by: s.understood_by.to_string(),
-            explained_by,
-            reasoner: reasoner_info,
-            refused_reasons: refused,
-            notices,
-            timings_ms: t,
+            explained_by: explained.by.to_string(),
+            reasoner,
+            refused_reasons: explained.refused,
+            notices: a.notices,
+            timings_ms: a.t,
         })
+    }
+
+    /// Ranks the candidates and gives each pick its rule reason (and, in a
+    /// vague answer, the history it is close to): what the host shows at
+    /// once.
+    async fn first_picks(
+        &self,
+        req: &RecommendRequest,
+        s: &Prepared,
+        profiles: &ProfileTable,
+    ) -> Result<Ranked> {
+        let plain = req.mode == Mode::Search;
+        let chosen = rank::choose(
+            s.candidates.clone(),
+            &s.weights,
+            rank::Choice {
+                vagueness: s.intent.vagueness,
+                limit: req.limit.clamp(1, MAX_LIMIT),
+                named: &s.intent.like,
+                varied: !plain,
+                mix_kinds: s.intent.kinds.is_empty(),
+            },
+        );
+        let shaped: Vec<Option<D>> = chosen
+            .iter()
+            .map(|c| {
+                profiles
+                    .get(c.item.id)
+                    .and_then(|p| explain::shaped_by_moment(p, &s.intent, &s.moment))
+            })
+            .collect();
+        let mut picks: Vec<Pick> = chosen
+            .iter()
+            .zip(&shaped)
+            .map(|(c, m)| Pick {
+                why: if plain {
+                    "Close to your request".into()
+                } else {
+                    let profile = profiles.get(c.item.id);
+                    let reason = explain::rule_reason(&s.weights, &c.item, profile, &s.intent, *m);
+                    explain::with_sound(reason, profile, c.features.sound_near)
+                },
+                score: c.score,
+                item: c.item.clone(),
+            })
+            .collect();
+        if !plain {
+            self.history_reasons(&s.intent, &chosen, &mut picks).await?;
+        }
+        Ok(Ranked {
+            chosen,
+            shaped,
+            picks,
+        })
+    }
+
+    /// The model explains the top picks, in place of their rule reasons,
+    /// when the answer asked for it and a model is there. A model that
+    /// fails hands over to the next (the local one after an endpoint) or
+    /// to the rule reasons already shown.
+    async fn explain_picks(
+        &self,
+        a: &mut Answering<'_>,
+        on_event: EventFn<'_>,
+        pending: PendingReasoner,
+        ranked: &mut Ranked,
+        profiles: &ProfileTable,
+    ) -> Result<Explained> {
+        let mut out = Explained {
+            by: "rules",
+            refused: Vec::new(),
+            answered: HashSet::new(),
+            reasoner: None,
+        };
+        // The explain phase counts the wait for a model still loading.
+        let x = Instant::now();
+        let mut reasoner = self
+            .ready_reasoner(pending, &mut a.notices, on_event)
+            .await?;
+        if ranked.picks.is_empty() || reasoner.is_none() {
+            out.reasoner = reasoner;
+            return Ok(out);
+        }
+        let mut cands: Vec<model::Candidate> = ranked
+            .chosen
+            .iter()
+            .zip(&ranked.shaped)
+            .take(EXPLAIN_TOP)
+            .map(|(c, m)| explain::candidate(&c.item, profiles.get(c.item.id), *m))
+            .collect();
+        while let Some(g) = reasoner.clone() {
+            out.answered.clear();
+            let explained = self
+                .explain(&g, a, &cands, &mut ranked.picks, &mut out, on_event)
+                .await;
+            match explained {
+                Ok(()) => {
+                    out.by = "model";
+                    break;
+                }
+                // The picks are shown already: a failure of the model (a
+                // server gone mid-answer, a context overflow, a crashed
+                // worker) keeps them, with the rule reasons for those no
+                // model explained, and the conversation goes on.
+                Err(e) if !a.cancel.is_cancelled() => {
+                    if !out.answered.is_empty() {
+                        out.by = "model";
+                    }
+                    cands.retain(|c| !out.answered.contains(&c.id));
+                    reasoner = self.fall_back(&g, e, &mut a.notices, on_event).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        a.t.explain_ms = ms(x);
+        out.reasoner = reasoner;
+        Ok(out)
+    }
+
+    /// The last stage, and the only one that writes: the preferences the
+    /// request stated, the conversation and what was shown, when the
+    /// request is remembered. Returns the conversation.
+    async fn remember_answer(
+        &self,
+        req: &RecommendRequest,
+        rules: &Intent,
+        intent: &Intent,
+        picks: &[Pick],
+    ) -> Result<Option<i64>> {
+        if !req.remember {
+            return Ok(req.conversation);
+        }
+        let text = req.text.trim();
+        self.learn_preferences(text, req.moment.unix).await?;
+        let id = self
+            .remember(
+                req.conversation,
+                text,
+                rules,
+                intent,
+                picks,
+                req.moment.unix,
+            )
+            .await?;
+        Ok(Some(id))
     }
 
     /// The candidates of a request with their features, before ranking:
@@ -264,16 +357,9 @@ impl Library {
     pub async fn candidates(&self, req: &RecommendRequest) -> Result<Pool> {
         let mut req = req.clone();
         req.remember = false;
-        let mut t = RecTimings::default();
-        let s = self
-            .prepare(
-                &req,
-                &Cancel::default(),
-                &mut |_| {},
-                &mut t,
-                &mut Vec::new(),
-            )
-            .await?;
+        let cancel = Cancel::default();
+        let mut a = Answering::new(&req, &cancel);
+        let s = self.prepare(&mut a, &mut |_| {}).await?;
         Ok(Pool {
             intent: s.intent,
             candidates: s.candidates,
@@ -281,45 +367,110 @@ impl Library {
     }
 
     /// Understanding and retrieval: everything up to ranking.
-    async fn prepare(
-        &self,
-        req: &RecommendRequest,
-        cancel: &Cancel,
-        on_event: EventFn<'_>,
-        t: &mut RecTimings,
-        notices: &mut Vec<String>,
-    ) -> Result<Prepared> {
-        let text = req.text.trim();
-        if text.is_empty() {
+    async fn prepare(&self, a: &mut Answering<'_>, on_event: EventFn<'_>) -> Result<Prepared> {
+        let req = a.req;
+        if a.text.is_empty() {
             return Err(Error::new(Code::InvalidInput, "ask for something"));
         }
-        let limit = req.limit.clamp(1, MAX_LIMIT);
         let ctx = Context::new(
             req.moment.local,
             req.hemisphere.unwrap_or(self.settings().hemisphere),
         );
         let plain = req.mode == Mode::Search;
-        let weights = if plain {
-            Weights::plain()
-        } else {
-            req.weights.unwrap_or(*FITTED)
+        self.ensure_indexed().await?;
+        let prev = match req.conversation {
+            Some(id) => self.previous_answer(id).await?,
+            None => None,
         };
+        let mut read = self.read_request(a, on_event, &ctx, prev.as_ref()).await?;
+        // Names ("the second one") may point into the previous answer even
+        // when the request does not follow it; the rest needs a follow-up.
+        let found = self.content(a, &read.intent, prev.as_ref()).await?;
+        let prev = prev.filter(|_| read.follow_up);
+        let sound_goal = match plain {
+            true => None,
+            false => {
+                self.sound_goal(&read.intent, &found.references, prev.as_ref())
+                    .await?
+            }
+        };
+        if !plain && let Some(q) = &found.qvec {
+            let prototypes = self.prototypes().await?;
+            understand::embedding_needs(&mut read.intent, &prototypes.cosines(q));
+        }
+        let moment = match plain {
+            true => Vec::new(),
+            false => understand::moment_needs(&ctx, &read.intent),
+        };
+        on_event(RecEvent::Intent(Box::new(read.intent.clone())));
+
+        // Retrieve.
+        let mut exclude_ids: HashSet<i64> = found.references.iter().copied().collect();
+        if let Some(p) = &prev
+            && read.intent.refine.contains(&Direction::Different)
+        {
+            exclude_ids.extend(p.items.iter().map(|v| v.id));
+        }
+        let weights = match plain {
+            true => Weights::plain(),
+            false => req.weights.unwrap_or(*FITTED),
+        };
+        let mut legs = retrieve::LegTimings::default();
+        let ask = retrieve::Ask {
+            intent: &read.intent,
+            qvec: found.qvec.as_deref(),
+            moment: &moment,
+            weights: &weights,
+            limit: req.limit.clamp(1, MAX_LIMIT),
+            exclude_ids: &exclude_ids,
+            named: &found.named,
+            now: req.moment.unix,
+            plain,
+            sound_goal,
+        };
+        let candidates = self.retrieve(&ask, &mut legs).await?;
+        legs.record(&mut a.t);
+        Ok(Prepared {
+            ctx,
+            rules: read.rules,
+            intent: read.intent,
+            follow_up: read.follow_up,
+            moment,
+            candidates,
+            generator: read.pending,
+            understood_by: read.understood_by,
+            weights,
+        })
+    }
+
+    /// Fails with [`Code::IndexEmpty`] before a library has been indexed.
+    async fn ensure_indexed(&self) -> Result<()> {
         if self.read_index(|i| async move { i.count().await }).await? == 0 {
             return Err(Error::new(
                 Code::IndexEmpty,
                 "the library has no indexed items yet: add a folder and scan it",
             ));
         }
-        let prev = match req.conversation {
-            Some(id) => self.previous_answer(id).await?,
-            None => None,
-        };
+        Ok(())
+    }
 
-        // Understand.
+    /// Understanding: the rules' reading of the request, refined from the
+    /// previous answer when it follows one, with the person's preferences,
+    /// the model's reading when the rules found no need in it, the host's
+    /// kinds and a follow-up's directions. Writes nothing.
+    async fn read_request(
+        &self,
+        a: &mut Answering<'_>,
+        on_event: EventFn<'_>,
+        ctx: &Context,
+        prev: Option<&remember::Previous>,
+    ) -> Result<Read> {
+        let (req, text) = (a.req, a.text);
+        let plain = req.mode == Mode::Search;
         let u = Instant::now();
-        let rules = understand::read_rules(text, &ctx);
+        let rules = understand::read_rules(text, ctx);
         let follow_up = prev.is_some() && rules.is_follow_up(text);
-        let mut intent = match (&prev, follow_up) {
+        let mut intent = match (prev, follow_up) {
             (Some(p), true) => {
                 let mut i = understand::refine(&p.intent, &rules);
                 i.query = [p.intent.query.as_str(), rules.query.as_str()]
@@ -335,50 +486,17 @@ impl Library {
         if !plain {
             self.apply_preferences(&mut intent, text, req).await?;
         }
-        t.understand_ms = ms(u);
-        let mut pending = if req.mode == Mode::Model {
+        a.t.understand_ms = ms(u);
+        let pending = if req.mode == Mode::Model {
             let lib = self.clone();
             PendingReasoner::Loading(tokio::spawn(async move { lib.reasoner().await }))
         } else {
             PendingReasoner::None
         };
-        let mut understood_by = "rules";
-        let explicit = intent
-            .needs
-            .iter()
-            .filter_map(intent::Need::d)
-            .any(|d| d.get().facet != crate::vocab::Facet::Time);
-        if !explicit && !matches!(pending, PendingReasoner::None) {
-            let m = Instant::now();
-            let mut generator = self.ready_reasoner(pending, notices, on_event).await?;
-            let previous = prev
-                .as_ref()
-                .filter(|_| follow_up)
-                .map(|p| p.intent.query.clone());
-            while let Some(g) = generator.clone() {
-                let request = model::intent_request(text, previous.as_deref());
-                let c = cancel.clone();
-                let worker = g.clone();
-                let out = tokio::task::spawn_blocking(move || worker.generate(request, &c, |_| {}))
-                    .await
-                    .map_err(Error::internal)?;
-                match out {
-                    Ok(out) => {
-                        understood_by = "rules+model";
-                        intent = understand::merge(&intent, &model::parse_intent(&out.text), text);
-                        break;
-                    }
-                    Err(e) if !cancel.is_cancelled() => {
-                        // The rules' reading stands unless another model
-                        // can read it; the answer still comes.
-                        generator = self.fall_back(&g, Error::from(e), notices, on_event).await;
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            pending = generator.map_or(PendingReasoner::None, PendingReasoner::Ready);
-            t.model_intent_ms = ms(m);
-        }
+        let previous = prev.filter(|_| follow_up).map(|p| p.intent.query.as_str());
+        let (mut intent, pending, understood_by) = self
+            .read_with_model(a, on_event, intent, pending, previous)
+            .await?;
         self.restrict_kinds(&mut intent, req)?;
         if plain {
             intent = Intent {
@@ -388,26 +506,89 @@ impl Library {
                 ..Intent::default()
             };
         }
-        if let Some(p) = prev.as_ref().filter(|_| follow_up) {
+        if let Some(p) = prev.filter(|_| follow_up) {
             remember::apply_directions(&mut intent, &p.items);
         }
         intent.keywords.retain(|k| !intent.exclude.contains(k));
+        Ok(Read {
+            rules,
+            intent,
+            follow_up,
+            pending,
+            understood_by,
+        })
+    }
 
-        // The content vector, references blended in.
+    /// The model reads a request the rules found no need in (a model is
+    /// asked for and there is one); its reading is merged into the rules'.
+    /// Returns the reading, the reasoner left for explaining, and who read.
+    async fn read_with_model(
+        &self,
+        a: &mut Answering<'_>,
+        on_event: EventFn<'_>,
+        mut intent: Intent,
+        pending: PendingReasoner,
+        previous: Option<&str>,
+    ) -> Result<(Intent, PendingReasoner, &'static str)> {
+        let explicit = intent
+            .needs
+            .iter()
+            .filter_map(intent::Need::d)
+            .any(|d| d.get().facet != crate::vocab::Facet::Time);
+        if explicit || matches!(pending, PendingReasoner::None) {
+            return Ok((intent, pending, "rules"));
+        }
+        let m = Instant::now();
+        let mut understood_by = "rules";
+        let mut generator = self
+            .ready_reasoner(pending, &mut a.notices, on_event)
+            .await?;
+        while let Some(g) = generator.clone() {
+            let request = model::intent_request(a.text, previous);
+            let c = a.cancel.clone();
+            let worker = g.clone();
+            let out = tokio::task::spawn_blocking(move || worker.generate(request, &c, |_| {}))
+                .await
+                .map_err(Error::internal)?;
+            match out {
+                Ok(out) => {
+                    understood_by = "rules+model";
+                    intent = understand::merge(&intent, &model::parse_intent(&out.text), a.text);
+                    break;
+                }
+                Err(e) if !a.cancel.is_cancelled() => {
+                    // The rules' reading stands unless another model can
+                    // read it; the answer still comes.
+                    generator = self
+                        .fall_back(&g, Error::from(e), &mut a.notices, on_event)
+                        .await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        a.t.model_intent_ms = ms(m);
+        let pending = generator.map_or(PendingReasoner::None, PendingReasoner::Ready);
+        Ok((intent, pending, understood_by))
+    }
+
+    /// The content vector of a reading, with the works it names (and a
+    /// follow-up's previous picks) blended in.
+    async fn content(
+        &self,
+        a: &mut Answering<'_>,
+        intent: &Intent,
+        prev: Option<&remember::Previous>,
+    ) -> Result<Content> {
         let e = Instant::now();
         let mut qvec = if intent.query.is_empty() {
             None
         } else {
             Some(self.embed_one(intent.query.clone()).await?)
         };
-        t.embed_ms = ms(e);
+        a.t.embed_ms = ms(e);
+        let previous = prev.map(|p| p.items.as_slice());
         let (references, named) = self
-            .references(
-                &intent,
-                text,
-                prev.as_ref().map(|p| p.items.as_slice()),
-                notices,
-            )
+            .references(intent, a.text, previous, &mut a.notices)
             .await?;
         if !references.is_empty() {
             let vectors = self
@@ -429,82 +610,42 @@ impl Library {
                 });
             }
         }
-        // Sound: the tracks named, or for "calmer" and "faster" the
-        // previous answer's, as a point in sound space moved that way.
-        let sound_goal = if plain {
-            None
-        } else {
-            let profiles = self.profiles().await?;
-            let heard = |ids: &[i64]| -> Vec<crate::hearing::Sound> {
-                ids.iter()
-                    .filter_map(|&id| profiles.get(id)?.sound)
-                    .collect()
-            };
-            let moves: Vec<_> = intent
-                .refine
-                .iter()
-                .filter_map(Direction::in_sound)
-                .collect();
-            let mut refs = heard(&references);
-            if refs.is_empty()
-                && follow_up
-                && !moves.is_empty()
-                && let Some(p) = prev.as_ref()
-            {
-                refs = heard(&p.items.iter().map(|v| v.id).collect::<Vec<_>>());
-            }
-            let library = profiles.items.iter().filter_map(|p| p.sound.as_ref());
-            crate::hearing::SoundGoal::new(&refs, &moves, library)
-        };
-        if !plain && let Some(q) = &qvec {
-            let prototypes = self.prototypes().await?;
-            understand::embedding_needs(&mut intent, &prototypes.cosines(q));
-        }
-        let moment = if plain {
-            Vec::new()
-        } else {
-            understand::moment_needs(&ctx, &intent)
-        };
-        on_event(RecEvent::Intent(Box::new(intent.clone())));
-
-        // Retrieve.
-        let mut exclude_ids: HashSet<i64> = references.iter().copied().collect();
-        if let Some(p) = prev.as_ref().filter(|_| follow_up)
-            && intent.refine.contains(&Direction::Different)
-        {
-            exclude_ids.extend(p.items.iter().map(|v| v.id));
-        }
-        let mut legs = retrieve::LegTimings::default();
-        let ask = retrieve::Ask {
-            intent: &intent,
-            qvec: qvec.as_deref(),
-            moment: &moment,
-            weights: &weights,
-            limit,
-            exclude_ids: &exclude_ids,
-            named: &named,
-            now: req.moment.unix,
-            plain,
-            sound_goal,
-        };
-        let candidates = self.retrieve(&ask, &mut legs).await?;
-        (t.search_ms, t.vector_ms, t.text_ms, t.catalog_ms) = (
-            legs.search_ms,
-            legs.vector_ms,
-            legs.text_ms,
-            legs.catalog_ms,
-        );
-        Ok(Prepared {
-            ctx,
-            rules,
-            intent,
-            follow_up,
-            moment,
-            candidates,
-            generator: pending,
-            understood_by,
-            weights,
+        Ok(Content {
+            qvec,
+            references,
+            named,
         })
+    }
+
+    /// Sound: the tracks named, or for "calmer" and "faster" the previous
+    /// answer's (`prev`, a follow-up's), as a point in sound space moved
+    /// that way.
+    async fn sound_goal(
+        &self,
+        intent: &Intent,
+        references: &[i64],
+        prev: Option<&remember::Previous>,
+    ) -> Result<Option<crate::hearing::SoundGoal>> {
+        let profiles = self.profiles().await?;
+        let heard = |ids: &[i64]| -> Vec<crate::hearing::Sound> {
+            ids.iter()
+                .filter_map(|&id| profiles.get(id)?.sound)
+                .collect()
+        };
+        let moves: Vec<_> = intent
+            .refine
+            .iter()
+            .filter_map(Direction::in_sound)
+            .collect();
+        let mut refs = heard(references);
+        if refs.is_empty()
+            && !moves.is_empty()
+            && let Some(p) = prev
+        {
+            refs = heard(&p.items.iter().map(|v| v.id).collect::<Vec<_>>());
+        }
+        let library = profiles.items.iter().filter_map(|p| p.sound.as_ref());
+        Ok(crate::hearing::SoundGoal::new(&refs, &moves, library))
     }
 
     /// Waits for a reasoner loading in the background. A missing model
@@ -536,21 +677,19 @@ impl Library {
     /// cached system prompt: the first pick's alone, so its reason comes
     /// soon, then the others' as one batch (see `GenOptions::lead`). Each
     /// reason is checked as it completes; a refused one leaves the rule
-    /// reason in place.
-    #[allow(clippy::too_many_arguments)]
+    /// reason in place. The picks explained are added to `out.answered`.
     async fn explain(
         &self,
         g: &Reasoner,
-        text: &str,
+        a: &mut Answering<'_>,
         cands: &[model::Candidate],
         picks: &mut [Pick],
-        refused: &mut Vec<RefusedReason>,
-        answered: &mut HashSet<i64>,
-        cancel: &Cancel,
+        out: &mut Explained,
         on_event: EventFn<'_>,
-        started: Instant,
-        t: &mut RecTimings,
     ) -> Result<()> {
+        let (refused, answered) = (&mut out.refused, &mut out.answered);
+        let (text, cancel, started) = (a.text, a.cancel, a.started);
+        let t = &mut a.t;
         if cands.is_empty() || cancel.is_cancelled() {
             return Ok(());
         }
@@ -670,19 +809,17 @@ impl Library {
         }
     }
 
-    /// Stated preferences: learned from this request (when remembered),
-    /// then every stored one applied: what a person cannot stand is
-    /// excluded, what they love is a light need. A request for a group
-    /// ("for me and Sam") excludes what anyone in it cannot stand.
+    /// Stated preferences: every stored one, with what this request states
+    /// when it is remembered (the last stage stores them), applied: what a
+    /// person cannot stand is excluded, what they love is a light need. A
+    /// request for a group ("for me and Sam") excludes what anyone in it
+    /// cannot stand. Writes nothing.
     async fn apply_preferences(
         &self,
         intent: &mut Intent,
         text: &str,
         req: &RecommendRequest,
     ) -> Result<()> {
-        if req.remember {
-            self.learn_preferences(text, req.moment.unix).await?;
-        }
         let person = self.person().await?;
         let group = self.group_in(text, person.id).await?;
         intent.with = group.iter().map(|p| p.name.clone()).collect();
@@ -697,10 +834,15 @@ impl Library {
                 .collect::<Vec<_>>()
                 .join(" ");
         }
-        for p in self.catalog().preferences(person.id).await? {
-            if p.polarity == "avoid" {
-                understand::push(&mut intent.exclude, &p.term);
-            } else if let Some(d) = understand::cue_of(&p.term) {
+        let stored = self.catalog().preferences(person.id).await?;
+        let preferences = match req.remember {
+            true => remember::as_learned(stored, text),
+            false => stored.into_iter().map(|p| (p.polarity, p.term)).collect(),
+        };
+        for (polarity, term) in preferences {
+            if polarity == "avoid" {
+                understand::push(&mut intent.exclude, &term);
+            } else if let Some(d) = understand::cue_of(&term) {
                 intent.add_need(d, PREFERENCE, "preference");
             }
         }

@@ -358,89 +358,125 @@ pub fn choose(mut candidates: Vec<Scored>, w: &Weights, c: Choice<'_>) -> Vec<Sc
     diversify(candidates, c, w.redundancy)
 }
 
+/// A candidate as variety sees it.
+struct Entry {
+    s: Scored,
+    creator: String,
+    album: Option<String>,
+    asked: bool,
+    /// The request names it (its title, its creator): it comes before the
+    /// rest, uncapped (see `retrieve::Named`).
+    first: f32,
+    /// Highest cosine with any pick so far.
+    closest: f32,
+}
+
+impl Entry {
+    /// `s` with its creator and album keys lowered once; `named` are the
+    /// names the request asks for, lowered.
+    fn new(s: Scored, named: &[String]) -> Entry {
+        // "Unknown Artist" is no one: untagged tracks share no creator.
+        let creator = match s.item.creator.as_deref() {
+            Some(c) if !crate::work::names_no_one(c) => c.to_lowercase(),
+            _ => String::new(),
+        };
+        let first = s.features.named;
+        let asked = first > 0.0
+            || (!creator.is_empty() && named.iter().any(|n| creator.contains(n.as_str())));
+        let album = s
+            .item
+            .album
+            .as_deref()
+            .filter(|a| !crate::work::names_no_one(a))
+            .map(str::to_lowercase);
+        Entry {
+            s,
+            creator,
+            album,
+            asked,
+            first,
+            closest: 0.0,
+        }
+    }
+}
+
+/// The picks so far per creator, album and kind, and the caps on them.
+struct Caps {
+    per_creator: HashMap<String, usize>,
+    per_album: HashMap<String, usize>,
+    per_kind: HashMap<String, usize>,
+    kind_cap: usize,
+    /// The creator and album caps hold while the pool can satisfy them; a
+    /// library of one artist still fills the answer.
+    capped: bool,
+}
+
+impl Caps {
+    /// Whether `e` may be picked next; a kind's cap holds only when other
+    /// kinds are left to choose from.
+    fn allow(&self, e: &Entry, several_kinds_left: bool) -> bool {
+        let count = |m: &HashMap<String, usize>, k: &str| m.get(k).copied().unwrap_or(0);
+        if several_kinds_left
+            && e.first == 0.0
+            && count(&self.per_kind, &e.s.item.kind) >= self.kind_cap
+        {
+            return false;
+        }
+        if self.capped
+            && !e.creator.is_empty()
+            && !e.asked
+            && count(&self.per_creator, &e.creator) >= 2
+        {
+            return false;
+        }
+        if let Some(a) = &e.album
+            && self.capped
+            && !e.asked
+            && count(&self.per_album, a) >= 2
+        {
+            return false;
+        }
+        true
+    }
+
+    fn count(&mut self, e: &Entry) {
+        *self.per_kind.entry(e.s.item.kind.clone()).or_default() += 1;
+        if !e.creator.is_empty() {
+            *self.per_creator.entry(e.creator.clone()).or_default() += 1;
+        }
+        if let Some(a) = &e.album {
+            *self.per_album.entry(a.clone()).or_default() += 1;
+        }
+    }
+}
+
 /// Greedy selection with variety. Each candidate's closeness to what is
 /// already chosen is kept up to date as picks are made (one dot product
 /// per candidate per pick), and its creator and album keys are lowered
 /// once, so choosing costs `limit × pool`, not `limit² × pool`: the
 /// weight fit calls this hundreds of thousands of times.
 fn diversify(scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Scored> {
-    struct Entry {
-        s: Scored,
-        creator: String,
-        album: Option<String>,
-        asked: bool,
-        /// The request names it (its title, its creator): it comes before
-        /// the rest, uncapped (see `retrieve::Named`).
-        first: f32,
-        /// Highest cosine with any pick so far.
-        closest: f32,
-    }
     let limit = c.limit;
     let named: Vec<String> = c.named.iter().map(|l| l.to_lowercase()).collect();
-    let kind_cap = if c.mix_kinds {
-        ((limit as f32 * KIND_SHARE).ceil() as usize).max(1)
-    } else {
-        usize::MAX
-    };
-    let mut pool: Vec<Entry> = scored
-        .into_iter()
-        .map(|s| {
-            // "Unknown Artist" is no one: untagged tracks share no creator.
-            let creator = match s.item.creator.as_deref() {
-                Some(c) if !crate::work::names_no_one(c) => c.to_lowercase(),
-                _ => String::new(),
-            };
-            let first = s.features.named;
-            let asked = first > 0.0
-                || (!creator.is_empty() && named.iter().any(|n| creator.contains(n.as_str())));
-            let album = s
-                .item
-                .album
-                .as_deref()
-                .filter(|a| !crate::work::names_no_one(a))
-                .map(str::to_lowercase);
-            Entry {
-                s,
-                creator,
-                album,
-                asked,
-                first,
-                closest: 0.0,
-            }
-        })
-        .collect();
+    let mut pool: Vec<Entry> = scored.into_iter().map(|s| Entry::new(s, &named)).collect();
     // Named items first, so the look-ahead below always reaches them.
     pool.sort_by(|a, b| b.first.total_cmp(&a.first));
+    let mut caps = Caps {
+        per_creator: HashMap::new(),
+        per_album: HashMap::new(),
+        per_kind: HashMap::new(),
+        kind_cap: match c.mix_kinds {
+            true => ((limit as f32 * KIND_SHARE).ceil() as usize).max(1),
+            false => usize::MAX,
+        },
+        capped: true,
+    };
     let mut chosen: Vec<Scored> = Vec::new();
-    let mut per_creator: HashMap<String, usize> = HashMap::new();
-    let mut per_album: HashMap<String, usize> = HashMap::new();
-    let mut per_kind: HashMap<String, usize> = HashMap::new();
-    // The creator and album caps hold while the pool can satisfy them; a
-    // library of one artist still fills the answer.
-    let mut capped = true;
     while chosen.len() < limit && !pool.is_empty() {
         let mut best: Option<(usize, (f32, f32))> = None;
-        // Only when other kinds are left to choose from.
         let kinds_left: HashSet<&str> = pool.iter().map(|e| e.s.item.kind.as_str()).collect();
         for (i, e) in pool.iter().enumerate().take(300) {
-            if kinds_left.len() > 1
-                && e.first == 0.0
-                && per_kind.get(&e.s.item.kind).copied().unwrap_or(0) >= kind_cap
-            {
-                continue;
-            }
-            if capped
-                && !e.creator.is_empty()
-                && !e.asked
-                && per_creator.get(&e.creator).copied().unwrap_or(0) >= 2
-            {
-                continue;
-            }
-            if let Some(a) = &e.album
-                && capped
-                && !e.asked
-                && per_album.get(a).copied().unwrap_or(0) >= 2
-            {
+            if !caps.allow(e, kinds_left.len() > 1) {
                 continue;
             }
             let value = (
@@ -452,19 +488,13 @@ fn diversify(scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Scored>
             }
         }
         let Some((i, _)) = best else {
-            if std::mem::take(&mut capped) {
+            if std::mem::take(&mut caps.capped) {
                 continue;
             }
             break;
         };
         let e = pool.remove(i);
-        *per_kind.entry(e.s.item.kind.clone()).or_default() += 1;
-        if !e.creator.is_empty() {
-            *per_creator.entry(e.creator).or_default() += 1;
-        }
-        if let Some(a) = e.album {
-            *per_album.entry(a).or_default() += 1;
-        }
+        caps.count(&e);
         if let Some(v) = &e.s.vector {
             for other in &mut pool {
                 if let Some(ov) = &other.s.vector {

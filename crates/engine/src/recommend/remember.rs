@@ -127,6 +127,24 @@ impl Library {
     }
 }
 
+/// A person's preferences (polarity, term) as they stand once what `text`
+/// states is learned, as the catalog stores them: a new statement replaces
+/// its opposite, and one not stored yet comes last. Understanding reads
+/// them so; the last stage writes them.
+pub(super) fn as_learned(
+    stored: Vec<moodshelf_catalog::Preference>,
+    text: &str,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = stored.into_iter().map(|p| (p.polarity, p.term)).collect();
+    for (polarity, term) in stated_preferences(text) {
+        out.retain(|(p, t)| *t != term || p == polarity);
+        if !out.iter().any(|(p, t)| *t == term && p == polarity) {
+            out.push((polarity.to_string(), term));
+        }
+    }
+    out
+}
+
 pub(super) fn stated_preferences(text: &str) -> Vec<(&'static str, String)> {
     static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"(?i)\bi\s+(really\s+)?(hate|dislike|can't stand|cannot stand|don't like|do not like|love|adore|really like)\s+([a-z][a-z' -]{2,30}?)(?:\s+(?:music|movies|films|books|novels|songs|stuff))?(?:[,.;!]|\s+but\b|\s+so\b|\s+and\b|$)").unwrap()

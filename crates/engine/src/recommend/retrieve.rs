@@ -67,6 +67,18 @@ pub(super) struct LegTimings {
     pub catalog_ms: f64,
 }
 
+impl LegTimings {
+    /// Copies these into an answer's timings.
+    pub fn record(&self, t: &mut super::RecTimings) {
+        (t.search_ms, t.vector_ms, t.text_ms, t.catalog_ms) = (
+            self.search_ms,
+            self.vector_ms,
+            self.text_ms,
+            self.catalog_ms,
+        );
+    }
+}
+
 /// How vague a request must be for the person's taste to bring its own
 /// candidates (it still ranks every request's candidates).
 const TASTE_LEG_VAGUENESS: f32 = 0.5;
@@ -101,6 +113,82 @@ async fn taste_leg(
         })
         .await?;
     Ok(hits.iter().map(|h| h.id).collect())
+}
+
+/// What scoring one candidate reads: the request, the profiles, the
+/// person's memory and feedback, and what the legs found.
+struct Scoring<'a> {
+    a: &'a Ask<'a>,
+    profiles: &'a ProfileTable,
+    memory: &'a Memory,
+    fb: FeedbackView,
+    liked: HashMap<i64, Vec<f32>>,
+    disliked: HashMap<i64, Vec<f32>>,
+    /// Each full-text hit's rank.
+    text_rank: HashMap<i64, usize>,
+    /// The seasons the request or the moment calls for.
+    active: Vec<D>,
+    need_weights: Vec<(D, f32)>,
+}
+
+impl Scoring<'_> {
+    /// A candidate with its features, and whether its title holds the
+    /// request's meaning words; `None` when the request, a hard
+    /// constraint or the person's memory rules it out.
+    fn score(&self, item: ItemView, vector: Option<Vec<f32>>) -> Option<(Scored, bool)> {
+        let (a, intent, id) = (self.a, self.a.intent, item.id);
+        if a.exclude_ids.contains(&id)
+            || self.fb.hidden.contains(&id)
+            || (self.memory.held_back.contains(&id) && a.named.strength(id) == 0.0)
+        {
+            return None;
+        }
+        let profile = self.profiles.get(id);
+        if violates(intent, &item, profile) {
+            return None;
+        }
+        let similarity = match (a.qvec, &vector) {
+            (Some(q), Some(v)) => rank::dot(q, v),
+            _ => 0.0,
+        };
+        let origin = from_origin(&item, &intent.origins);
+        let mut f = Features {
+            similarity,
+            text: self
+                .text_rank
+                .get(&id)
+                .filter(|_| origin != Some(0.0) || !titled_by_origin(&item, &intent.origins))
+                .map_or(0.0, |r| 10.0 / (9.0 + *r as f32)),
+            named: a.named.strength(id),
+            shown: (*self.memory.shown.get(&id).unwrap_or(&0)).min(3) as f32,
+            ..Features::default()
+        };
+        if let Some(v) = &vector {
+            f.feedback = self.fb.score(id, v, &self.liked, &self.disliked);
+            f.taste = affinity(&self.memory.tastes, &intent.kinds, v);
+        }
+        // A title is evidence of nothing the request means, unless the
+        // request names it.
+        let said = match f.named > 0.0 || a.plain {
+            true => TitleSays::default(),
+            false => title_says(&item.title, intent, &self.need_weights),
+        };
+        if let Some(p) = profile {
+            profile_features(&mut f, p, a, &self.need_weights, said.needs);
+            f.off_season = rank::off_season(a.weights, p, &self.active);
+            f.avoid = avoid(a.weights, intent, &item, p);
+        }
+        if let Some(o) = origin {
+            with_origin(&mut f, &self.need_weights, o);
+        }
+        let scored = Scored {
+            item,
+            features: f,
+            vector,
+            score: 0.0,
+        };
+        Some((scored, said.query))
+    }
 }
 
 /// What the person's memory brings to one request.
@@ -184,86 +272,10 @@ impl Library {
     }
 
     pub(super) async fn retrieve(&self, a: &Ask<'_>, t: &mut LegTimings) -> Result<Vec<Scored>> {
-        let intent = a.intent;
         let profiles = self.profiles().await?;
-        let filter = Filter {
-            kinds: intent
-                .kinds
-                .iter()
-                .map(|k| k.as_str().to_string())
-                .collect(),
-            exclude_roots: self.unavailable_root_ids().await?,
-            max_duration_secs: intent.max_minutes.map(|m| f64::from(m) * 60.0),
-            min_duration_secs: intent.min_minutes.map(|m| f64::from(m) * 60.0),
-            min_year: intent.year_from,
-            max_year: intent.year_to,
-        };
-        let depth = (a.limit * DEPTH_FACTOR).max(MIN_DEPTH);
-
+        let filter = self.filter_of(a.intent).await?;
         let memory = self.memory(a).await?;
-        // The vector and full-text legs.
-        let s = std::time::Instant::now();
-        let text = full_text(intent);
-        // The index searches both legs at once; words with no content
-        // vector of their own (a reference not in the library) are their
-        // own vector for the search, and similarity stays unmeasured.
-        let own = match (a.qvec, text.is_empty()) {
-            (None, false) => Some(self.embed_one(text.clone()).await?),
-            _ => None,
-        };
-        let hits: Vec<Hit> = if let Some(vector) = a.qvec.or(own.as_deref()) {
-            let q = Query {
-                text: &text,
-                vector,
-                filter: filter.clone(),
-                limit: depth * 2,
-                depth,
-            };
-            let (hits, legs) = self
-                .read_index(|i| {
-                    let arg = &q;
-                    async move { i.search(arg).await }
-                })
-                .await?;
-            t.vector_ms = legs.vector_ms;
-            t.text_ms = legs.text_ms;
-            hits
-        } else {
-            Vec::new()
-        };
-
-        // The descriptor leg.
-        let need_weights = a.weights.need_weights(&intent.weighted());
-        let by_needs = descriptor_leg(&profiles, &filter, &need_weights, a, depth);
-        // The sound leg: the analysed tracks nearest the goal.
-        let by_sound = a
-            .sound_goal
-            .map(|g| sound_leg(&profiles, &filter, &g, depth))
-            .unwrap_or_default();
-        let by_taste = taste_leg(self, &memory, intent, &filter, depth).await?;
-        t.search_ms = s.elapsed().as_secs_f64() * 1e3;
-
-        let mut ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
-        if let Some(next) = &memory.next {
-            // "The next one" is answered from their series alone.
-            ids = next
-                .iter()
-                .copied()
-                .filter(|id| profiles.get(*id).is_some_and(|p| passes(p, &filter)))
-                .collect();
-        }
-        let mut seen: HashSet<i64> = ids.iter().copied().collect();
-        let legs = by_needs.iter().chain(&by_sound).chain(&by_taste);
-        for id in legs.filter(|_| memory.next.is_none()) {
-            if seen.insert(*id) {
-                ids.push(*id);
-            }
-        }
-        for id in a.named.ids() {
-            if profiles.get(id).is_some_and(|p| passes(p, &filter)) && seen.insert(id) {
-                ids.push(id);
-            }
-        }
+        let (hits, ids) = self.search_legs(a, &filter, &memory, &profiles, t).await?;
 
         let c = std::time::Instant::now();
         let mut views: HashMap<i64, ItemView> = self
@@ -275,31 +287,22 @@ impl Library {
             .map(|v| (v.id, v))
             .collect();
         t.catalog_ms = c.elapsed().as_secs_f64() * 1e3;
-        let vectors = self
-            .read_index(|i| {
-                let arg = &ids;
-                async move { i.vectors(arg).await }
-            })
-            .await?;
+        let mut vectors = self.vectors_of(&ids).await?;
         let fb = FeedbackView::new(&memory.feedback, a.qvec.unwrap_or(&[]), a.now);
-        let liked = self
-            .read_index(|i| {
-                let arg = &fb.liked;
-                async move { i.vectors(arg).await }
-            })
-            .await?;
-        let disliked = self
-            .read_index(|i| {
-                let arg = &fb.disliked_soft;
-                async move { i.vectors(arg).await }
-            })
-            .await?;
-
-        let text_rank: HashMap<i64, usize> = hits
-            .iter()
-            .filter_map(|h| h.text_rank.map(|r| (h.id, r)))
-            .collect();
-        let active = active_seasons(intent, a.moment);
+        let scoring = Scoring {
+            a,
+            profiles: &profiles,
+            memory: &memory,
+            liked: self.vectors_of(&fb.liked).await?,
+            disliked: self.vectors_of(&fb.disliked_soft).await?,
+            fb,
+            text_rank: hits
+                .iter()
+                .filter_map(|h| h.text_rank.map(|r| (h.id, r)))
+                .collect(),
+            active: active_seasons(a.intent, a.moment),
+            need_weights: a.weights.need_weights(&a.intent.weighted()),
+        };
         let mut out = Vec::new();
         // Candidates whose titles hold the request's meaning words.
         let mut blind = Vec::new();
@@ -307,62 +310,125 @@ impl Library {
             let Some(item) = views.remove(&id) else {
                 continue;
             };
-            if a.exclude_ids.contains(&id)
-                || fb.hidden.contains(&id)
-                || (memory.held_back.contains(&id) && a.named.strength(id) == 0.0)
-            {
+            let Some((scored, titled)) = scoring.score(item, vectors.remove(&id)) else {
                 continue;
-            }
-            let profile = profiles.get(id);
-            if violates(intent, &item, profile) {
-                continue;
-            }
-            let vector = vectors.get(&id).cloned();
-            let similarity = match (a.qvec, &vector) {
-                (Some(q), Some(v)) => rank::dot(q, v),
-                _ => 0.0,
             };
-            let origin = from_origin(&item, &intent.origins);
-            let mut f = Features {
-                similarity,
-                text: text_rank
-                    .get(&id)
-                    .filter(|_| origin != Some(0.0) || !titled_by_origin(&item, &intent.origins))
-                    .map_or(0.0, |r| 10.0 / (9.0 + *r as f32)),
-                named: a.named.strength(id),
-                shown: (*memory.shown.get(&id).unwrap_or(&0)).min(3) as f32,
-                ..Features::default()
-            };
-            if let Some(v) = &vector {
-                f.feedback = fb.score(id, v, &liked, &disliked);
-                f.taste = affinity(&memory.tastes, &intent.kinds, v);
-            }
-            // A title is evidence of nothing the request means, unless the
-            // request names it.
-            let said = match f.named > 0.0 || a.plain {
-                true => TitleSays::default(),
-                false => title_says(&item.title, intent, &need_weights),
-            };
-            if let Some(p) = profile {
-                profile_features(&mut f, p, a, &need_weights, said.needs);
-                f.off_season = rank::off_season(a.weights, p, &active);
-                f.avoid = avoid(a.weights, intent, &item, p);
-            }
-            if let Some(o) = origin {
-                with_origin(&mut f, &need_weights, o);
-            }
-            if said.query {
+            if titled {
                 blind.push(out.len());
             }
-            out.push(Scored {
-                item,
-                features: f,
-                vector,
-                score: 0.0,
-            });
+            out.push(scored);
         }
         self.blind_titles(&mut out, &blind, a).await?;
         Ok(out)
+    }
+
+    /// The hard filters of a reading that the index and the legs apply.
+    async fn filter_of(&self, intent: &Intent) -> Result<Filter> {
+        Ok(Filter {
+            kinds: intent
+                .kinds
+                .iter()
+                .map(|k| k.as_str().to_string())
+                .collect(),
+            exclude_roots: self.unavailable_root_ids().await?,
+            max_duration_secs: intent.max_minutes.map(|m| f64::from(m) * 60.0),
+            min_duration_secs: intent.min_minutes.map(|m| f64::from(m) * 60.0),
+            min_year: intent.year_from,
+            max_year: intent.year_to,
+        })
+    }
+
+    /// Every leg's candidates in one list without repeats: the index's
+    /// vector and full-text hits (returned too, for their text ranks), then
+    /// the descriptor, sound and taste legs, then the works named; or, for
+    /// "the next one", the person's series alone.
+    async fn search_legs(
+        &self,
+        a: &Ask<'_>,
+        filter: &Filter,
+        memory: &Memory,
+        profiles: &ProfileTable,
+        t: &mut LegTimings,
+    ) -> Result<(Vec<Hit>, Vec<i64>)> {
+        let depth = (a.limit * DEPTH_FACTOR).max(MIN_DEPTH);
+        let s = std::time::Instant::now();
+        let hits = self.index_leg(a, filter, depth, t).await?;
+        // The descriptor leg.
+        let need_weights = a.weights.need_weights(&a.intent.weighted());
+        let by_needs = descriptor_leg(profiles, filter, &need_weights, a, depth);
+        // The sound leg: the analysed tracks nearest the goal.
+        let by_sound = a
+            .sound_goal
+            .map(|g| sound_leg(profiles, filter, &g, depth))
+            .unwrap_or_default();
+        let by_taste = taste_leg(self, memory, a.intent, filter, depth).await?;
+        t.search_ms = s.elapsed().as_secs_f64() * 1e3;
+
+        let mut ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
+        if let Some(next) = &memory.next {
+            // "The next one" is answered from their series alone.
+            ids = next
+                .iter()
+                .copied()
+                .filter(|id| profiles.get(*id).is_some_and(|p| passes(p, filter)))
+                .collect();
+        }
+        let mut seen: HashSet<i64> = ids.iter().copied().collect();
+        let legs = by_needs.iter().chain(&by_sound).chain(&by_taste);
+        for id in legs.filter(|_| memory.next.is_none()) {
+            if seen.insert(*id) {
+                ids.push(*id);
+            }
+        }
+        for id in a.named.ids() {
+            if profiles.get(id).is_some_and(|p| passes(p, filter)) && seen.insert(id) {
+                ids.push(id);
+            }
+        }
+        Ok((hits, ids))
+    }
+
+    /// The vector and full-text legs, which the index searches at once.
+    /// Words with no content vector of their own (a reference not in the
+    /// library) are their own vector for the search, and similarity stays
+    /// unmeasured.
+    async fn index_leg(
+        &self,
+        a: &Ask<'_>,
+        filter: &Filter,
+        depth: usize,
+        t: &mut LegTimings,
+    ) -> Result<Vec<Hit>> {
+        let text = full_text(a.intent);
+        let own = match (a.qvec, text.is_empty()) {
+            (None, false) => Some(self.embed_one(text.clone()).await?),
+            _ => None,
+        };
+        let Some(vector) = a.qvec.or(own.as_deref()) else {
+            return Ok(Vec::new());
+        };
+        let q = Query {
+            text: &text,
+            vector,
+            filter: filter.clone(),
+            limit: depth * 2,
+            depth,
+        };
+        let (hits, legs) = self
+            .read_index(|i| {
+                let arg = &q;
+                async move { i.search(arg).await }
+            })
+            .await?;
+        t.vector_ms = legs.vector_ms;
+        t.text_ms = legs.text_ms;
+        Ok(hits)
+    }
+
+    /// The index's vectors of `ids` (those it has).
+    async fn vectors_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<f32>>> {
+        self.read_index(|i| async move { i.vectors(ids).await })
+            .await
     }
 
     /// Measures again, without their titles, how close the candidates at
