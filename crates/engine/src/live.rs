@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use moodshelf_catalog::{FileRecord, FileRole, Root, RootState};
+use moodshelf_catalog::{Catalog, FileRecord, FileRole, Root, RootState};
 use moodshelf_media::Role;
 use serde::Serialize;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -229,6 +229,9 @@ async fn gather(
     burst
 }
 
+/// Handles one burst: reports the watcher's errors, polls the roots where
+/// the system's limit on watches was reached, rescans the roots whose
+/// events were dropped (those included), then applies the file changes.
 async fn handle_burst(
     lib: &Library,
     opts: &WatchOptions,
@@ -240,25 +243,9 @@ async fn handle_burst(
     for e in &burst.errors {
         emit(WatchEvent::Error { message: e.clone() });
     }
+    poll_past_limit(opts, &burst.limit, tx, watches, emit);
     let mut rescan = burst.rescan.clone();
-    for root in &burst.limit {
-        let w = watch::poll_instead(root, &opts.config, tx.clone());
-        emit(WatchEvent::Note {
-            message: watch::fallback_message(
-                root,
-                &notify_debouncer_full::notify::Error::new(
-                    notify_debouncer_full::notify::ErrorKind::MaxFilesWatch,
-                ),
-                &opts.config,
-            ),
-        });
-        emit(WatchEvent::Watching {
-            root: path_str(root),
-            mode: w.mode,
-        });
-        watches.insert(root.clone(), w);
-        rescan.insert(root.clone());
-    }
+    rescan.extend(burst.limit.iter().cloned());
     for root in rescan {
         emit(WatchEvent::Note {
             message: format!(
@@ -281,36 +268,79 @@ async fn handle_burst(
         emit(rescanned(&root, &report));
     }
     if burst.is_file_change() {
-        let started = Instant::now();
-        let polled: Vec<PathBuf> = watches
-            .values()
-            .filter(|w| w.mode != WatchMode::Live)
-            .map(|w| w.root.clone())
-            .collect();
-        let s = apply_changes(lib, &burst, &polled, (opts.clock)()).await?;
-        if s.missing > 0 {
-            emit(WatchEvent::Note {
-                message: format!(
-                    "{} file(s) could not be seen (a folder unreadable or a share not listing); \
-                     their items are hidden and kept until a scan finds them or sees their folder whole",
-                    s.missing
+        apply_and_report(lib, opts, &burst, watches, emit).await?;
+    }
+    Ok(())
+}
+
+/// Watches the roots in `limit`, where the system's limit on watched files
+/// was reached, by polling instead, and tells the host why and how they are
+/// watched now. The caller rescans them: events were lost on the way.
+fn poll_past_limit(
+    opts: &WatchOptions,
+    limit: &BTreeSet<PathBuf>,
+    tx: &UnboundedSender<PathEvent>,
+    watches: &mut HashMap<PathBuf, RootWatch>,
+    emit: &Emit,
+) {
+    for root in limit {
+        let w = watch::poll_instead(root, &opts.config, tx.clone());
+        emit(WatchEvent::Note {
+            message: watch::fallback_message(
+                root,
+                &notify_debouncer_full::notify::Error::new(
+                    notify_debouncer_full::notify::ErrorKind::MaxFilesWatch,
                 ),
-            });
-        }
-        if s != (UpdateSummary {
-            missing: s.missing,
-            ..UpdateSummary::default()
-        }) {
-            emit(WatchEvent::Updated {
-                added: s.added,
-                changed: s.changed,
-                moved: s.moved,
-                removed: s.removed,
-                errors: s.errors,
-                embedded: s.embedded,
-                elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
-            });
-        }
+                &opts.config,
+            ),
+        });
+        emit(WatchEvent::Watching {
+            root: path_str(root),
+            mode: w.mode,
+        });
+        watches.insert(root.clone(), w);
+    }
+}
+
+/// Applies the burst's file changes and tells the host what came of them:
+/// a note when files could not be seen, and the counts when anything else
+/// happened.
+async fn apply_and_report(
+    lib: &Library,
+    opts: &WatchOptions,
+    burst: &Burst,
+    watches: &HashMap<PathBuf, RootWatch>,
+    emit: &Emit,
+) -> Result<()> {
+    let started = Instant::now();
+    let polled: Vec<PathBuf> = watches
+        .values()
+        .filter(|w| w.mode != WatchMode::Live)
+        .map(|w| w.root.clone())
+        .collect();
+    let s = apply_changes(lib, burst, &polled, (opts.clock)()).await?;
+    if s.missing > 0 {
+        emit(WatchEvent::Note {
+            message: format!(
+                "{} file(s) could not be seen (a folder unreadable or a share not listing); \
+                 their items are hidden and kept until a scan finds them or sees their folder whole",
+                s.missing
+            ),
+        });
+    }
+    if s != (UpdateSummary {
+        missing: s.missing,
+        ..UpdateSummary::default()
+    }) {
+        emit(WatchEvent::Updated {
+            added: s.added,
+            changed: s.changed,
+            moved: s.moved,
+            removed: s.removed,
+            errors: s.errors,
+            embedded: s.embedded,
+            elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+        });
     }
     Ok(())
 }
@@ -476,6 +506,30 @@ async fn follow_moves(
     Ok(moves.len() as u64)
 }
 
+/// What a burst is applied against, read once and shared by every step.
+struct Scope<'a> {
+    lib: &'a Library,
+    roots: Vec<Root>,
+    /// Roots watched by polling: absences seen there are only marked.
+    polled: &'a [PathBuf],
+}
+
+/// What applying one burst has gathered so far, step by step.
+#[derive(Default)]
+struct Gathered {
+    /// Files to read.
+    work: Vec<Work>,
+    /// Files confirmed gone: forgotten.
+    remove: Vec<i64>,
+    /// Files whose absence could not be confirmed: hidden, kept.
+    missing: Vec<i64>,
+    /// Files that vanished in this burst: one that appears elsewhere with
+    /// the same content is the same file, moved.
+    vanished: Vec<FileRecord>,
+    /// Paths to look at: files to stat, folders to walk.
+    changed: BTreeSet<PathBuf>,
+}
+
 /// Applies one burst of file changes to the catalog and index. Roots in
 /// `polled` are watched by polling: absences seen there are only marked.
 async fn apply_changes(
@@ -486,96 +540,168 @@ async fn apply_changes(
 ) -> Result<UpdateSummary> {
     let _writer = lib.writer().await?;
     let catalog = lib.catalog();
-    let roots = catalog.roots().await?;
+    let scope = Scope {
+        lib,
+        roots: catalog.roots().await?,
+        polled,
+    };
     let mut summary = UpdateSummary::default();
-    let mut work: Vec<Work> = Vec::new();
-    let mut remove: Vec<i64> = Vec::new();
-    let mut missing: Vec<i64> = Vec::new();
-    // Files that vanished in this burst: one that appears elsewhere with
-    // the same content is the same file, moved.
-    let mut vanished: Vec<FileRecord> = Vec::new();
-    let mut changed: BTreeSet<PathBuf> = burst.changed.clone();
+    let mut g = Gathered {
+        changed: burst.changed.clone(),
+        ..Gathered::default()
+    };
 
-    // Renames keep identity: the file record (and its item) moves.
-    for (from, to) in &burst.renamed {
-        let to_root = root_of(&roots, to);
-        let mut moved_any = false;
-        let records: Vec<(FileRecord, PathBuf)> =
-            match catalog.file_by_path(&path_str(from)).await? {
-                Some(rec) => vec![(rec, to.clone())],
-                None => catalog
-                    .files_with_prefix(&dir_prefix(from))
-                    .await?
-                    .into_iter()
-                    .filter_map(|rec| {
-                        let rel = crate::names::decode(&rec.path)
-                            .strip_prefix(from)
-                            .ok()?
-                            .to_path_buf();
-                        Some((rec, to.join(rel)))
-                    })
-                    .collect(),
-            };
-        for (rec, dest) in records {
-            let found = to_root
-                .and_then(|_| role_of(&dest).filter(|r| *r == rec.role))
-                .and_then(|role| stat(&dest, role));
-            match (to_root, found) {
-                (Some(root), Some(found)) => {
-                    catalog
-                        .move_file(
-                            rec.id,
-                            root.id,
-                            &path_str(&dest),
-                            found.size,
-                            found.mtime_ns,
-                        )
-                        .await?;
-                    summary.moved += 1;
-                    moved_any = true;
-                    work.push(Work {
-                        root_id: root.id,
-                        existing: Some(FileRecord {
-                            path: path_str(&dest),
-                            root_id: root.id,
-                            ..rec
-                        }),
-                        found,
-                    });
-                }
-                // Out of every root, another role (`song.mp3` renamed to
-                // `song.mp3.bak` while a tagger writes), not there to stat:
-                // hidden, not forgotten, until it is back or a scan
-                // confirms it gone.
-                _ => missing.push(rec.id),
-            }
-        }
-        if !moved_any {
+    summary.moved += apply_renames(&scope, &burst.renamed, &mut g).await?;
+    apply_removals(&scope, &burst.removed, &mut g).await?;
+
+    // Changed paths: files are read if their size or time changed; folders
+    // (copied or moved in) are walked.
+    let mut seen: BTreeSet<PathBuf> = g.work.iter().map(|w| w.found.path.clone()).collect();
+    let candidates = sort_changed(&scope, &mut g).await?;
+    let sidecar_dirs = queue_candidates(&scope, candidates, &mut seen, &mut g.work).await?;
+    // A sidecar changed: its neighbours are read again.
+    reread_neighbours(catalog, sidecar_dirs, &mut seen, &mut g.work).await?;
+
+    let Gathered {
+        mut work,
+        mut remove,
+        mut missing,
+        vanished,
+        ..
+    } = g;
+    summary.moved += follow_moves(lib, &mut work, vanished, &mut remove, &mut missing).await?;
+    let mut report = ScanReport::default();
+    let mut tracker = Tracker::silent();
+    let mut opts = ScanOptions::new(now);
+    opts.embed = true;
+    scan::extract_and_record(lib, work, &opts, &mut report, &mut tracker).await?;
+    summary.added = report.added;
+    summary.changed = report.changed.saturating_sub(summary.moved);
+    summary.errors = report.errors;
+
+    forget_and_hide(lib, remove, missing, now, &mut summary).await?;
+    summary.embedded = describe_and_embed(lib, &opts, &mut tracker).await?;
+    lib.library_changed().await;
+    Ok(summary)
+}
+
+/// Renames keep identity: the file record (and its item) moves. A rename
+/// that moved nothing (unknown before, or moved in from outside) leaves
+/// its destination to be read as new. Returns how many files moved.
+async fn apply_renames(
+    scope: &Scope<'_>,
+    renamed: &[(PathBuf, PathBuf)],
+    g: &mut Gathered,
+) -> Result<u64> {
+    let mut moved = 0;
+    for (from, to) in renamed {
+        let n = apply_rename(scope, from, to, g).await?;
+        if n == 0 {
             // Unknown before (or moved in from outside): it is new.
-            changed.insert(to.clone());
+            g.changed.insert(to.clone());
+        }
+        moved += n;
+    }
+    Ok(moved)
+}
+
+/// Moves the records of one renamed file, or of every file under a renamed
+/// folder, to the new path, and queues them to be read there. One that
+/// cannot follow is hidden. Returns how many moved.
+async fn apply_rename(scope: &Scope<'_>, from: &Path, to: &Path, g: &mut Gathered) -> Result<u64> {
+    let catalog = scope.lib.catalog();
+    let to_root = root_of(&scope.roots, to);
+    let mut moved = 0;
+    for (rec, dest) in renamed_records(catalog, from, to).await? {
+        let found = to_root
+            .and_then(|_| role_of(&dest).filter(|r| *r == rec.role))
+            .and_then(|role| stat(&dest, role));
+        match (to_root, found) {
+            (Some(root), Some(found)) => {
+                catalog
+                    .move_file(
+                        rec.id,
+                        root.id,
+                        &path_str(&dest),
+                        found.size,
+                        found.mtime_ns,
+                    )
+                    .await?;
+                moved += 1;
+                g.work.push(Work {
+                    root_id: root.id,
+                    existing: Some(FileRecord {
+                        path: path_str(&dest),
+                        root_id: root.id,
+                        ..rec
+                    }),
+                    found,
+                });
+            }
+            // Out of every root, another role (`song.mp3` renamed to
+            // `song.mp3.bak` while a tagger writes), not there to stat:
+            // hidden, not forgotten, until it is back or a scan
+            // confirms it gone.
+            _ => g.missing.push(rec.id),
         }
     }
+    Ok(moved)
+}
 
-    for p in &burst.removed {
-        if roots.iter().any(|r| &r.path == p) {
+/// The records a rename from `from` to `to` touches, each with its new
+/// path: the file's own, or, for a folder, those of every file under it.
+async fn renamed_records(
+    catalog: &Catalog,
+    from: &Path,
+    to: &Path,
+) -> Result<Vec<(FileRecord, PathBuf)>> {
+    Ok(match catalog.file_by_path(&path_str(from)).await? {
+        Some(rec) => vec![(rec, to.to_path_buf())],
+        None => catalog
+            .files_with_prefix(&dir_prefix(from))
+            .await?
+            .into_iter()
+            .filter_map(|rec| {
+                let rel = crate::names::decode(&rec.path)
+                    .strip_prefix(from)
+                    .ok()?
+                    .to_path_buf();
+                Some((rec, to.join(rel)))
+            })
+            .collect(),
+    })
+}
+
+/// Removed paths, each confirmed as [`crate::absence`] does: a file gone is
+/// to be forgotten, one whose absence cannot be confirmed is hidden, one
+/// still there is looked at again; a folder takes the files under it along.
+/// A removed sidecar has its folder looked at again.
+async fn apply_removals(
+    scope: &Scope<'_>,
+    removed: &BTreeSet<PathBuf>,
+    g: &mut Gathered,
+) -> Result<()> {
+    let catalog = scope.lib.catalog();
+    for p in removed {
+        if scope.roots.iter().any(|r| &r.path == p) {
             continue; // a vanished root is the availability check's business
         }
-        let sink = match presence(p, &roots, polled) {
+        let sink = match presence(p, &scope.roots, scope.polled) {
             Presence::Present => {
-                changed.insert(p.clone());
+                g.changed.insert(p.clone());
                 continue;
             }
-            Presence::Gone => &mut remove,
-            Presence::Unconfirmed => &mut missing,
+            Presence::Gone => &mut g.remove,
+            Presence::Unconfirmed => &mut g.missing,
         };
         match catalog.file_by_path(&path_str(p)).await? {
             Some(rec) => {
                 sink.push(rec.id);
-                vanished.push(rec.clone());
+                g.vanished.push(rec.clone());
                 if rec.role == FileRole::Sidecar
                     && let Some(dir) = p.parent()
                 {
-                    changed.insert(dir.to_path_buf());
+                    g.changed.insert(dir.to_path_buf());
                 }
             }
             None => sink.extend(
@@ -587,36 +713,53 @@ async fn apply_changes(
             ),
         }
     }
+    Ok(())
+}
 
-    // Changed paths: files are read if their size or time changed; folders
-    // (copied or moved in) are walked.
-    let mut seen: BTreeSet<PathBuf> = work.iter().map(|w| w.found.path.clone()).collect();
-    let mut sidecar_dirs: BTreeSet<PathBuf> = BTreeSet::new();
+/// Sorts the changed paths: a folder gives the files within it (links
+/// followed only inside its root), a file no longer there vanishes as a
+/// removed one does, and the other files are returned, to be stat'ed.
+async fn sort_changed(scope: &Scope<'_>, g: &mut Gathered) -> Result<Vec<PathBuf>> {
+    let catalog = scope.lib.catalog();
     let mut candidates: Vec<PathBuf> = Vec::new();
-    for p in &changed {
+    for p in &g.changed {
         if p.is_dir() {
-            if let Some(root) = root_of(&roots, p) {
+            if let Some(root) = root_of(&scope.roots, p) {
                 candidates.extend(scan::files_within(p, &root.path));
             }
         } else if let presence @ (Presence::Gone | Presence::Unconfirmed) =
-            presence(p, &roots, polled)
+            presence(p, &scope.roots, scope.polled)
         {
             if let Some(rec) = catalog.file_by_path(&path_str(p)).await? {
                 match presence {
-                    Presence::Gone => remove.push(rec.id),
-                    _ => missing.push(rec.id),
+                    Presence::Gone => g.remove.push(rec.id),
+                    _ => g.missing.push(rec.id),
                 }
-                vanished.push(rec);
+                g.vanished.push(rec);
             }
         } else {
             candidates.push(p.clone());
         }
     }
+    Ok(candidates)
+}
+
+/// Queues the candidate files to read: those in a root, of a role the
+/// library reads, outside ignored folders, not yet queued (`seen`), and
+/// new, changed or hidden. Returns the folders a queued sidecar describes.
+async fn queue_candidates(
+    scope: &Scope<'_>,
+    candidates: Vec<PathBuf>,
+    seen: &mut BTreeSet<PathBuf>,
+    work: &mut Vec<Work>,
+) -> Result<BTreeSet<PathBuf>> {
+    let catalog = scope.lib.catalog();
+    let mut sidecar_dirs: BTreeSet<PathBuf> = BTreeSet::new();
     for p in candidates {
-        let (Some(root), Some(role)) = (root_of(&roots, &p), role_of(&p)) else {
+        let (Some(root), Some(role)) = (root_of(&scope.roots, &p), role_of(&p)) else {
             continue;
         };
-        if lib.settings().ignore_dirs.iter().any(|i| {
+        if scope.lib.settings().ignore_dirs.iter().any(|i| {
             p.strip_prefix(&root.path)
                 .is_ok_and(|rel| rel.iter().any(|c| c == i.as_str()))
         }) {
@@ -647,8 +790,18 @@ async fn apply_changes(
             existing,
         });
     }
-    // A sidecar changed: its neighbours are read again.
-    for dir in sidecar_dirs {
+    Ok(sidecar_dirs)
+}
+
+/// Queues the media files directly in each of `dirs` (folders whose sidecar
+/// changed) to be read again, unless already queued (`seen`).
+async fn reread_neighbours(
+    catalog: &Catalog,
+    dirs: BTreeSet<PathBuf>,
+    seen: &mut BTreeSet<PathBuf>,
+    work: &mut Vec<Work>,
+) -> Result<()> {
+    for dir in dirs {
         for rec in catalog.files_with_prefix(&dir_prefix(&dir)).await? {
             let path = crate::names::decode(&rec.path);
             if rec.role != FileRole::Media
@@ -667,17 +820,20 @@ async fn apply_changes(
             }
         }
     }
+    Ok(())
+}
 
-    summary.moved += follow_moves(lib, &mut work, vanished, &mut remove, &mut missing).await?;
-    let mut report = ScanReport::default();
-    let mut tracker = Tracker::silent();
-    let mut opts = ScanOptions::new(now);
-    opts.embed = true;
-    scan::extract_and_record(lib, work, &opts, &mut report, &mut tracker).await?;
-    summary.added = report.added;
-    summary.changed = report.changed.saturating_sub(summary.moved);
-    summary.errors = report.errors;
-
+/// Hides the files in `missing` (those also in `remove` excepted) and
+/// forgets those in `remove`, in the catalog and the index; counts both
+/// in `summary`.
+async fn forget_and_hide(
+    lib: &Library,
+    mut remove: Vec<i64>,
+    mut missing: Vec<i64>,
+    now: i64,
+    summary: &mut UpdateSummary,
+) -> Result<()> {
+    let catalog = lib.catalog();
     missing.retain(|id| !remove.contains(id));
     catalog.mark_missing(&missing, now).await?;
     summary.missing = missing.len() as u64;
@@ -690,17 +846,25 @@ async fn apply_changes(
     {
         index.delete(&removed_items).await?;
     }
+    Ok(())
+}
 
-    scan::describe_pending(lib, &mut tracker).await?;
+/// Describes the items that lack a description and, when the embedding
+/// model is there, embeds and profiles them; without it they wait in the
+/// catalog for the model. Returns how many were embedded.
+async fn describe_and_embed(
+    lib: &Library,
+    opts: &ScanOptions,
+    tracker: &mut Tracker,
+) -> Result<u64> {
+    scan::describe_pending(lib, tracker).await?;
     match lib.embedder().await {
         Ok(_) => {
-            summary.embedded =
-                scan::embed_pending(lib, &lib.index().await?, &opts, &mut tracker).await?;
-            scan::profile_pending(lib, &opts, &mut tracker).await?;
+            let embedded = scan::embed_pending(lib, &lib.index().await?, opts, tracker).await?;
+            scan::profile_pending(lib, opts, tracker).await?;
+            Ok(embedded)
         }
-        Err(e) if e.code == Code::ModelMissing => {}
-        Err(e) => return Err(e),
+        Err(e) if e.code == Code::ModelMissing => Ok(0),
+        Err(e) => Err(e),
     }
-    lib.library_changed().await;
-    Ok(summary)
 }

@@ -192,6 +192,7 @@ pub(crate) struct Found {
 }
 
 /// What walking one root gave.
+#[derive(Default)]
 struct RootWalk {
     files: Vec<Found>,
     /// Directories that could not be read: files under them are not
@@ -316,6 +317,31 @@ pub(crate) async fn run(lib: &Library, opts: ScanOptions) -> Result<ScanReport> 
     result.map(|()| report)
 }
 
+/// One scan on its way through the phases: what every phase reads (the
+/// library, the options, the scan's id in the catalog) and what every
+/// phase writes (the report, the progress).
+struct ScanRun<'a> {
+    lib: &'a Library,
+    opts: &'a ScanOptions,
+    run_id: i64,
+    report: &'a mut ScanReport,
+    tracker: &'a mut Tracker,
+}
+
+/// What the diff phase leaves for the phases after it.
+#[derive(Default)]
+struct Diffed {
+    /// Files to read: new, changed, or found moved.
+    work: Vec<Work>,
+    /// Files the walks did not list.
+    missing: Vec<FileRecord>,
+    /// Roots walked and compared (not those found unavailable).
+    scanned_roots: Vec<i64>,
+}
+
+/// Runs the phases in order (see the module's documentation), checking for
+/// cancellation between them and recording in the catalog which phase the
+/// scan is in.
 async fn phases(
     lib: &Library,
     opts: &ScanOptions,
@@ -323,8 +349,54 @@ async fn phases(
     report: &mut ScanReport,
     tracker: &mut Tracker,
 ) -> Result<()> {
-    let catalog = lib.catalog();
-    let roots: Vec<Root> = catalog
+    let roots = roots_to_scan(lib, opts).await?;
+    let mut run = ScanRun {
+        lib,
+        opts,
+        run_id,
+        report,
+        tracker,
+    };
+
+    // 1. Discover.
+    let walks = run.discover(&roots).await?;
+    check_cancel(opts)?;
+    run.record_phase(Phase::Diff).await?;
+
+    // 2. Diff.
+    let diffed = run.diff(&roots, walks).await?;
+    check_cancel(opts)?;
+    let (work, missing) = run.record_moves(diffed.work, diffed.missing).await?;
+    check_cancel(opts)?;
+
+    // 3. Extract.
+    run.record_phase(Phase::Extract).await?;
+    run.tracker.enter(Phase::Extract, Some(work.len() as u64));
+    extract_and_record(lib, work, opts, run.report, run.tracker).await?;
+    check_cancel(opts)?;
+
+    // Files that are gone. Done before embedding so nothing is embedded for
+    // an item that no longer exists.
+    run.remove_gone(missing, &roots).await?;
+
+    // 4. Describe.
+    run.record_phase(Phase::Describe).await?;
+    run.report.described = describe_pending(lib, run.tracker).await?;
+    check_cancel(opts)?;
+
+    // 5. Embed.
+    run.record_phase(Phase::Embed).await?;
+    let index_ready = run.embed().await?;
+
+    // 6. Persist.
+    run.persist(index_ready, &diffed.scanned_roots).await
+}
+
+/// The library's roots this scan covers: all of them, or those
+/// `opts.roots` names.
+async fn roots_to_scan(lib: &Library, opts: &ScanOptions) -> Result<Vec<Root>> {
+    Ok(lib
+        .catalog()
         .roots()
         .await?
         .into_iter()
@@ -333,175 +405,211 @@ async fn phases(
                 .as_ref()
                 .is_none_or(|only| only.iter().any(|p| p == &r.path))
         })
-        .collect();
+        .collect())
+}
 
-    // 1. Discover.
-    tracker.enter(Phase::Discover, None);
-    let mut walks = Vec::with_capacity(roots.len());
-    for root in &roots {
-        check_cancel(opts)?;
-        let ignore = lib.settings().ignore_dirs.clone();
-        let path = root.path.clone();
-        let cancel = opts.cancel.clone();
-        let walk = tokio::task::spawn_blocking(move || walk_root(&path, &ignore, &cancel))
+impl ScanRun<'_> {
+    /// Records in the catalog the phase the scan enters, with the counts so
+    /// far.
+    async fn record_phase(&self, phase: Phase) -> Result<()> {
+        self.lib
+            .catalog()
+            .update_scan(self.run_id, phase.as_str(), &self.report.counters())
+            .await?;
+        Ok(())
+    }
+
+    /// Discover: walks each root (on a blocking thread: a walk is all file
+    /// system calls), counting the files found as it goes.
+    async fn discover(&mut self, roots: &[Root]) -> Result<Vec<RootWalk>> {
+        self.tracker.enter(Phase::Discover, None);
+        let mut walks = Vec::with_capacity(roots.len());
+        for root in roots {
+            check_cancel(self.opts)?;
+            let ignore = self.lib.settings().ignore_dirs.clone();
+            let path = root.path.clone();
+            let cancel = self.opts.cancel.clone();
+            let walk = tokio::task::spawn_blocking(move || walk_root(&path, &ignore, &cancel))
+                .await
+                .map_err(Error::internal)?;
+            self.report.discovered += walk.files.len() as u64;
+            self.report.warnings.extend(walk.warnings.iter().cloned());
+            self.tracker.emit(self.report.discovered, None, false);
+            walks.push(walk);
+        }
+        Ok(walks)
+    }
+
+    /// Diff: compares each root's walk with what the catalog knows of it.
+    /// A root that cannot be trusted is marked unavailable and left out;
+    /// files found again where they were are shown again.
+    async fn diff(&mut self, roots: &[Root], walks: Vec<RootWalk>) -> Result<Diffed> {
+        let catalog = self.lib.catalog();
+        self.tracker.enter(Phase::Diff, Some(roots.len() as u64));
+        let mut diffed = Diffed::default();
+        for (i, (root, walk)) in roots.iter().zip(walks).enumerate() {
+            let known = catalog.files_under(root.id).await?;
+            self.report
+                .error_samples
+                .extend(walk.errors.iter().cloned());
+            if walk.unreadable || (walk.files.is_empty() && !known.is_empty()) {
+                // Missing, unreadable, or an empty mount point where a library
+                // used to be: keep everything, hide it until it returns.
+                self.keep_unavailable(root, walk.unreadable, known.len())
+                    .await?;
+                continue;
+            }
+            let diff = tokio::task::spawn_blocking({
+                let root_id = root.id;
+                move || diff_root(root_id, walk, known)
+            })
             .await
             .map_err(Error::internal)?;
-        report.discovered += walk.files.len() as u64;
-        report.warnings.extend(walk.warnings.iter().cloned());
-        tracker.emit(report.discovered, None, false);
-        walks.push(walk);
-    }
-    check_cancel(opts)?;
-    catalog
-        .update_scan(run_id, Phase::Diff.as_str(), &report.counters())
-        .await?;
-
-    // 2. Diff.
-    tracker.enter(Phase::Diff, Some(roots.len() as u64));
-    let mut all_work = Vec::new();
-    let mut all_missing = Vec::new();
-    let mut scanned_roots = Vec::new();
-    for (i, (root, walk)) in roots.iter().zip(walks).enumerate() {
-        let known = catalog.files_under(root.id).await?;
-        report.error_samples.extend(walk.errors.iter().cloned());
-        if walk.unreadable || (walk.files.is_empty() && !known.is_empty()) {
-            // Missing, unreadable, or an empty mount point where a library
-            // used to be: keep everything, hide it until it returns.
-            catalog
-                .set_root_state(root.id, RootState::Unavailable)
-                .await?;
-            let why = if walk.unreadable {
-                "is missing or unreadable"
-            } else {
-                "is empty"
-            };
-            report
-                .unavailable_roots
-                .push(root.path.display().to_string());
-            report.warnings.push(format!(
-                "{} {why}: keeping its {} files until it is back (remove the folder from the library to forget them)",
-                root.path.display(),
-                known.len()
-            ));
-            continue;
+            self.report.unchanged += diff.unchanged;
+            catalog.clear_missing(&diff.found_again).await?;
+            diffed.work.extend(diff.work);
+            diffed.missing.extend(diff.missing);
+            diffed.scanned_roots.push(root.id);
+            self.tracker
+                .emit(i as u64 + 1, Some(roots.len() as u64), false);
         }
-        let diff = tokio::task::spawn_blocking({
-            let root_id = root.id;
-            move || diff_root(root_id, walk, known)
+        Ok(diffed)
+    }
+
+    /// Marks `root` unavailable (unreadable, or empty where it had `known`
+    /// files) and warns that its files are kept until it is back.
+    async fn keep_unavailable(
+        &mut self,
+        root: &Root,
+        unreadable: bool,
+        known: usize,
+    ) -> Result<()> {
+        self.lib
+            .catalog()
+            .set_root_state(root.id, RootState::Unavailable)
+            .await?;
+        let why = if unreadable {
+            "is missing or unreadable"
+        } else {
+            "is empty"
+        };
+        self.report
+            .unavailable_roots
+            .push(root.path.display().to_string());
+        self.report.warnings.push(format!(
+            "{} {why}: keeping its {} files until it is back (remove the folder from the library to forget them)",
+            root.path.display(),
+            known
+        ));
+        Ok(())
+    }
+
+    /// Moves, across roots too: a new media file with the size and content
+    /// of a missing one is that file, and keeps its item and its feedback.
+    /// Returns the work, the moved files added, and the files still missing.
+    async fn record_moves(
+        &mut self,
+        mut all_work: Vec<Work>,
+        mut all_missing: Vec<FileRecord>,
+    ) -> Result<(Vec<Work>, Vec<FileRecord>)> {
+        let moves = tokio::task::spawn_blocking(move || {
+            let moves = match_moves(&mut all_work, &mut all_missing);
+            (moves, all_work, all_missing)
         })
         .await
         .map_err(Error::internal)?;
-        report.unchanged += diff.unchanged;
-        catalog.clear_missing(&diff.found_again).await?;
-        all_work.extend(diff.work);
-        all_missing.extend(diff.missing);
-        scanned_roots.push(root.id);
-        tracker.emit(i as u64 + 1, Some(roots.len() as u64), false);
-    }
-    check_cancel(opts)?;
-
-    // Moves, across roots too: a new media file with the size and content
-    // of a missing one is that file, and keeps its item and its feedback.
-    let moves = tokio::task::spawn_blocking(move || {
-        let moves = match_moves(&mut all_work, &mut all_missing);
-        (moves, all_work, all_missing)
-    })
-    .await
-    .map_err(Error::internal)?;
-    let (moves, mut all_work, all_missing) = moves;
-    for (record, found, root_id) in moves {
-        catalog
-            .move_file(
-                record.id,
+        let (moves, mut all_work, all_missing) = moves;
+        for (record, found, root_id) in moves {
+            self.lib
+                .catalog()
+                .move_file(
+                    record.id,
+                    root_id,
+                    &path_str(&found.path),
+                    found.size,
+                    found.mtime_ns,
+                )
+                .await?;
+            self.report.moved += 1;
+            // Read it again at its new place (sidecars and names may differ);
+            // unchanged metadata keeps its description and index row.
+            all_work.push(Work {
                 root_id,
-                &path_str(&found.path),
-                found.size,
-                found.mtime_ns,
-            )
-            .await?;
-        report.moved += 1;
-        // Read it again at its new place (sidecars and names may differ);
-        // unchanged metadata keeps its description and index row.
-        all_work.push(Work {
-            root_id,
-            existing: Some(FileRecord {
-                path: path_str(&found.path),
-                root_id,
-                missing_since: None,
-                ..record
-            }),
-            found,
-        });
-    }
-    check_cancel(opts)?;
-
-    // 3. Extract.
-    catalog
-        .update_scan(run_id, Phase::Extract.as_str(), &report.counters())
-        .await?;
-    tracker.enter(Phase::Extract, Some(all_work.len() as u64));
-    extract_and_record(lib, all_work, opts, report, tracker).await?;
-    check_cancel(opts)?;
-
-    // Files that are gone. Done before embedding so nothing is embedded for
-    // an item that no longer exists.
-    let gone = settle_missing(catalog, all_missing, &roots, opts.now).await?;
-    let removed_items = catalog.remove_files(&gone).await?;
-    report.removed = removed_items.len() as u64;
-    if !removed_items.is_empty()
-        && let Some(index) = lib.open_index_if_present().await?
-    {
-        index.delete(&removed_items).await?;
-    }
-
-    // 4. Describe.
-    catalog
-        .update_scan(run_id, Phase::Describe.as_str(), &report.counters())
-        .await?;
-    report.described = describe_pending(lib, tracker).await?;
-    check_cancel(opts)?;
-
-    // 5. Embed.
-    catalog
-        .update_scan(run_id, Phase::Embed.as_str(), &report.counters())
-        .await?;
-    let mut index_ready = false;
-    if opts.embed {
-        match lib.embedder().await {
-            Ok(_) => {
-                reconcile(lib, &lib.index().await?).await?;
-                report.embedded = embed_pending(lib, &lib.index().await?, opts, tracker).await?;
-                catalog
-                    .update_scan(run_id, Phase::Profile.as_str(), &report.counters())
-                    .await?;
-                profile_pending(lib, opts, tracker).await?;
-                index_ready = true;
-            }
-            Err(e) if e.code == crate::error::Code::ModelMissing => {
-                report.warnings.push(format!(
-                    "{}: metadata is in the catalog, search waits for the index",
-                    e.message
-                ));
-            }
-            Err(e) => return Err(e),
+                existing: Some(FileRecord {
+                    path: path_str(&found.path),
+                    root_id,
+                    missing_since: None,
+                    ..record
+                }),
+                found,
+            });
         }
+        Ok((all_work, all_missing))
     }
-    report.pending_index = catalog.counts().await?.pending_index as u64;
 
-    // 6. Persist.
-    catalog
-        .update_scan(run_id, Phase::Persist.as_str(), &report.counters())
-        .await?;
-    tracker.enter(Phase::Persist, None);
-    if index_ready && let Some(index) = lib.open_index_if_present().await? {
-        index.optimize().await?;
+    /// Forgets, in the catalog and the index, the missing files whose
+    /// absence is settled ([`settle_missing`]).
+    async fn remove_gone(&mut self, missing: Vec<FileRecord>, roots: &[Root]) -> Result<()> {
+        let catalog = self.lib.catalog();
+        let gone = settle_missing(catalog, missing, roots, self.opts.now).await?;
+        let removed_items = catalog.remove_files(&gone).await?;
+        self.report.removed = removed_items.len() as u64;
+        if !removed_items.is_empty()
+            && let Some(index) = self.lib.open_index_if_present().await?
+        {
+            index.delete(&removed_items).await?;
+        }
+        Ok(())
     }
-    for id in scanned_roots {
-        catalog.set_root_scanned(id, opts.now).await?;
+
+    /// Embed, then profile, when the scan embeds and the model is there;
+    /// without the model, metadata stays in the catalog and the report says
+    /// search waits. Counts what still waits for an index row. Returns
+    /// whether the index was brought up to date.
+    async fn embed(&mut self) -> Result<bool> {
+        let (lib, opts) = (self.lib, self.opts);
+        let mut index_ready = false;
+        if opts.embed {
+            match lib.embedder().await {
+                Ok(_) => {
+                    reconcile(lib, &lib.index().await?).await?;
+                    self.report.embedded =
+                        embed_pending(lib, &lib.index().await?, opts, self.tracker).await?;
+                    self.record_phase(Phase::Profile).await?;
+                    profile_pending(lib, opts, self.tracker).await?;
+                    index_ready = true;
+                }
+                Err(e) if e.code == crate::error::Code::ModelMissing => {
+                    self.report.warnings.push(format!(
+                        "{}: metadata is in the catalog, search waits for the index",
+                        e.message
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.report.pending_index = lib.catalog().counts().await?.pending_index as u64;
+        Ok(index_ready)
     }
-    lib.library_changed().await;
-    tracker.emit(1, Some(1), true);
-    Ok(())
+
+    /// Persist: compacts the index when this scan wrote it, and records the
+    /// scanned roots as scanned now.
+    async fn persist(&mut self, index_ready: bool, scanned_roots: &[i64]) -> Result<()> {
+        self.record_phase(Phase::Persist).await?;
+        self.tracker.enter(Phase::Persist, None);
+        if index_ready && let Some(index) = self.lib.open_index_if_present().await? {
+            index.optimize().await?;
+        }
+        for id in scanned_roots {
+            self.lib
+                .catalog()
+                .set_root_scanned(*id, self.opts.now)
+                .await?;
+        }
+        self.lib.library_changed().await;
+        self.tracker.emit(1, Some(1), true);
+        Ok(())
+    }
 }
 
 /// Reads `work` in parallel and records the results in the catalog in
@@ -792,14 +900,11 @@ async fn reconcile(lib: &Library, index: &moodshelf_index::Index) -> Result<()> 
     Ok(())
 }
 
+/// Walks one root: lists the files the library reads with their size and
+/// time, and what could not be seen (unreadable folders, links that leave
+/// the root or loop). Stops early, with what it has, when cancelled.
 fn walk_root(root: &Path, ignore: &[String], cancel: &AtomicBool) -> RootWalk {
-    let mut walk = RootWalk {
-        files: Vec::new(),
-        failed_dirs: Vec::new(),
-        unreadable: false,
-        errors: Vec::new(),
-        warnings: Vec::new(),
-    };
+    let mut walk = RootWalk::default();
     if std::fs::read_dir(root).is_err() {
         walk.unreadable = true;
         return walk;
@@ -811,65 +916,86 @@ fn walk_root(root: &Path, ignore: &[String], cancel: &AtomicBool) -> RootWalk {
     let entries = walkdir::WalkDir::new(root)
         .follow_links(true)
         .into_iter()
-        .filter_entry(|e| {
-            if e.depth() > 0
-                && e.file_type().is_dir()
-                && e.file_name()
-                    .to_str()
-                    .is_some_and(|n| ignore.iter().any(|i| i == n))
-            {
-                return false;
-            }
-            if e.path_is_symlink() {
-                let inside = std::fs::canonicalize(e.path())
-                    .is_ok_and(|target| target.starts_with(&real_root));
-                if !inside {
-                    escaping.push(e.path().to_path_buf());
-                    return false;
-                }
-            }
-            true
-        });
+        .filter_entry(|e| walk_enters(e, ignore, &real_root, &mut escaping));
     let mut loops = 0usize;
     for (n, entry) in entries.enumerate() {
         if n % 1024 == 0 && cancel.load(Ordering::Relaxed) {
             break;
         }
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) if e.loop_ancestor().is_some() => {
-                // A link back to a folder above it: skipped, reported once
-                // below, and nothing under it is "missing".
-                loops += 1;
-                if let Some(p) = e.path() {
-                    walk.failed_dirs.push(p.to_path_buf());
-                }
-                continue;
-            }
-            Err(e) => {
-                if let Some(p) = e.path() {
-                    // Whatever is under an unreadable folder is unseen, not gone.
-                    walk.failed_dirs.push(p.to_path_buf());
-                    walk.errors.push(FileError {
-                        path: path_str(p),
-                        error: e.to_string(),
-                    });
-                }
-                continue;
-            }
-        };
+        match entry {
+            Ok(entry) => walk.note_entry(&entry),
+            Err(e) => loops += usize::from(walk.note_error(&e)),
+        }
+    }
+    walk.warnings.extend(link_warnings(root, &escaping, loops));
+    walk
+}
+
+/// Whether the walk goes into `e`: not into an ignored folder, and through
+/// a link only while it stays inside the root (`real_root`); a link that
+/// leaves it is added to `escaping`, for the warning.
+fn walk_enters(
+    e: &walkdir::DirEntry,
+    ignore: &[String],
+    real_root: &Path,
+    escaping: &mut Vec<PathBuf>,
+) -> bool {
+    if e.depth() > 0
+        && e.file_type().is_dir()
+        && e.file_name()
+            .to_str()
+            .is_some_and(|n| ignore.iter().any(|i| i == n))
+    {
+        return false;
+    }
+    if e.path_is_symlink() {
+        let inside =
+            std::fs::canonicalize(e.path()).is_ok_and(|target| target.starts_with(real_root));
+        if !inside {
+            escaping.push(e.path().to_path_buf());
+            return false;
+        }
+    }
+    true
+}
+
+/// The warnings about links the walk of `root` did not follow: those that
+/// leave the folder (`escaping`) and those that loop back (`loops`).
+fn link_warnings(root: &Path, escaping: &[PathBuf], loops: usize) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if !escaping.is_empty() {
+        warnings.push(format!(
+            "{}: {} link(s) point outside the folder and were not followed (first: {})",
+            root.display(),
+            escaping.len(),
+            escaping[0].display()
+        ));
+    }
+    if loops > 0 {
+        warnings.push(format!(
+            "{}: {loops} link(s) loop back to a folder above them and were skipped",
+            root.display()
+        ));
+    }
+    warnings
+}
+
+impl RootWalk {
+    /// Keeps a walked entry that is a file the library reads (media or a
+    /// sidecar). One whose metadata cannot be read is unseen, not gone.
+    fn note_entry(&mut self, entry: &walkdir::DirEntry) {
         if !entry.file_type().is_file() {
-            continue;
+            return;
         }
         let path = entry.path();
         let Some(role) = moodshelf_media::classify(path) else {
-            continue;
+            return;
         };
         let Ok(meta) = entry.metadata() else {
-            walk.failed_dirs.push(path.to_path_buf());
-            continue;
+            self.failed_dirs.push(path.to_path_buf());
+            return;
         };
-        walk.files.push(Found {
+        self.files.push(Found {
             path: path.to_path_buf(),
             size: meta.len() as i64,
             mtime_ns: mtime_ns(&meta),
@@ -879,21 +1005,28 @@ fn walk_root(root: &Path, ignore: &[String], cancel: &AtomicBool) -> RootWalk {
             },
         });
     }
-    if !escaping.is_empty() {
-        walk.warnings.push(format!(
-            "{}: {} link(s) point outside the folder and were not followed (first: {})",
-            root.display(),
-            escaping.len(),
-            escaping[0].display()
-        ));
+
+    /// Notes an entry the walk could not take. Returns whether it was a link
+    /// looping back to a folder above it (counted for one warning).
+    fn note_error(&mut self, e: &walkdir::Error) -> bool {
+        if e.loop_ancestor().is_some() {
+            // A link back to a folder above it: skipped, reported once
+            // at the end of the walk, and nothing under it is "missing".
+            if let Some(p) = e.path() {
+                self.failed_dirs.push(p.to_path_buf());
+            }
+            return true;
+        }
+        if let Some(p) = e.path() {
+            // Whatever is under an unreadable folder is unseen, not gone.
+            self.failed_dirs.push(p.to_path_buf());
+            self.errors.push(FileError {
+                path: path_str(p),
+                error: e.to_string(),
+            });
+        }
+        false
     }
-    if loops > 0 {
-        walk.warnings.push(format!(
-            "{}: {loops} link(s) loop back to a folder above them and were skipped",
-            root.display()
-        ));
-    }
-    walk
 }
 
 /// The files under `dir` (a folder copied or moved into `root` while it is
