@@ -1,23 +1,33 @@
 //! The Moodshelf desktop host: a thin Tauri 2 layer over
-//! `moodshelf-engine`. Commands live in [`commands`], what crosses the IPC
-//! boundary in [`dto`] (exported to `ui/src/lib/bindings.ts`), background
-//! work (scans, the watcher) in [`state`], the tray in [`tray`], cover art
-//! in [`covers`].
+//! `moodshelf-engine`. Commands live in [`commands`] (a file per domain),
+//! what crosses the IPC boundary and how engine values become it in
+//! [`dto`] (exported to `ui/src/lib/bindings.ts`), what the host keeps
+//! between commands in [`state`], long work (scans, the watcher, the
+//! background work) in [`jobs`], the tray in [`tray`], cover art in
+//! [`covers`]; [`items`] finds and opens an item for the commands and the
+//! tray alike, [`window`] brings the window forward.
+//!
+//! Modules depend one way: `commands` and `tray` on `jobs`, `items`,
+//! `state` and `dto`; `jobs` on `state` and `dto`; `state` on `dto`. The
+//! tray is told of changes through `state`'s channels, never called.
 
 pub mod commands;
 mod covers;
 pub mod dto;
-pub mod person;
+mod items;
+pub mod jobs;
 pub mod state;
 mod tray;
+mod window;
 
 use std::path::Path;
 
-use tauri::{AppHandle, Manager, WindowEvent};
+use tauri::{App, Manager, WindowEvent};
 use tauri_plugin_autostart::MacosLauncher;
 
 use crate::dto::{LibraryChanged, LibraryNote, ScanStatus};
 use crate::state::AppState;
+pub use crate::window::show_main;
 
 /// Where the generated bindings live, from the repository root.
 pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
@@ -59,12 +69,12 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             make_playlist,
             save_playlist,
             play_playlist,
-            person::people,
-            person::add_person,
-            person::use_person,
-            person::taste,
-            person::forget_taste,
-            person::import_history,
+            people,
+            add_person,
+            use_person,
+            taste,
+            forget_taste,
+            import_history,
         ])
         .events(tauri_specta::collect_events![
             ScanStatus,
@@ -86,14 +96,6 @@ pub fn export_bindings(path: &Path) -> Result<(), String> {
             path,
         )
         .map_err(|e| e.to_string())
-}
-
-pub fn show_main(app: &AppHandle) {
-    if let Some(w) = app.get_webview_window("main") {
-        let _ = w.unminimize();
-        let _ = w.show();
-        let _ = w.set_focus();
-    }
 }
 
 pub fn run() {
@@ -126,33 +128,7 @@ pub fn run() {
         .register_asynchronous_uri_scheme_protocol("cover", covers::protocol)
         .setup(move |app| {
             builder.mount_events(app);
-            let paths = moodshelf_engine::Paths::resolve(None, None).map_err(|e| e.message)?;
-            let state = tauri::async_runtime::block_on(AppState::open(paths))
-                .map_err(|e| format!("cannot open the library: {}", e.message))?;
-            let hidden = hidden_arg || state.prefs().start_hidden;
-            app.manage(state);
-            let has_tray = match tray::build(app.handle()) {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::warn!("no tray icon on this desktop: {e}");
-                    false
-                }
-            };
-            app.manage(HasTray(has_tray));
-            if !hidden || !has_tray {
-                show_main(app.handle());
-            }
-            let handle = app.handle().clone();
-            tauri::async_runtime::spawn(async move {
-                state::start_watching(&handle).await;
-                state::warm_up_model(&handle);
-                state::start_background(&handle);
-                loop {
-                    tray::refresh(&handle).await;
-                    tokio::time::sleep(TRAY_REFRESH).await;
-                }
-            });
-            Ok(())
+            setup(app, hidden_arg)
         })
         .on_window_event(|window, event| {
             // Closing the window keeps the app in the tray when there is one.
@@ -171,6 +147,38 @@ pub fn run() {
             std::process::exit(1);
         }
     }
+}
+
+/// Opens the library, builds the tray, shows the window unless it starts
+/// hidden (in the tray), and starts the background work.
+fn setup(app: &mut App, hidden_arg: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let paths = moodshelf_engine::Paths::resolve(None, None).map_err(|e| e.message)?;
+    let state = tauri::async_runtime::block_on(AppState::open(paths))
+        .map_err(|e| format!("cannot open the library: {}", e.message))?;
+    let hidden = hidden_arg || state.prefs().start_hidden;
+    app.manage(state);
+    let has_tray = match tray::build(app.handle()) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!("no tray icon on this desktop: {e}");
+            false
+        }
+    };
+    app.manage(HasTray(has_tray));
+    if !hidden || !has_tray {
+        show_main(app.handle());
+    }
+    let handle = app.handle().clone();
+    tauri::async_runtime::spawn(async move {
+        jobs::start_watching(&handle).await;
+        jobs::warm_up_model(&handle);
+        jobs::start_background(&handle);
+        loop {
+            tray::refresh(&handle).await;
+            tokio::time::sleep(TRAY_REFRESH).await;
+        }
+    });
+    Ok(())
 }
 
 struct HasTray(bool);
@@ -198,34 +206,6 @@ mod tests {
             fresh == old,
             "{} is out of date: run `UPDATE_BINDINGS=1 cargo test -p moodshelf-desktop bindings` and commit it",
             committed.display()
-        );
-    }
-
-    #[test]
-    fn playlist_titles_become_safe_file_names() {
-        assert_eq!(
-            commands::file_stem("calm music / for cooking"),
-            "calm music   for cooking"
-        );
-        assert_eq!(commands::file_stem("../../.bashrc"), "bashrc");
-        assert_eq!(commands::file_stem("\n\t"), "Playlist");
-        assert_eq!(commands::file_stem(&"x".repeat(300)).len(), 80);
-    }
-
-    #[test]
-    fn understood_reads_as_phrases() {
-        use moodshelf_engine::recommend::intent::PickRef;
-        let i = moodshelf_engine::Intent {
-            kinds: vec![moodshelf_engine::Kind::Video],
-            max_minutes: Some(120),
-            exclude: vec!["horror".into()],
-            like_picks: vec![PickRef::Last],
-            ..Default::default()
-        };
-        assert_eq!(
-            commands::understood(&i),
-            vec!["videos", "under 120 min", "like the last pick", "no horror"],
-            "the last pick reads as words, not as a huge number"
         );
     }
 }

@@ -1,3 +1,6 @@
+//! The desktop app's executable: a reader process when started as one
+//! (engine `reader`), otherwise the app itself ([`moodshelf_desktop::run`]).
+
 // No console window behind the app on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 

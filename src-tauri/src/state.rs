@@ -1,26 +1,23 @@
-//! What the host keeps between commands: the open library, the scan and
-//! watcher running in the background, and the host's own preferences.
-//! Long work runs on tasks; commands only start it, read it or stop it.
+//! What the host keeps between commands: the open library, the host's own
+//! preferences, the tokens that stop long work (scan, background work,
+//! answer, model fetch), the watcher's handle, and the clocks.
+//!
+//! What others show of it is observable without this module knowing them:
+//! the scan status, the watching pause and "picks are stale" are
+//! `tokio::sync::watch` channels the tray subscribes to. The long work
+//! itself runs in [`crate::jobs`].
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use moodshelf_engine::analysis::AnalyzeOptions;
-use moodshelf_engine::enrich::EnrichOptions;
-use moodshelf_engine::{
-    Context, Kind, Library, Moment, Paths, Progress, ScanOptions, WatchEvent, WatchHandle,
-    WatchOptions, watch::WatchMode,
-};
+use moodshelf_engine::{Context, Kind, Library, Moment, Paths, WatchHandle};
 use moodshelf_llm::Cancel;
 use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, Manager};
-use tauri_specta::Event;
+use tokio::sync::watch;
 
-use crate::dto::{
-    AppError, AppResult, ErrorCode, LibraryChanged, LibraryNote, ScanStatus, WatchState,
-};
+use crate::dto::{AppError, AppResult, ScanStatus, WatchState};
 
 /// Host-only preferences, kept in `app.json` in the data dir (the engine's
 /// `settings.toml` holds what the engine reads).
@@ -76,22 +73,27 @@ impl Prefs {
     }
 }
 
+/// A flag that stops one piece of long work, while it runs.
+type StopSlot = Mutex<Option<Arc<AtomicBool>>>;
+
 pub struct AppState {
     pub paths: Paths,
     library: tokio::sync::RwLock<Library>,
-    pub prefs: Mutex<Prefs>,
-    pub scan: Mutex<ScanStatus>,
-    scan_cancel: Mutex<Option<Arc<AtomicBool>>>,
+    prefs: Mutex<Prefs>,
+    /// The scan in progress or the last one, with the background line.
+    scan: watch::Sender<ScanStatus>,
+    scan_cancel: StopSlot,
     /// Stops the background work (enrichment, then sound analysis), while
     /// it runs.
-    background_cancel: Mutex<Option<Arc<AtomicBool>>>,
+    background_cancel: StopSlot,
     answer_cancel: Mutex<Option<Cancel>>,
-    pub fetch_cancel: Mutex<Option<Arc<AtomicBool>>>,
+    fetch_cancel: StopSlot,
     watch: tokio::sync::Mutex<Option<WatchHandle>>,
-    pub watch_states: Mutex<BTreeMap<String, WatchState>>,
-    pub watching_paused: AtomicBool,
-    /// Item ids behind the tray's quick-pick entries, by menu id.
-    pub tray_picks: Mutex<BTreeMap<String, i64>>,
+    watch_states: Mutex<BTreeMap<String, WatchState>>,
+    watching_paused: watch::Sender<bool>,
+    /// Bumped when picks made earlier may no longer be right (the library
+    /// or the preferences changed).
+    stale: watch::Sender<()>,
 }
 
 pub fn now_moment() -> Moment {
@@ -112,6 +114,28 @@ pub fn now_unix() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// Raises the flag in `slot`, if work runs there. True when it did.
+fn raise(slot: &StopSlot) -> bool {
+    match slot.lock().expect("stop lock").as_ref() {
+        Some(c) => {
+            c.store(true, Ordering::Relaxed);
+            true
+        }
+        None => false,
+    }
+}
+
+/// A new flag in `slot`, or `None` when work already runs there.
+fn claim(slot: &StopSlot) -> Option<Arc<AtomicBool>> {
+    let mut slot = slot.lock().expect("stop lock");
+    if slot.is_some() {
+        return None;
+    }
+    let c = Arc::new(AtomicBool::new(false));
+    *slot = Some(c.clone());
+    Some(c)
+}
+
 impl AppState {
     pub async fn open(paths: Paths) -> AppResult<AppState> {
         let library = Library::open(paths.clone()).await?;
@@ -120,18 +144,15 @@ impl AppState {
             paths,
             library: tokio::sync::RwLock::new(library),
             prefs: Mutex::new(prefs),
-            scan: Mutex::new(ScanStatus {
-                summary: "Idle".into(),
-                ..ScanStatus::default()
-            }),
+            scan: watch::Sender::new(ScanStatus::idle()),
             scan_cancel: Mutex::new(None),
             background_cancel: Mutex::new(None),
             answer_cancel: Mutex::new(None),
             fetch_cancel: Mutex::new(None),
             watch: tokio::sync::Mutex::new(None),
             watch_states: Mutex::new(BTreeMap::new()),
-            watching_paused: AtomicBool::new(false),
-            tray_picks: Mutex::new(BTreeMap::new()),
+            watching_paused: watch::Sender::new(false),
+            stale: watch::Sender::new(()),
         })
     }
 
@@ -140,46 +161,49 @@ impl AppState {
         self.library.read().await.clone()
     }
 
+    /// Closes the library and opens it again on the same stores (its
+    /// settings changed). Whoever holds a handle to the old one (a scan)
+    /// must have let go first: see [`crate::jobs::reopen`].
+    pub async fn reopen_library(&self) -> AppResult<()> {
+        let mut lib = self.library.write().await;
+        let old = std::mem::replace(&mut *lib, Library::open(self.paths.clone()).await?);
+        old.close().await;
+        Ok(())
+    }
+
     pub fn prefs(&self) -> Prefs {
         self.prefs.lock().expect("prefs lock").clone()
     }
 
-    /// Reopens the library after its settings changed (hemisphere, model
-    /// files), restarting the watcher around it.
-    ///
-    /// One library per process: a scan in progress holds the old one, so
-    /// it is cancelled and waited for first (it resumes, on the new
-    /// library, where it stopped), and the old library is closed before the
-    /// new one opens the same stores.
-    pub async fn reopen(&self, app: &AppHandle) -> AppResult<()> {
-        self.stop_background();
-        let was_watching = self.stop_watching().await;
-        let was_scanning = self.cancel_scan_and_wait().await;
-        {
-            let mut lib = self.library.write().await;
-            let old = std::mem::replace(&mut *lib, Library::open(self.paths.clone()).await?);
-            old.close().await;
-        }
-        if was_watching {
-            start_watching(app).await;
-        }
-        if was_scanning {
-            start_scan(app, None)?;
-        }
-        warm_up_model(app);
-        Ok(())
+    pub fn set_prefs(&self, prefs: Prefs) {
+        *self.prefs.lock().expect("prefs lock") = prefs;
+    }
+
+    /// Says that picks made earlier may be stale: the tray recomputes its
+    /// quick picks.
+    pub fn picks_stale(&self) {
+        self.stale.send_replace(());
+    }
+
+    /// Changes each time [`AppState::picks_stale`] is called.
+    pub fn subscribe_stale(&self) -> watch::Receiver<()> {
+        self.stale.subscribe()
+    }
+
+    /// Claims the scan: the flag that stops it, or `None` when one runs.
+    pub fn claim_scan(&self) -> Option<Arc<AtomicBool>> {
+        claim(&self.scan_cancel)
+    }
+
+    /// The scan's task has ended and let go of the library.
+    pub fn scan_ended(&self) {
+        *self.scan_cancel.lock().expect("scan lock") = None;
     }
 
     /// Cancels the scan in progress, if any, and waits until its task has
     /// let go of the library. True when one was running.
-    async fn cancel_scan_and_wait(&self) -> bool {
-        let running = match self.scan_cancel.lock().expect("scan lock").as_ref() {
-            Some(c) => {
-                c.store(true, Ordering::Relaxed);
-                true
-            }
-            None => false,
-        };
+    pub async fn cancel_scan_and_wait(&self) -> bool {
+        let running = raise(&self.scan_cancel);
         // The scan checks its flag per file; each file has a deadline.
         while running && self.scan_cancel.lock().expect("scan lock").is_some() {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -187,17 +211,36 @@ impl AppState {
         running
     }
 
+    pub fn cancel_scan(&self) -> bool {
+        raise(&self.scan_cancel)
+    }
+
+    /// Claims the background work: its stop flag, or `None` when it runs.
+    pub fn claim_background(&self) -> Option<Arc<AtomicBool>> {
+        claim(&self.background_cancel)
+    }
+
+    pub fn background_ended(&self) {
+        *self.background_cancel.lock().expect("background lock") = None;
+    }
+
     /// Stops the background work, if it runs (it goes on from where it
     /// stopped next time).
     pub fn stop_background(&self) {
-        if let Some(c) = self
-            .background_cancel
-            .lock()
-            .expect("background lock")
-            .as_ref()
-        {
-            c.store(true, Ordering::Relaxed);
-        }
+        raise(&self.background_cancel);
+    }
+
+    /// Claims the model fetch: its stop flag, or `None` when one runs.
+    pub fn claim_fetch(&self) -> Option<Arc<AtomicBool>> {
+        claim(&self.fetch_cancel)
+    }
+
+    pub fn fetch_ended(&self) {
+        *self.fetch_cancel.lock().expect("fetch lock") = None;
+    }
+
+    pub fn cancel_fetch(&self) -> bool {
+        raise(&self.fetch_cancel)
     }
 
     /// Starts an answer; the returned token stops it (Esc).
@@ -225,17 +268,40 @@ impl AppState {
     }
 
     pub fn scan_status(&self) -> ScanStatus {
-        self.scan.lock().expect("scan lock").clone()
+        self.scan.borrow().clone()
     }
 
-    pub fn cancel_scan(&self) -> bool {
-        match self.scan_cancel.lock().expect("scan lock").as_ref() {
-            Some(c) => {
-                c.store(true, Ordering::Relaxed);
-                true
+    /// Keeps the status of a scan; returns it as kept. A scan's status
+    /// does not erase the background line.
+    pub fn set_scan(&self, mut status: ScanStatus) -> ScanStatus {
+        self.scan.send_modify(|slot| {
+            if status.background.is_none() {
+                status.background = slot.background.clone();
             }
-            None => false,
-        }
+            *slot = status.clone();
+        });
+        status
+    }
+
+    /// Sets or clears the background line of the status; returns the
+    /// status now.
+    pub fn set_background(&self, line: Option<String>) -> ScanStatus {
+        let mut status = ScanStatus::default();
+        self.scan.send_modify(|slot| {
+            slot.background = line;
+            status = slot.clone();
+        });
+        status
+    }
+
+    /// Changes with the scan status.
+    pub fn subscribe_scan(&self) -> watch::Receiver<ScanStatus> {
+        self.scan.subscribe()
+    }
+
+    /// The watcher's handle, locked while it starts or stops.
+    pub async fn watcher(&self) -> tokio::sync::MutexGuard<'_, Option<WatchHandle>> {
+        self.watch.lock().await
     }
 
     pub async fn stop_watching(&self) -> bool {
@@ -251,11 +317,37 @@ impl AppState {
         }
     }
 
+    pub fn is_paused(&self) -> bool {
+        *self.watching_paused.borrow()
+    }
+
+    /// Records that the user paused (or resumed) watching; the watcher
+    /// itself is stopped or started by [`crate::jobs::set_paused`].
+    pub fn set_paused(&self, paused: bool) {
+        self.watching_paused.send_replace(paused);
+    }
+
+    /// Changes with the watching pause.
+    pub fn subscribe_paused(&self) -> watch::Receiver<bool> {
+        self.watching_paused.subscribe()
+    }
+
+    pub fn set_watch_state(&self, root: String, state: WatchState) {
+        self.watch_states
+            .lock()
+            .expect("watch lock")
+            .insert(root, state);
+    }
+
+    pub fn forget_watch_state(&self, root: &str) {
+        self.watch_states.lock().expect("watch lock").remove(root);
+    }
+
     pub fn watch_state(&self, root: &str, available: bool) -> WatchState {
         if !available {
             return WatchState::Unavailable;
         }
-        if self.watching_paused.load(Ordering::Relaxed) {
+        if self.is_paused() {
             return WatchState::Paused;
         }
         self.watch_states
@@ -265,368 +357,4 @@ impl AppState {
             .copied()
             .unwrap_or(WatchState::Idle)
     }
-}
-
-fn set_scan(app: &AppHandle, mut status: ScanStatus) {
-    let state = app.state::<AppState>();
-    {
-        let mut slot = state.scan.lock().expect("scan lock");
-        // A scan's status does not erase the background line, and the
-        // reverse.
-        if status.background.is_none() {
-            status.background = slot.background.clone();
-        }
-        *slot = status.clone();
-    }
-    let _ = status.emit(app);
-    crate::tray::show_scan(app, &status.summary);
-}
-
-/// Sets or clears the background line of the status.
-fn set_background(app: &AppHandle, line: Option<String>) {
-    let state = app.state::<AppState>();
-    let status = {
-        let mut slot = state.scan.lock().expect("scan lock");
-        slot.background = line;
-        slot.clone()
-    };
-    let _ = status.emit(app);
-}
-
-fn progress_status(p: &Progress) -> ScanStatus {
-    let rate = p.rate();
-    let seconds_left = match p.total {
-        Some(total) if rate > 0.0 && total >= p.done => Some((total - p.done) as f64 / rate),
-        _ => None,
-    };
-    let phase = p.phase.as_str();
-    let summary = match (p.total, seconds_left) {
-        (Some(total), Some(left)) => format!(
-            "Scanning: {phase} {}/{total}, {:.0}/s, {} left",
-            p.done,
-            rate,
-            human_secs(left)
-        ),
-        (Some(total), None) => format!("Scanning: {phase} {}/{total}", p.done),
-        (None, _) => format!("Scanning: {phase} {} files", p.done),
-    };
-    ScanStatus {
-        running: true,
-        phase: phase.to_string(),
-        done: p.done,
-        total: p.total,
-        rate,
-        seconds_left,
-        summary,
-        error: None,
-        background: None,
-    }
-}
-
-fn human_secs(s: f64) -> String {
-    let s = s.round() as u64;
-    if s >= 3600 {
-        format!("{}h {:02}m", s / 3600, (s % 3600) / 60)
-    } else if s >= 60 {
-        format!("{}m {:02}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
-    }
-}
-
-/// Starts a scan in the background (all roots, or some); progress goes
-/// out as `ScanStatus` events. One scan at a time.
-pub fn start_scan(app: &AppHandle, roots: Option<Vec<PathBuf>>) -> AppResult<()> {
-    let state = app.state::<AppState>();
-    // The scan goes first; background work resumes after it.
-    state.stop_background();
-    let cancel = {
-        let mut slot = state.scan_cancel.lock().expect("scan lock");
-        if slot.is_some() {
-            return Err(AppError::new(ErrorCode::Busy, "a scan is already running"));
-        }
-        let c = Arc::new(AtomicBool::new(false));
-        *slot = Some(c.clone());
-        c
-    };
-    set_scan(
-        app,
-        ScanStatus {
-            running: true,
-            phase: "discover".into(),
-            summary: "Scanning: starting".into(),
-            ..ScanStatus::default()
-        },
-    );
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let state = app.state::<AppState>();
-        let lib = state.library().await;
-        let mut opts = ScanOptions::new(now_unix());
-        opts.roots = roots;
-        opts.cancel = cancel.clone();
-        let progress_app = app.clone();
-        let last = Arc::new(Mutex::new(std::time::Instant::now()));
-        opts.progress = Some(Arc::new(move |p: &Progress| {
-            // At most ten updates a second reach the window.
-            let mut last = last.lock().expect("progress lock");
-            if last.elapsed().as_millis() >= 100 || p.total == Some(p.done) {
-                *last = std::time::Instant::now();
-                set_scan(&progress_app, progress_status(p));
-            }
-        }));
-        let result = lib.scan(opts).await;
-        // Let go of the library before saying the scan is over: a reopen
-        // waits for this to close the old one.
-        drop(lib);
-        *state.scan_cancel.lock().expect("scan lock") = None;
-        let status = match result {
-            Ok(report) => {
-                let _ = LibraryChanged {
-                    added: report.added,
-                    removed: report.removed,
-                }
-                .emit(&app);
-                let mut summary = format!(
-                    "Scanned {} files in {}: {} new, {} changed, {} removed",
-                    report.discovered,
-                    human_secs(report.elapsed_secs),
-                    report.added,
-                    report.changed,
-                    report.removed
-                );
-                if report.errors > 0 {
-                    summary.push_str(&format!(", {} unreadable", report.errors));
-                }
-                if cancel.load(Ordering::Relaxed) {
-                    summary = "Scan stopped; the next scan goes on from here".into();
-                } else {
-                    start_background(&app);
-                }
-                ScanStatus {
-                    running: false,
-                    summary,
-                    ..ScanStatus::default()
-                }
-            }
-            Err(e) => ScanStatus {
-                running: false,
-                summary: "Scan failed".into(),
-                error: Some(e.message),
-                ..ScanStatus::default()
-            },
-        };
-        set_scan(&app, status);
-        crate::tray::refresh(&app).await;
-    });
-    Ok(())
-}
-
-/// Starts keeping the library live, unless the user paused it.
-pub async fn start_watching(app: &AppHandle) {
-    let state = app.state::<AppState>();
-    if state.watching_paused.load(Ordering::Relaxed) {
-        return;
-    }
-    let mut slot = state.watch.lock().await;
-    if slot.is_some() {
-        return;
-    }
-    let lib = state.library().await;
-    let events_app = app.clone();
-    let opts = WatchOptions::new(Arc::new(now_unix));
-    match lib
-        .watch(opts, move |ev| on_watch_event(&events_app, ev))
-        .await
-    {
-        Ok(handle) => *slot = Some(handle),
-        Err(e) => {
-            let _ = LibraryNote {
-                message: format!("Cannot watch the library folders: {}", e.message),
-            }
-            .emit(app);
-        }
-    }
-}
-
-fn on_watch_event(app: &AppHandle, ev: WatchEvent) {
-    let state = app.state::<AppState>();
-    let note = |message: String| {
-        let _ = LibraryNote { message }.emit(app);
-    };
-    match ev {
-        WatchEvent::Watching { root, mode } => {
-            let s = match mode {
-                WatchMode::Live => WatchState::Live,
-                WatchMode::Polling => WatchState::Polling,
-                WatchMode::Unavailable => WatchState::Unavailable,
-            };
-            state
-                .watch_states
-                .lock()
-                .expect("watch lock")
-                .insert(root, s);
-            let _ = LibraryChanged {
-                added: 0,
-                removed: 0,
-            }
-            .emit(app);
-        }
-        WatchEvent::Note { message } => note(message),
-        WatchEvent::Updated { added, removed, .. } => {
-            let _ = LibraryChanged { added, removed }.emit(app);
-            let app = app.clone();
-            tauri::async_runtime::spawn(async move { crate::tray::refresh(&app).await });
-        }
-        WatchEvent::RootUnavailable { root } => {
-            state
-                .watch_states
-                .lock()
-                .expect("watch lock")
-                .insert(root.clone(), WatchState::Unavailable);
-            note(format!(
-                "{root} is not available; its items are kept and come back with it"
-            ));
-        }
-        WatchEvent::RootAvailable { root } => note(format!("{root} is back")),
-        WatchEvent::Rescanned { added, removed, .. } => {
-            let _ = LibraryChanged { added, removed }.emit(app);
-        }
-        WatchEvent::Error { message } => note(message),
-    }
-}
-
-/// Loads the reasoning model in the background, when it is wanted and
-/// present, so the first answer's explanation starts within seconds.
-pub fn warm_up_model(app: &AppHandle) {
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let state = app.state::<AppState>();
-        let lib = state.library().await;
-        if !state.prefs().use_model || !lib.settings().reasoning_model.is_file() {
-            return;
-        }
-        let started = std::time::Instant::now();
-        match lib.warm_up().await {
-            Ok(()) => tracing::info!(
-                "reasoning model ready in {:.1} s",
-                started.elapsed().as_secs_f64()
-            ),
-            Err(e) => tracing::warn!("reasoning model not loaded: {}", e.message),
-        }
-    });
-}
-
-/// Background work after a scan, one job after the other, each with a
-/// status line, each resumable: the reasoning model reads thin items (when
-/// the model is wanted and present; answers go first), then the tracks'
-/// audio is analysed at low priority. A scan stops it; the next run goes
-/// on from there.
-pub fn start_background(app: &AppHandle) {
-    let state = app.state::<AppState>();
-    let cancel = {
-        let mut slot = state.background_cancel.lock().expect("background lock");
-        if slot.is_some() {
-            return;
-        }
-        let c = Arc::new(AtomicBool::new(false));
-        *slot = Some(c.clone());
-        c
-    };
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let state = app.state::<AppState>();
-        let lib = state.library().await;
-        let progress = |line: fn(&Progress) -> Option<String>| -> moodshelf_engine::ProgressFn {
-            let progress_app = app.clone();
-            let last = Arc::new(Mutex::new(std::time::Instant::now()));
-            Arc::new(move |p: &Progress| {
-                let mut last = last.lock().expect("progress lock");
-                if p.done == 0 || last.elapsed().as_secs() >= 1 {
-                    *last = std::time::Instant::now();
-                    set_background(&progress_app, line(p));
-                }
-            })
-        };
-        let changed = || {
-            let _ = LibraryChanged {
-                added: 0,
-                removed: 0,
-            }
-            .emit(&app);
-        };
-        if state.prefs().use_model && lib.settings().reasoning_model.is_file() {
-            let mut opts = EnrichOptions::new(now_unix());
-            opts.cancel = cancel.clone();
-            opts.progress = Some(progress(enrich_line));
-            match lib.enrich(opts).await {
-                Ok(r) if r.read > 0 => {
-                    tracing::info!(
-                        "read {} works in {:.0} s ({} known)",
-                        r.read,
-                        r.secs,
-                        r.known
-                    );
-                    changed();
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!("enrichment stopped: {}", e.message),
-            }
-        }
-        if !cancel.load(Ordering::Relaxed) {
-            let mut opts = AnalyzeOptions::new(now_unix());
-            opts.cancel = cancel;
-            opts.progress = Some(progress(analyze_line));
-            match lib.analyze(opts).await {
-                Ok(r) if r.analyzed > 0 => {
-                    tracing::info!(
-                        "listened to {} tracks ({:.0} minutes of audio) in {:.0} s; {} could not be analysed",
-                        r.analyzed,
-                        r.minutes,
-                        r.secs,
-                        r.failed
-                    );
-                    changed();
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!("sound analysis stopped: {}", e.message),
-            }
-        }
-        set_background(&app, None);
-        *state.background_cancel.lock().expect("background lock") = None;
-    });
-}
-
-fn enrich_line(p: &Progress) -> Option<String> {
-    background_line("Reading the works of the library", p)
-}
-
-fn analyze_line(p: &Progress) -> Option<String> {
-    background_line("Listening to tracks", p)
-}
-
-/// "What: 12 of 40, 3m 10s left".
-fn background_line(what: &str, p: &Progress) -> Option<String> {
-    let total = p.total.filter(|t| *t > 0)?;
-    let left = p
-        .secs_left()
-        .map_or(String::new(), |s| format!(", {} left", human_secs(s)));
-    Some(format!("{what}: {} of {total}{left}", p.done))
-}
-
-/// Resident memory of this process in bytes, where the platform tells.
-pub fn resident_bytes() -> u64 {
-    #[cfg(target_os = "linux")]
-    {
-        // statm: size resident shared ... in pages.
-        if let Ok(s) = std::fs::read_to_string("/proc/self/statm")
-            && let Some(pages) = s
-                .split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse::<u64>().ok())
-        {
-            return pages * 4096;
-        }
-    }
-    0
 }

@@ -2,19 +2,23 @@
 //! waits on the model), "Surprise me", the scan status, open, pause
 //! watching, quit. On Linux a tray menu can be changed but not replaced,
 //! so the pick entries are fixed slots whose text changes.
+//!
+//! The tray follows the host without being called by it: it subscribes to
+//! [`AppState`]'s scan status, watching pause and "picks are stale"
+//! channels when it is built.
 
-use std::sync::atomic::Ordering;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 
-use moodshelf_engine::{Mode, RecommendRequest};
+use moodshelf_engine::{Library, Mode, RecommendRequest};
 use moodshelf_llm::Cancel;
-use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
+use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime, Wry};
 use tauri_plugin_opener::OpenerExt as _;
-use tauri_specta::Event;
 
-use crate::dto::LibraryChanged;
-use crate::state::{self, AppState, now_moment};
+use crate::jobs;
+use crate::state::{AppState, context_now, now_moment};
 
 /// Quick-pick entries in the menu.
 const PICK_SLOTS: usize = 4;
@@ -27,6 +31,8 @@ struct TrayItems<R: Runtime> {
     next: MenuItem<R>,
     scan: MenuItem<R>,
     pause: CheckMenuItem<R>,
+    /// Item ids behind the quick-pick entries, by menu id.
+    targets: Mutex<BTreeMap<String, i64>>,
 }
 
 pub fn build(app: &AppHandle) -> Result<(), Box<dyn std::error::Error>> {
@@ -42,14 +48,10 @@ pub fn build(app: &AppHandle) -> Result<(), Box<dyn std::error::Error>> {
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
     let sep1 = PredefinedMenuItem::separator(app)?;
     let sep2 = PredefinedMenuItem::separator(app)?;
-    let mut items: Vec<&dyn tauri::menu::IsMenuItem<tauri::Wry>> = vec![&header];
-    items.extend(
-        picks
-            .iter()
-            .map(|p| p as &dyn tauri::menu::IsMenuItem<tauri::Wry>),
-    );
+    let mut items: Vec<&dyn IsMenuItem<Wry>> = vec![&header];
+    items.extend(picks.iter().map(|p| p as &dyn IsMenuItem<Wry>));
     items.extend([
-        &next as &dyn tauri::menu::IsMenuItem<tauri::Wry>,
+        &next as &dyn IsMenuItem<Wry>,
         &surprise,
         &sep1,
         &scan,
@@ -75,8 +77,47 @@ pub fn build(app: &AppHandle) -> Result<(), Box<dyn std::error::Error>> {
         next,
         scan,
         pause,
+        targets: Mutex::new(BTreeMap::new()),
     });
+    follow(app);
     Ok(())
+}
+
+/// Keeps the menu in step with the host: the scan line, the pause check
+/// and, when picks went stale, the quick picks.
+fn follow(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let mut scan = state.subscribe_scan();
+    let mut paused = state.subscribe_paused();
+    let mut stale = state.subscribe_stale();
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let summary = scan.borrow_and_update().summary.clone();
+            show_scan(&handle, &summary);
+            if scan.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let now = *paused.borrow_and_update();
+            if let Some(items) = handle.try_state::<TrayItems<Wry>>() {
+                let _ = items.pause.set_checked(now);
+            }
+            if paused.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        while stale.changed().await.is_ok() {
+            refresh(&handle).await;
+        }
+    });
 }
 
 async fn on_menu(app: &AppHandle, id: &str) {
@@ -87,19 +128,16 @@ async fn on_menu(app: &AppHandle, id: &str) {
                 open(app, item).await;
             }
         }
-        "open" => crate::show_main(app),
+        "open" => crate::window::show_main(app),
         "pause" => {
-            let paused = !state.watching_paused.load(Ordering::Relaxed);
-            set_paused(app, &state, paused).await;
+            let paused = !state.is_paused();
+            jobs::set_paused(app, &state, paused).await;
         }
         "quit" => app.exit(0),
         other => {
-            let item = state
-                .tray_picks
-                .lock()
-                .expect("tray lock")
-                .get(other)
-                .copied();
+            let item = app
+                .try_state::<TrayItems<Wry>>()
+                .and_then(|items| items.targets.lock().expect("tray lock").get(other).copied());
             if let Some(item) = item {
                 open(app, item).await;
             }
@@ -109,13 +147,13 @@ async fn on_menu(app: &AppHandle, id: &str) {
 
 async fn open(app: &AppHandle, item: i64) {
     let state = app.state::<AppState>();
-    match crate::commands::item_path(&state, item).await {
+    match crate::items::path(&state, item).await {
         Ok(path) => {
             match app
                 .opener()
                 .open_path(path.display().to_string(), None::<&str>)
             {
-                Ok(()) => crate::person::opened(&state, item).await,
+                Ok(()) => crate::items::opened(&state, item).await,
                 Err(e) => tracing::warn!("opening {}: {e}", path.display()),
             }
         }
@@ -150,7 +188,7 @@ async fn fast_picks(state: &AppState, prompt: &str, limit: usize) -> Vec<(i64, S
 
 async fn surprise(state: &AppState) -> Option<i64> {
     let lib = state.library().await;
-    let ctx = state::context_now(&lib);
+    let ctx = context_now(&lib);
     let prompt = format!(
         "something good for this {} {}",
         ctx.season.as_str(),
@@ -179,14 +217,14 @@ fn cut(text: &str) -> String {
 
 /// Recomputes the quick picks for now.
 pub async fn refresh(app: &AppHandle) {
-    let Some(items) = app.try_state::<TrayItems<tauri::Wry>>() else {
+    let Some(items) = app.try_state::<TrayItems<Wry>>() else {
         return;
     };
     let state = app.state::<AppState>();
     let lib = state.library().await;
-    let suggestions = moodshelf_engine::suggestions(&state::context_now(&lib));
+    let suggestions = moodshelf_engine::suggestions(&context_now(&lib));
     let mut used = Vec::new();
-    let mut map = std::collections::BTreeMap::new();
+    let mut map = BTreeMap::new();
     for (i, slot) in items.picks.iter().enumerate() {
         let Some(s) = suggestions.get(i) else {
             let _ = slot.set_text("");
@@ -208,38 +246,17 @@ pub async fn refresh(app: &AppHandle) {
         }
     }
     continue_slot(&items.next, &lib, &mut map).await;
-    *state.tray_picks.lock().expect("tray lock") = map;
+    *items.targets.lock().expect("tray lock") = map;
 }
 
-pub fn show_scan(app: &AppHandle, summary: &str) {
-    if let Some(items) = app.try_state::<TrayItems<tauri::Wry>>() {
+fn show_scan(app: &AppHandle, summary: &str) {
+    if let Some(items) = app.try_state::<TrayItems<Wry>>() {
         let _ = items.scan.set_text(cut(summary));
     }
 }
 
-pub async fn set_paused(app: &AppHandle, state: &AppState, paused: bool) {
-    state.watching_paused.store(paused, Ordering::Relaxed);
-    if paused {
-        state.stop_watching().await;
-    } else {
-        state::start_watching(app).await;
-    }
-    if let Some(items) = app.try_state::<TrayItems<tauri::Wry>>() {
-        let _ = items.pause.set_checked(paused);
-    }
-    let _ = LibraryChanged {
-        added: 0,
-        removed: 0,
-    }
-    .emit(app);
-}
-
 /// "Continue: …" names the next of the series used most lately.
-async fn continue_slot(
-    slot: &MenuItem<tauri::Wry>,
-    lib: &moodshelf_engine::Library,
-    map: &mut std::collections::BTreeMap<String, i64>,
-) {
+async fn continue_slot(slot: &MenuItem<Wry>, lib: &Library, map: &mut BTreeMap<String, i64>) {
     let next = lib.next_up().await.ok().and_then(|n| n.into_iter().next());
     let title = match &next {
         Some(n) => lib
