@@ -313,74 +313,11 @@ impl Settings {
                 .unwrap_or_else(|| default.to_string());
             resolve_model(&paths.models_dir, &name)
         };
-        let threads = match env(ENV_THREADS).filter(|v| !v.is_empty()) {
-            Some(v) => Some(v.parse::<usize>().map_err(|_| {
-                Error::new(
-                    Code::InvalidInput,
-                    format!("{ENV_THREADS} must be a number, not {v:?}"),
-                )
-            })?),
-            None => raw.models.threads,
-        }
-        .filter(|t| *t > 0);
+        let threads = threads_setting(raw.models.threads, &env)?;
         let mut ignore_dirs: Vec<String> = BUILTIN_IGNORES.iter().map(|s| s.to_string()).collect();
         ignore_dirs.extend(raw.scan.ignore.into_iter().filter(|s| !s.trim().is_empty()));
-        let hemisphere = match env(ENV_HEMISPHERE)
-            .filter(|v| !v.is_empty())
-            .or(raw.recommend.hemisphere)
-        {
-            Some(h) => h
-                .parse()
-                .map_err(|e: String| Error::new(Code::InvalidInput, e))?,
-            None => crate::context::Hemisphere::North,
-        };
-        let url = env(ENV_REASONING_ENDPOINT)
-            .or(raw.models.reasoning_endpoint)
-            .map(|u| u.trim().to_string())
-            .filter(|u| !u.is_empty());
-        let endpoint = match url {
-            Some(url) => {
-                // A URL the endpoint would refuse is refused here, where
-                // the person can still fix it.
-                if let Err(moodshelf_llm::Error::Endpoint { url, reason }) =
-                    moodshelf_llm::Endpoint::check_url(&url)
-                {
-                    return Err(Error::new(
-                        Code::InvalidInput,
-                        format!("reasoning_endpoint {url:?}: {reason}"),
-                    ));
-                }
-                let confirmed = env(ENV_REASONING_PLAIN_HTTP).is_some_and(|v| v == "1")
-                    || raw.models.reasoning_endpoint_plain_http == Some(true);
-                if moodshelf_llm::remote::is_plain_remote(&url) && !confirmed {
-                    return Err(Error::new(
-                        Code::InvalidInput,
-                        format!(
-                            "reasoning_endpoint {:?}: plain http:// to another machine sends your requests and titles unencrypted; use https://, or confirm it with reasoning_endpoint_plain_http = true",
-                            moodshelf_llm::remote::shown_url(&url)
-                        ),
-                    ));
-                }
-                Some(moodshelf_llm::EndpointOptions {
-                    url,
-                    model: raw
-                        .models
-                        .reasoning_endpoint_model
-                        .filter(|m| !m.trim().is_empty()),
-                    api_key: env(ENV_REASONING_API_KEY)
-                        .filter(|k| !k.is_empty())
-                        .or(raw.models.reasoning_api_key)
-                        .filter(|k| !k.trim().is_empty()),
-                    timeout: std::time::Duration::from_secs(
-                        raw.models
-                            .reasoning_timeout_secs
-                            .unwrap_or(DEFAULT_ENDPOINT_TIMEOUT_SECS)
-                            .clamp(1, 600),
-                    ),
-                })
-            }
-            None => None,
-        };
+        let hemisphere = hemisphere_setting(raw.recommend.hemisphere, &env)?;
+        let endpoint = endpoint_setting(&raw.models, &env)?;
         Ok(Settings {
             hemisphere,
             endpoint,
@@ -396,6 +333,95 @@ impl Settings {
             problem: None,
         })
     }
+}
+
+/// The llama.cpp thread count: the environment's, else the file's; zero
+/// means every core (`None`). A non-number in the environment is an error.
+fn threads_setting(
+    configured: Option<usize>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<usize>> {
+    let threads = match env(ENV_THREADS).filter(|v| !v.is_empty()) {
+        Some(v) => Some(v.parse::<usize>().map_err(|_| {
+            Error::new(
+                Code::InvalidInput,
+                format!("{ENV_THREADS} must be a number, not {v:?}"),
+            )
+        })?),
+        None => configured,
+    }
+    .filter(|t| *t > 0);
+    Ok(threads)
+}
+
+/// The hemisphere: the environment's, else the file's, else north; a name
+/// it does not know is an error.
+fn hemisphere_setting(
+    configured: Option<String>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<crate::context::Hemisphere> {
+    Ok(
+        match env(ENV_HEMISPHERE).filter(|v| !v.is_empty()).or(configured) {
+            Some(h) => h
+                .parse()
+                .map_err(|e: String| Error::new(Code::InvalidInput, e))?,
+            None => crate::context::Hemisphere::North,
+        },
+    )
+}
+
+/// The reasoning endpoint's options, `None` when no URL is set (in the
+/// environment or the file). A URL the endpoint would refuse, or plain
+/// http:// to another machine without the confirmation, is an error.
+fn endpoint_setting(
+    models: &RawModels,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<moodshelf_llm::EndpointOptions>> {
+    let url = env(ENV_REASONING_ENDPOINT)
+        .or(models.reasoning_endpoint.clone())
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty());
+    let Some(url) = url else {
+        return Ok(None);
+    };
+    // A URL the endpoint would refuse is refused here, where
+    // the person can still fix it.
+    if let Err(moodshelf_llm::Error::Endpoint { url, reason }) =
+        moodshelf_llm::Endpoint::check_url(&url)
+    {
+        return Err(Error::new(
+            Code::InvalidInput,
+            format!("reasoning_endpoint {url:?}: {reason}"),
+        ));
+    }
+    let confirmed = env(ENV_REASONING_PLAIN_HTTP).is_some_and(|v| v == "1")
+        || models.reasoning_endpoint_plain_http == Some(true);
+    if moodshelf_llm::remote::is_plain_remote(&url) && !confirmed {
+        return Err(Error::new(
+            Code::InvalidInput,
+            format!(
+                "reasoning_endpoint {:?}: plain http:// to another machine sends your requests and titles unencrypted; use https://, or confirm it with reasoning_endpoint_plain_http = true",
+                moodshelf_llm::remote::shown_url(&url)
+            ),
+        ));
+    }
+    Ok(Some(moodshelf_llm::EndpointOptions {
+        url,
+        model: models
+            .reasoning_endpoint_model
+            .clone()
+            .filter(|m| !m.trim().is_empty()),
+        api_key: env(ENV_REASONING_API_KEY)
+            .filter(|k| !k.is_empty())
+            .or(models.reasoning_api_key.clone())
+            .filter(|k| !k.trim().is_empty()),
+        timeout: std::time::Duration::from_secs(
+            models
+                .reasoning_timeout_secs
+                .unwrap_or(DEFAULT_ENDPOINT_TIMEOUT_SECS)
+                .clamp(1, 600),
+        ),
+    }))
 }
 
 /// A bare file name lives in the models dir; anything with a directory

@@ -157,19 +157,7 @@ impl Library {
                 break;
             };
             report.generated_tokens += generated;
-            let mut rows = Vec::with_capacity(readings.len());
-            for (job, u) in jobs.iter().zip(&readings) {
-                report.described += u64::from(u.says_something());
-                report.known += u64::from(u.known == "yes");
-                rows.push((
-                    job.subject.clone(),
-                    serde_json::to_string(u).map_err(Error::internal)?,
-                    serde_json::to_string(&u.descriptors(job.work.file_has_genres))
-                        .map_err(Error::internal)?,
-                ));
-            }
-            self.catalog()
-                .set_understanding(&model, &rows, opts.now)
+            self.store_readings(&model, &jobs, &readings, opts.now, &mut report)
                 .await?;
             // Items whose subject changed meanwhile are simply read again.
             report.read += take as u64;
@@ -185,6 +173,32 @@ impl Library {
         report.remaining = (pending.len() as u64).saturating_sub(report.read);
         report.secs = started.elapsed().as_secs_f64();
         Ok(report)
+    }
+
+    /// Stores the readings of `jobs` (one each, in order) as `model`'s,
+    /// counting in `report` those that describe their work and those the
+    /// model knew.
+    async fn store_readings(
+        &self,
+        model: &str,
+        jobs: &[Job],
+        readings: &[Understanding],
+        now: i64,
+        report: &mut EnrichReport,
+    ) -> Result<()> {
+        let mut rows = Vec::with_capacity(readings.len());
+        for (job, u) in jobs.iter().zip(readings) {
+            report.described += u64::from(u.says_something());
+            report.known += u64::from(u.known == "yes");
+            rows.push((
+                job.subject.clone(),
+                serde_json::to_string(u).map_err(Error::internal)?,
+                serde_json::to_string(&u.descriptors(job.work.file_has_genres))
+                    .map_err(Error::internal)?,
+            ));
+        }
+        self.catalog().set_understanding(model, &rows, now).await?;
+        Ok(())
     }
 
     /// An item's understanding, if its work has been read.

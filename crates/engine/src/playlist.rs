@@ -207,50 +207,67 @@ fn run_ok(so_far: &[Track], next: &Track) -> bool {
             .any(|t| t.artist() != artist)
 }
 
+/// The tracks of a request's playlist from its `pool` (best first): those
+/// that fill `minutes` (with a note when they cannot), else the first
+/// [`DEFAULT_TRACKS`].
+fn choose(pool: Vec<Track>, minutes: Option<f64>, notes: &mut Vec<String>) -> Vec<Track> {
+    match minutes {
+        Some(m) => {
+            let target = m * 60.0;
+            let timed: Vec<&Track> = pool.iter().filter(|t| t.secs().is_some()).collect();
+            let secs: Vec<f64> = timed.iter().filter_map(|t| t.secs()).collect();
+            let (picked, met) = fill(&secs, target, DURATION_SLACK_SECS);
+            let out: Vec<Track> = picked.into_iter().map(|i| timed[i].clone()).collect();
+            if !met {
+                let total: f64 = out.iter().filter_map(Track::secs).sum();
+                notes.push(format!(
+                    "the tracks that fit make {:.0} minutes, not {m:.0}",
+                    total / 60.0
+                ));
+            }
+            out
+        }
+        None => pool.into_iter().take(DEFAULT_TRACKS).collect(),
+    }
+}
+
+/// The playlist of these ordered tracks, with a note on those that have no
+/// sound to go by.
+fn finish(mut tracks: Vec<Track>, mut notes: Vec<String>) -> Playlist {
+    let unheard = tracks.iter().filter(|t| t.sound.is_none()).count();
+    if unheard > 0 {
+        notes.push(format!(
+            "{unheard} of {} tracks have no sound to go by (not analysed yet, silent or undecodable): placed by what their tags say",
+            tracks.len()
+        ));
+    }
+    let total_secs = tracks.iter().filter_map(Track::secs).sum();
+    Playlist {
+        tracks: tracks
+            .drain(..)
+            .map(|t| PlaylistTrack {
+                energy: t.sound.map(|s| s.energy),
+                heard: t.sound.map(|s| s.words()).unwrap_or_default(),
+                item: t.view,
+            })
+            .collect(),
+        total_secs,
+        notes,
+    }
+}
+
 impl Library {
     /// Builds a playlist.
     pub async fn playlist(&self, req: &PlaylistRequest, cancel: &Cancel) -> Result<Playlist> {
         let sounds = self.sounds().await?;
         let mut notes = Vec::new();
-        let mut tracks = match &req.source {
+        let tracks = match &req.source {
             PlaylistSource::Journey { from, to, steps } => {
                 self.journey(from, to, *steps, &sounds).await?
             }
             PlaylistSource::Request { text, moment } => {
-                let mut r = RecommendRequest::new(text.clone(), *moment);
-                r.kind = Some(crate::Kind::Music);
-                r.limit = POOL;
-                r.mode = Mode::Rules;
-                r.remember = false;
-                let answer = self.recommend(&r, cancel, &mut |_| {}).await?;
-                let pool: Vec<Track> = answer
-                    .items
-                    .into_iter()
-                    .map(|p| Track {
-                        sound: sounds.get(&p.item.id).copied(),
-                        view: p.item,
-                    })
-                    .collect();
-                let mut chosen = match req.minutes {
-                    Some(m) => {
-                        let target = m * 60.0;
-                        let timed: Vec<&Track> =
-                            pool.iter().filter(|t| t.secs().is_some()).collect();
-                        let secs: Vec<f64> = timed.iter().filter_map(|t| t.secs()).collect();
-                        let (picked, met) = fill(&secs, target, DURATION_SLACK_SECS);
-                        let out: Vec<Track> =
-                            picked.into_iter().map(|i| timed[i].clone()).collect();
-                        if !met {
-                            let total: f64 = out.iter().filter_map(Track::secs).sum();
-                            notes.push(format!(
-                                "the tracks that fit make {:.0} minutes, not {m:.0}",
-                                total / 60.0
-                            ));
-                        }
-                        out
-                    }
-                    None => pool.into_iter().take(DEFAULT_TRACKS).collect(),
-                };
+                let pool = self.request_pool(text, *moment, &sounds, cancel).await?;
+                let mut chosen = choose(pool, req.minutes, &mut notes);
                 shape_order(&mut chosen, req.shape);
                 break_runs(&mut chosen);
                 chosen
@@ -280,26 +297,33 @@ impl Library {
             // A journey's order is its path; its ends are fixed.
             notes.push("a journey keeps its path's order".into());
         }
-        let unheard = tracks.iter().filter(|t| t.sound.is_none()).count();
-        if unheard > 0 {
-            notes.push(format!(
-                "{unheard} of {} tracks have no sound to go by (not analysed yet, silent or undecodable): placed by what their tags say",
-                tracks.len()
-            ));
-        }
-        let total_secs = tracks.iter().filter_map(Track::secs).sum();
-        Ok(Playlist {
-            tracks: tracks
-                .drain(..)
-                .map(|t| PlaylistTrack {
-                    energy: t.sound.map(|s| s.energy),
-                    heard: t.sound.map(|s| s.words()).unwrap_or_default(),
-                    item: t.view,
-                })
-                .collect(),
-            total_secs,
-            notes,
-        })
+        Ok(finish(tracks, notes))
+    }
+
+    /// The candidates for a request's playlist: the music the recommender
+    /// (rules only, remembering nothing) finds for `text`, best first, with
+    /// their sounds.
+    async fn request_pool(
+        &self,
+        text: &str,
+        moment: Moment,
+        sounds: &HashMap<i64, Sound>,
+        cancel: &Cancel,
+    ) -> Result<Vec<Track>> {
+        let mut r = RecommendRequest::new(text.to_string(), moment);
+        r.kind = Some(crate::Kind::Music);
+        r.limit = POOL;
+        r.mode = Mode::Rules;
+        r.remember = false;
+        let answer = self.recommend(&r, cancel, &mut |_| {}).await?;
+        Ok(answer
+            .items
+            .into_iter()
+            .map(|p| Track {
+                sound: sounds.get(&p.item.id).copied(),
+                view: p.item,
+            })
+            .collect())
     }
 
     /// The tracks with these ids, in this order, with their sounds.

@@ -292,23 +292,7 @@ pub fn refusal(why: &str, c: &Candidate, request: &str) -> Option<&'static str> 
         return Some("length");
     }
     let lower = w.to_lowercase();
-    // A reason that only repeats the title or the creator says nothing.
-    let bare = |s: &str| {
-        s.to_lowercase()
-            .chars()
-            .filter(|ch| ch.is_alphanumeric())
-            .collect::<String>()
-    };
-    let said = bare(w);
-    let title = bare(&c.title);
-    let creator = bare(c.creator.as_deref().unwrap_or(""));
-    if said.is_empty()
-        || said == title
-        || (!creator.is_empty()
-            && (said == creator
-                || said == format!("{title}{creator}")
-                || said == format!("{creator}{title}")))
-    {
+    if repeats_title(w, c) {
         return Some("repeats the title");
     }
     if [
@@ -329,6 +313,36 @@ pub fn refusal(why: &str, c: &Candidate, request: &str) -> Option<&'static str> 
     if AGAINST.is_match(w) {
         return Some("argues against its pick");
     }
+    if !names_known(w, c, request) {
+        return Some("names something not in the data");
+    }
+    unsupported_claim(&lower, c, request)
+}
+
+/// Whether the reason `w` is nothing but the candidate's title, its
+/// creator, or both (letters and digits compared, case aside).
+fn repeats_title(w: &str, c: &Candidate) -> bool {
+    // A reason that only repeats the title or the creator says nothing.
+    let bare = |s: &str| {
+        s.to_lowercase()
+            .chars()
+            .filter(|ch| ch.is_alphanumeric())
+            .collect::<String>()
+    };
+    let said = bare(w);
+    let title = bare(&c.title);
+    let creator = bare(c.creator.as_deref().unwrap_or(""));
+    said.is_empty()
+        || said == title
+        || (!creator.is_empty()
+            && (said == creator
+                || said == format!("{title}{creator}")
+                || said == format!("{creator}{title}")))
+}
+
+/// Whether every name the reason `w` mentions is in the candidate's data
+/// or the request, whole or by each of its longer words.
+fn names_known(w: &str, c: &Candidate, request: &str) -> bool {
     let data = format!(
         "{} {} {} {} {}",
         c.title,
@@ -338,20 +352,23 @@ pub fn refusal(why: &str, c: &Candidate, request: &str) -> Option<&'static str> 
         request
     )
     .to_lowercase();
-    let names_known = NAME.captures_iter(w).all(|m| {
+    NAME.captures_iter(w).all(|m| {
         let name = m[1].to_lowercase();
         data.contains(&name)
             || name
                 .split_whitespace()
                 .all(|part| data.contains(part) || part.len() <= 3)
-    });
-    if !names_known {
-        return Some("names something not in the data");
-    }
+    })
+}
+
+/// Why the first quality the reason (`lower`, lowercased) claims cannot
+/// stand, or `None` when the candidate supports them all (a time of day
+/// may also come from the request).
+fn unsupported_claim(lower: &str, c: &Candidate, request: &str) -> Option<&'static str> {
     // Every quality the reason claims must be the candidate's own.
     let own = format!("{} {} {}", c.title, c.genres.join(" "), c.about).to_lowercase();
     let request = request.to_lowercase();
-    for d in claimed(&lower) {
+    for d in claimed(lower) {
         let supported = c.qualities.iter().any(|q| q == d.name())
             || c.moment.as_deref() == Some(d.name())
             || labelled(d, &own)
