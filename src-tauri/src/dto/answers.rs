@@ -4,7 +4,7 @@
 //! intents and recommendations become them.
 
 use moodshelf_catalog::{Conversation, ItemView, Message};
-use moodshelf_engine::recommend::intent::PickRef;
+use moodshelf_engine::recommend::intent::{NeedSource, PickRef};
 use moodshelf_engine::recommend::kind_plural;
 use moodshelf_engine::{Intent, Pick, RecEvent, Recommendation};
 use serde::{Deserialize, Serialize};
@@ -235,7 +235,7 @@ pub fn understood(i: &Intent) -> Vec<String> {
     out.extend(
         i.needs
             .iter()
-            .filter(|n| n.from != "earlier")
+            .filter(|n| n.from != NeedSource::Earlier)
             .map(|n| n.descriptor.clone()),
     );
     out.extend(i.audience.iter().map(|a| format!("for {}", a.as_str())));

@@ -79,11 +79,28 @@ pub struct Intent {
 pub struct Need {
     pub descriptor: String,
     pub weight: f32,
-    /// Who read it: "words" (the request says it), "implied" (what an
-    /// occasion the request names asks for), "embedding" (the request is
-    /// close to it), "model", "preference" (stated earlier: "I love jazz"),
-    /// or "earlier" (a previous request of the conversation).
-    pub from: String,
+    /// Who read it.
+    pub from: NeedSource,
+}
+
+/// Who read a need; stored and shown in lower case ("words").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NeedSource {
+    /// The request says it.
+    Words,
+    /// What an occasion the request names asks for.
+    Implied,
+    /// The request's vector is close to it.
+    Embedding,
+    /// The reasoning model read it.
+    Model,
+    /// Stated earlier ("I love jazz").
+    Preference,
+    /// A previous request of the conversation.
+    Earlier,
+    /// The moment (season, holiday, time of day), not the request.
+    Moment,
 }
 
 impl Need {
@@ -280,13 +297,13 @@ impl Intent {
     }
 
     /// Adds a need, or raises the weight of one already there.
-    pub fn add_need(&mut self, d: D, weight: f32, from: &str) {
+    pub fn add_need(&mut self, d: D, weight: f32, from: NeedSource) {
         match self.needs.iter_mut().find(|n| n.descriptor == d.name()) {
             Some(n) => n.weight = n.weight.max(weight),
             None => self.needs.push(Need {
                 descriptor: d.name().to_string(),
                 weight,
-                from: from.to_string(),
+                from,
             }),
         }
     }
@@ -308,7 +325,7 @@ impl Intent {
     pub fn names_facet(&self, facet: Facet) -> bool {
         self.needs
             .iter()
-            .filter(|n| n.from == "words")
+            .filter(|n| n.from == NeedSource::Words)
             .filter_map(Need::d)
             .any(|d| d.get().facet == facet)
     }

@@ -41,7 +41,7 @@ pub use answer::{
     EventFn, MAX_LIMIT, Mode, Moment, Pick, Pool, ReasonerInfo, RecEvent, RecTimings,
     RecommendRequest, Recommendation, RefusedReason,
 };
-use intent::{Direction, Intent};
+use intent::{Direction, Intent, NeedSource};
 use rank::{FITTED, Weights};
 
 /// One answer under way: its request, its cancel, when it began, and what
@@ -189,7 +189,7 @@ impl Library {
                 .map(|(d, w)| intent::Need {
                     descriptor: d.name().to_string(),
                     weight: *w,
-                    from: "moment".into(),
+                    from: NeedSource::Moment,
                 })
                 .collect(),
             intent: s.intent,
@@ -843,7 +843,7 @@ impl Library {
             if polarity == "avoid" {
                 understand::push(&mut intent.exclude, &term);
             } else if let Some(d) = understand::cue_of(&term) {
-                intent.add_need(d, PREFERENCE, "preference");
+                intent.add_need(d, PREFERENCE, NeedSource::Preference);
             }
         }
         for member in &group {

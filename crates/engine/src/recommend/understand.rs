@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::intent::{Audience, Direction, Intent, PickRef};
+use super::intent::{Audience, Direction, Intent, NeedSource, PickRef};
 use crate::context::{Context, DayPart, Season};
 use crate::vocab::{D, DESCRIPTORS, Facet, KIND_WORDS, Origin, QUALITY_WORDS};
 use moodshelf_media::Kind;
@@ -478,7 +478,7 @@ pub fn read_rules(text: &str, ctx: &Context) -> Intent {
     intent.season = intent
         .needs
         .iter()
-        .filter(|n| n.from == "words")
+        .filter(|n| n.from == NeedSource::Words)
         .find_map(|n| Season::parse(&n.descriptor));
     intent.query = content_query(content, &intent);
     intent.names = names(&t, text, &intent);
@@ -720,7 +720,7 @@ fn directions(t: &mut Text, intent: &mut Intent) {
         t.mark(whole.start(), whole.end());
         if &c[1] == "more" {
             if let Some(d) = D::find(&canonical) {
-                intent.add_need(d, WORDS, "words");
+                intent.add_need(d, WORDS, NeedSource::Words);
             }
             intent.refine.push(Direction::More(canonical));
         } else {
@@ -735,7 +735,7 @@ fn directions(t: &mut Text, intent: &mut Intent) {
             match &d {
                 Direction::More(q) => {
                     if let Some(x) = D::find(q) {
-                        intent.add_need(x, WORDS, "words");
+                        intent.add_need(x, WORDS, NeedSource::Words);
                     }
                 }
                 Direction::Less(q) => push(&mut intent.avoid, q),
@@ -854,12 +854,12 @@ fn needs(t: &mut Text, intent: &mut Intent, content: &mut Vec<(usize, String)>) 
         } else {
             WORDS
         };
-        intent.add_need(*d, weight, "words");
+        intent.add_need(*d, weight, NeedSource::Words);
     }
     for (_, d) in found {
         for (x, w) in crate::vocab::implied(d) {
             if !intent.asks_for(x) {
-                intent.add_need(x, w, "implied");
+                intent.add_need(x, w, NeedSource::Implied);
             }
         }
     }
@@ -979,7 +979,7 @@ fn vagueness(i: &Intent) -> f32 {
     let explicit = i
         .needs
         .iter()
-        .filter(|n| n.from != "earlier" && n.from != "implied")
+        .filter(|n| n.from != NeedSource::Earlier && n.from != NeedSource::Implied)
         .filter_map(|n| n.d())
         .filter(|d| d.get().facet != Facet::Time)
         .count()
@@ -992,6 +992,49 @@ fn vagueness(i: &Intent) -> f32 {
         1 => 0.4,
         _ => 0.2,
     }
+}
+
+/// What each season suggests when the request names no season or holiday.
+const SEASON_NEEDS: [(Season, &[(&str, f32)]); 4] = [
+    (Season::Winter, &[("winter", 1.0), ("cozy", 0.3)]),
+    (
+        Season::Summer,
+        &[("summer", 1.0), ("beach", 0.4), ("light", 0.2)],
+    ),
+    (Season::Autumn, &[("autumn", 1.0), ("cozy", 0.2)]),
+    (Season::Spring, &[("spring", 1.0), ("uplifting", 0.2)]),
+];
+
+/// What each holiday near the date suggests (a northern Christmas adds
+/// winter, see `moment_needs`).
+const HOLIDAY_NEEDS: &[(&str, &[(&str, f32)])] = &[
+    ("christmas", &[("christmas", 1.0), ("family", 0.2)]),
+    ("halloween", &[("halloween", 1.0), ("scary", 0.5)]),
+    ("valentine's day", &[("valentine", 1.0), ("romantic", 0.6)]),
+    ("new year", &[("new year", 0.8)]),
+    ("easter", &[("spring", 0.6)]),
+];
+
+/// What each part of the day suggests.
+const DAY_PART_NEEDS: [(DayPart, &[(&str, f32)]); 4] = [
+    (DayPart::Morning, &[("uplifting", 0.3), ("calm", 0.1)]),
+    (DayPart::Afternoon, &[("light", 0.2)]),
+    (DayPart::Evening, &[("cozy", 0.2), ("calm", 0.1)]),
+    (
+        DayPart::Night,
+        &[("calm", 0.3), ("dreamy", 0.2), ("dark", 0.1)],
+    ),
+];
+
+/// The needs in `table` under `key`, none if the key is not there.
+fn needs_for<K: PartialEq>(
+    table: &[(K, &'static [(&'static str, f32)])],
+    key: K,
+) -> &'static [(&'static str, f32)] {
+    table
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or(&[], |(_, needs)| needs)
 }
 
 /// The needs the moment suggests when the request leaves room: the season
@@ -1009,46 +1052,16 @@ pub fn moment_needs(ctx: &Context, intent: &Intent) -> Vec<(D, f32)> {
     };
     let seasonal = intent.names_facet(Facet::Season) || intent.names_facet(Facet::Holiday);
     if !seasonal {
-        match ctx.season {
-            Season::Winter => {
-                add("winter", 1.0);
-                add("cozy", 0.3);
-            }
-            Season::Summer => {
-                add("summer", 1.0);
-                add("beach", 0.4);
-                add("light", 0.2);
-            }
-            Season::Autumn => {
-                add("autumn", 1.0);
-                add("cozy", 0.2);
-            }
-            Season::Spring => {
-                add("spring", 1.0);
-                add("uplifting", 0.2);
-            }
+        for &(name, w) in needs_for(&SEASON_NEEDS, ctx.season) {
+            add(name, w);
         }
         for h in &ctx.holidays {
-            match h.as_str() {
-                "christmas" => {
-                    add("christmas", 1.0);
-                    // A southern Christmas falls in summer.
-                    if ctx.season == Season::Winter {
-                        add("winter", 0.5);
-                    }
-                    add("family", 0.2);
-                }
-                "halloween" => {
-                    add("halloween", 1.0);
-                    add("scary", 0.5);
-                }
-                "valentine's day" => {
-                    add("valentine", 1.0);
-                    add("romantic", 0.6);
-                }
-                "new year" => add("new year", 0.8),
-                "easter" => add("spring", 0.6),
-                _ => {}
+            for &(name, w) in needs_for(HOLIDAY_NEEDS, h.as_str()) {
+                add(name, w);
+            }
+            // A southern Christmas falls in summer.
+            if h == "christmas" && ctx.season == Season::Winter {
+                add("winter", 0.5);
             }
         }
     }
@@ -1067,33 +1080,18 @@ pub fn moment_needs(ctx: &Context, intent: &Intent) -> Vec<(D, f32)> {
         ctx.day_part
     };
     let weekend = ctx.weekend || said("weekend");
-    {
-        match day_part {
-            DayPart::Morning => {
-                add("uplifting", 0.3);
-                add("calm", 0.1);
-            }
-            DayPart::Afternoon => add("light", 0.2),
-            DayPart::Evening => {
-                add("cozy", 0.2);
-                add("calm", 0.1);
-            }
-            DayPart::Night => {
-                add("calm", 0.3);
-                add("dreamy", 0.2);
-                add("dark", 0.1);
-            }
-        }
-        let weekend_evening = (matches!(ctx.weekday.as_str(), "Friday" | "Saturday")
-            || said("weekend"))
-            && matches!(day_part, DayPart::Evening | DayPart::Night);
-        if weekend || weekend_evening {
-            add("light", 0.2);
-        }
-        if weekend_evening {
-            add("friends", 0.3);
-            add("funny", 0.1);
-        }
+    for &(name, w) in needs_for(&DAY_PART_NEEDS, day_part) {
+        add(name, w);
+    }
+    let weekend_evening = (matches!(ctx.weekday.as_str(), "Friday" | "Saturday")
+        || said("weekend"))
+        && matches!(day_part, DayPart::Evening | DayPart::Night);
+    if weekend || weekend_evening {
+        add("light", 0.2);
+    }
+    if weekend_evening {
+        add("friends", 0.3);
+        add("funny", 0.1);
     }
     out
 }
@@ -1112,7 +1110,7 @@ pub fn merge(rules: &Intent, model: &ModelReading, text: &str) -> Intent {
             && !out.asks_for(d)
             && !out.avoid.iter().chain(&out.exclude).any(|x| x == d.name())
         {
-            out.add_need(d, MODEL, "model");
+            out.add_need(d, MODEL, NeedSource::Model);
         }
     }
     for e in &model.exclude {
@@ -1173,7 +1171,7 @@ pub fn embedding_needs(intent: &mut Intent, cosines: &[f32]) {
         .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     for (d, _) in ranked.into_iter().take(2) {
-        intent.add_need(d, EMBEDDING, "embedding");
+        intent.add_need(d, EMBEDDING, NeedSource::Embedding);
     }
     intent.summarize();
 }
@@ -1197,8 +1195,8 @@ fn opposite(name: &str) -> Option<&'static str> {
 pub fn refine(prev: &Intent, delta: &Intent) -> Intent {
     let mut out = prev.clone();
     for n in &mut out.needs {
-        if n.from == "words" {
-            n.from = "earlier".into();
+        if n.from == NeedSource::Words {
+            n.from = NeedSource::Earlier;
             n.weight = n.weight.min(EARLIER);
         }
     }
@@ -1217,7 +1215,7 @@ pub fn refine(prev: &Intent, delta: &Intent) -> Intent {
             if let Some(other) = opposite(d.name()) {
                 out.needs.retain(|m| m.descriptor != other);
             }
-            out.add_need(d, n.weight, &n.from);
+            out.add_need(d, n.weight, n.from);
         }
     }
     for a in &delta.avoid {
@@ -1678,7 +1676,7 @@ mod tests {
     fn needs(i: &Intent) -> Vec<&str> {
         i.needs
             .iter()
-            .filter(|n| n.from == "words")
+            .filter(|n| n.from == NeedSource::Words)
             .map(|n| n.descriptor.as_str())
             .collect()
     }
@@ -1878,7 +1876,7 @@ mod tests {
         assert!(
             next.needs
                 .iter()
-                .any(|n| n.descriptor == "family" && n.from == "earlier")
+                .any(|n| n.descriptor == "family" && n.from == NeedSource::Earlier)
         );
         let next = refine(&first, &read("only books"));
         assert_eq!(next.kinds, vec![Kind::Book]);
