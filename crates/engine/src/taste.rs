@@ -229,7 +229,7 @@ impl TasteState {
     /// `kinds`: its closeness to their taste's direction; 0 without a
     /// taste. (The mean closeness to the loved works nearest it was
     /// measured too, half and half with this: it did no better on the
-    /// taste evaluation's tuning half, see ARCHITECTURE.md.)
+    /// taste evaluation's tuning half, see BENCHMARKS.md.)
     pub fn affinity(&self, kinds: &[crate::Kind], vector: &[f32]) -> f32 {
         self.direction(kinds)
             .map_or(0.0, |(d, _)| crate::profile::dot(d, vector))
