@@ -199,7 +199,7 @@ impl Library {
     }
 
     /// `person`'s taste, if it was built from what `stamp` names.
-    pub(crate) async fn cached_taste(&self, person: i64, stamp: &str) -> Option<Arc<TasteState>> {
+    async fn cached_taste(&self, person: i64, stamp: &str) -> Option<Arc<TasteState>> {
         let tastes = self.inner.tastes.lock().await;
         tastes
             .get(&person)
@@ -207,12 +207,61 @@ impl Library {
             .map(|(_, t)| t.clone())
     }
 
-    pub(crate) async fn cache_taste(&self, person: i64, stamp: String, taste: Arc<TasteState>) {
+    async fn cache_taste(&self, person: i64, stamp: String, taste: Arc<TasteState>) {
         self.inner
             .tastes
             .lock()
             .await
             .insert(person, (stamp, taste));
+    }
+
+    /// `person`'s taste as answering reads it (see [`crate::taste`]),
+    /// built again only when what it is made of changed.
+    pub(crate) async fn taste_state(&self, person: i64) -> Result<Arc<TasteState>> {
+        let stamp = self.catalog().memory_stamp(person).await?;
+        if let Some(s) = self.cached_taste(person, &stamp).await {
+            return Ok(s);
+        }
+        let judgements = crate::taste::judgements(self.catalog(), person).await?;
+        let ids = judgements.ids();
+        let vectors = match ids.is_empty() {
+            true => HashMap::new(),
+            false => {
+                self.read_index(|i| {
+                    let arg = &ids;
+                    async move { i.vectors(arg).await }
+                })
+                .await?
+            }
+        };
+        let state = Arc::new(judgements.into_state(vectors));
+        self.cache_taste(person, stamp, state.clone()).await;
+        Ok(state)
+    }
+
+    /// The taste of `person` (the one who asks when `None`) in words.
+    pub async fn taste(&self, person: Option<&str>) -> Result<crate::taste::TasteProfile> {
+        let person = match person {
+            Some(name) => self.person_named(name).await?,
+            None => self.person().await?,
+        };
+        let state = self.taste_state(person.id).await?;
+        let forgotten = self.catalog().forgotten(person.id).await?;
+        Ok(crate::taste::profile_of(person, &state, forgotten))
+    }
+
+    /// Forgets (or, with `forget` false, restores) one part of the taste
+    /// of the one who asks: "genre horror", "creator Stephen King". True
+    /// when that changed anything.
+    pub async fn forget_taste(
+        &self,
+        facet: &str,
+        value: &str,
+        forget: bool,
+        now: i64,
+    ) -> Result<bool> {
+        let person = self.person().await?;
+        crate::taste::forget(self.catalog(), person.id, facet, value, forget, now).await
     }
 
     /// Waits to be the library's one writer (see [`crate::writer`]).

@@ -13,13 +13,11 @@
 //! kept. Both are built once per change of what they are made of.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use moodshelf_catalog::{Feedback, Forgotten, ItemView, Person, UseRecord, Verdict};
 use serde::Serialize;
 
 use crate::error::{Code, Error, Result};
-use crate::library::Library;
 use crate::work::Understanding;
 
 /// What a like in Moodshelf says, and a dislike.
@@ -448,7 +446,11 @@ fn kind_taste(kind: &str, works: &[&Judged]) -> KindTaste {
 }
 
 /// Builds the words of a taste from its judged works.
-fn profile_of(person: Person, state: &TasteState, forgotten: Vec<Forgotten>) -> TasteProfile {
+pub(crate) fn profile_of(
+    person: Person,
+    state: &TasteState,
+    forgotten: Vec<Forgotten>,
+) -> TasteProfile {
     let mut kinds = Vec::new();
     for kind in ["video", "book", "music"] {
         let works: Vec<&Judged> = state
@@ -490,56 +492,64 @@ fn profile_of(person: Person, state: &TasteState, forgotten: Vec<Forgotten>) -> 
     }
 }
 
-impl Library {
-    /// `person`'s taste as answering reads it, built again only when what
-    /// it is made of changed.
-    pub(crate) async fn taste_state(&self, person: i64) -> Result<Arc<TasteState>> {
-        let c = self.catalog();
-        let stamp = c.memory_stamp(person).await?;
-        if let Some(s) = self.cached_taste(person, &stamp).await {
-            return Ok(s);
-        }
-        let history = c.history(person).await?;
-        let feedback = c.feedback(person).await?;
-        let forgotten = c.forgotten(person).await?;
-        let likings = likings(&history, &feedback);
-        let mut records: HashMap<i64, Vec<UseRecord>> = HashMap::new();
-        for (id, r) in history {
-            records.entry(id).or_default().push(r);
-        }
-        let ids: Vec<i64> = likings.keys().chain(records.keys()).copied().collect();
-        let views = c.items_by_ids(&ids).await?;
-        let used: HashMap<i64, String> = views
-            .iter()
-            .filter(|v| {
-                records
-                    .get(&v.id)
-                    .is_some_and(|rs| rs.iter().any(UseRecord::used))
-            })
-            .map(|v| (v.id, v.kind.clone()))
-            .collect();
-        let judged: HashMap<i64, Judged> = views
-            .into_iter()
-            .filter(|v| !carries(v, &forgotten))
-            .filter_map(|v| {
-                let liking = *likings.get(&v.id)?;
-                Some((v.id, Judged { liking, view: v }))
-            })
-            .collect();
-        let ids: Vec<i64> = judged.keys().copied().collect();
-        let vectors = match ids.is_empty() {
-            true => HashMap::new(),
-            false => {
-                self.read_index(|i| {
-                    let arg = &ids;
-                    async move { i.vectors(arg).await }
-                })
-                .await?
-            }
-        };
+/// What a taste is built from, as the catalog holds it: the works the
+/// person judged (forgotten parts left out), their use records, and what
+/// they used. [`Judgements::into_state`] adds the works' vectors.
+pub(crate) struct Judgements {
+    judged: HashMap<i64, Judged>,
+    records: HashMap<i64, Vec<UseRecord>>,
+    used: HashMap<i64, String>,
+}
+
+/// Reads what `person`'s taste is built from.
+pub(crate) async fn judgements(c: &moodshelf_catalog::Catalog, person: i64) -> Result<Judgements> {
+    let history = c.history(person).await?;
+    let feedback = c.feedback(person).await?;
+    let forgotten = c.forgotten(person).await?;
+    let likings = likings(&history, &feedback);
+    let mut records: HashMap<i64, Vec<UseRecord>> = HashMap::new();
+    for (id, r) in history {
+        records.entry(id).or_default().push(r);
+    }
+    let ids: Vec<i64> = likings.keys().chain(records.keys()).copied().collect();
+    let views = c.items_by_ids(&ids).await?;
+    let used: HashMap<i64, String> = views
+        .iter()
+        .filter(|v| {
+            records
+                .get(&v.id)
+                .is_some_and(|rs| rs.iter().any(UseRecord::used))
+        })
+        .map(|v| (v.id, v.kind.clone()))
+        .collect();
+    let judged: HashMap<i64, Judged> = views
+        .into_iter()
+        .filter(|v| !carries(v, &forgotten))
+        .filter_map(|v| {
+            let liking = *likings.get(&v.id)?;
+            Some((v.id, Judged { liking, view: v }))
+        })
+        .collect();
+    Ok(Judgements {
+        judged,
+        records,
+        used,
+    })
+}
+
+impl Judgements {
+    /// The works whose vectors the taste needs.
+    pub(crate) fn ids(&self) -> Vec<i64> {
+        self.judged.keys().copied().collect()
+    }
+
+    /// The taste, given the judged works' vectors: a direction per kind
+    /// and across kinds, and the loved works.
+    pub(crate) fn into_state(self, vectors: HashMap<i64, Vec<f32>>) -> TasteState {
         let mut directions = HashMap::new();
         for kind in ["", "video", "book", "music"] {
-            let of_kind = judged
+            let of_kind = self
+                .judged
                 .iter()
                 .filter(|(_, j)| kind.is_empty() || j.view.kind == kind)
                 .map(|(id, j)| (id, &j.liking));
@@ -547,63 +557,51 @@ impl Library {
                 directions.insert(kind.to_string(), d);
             }
         }
-        let loved = judged
+        let loved = self
+            .judged
             .iter()
             .filter(|(_, j)| j.liking >= LOVED)
             .filter_map(|(id, _)| Some((*id, vectors.get(id)?.clone())))
             .collect();
-        let state = Arc::new(TasteState {
-            judged,
-            records,
-            used,
+        TasteState {
+            judged: self.judged,
+            records: self.records,
+            used: self.used,
             directions,
             loved,
-        });
-        self.cache_taste(person, stamp, state.clone()).await;
-        Ok(state)
-    }
-
-    /// The taste of `person` (the one who asks when `None`) in words.
-    pub async fn taste(&self, person: Option<&str>) -> Result<TasteProfile> {
-        let person = match person {
-            Some(name) => self.person_named(name).await?,
-            None => self.person().await?,
-        };
-        let state = self.taste_state(person.id).await?;
-        let forgotten = self.catalog().forgotten(person.id).await?;
-        Ok(profile_of(person, &state, forgotten))
-    }
-
-    /// Forgets (or, with `forget` false, restores) one part of the taste
-    /// of the one who asks: "genre horror", "creator Stephen King". True
-    /// when that changed anything.
-    pub async fn forget_taste(
-        &self,
-        facet: &str,
-        value: &str,
-        forget: bool,
-        now: i64,
-    ) -> Result<bool> {
-        let facet = facet.trim().to_lowercase();
-        if !FACETS.contains(&facet.as_str()) {
-            return Err(Error::new(
-                Code::InvalidInput,
-                format!(
-                    "a taste is read in {}; \"{facet}\" is none of them",
-                    FACETS.join(", ")
-                ),
-            ));
         }
-        let value = value.trim().to_lowercase();
-        if value.is_empty() {
-            return Err(Error::new(Code::InvalidInput, "say what to forget"));
-        }
-        let person = self.person().await?;
-        Ok(self
-            .catalog()
-            .set_forgotten(person.id, &Forgotten { facet, value }, forget, now)
-            .await?)
     }
+}
+
+/// Forgets (or, with `forget` false, restores) one part of `person`'s
+/// taste: "genre horror", "creator Stephen King". True when that changed
+/// anything.
+pub(crate) async fn forget(
+    c: &moodshelf_catalog::Catalog,
+    person: i64,
+    facet: &str,
+    value: &str,
+    forget: bool,
+    now: i64,
+) -> Result<bool> {
+    let facet = facet.trim().to_lowercase();
+    if !FACETS.contains(&facet.as_str()) {
+        return Err(Error::new(
+            Code::InvalidInput,
+            format!(
+                "a taste is read in {}; \"{facet}\" is none of them",
+                FACETS.join(", ")
+            ),
+        ));
+    }
+    let value = value.trim().to_lowercase();
+    if value.is_empty() {
+        return Err(Error::new(Code::InvalidInput, "say what to forget"));
+    }
+    Ok(
+        c.set_forgotten(person, &Forgotten { facet, value }, forget, now)
+            .await?,
+    )
 }
 
 #[cfg(test)]
