@@ -531,3 +531,31 @@ async fn a_readers_profiles_follow_another_librarys_scan() {
     );
     reader.close().await;
 }
+
+/// Issue 25 #4: a reader never makes the index while another process
+/// writes the library. A rebuild's swap leaves no index directory for a
+/// moment; a reader that made an empty one there would stand in for the
+/// rebuilt index. The other process is this test holding `writer.lock` (as
+/// a fake writer would), and the moment is the directory moved aside.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reader_does_not_make_the_index_another_process_is_writing() {
+    let t = TestLibrary::new(Spec {
+        music: 5,
+        books: 5,
+        videos: 0,
+    })
+    .await;
+    t.add_and_scan().await;
+    let reader = moodshelf_tests::open(t.data_dir().parent().unwrap()).await;
+    let (live, aside) = (t.data_dir().join("index"), t.data_dir().join("index.moved"));
+    std::fs::rename(&live, &aside).unwrap();
+    let lock = std::fs::File::create(t.data_dir().join("writer.lock")).unwrap();
+    lock.try_lock().expect("the fake writer holds the library");
+    let err = reader.index().await.err().expect("busy, not a new index");
+    assert_eq!(err.code, moodshelf_engine::Code::IndexBusy, "{err}");
+    assert!(!live.exists(), "the reader made no index");
+    drop(lock);
+    std::fs::rename(&aside, &live).unwrap();
+    assert_eq!(reader.index().await.unwrap().count().await.unwrap(), 10);
+    reader.close().await;
+}

@@ -17,6 +17,7 @@ use moodshelf_index::Index;
 
 use crate::config::Paths;
 use crate::error::{Code, Error, Result};
+use crate::writer::{RepairLeave, WriterLock};
 
 /// Catalog setting naming the embedding model the index was built with.
 const INDEX_MODEL_KEY: &str = "index.model";
@@ -43,11 +44,18 @@ async fn bump(catalog: &Catalog) -> Result<Option<String>> {
     Ok(Some(value))
 }
 
-fn busy(who: &str, what: &str) -> Error {
-    Error::new(
-        Code::IndexBusy,
-        format!("the index {what}, and {who} is updating the library; try again when it is done"),
-    )
+/// Leave to create, recreate or set aside the index, or "busy" naming
+/// the process that writes the library.
+fn leave(writer: &WriterLock, what: &str) -> Result<RepairLeave> {
+    writer.try_repair().ok_or_else(|| {
+        let who = writer.holder().unwrap_or_else(|| "another process".into());
+        Error::new(
+            Code::IndexBusy,
+            format!(
+                "the index {what}, and {who} is updating the library; try again when it is done"
+            ),
+        )
+    })
 }
 
 fn io(what: &str, path: &Path, e: std::io::Error) -> Error {
@@ -61,35 +69,38 @@ fn io(what: &str, path: &Path, e: std::io::Error) -> Error {
 /// the model or the table layout changed, the index is started afresh and
 /// every item queued for embedding; when it cannot be opened at all (a
 /// crash mid-write, a damaged disk) it is set aside, not deleted, and built
-/// again from the catalog. Both repairs are refused while `other_writer`
-/// names another process writing to the library.
+/// again from the catalog. Creating it and both repairs need `writer`'s
+/// leave: they are refused ([`Code::IndexBusy`]) while another process
+/// writes to the library (a rebuild swapping directories leaves none for
+/// a moment).
 pub(crate) async fn open(
     paths: &Paths,
     catalog: &Catalog,
     model_id: &str,
     dim: usize,
-    other_writer: Option<String>,
+    writer: &WriterLock,
 ) -> Result<OpenIndex> {
     let generation = generation(catalog).await?;
     let built_with = catalog.setting(INDEX_MODEL_KEY).await?;
     let dir = paths.index();
+    // Held until the index is open again.
+    let mut _leave = match dir.exists() {
+        true => None,
+        false => Some(leave(writer, "is being replaced")?),
+    };
     match Index::open(&dir, dim).await {
         Ok(index) if built_with.as_deref() == Some(model_id) => {
             return Ok(OpenIndex { index, generation });
         }
         Ok(_)
         | Err(moodshelf_index::Error::Dimension { .. } | moodshelf_index::Error::Schema { .. }) => {
-            if let Some(who) = other_writer {
-                return Err(busy(&who, "was built for another embedding model"));
-            }
+            _leave = Some(leave(writer, "was built for another embedding model")?);
             tracing::info!("embedding model or table layout changed; the index is rebuilt");
             catalog.forget_index().await?;
             Index::recreate(&dir, dim).await?;
         }
         Err(e) => {
-            if let Some(who) = other_writer {
-                return Err(busy(&who, &format!("cannot be opened ({e})")));
-            }
+            _leave = Some(leave(writer, &format!("cannot be opened ({e})"))?);
             let aside = dir.with_extension("damaged");
             tracing::warn!(
                 "the index at {} cannot be opened ({e}); it is moved to {} and rebuilt",
@@ -169,8 +180,9 @@ pub(crate) async fn recover(paths: &Paths, catalog: &Catalog) -> Result<()> {
         catalog.forget_index().await?;
         bump(catalog).await?;
     } else if old.exists() {
-        // Swapped, not yet tidied.
+        // Swapped, not yet tidied (perhaps not yet told: readers reopen).
         std::fs::remove_dir_all(&old).map_err(|e| io("remove", &old, e))?;
+        bump(catalog).await?;
     }
     Ok(())
 }

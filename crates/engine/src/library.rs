@@ -22,6 +22,11 @@ use crate::scan::{self, ScanOptions, ScanReport};
 use crate::taste::TasteState;
 use crate::writer::{WriterGuard, WriterLock};
 
+/// How long a read that failed while another process writes waits, at
+/// most, to be told the index was swapped (see [`Library::read_index`]).
+const SWAP_WAIT_STEPS: u32 = 50;
+const SWAP_WAIT_STEP: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Catalog setting that changes whenever a scan, a watcher update,
 /// enrichment or analysis changed the library, in any process on the data
 /// dir; what answering keeps of the library is stamped with it.
@@ -384,19 +389,28 @@ impl Library {
         }
         .await;
         drop(next);
-        let (described, embedded) = match built {
+        let swapped = match built {
+            Ok(counts) => {
+                let mut slot = self.inner.index.lock().await;
+                *slot = None;
+                let model_id = model_identity(embedder.path());
+                crate::index_dir::swap_in(self.paths(), self.catalog(), &model_id)
+                    .await
+                    .map(|()| counts)
+            }
+            Err(e) => Err(e),
+        };
+        // A rebuild that stopped (cancelled, a full disk, a swap that
+        // failed) is undone while this process still holds the library.
+        let (described, embedded) = match swapped {
             Ok(counts) => counts,
             Err(e) => {
-                crate::index_dir::recover(self.paths(), self.catalog()).await?;
+                if let Err(r) = crate::index_dir::recover(self.paths(), self.catalog()).await {
+                    tracing::warn!("undoing the interrupted rebuild failed: {r}");
+                }
                 return Err(e);
             }
         };
-        {
-            let mut slot = self.inner.index.lock().await;
-            *slot = None;
-            let model_id = model_identity(embedder.path());
-            crate::index_dir::swap_in(self.paths(), self.catalog(), &model_id).await?;
-        }
         scan::profile_pending(self, &opts, &mut tracker).await?;
         self.library_changed().await;
         Ok(ScanReport {
@@ -642,7 +656,7 @@ impl Library {
             self.catalog(),
             &model_identity(embedder.path()),
             embedder.dim(),
-            self.other_writer(),
+            &self.inner.writer,
         )
         .await?;
         let index = open.index.clone();
@@ -652,29 +666,51 @@ impl Library {
 
     /// Reads the index with `read`. A read that fails because the
     /// directory was replaced under its handle (another process swapped
-    /// in a rebuilt index) opens it again and reads once more.
+    /// in a rebuilt index) opens it again and reads once more; any other
+    /// failure is the read's error. A swap renames the old directory away
+    /// before it tells readers (a new `index.generation`), so a read that
+    /// fails while another process writes waits a moment to be told.
     pub(crate) async fn read_index<T, F, Fut>(&self, read: F) -> Result<T>
     where
         F: Fn(Index) -> Fut,
         Fut: std::future::Future<Output = moodshelf_index::Result<T>>,
     {
-        match read(self.index().await?).await {
-            Ok(found) => Ok(found),
-            Err(e) => {
-                tracing::info!("the index failed a read ({e}); it is opened again");
-                *self.inner.index.lock().await = None;
-                Ok(read(self.index().await?).await?)
+        let before = crate::index_dir::generation(self.catalog()).await?;
+        let e = match read(self.index().await?).await {
+            Ok(found) => return Ok(found),
+            Err(e) => e,
+        };
+        for _ in 0..SWAP_WAIT_STEPS {
+            if crate::index_dir::generation(self.catalog()).await? != before {
+                tracing::info!("the index was replaced during a read ({e}); it is opened again");
+                return Ok(read(self.index().await?).await?);
             }
+            if self.other_writer().is_none() {
+                break;
+            }
+            tokio::time::sleep(SWAP_WAIT_STEP).await;
+        }
+        Err(e.into())
+    }
+
+    /// Compacts the index, unless another process writes the library now
+    /// (the watcher's upkeep; its next tick tries again).
+    pub(crate) async fn optimize_index_if_free(&self) {
+        if self.other_writer().is_some() {
+            return;
+        }
+        if let Ok(Some(index)) = self.open_index_if_present().await
+            && let Err(e) = index.optimize().await
+        {
+            tracing::warn!("compacting the index failed: {e}");
         }
     }
 
     /// The index if it exists and the model is loaded; never creates one.
     /// Used to delete rows, which is pointless when there is no index.
     pub(crate) async fn open_index_if_present(&self) -> Result<Option<Index>> {
-        if let Some(open) = self.inner.index.lock().await.as_ref() {
-            return Ok(Some(open.index.clone()));
-        }
-        if !self.paths().index().exists() {
+        let opened = self.inner.index.lock().await.is_some();
+        if !opened && !self.paths().index().exists() {
             return Ok(None);
         }
         match self.index().await {

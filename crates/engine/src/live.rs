@@ -200,17 +200,15 @@ async fn controller(
                     emit(WatchEvent::Error { message: e.message.clone() });
                 }
                 if dirty && last_optimize.elapsed() >= opts.optimize_every {
-                    if let Ok(Some(index)) = lib.open_index_if_present().await {
-                        let _ = index.optimize().await;
-                    }
+                    lib.optimize_index_if_free().await;
                     last_optimize = Instant::now();
                     dirty = false;
                 }
             }
         }
     }
-    if dirty && let Ok(Some(index)) = lib.open_index_if_present().await {
-        let _ = index.optimize().await;
+    if dirty {
+        lib.optimize_index_if_free().await;
     }
     Ok(())
 }

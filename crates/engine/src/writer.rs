@@ -37,13 +37,24 @@ pub(crate) struct WriterGuard<'a> {
     _here: MutexGuard<'a, ()>,
     held: &'a AtomicBool,
     /// Closing the file releases the `flock`.
-    _file: File,
+    file: Option<File>,
 }
 
 impl Drop for WriterGuard<'_> {
     fn drop(&mut self) {
+        // The lock first, then the flag: in between, this process would
+        // look like another writer to itself.
+        drop(self.file.take());
         self.held.store(false, Ordering::SeqCst);
     }
+}
+
+/// Leave to repair the index for a moment without waiting: this process
+/// writes now, or no process does and this one holds the lock until the
+/// leave drops.
+pub(crate) struct RepairLeave {
+    /// The lock taken for the repair, when this process did not hold it.
+    _taken: Option<File>,
 }
 
 /// Takes the advisory lock on `f` if it is free (`flock` on Unix).
@@ -104,6 +115,25 @@ impl WriterLock {
         }
     }
 
+    /// Leave to repair the index now, or `None` when another process (or
+    /// another library on the data dir) writes.
+    pub(crate) fn try_repair(&self) -> Option<RepairLeave> {
+        if self.held.load(Ordering::SeqCst) {
+            return Some(RepairLeave { _taken: None });
+        }
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&self.file)
+            .ok()?;
+        match try_flock(&f) {
+            Ok(true) => Some(RepairLeave { _taken: Some(f) }),
+            _ => None,
+        }
+    }
+
     pub(crate) async fn lock(&self) -> Result<WriterGuard<'_>> {
         let here = self.here.lock().await;
         let cannot = |e: std::io::Error| {
@@ -143,7 +173,7 @@ impl WriterLock {
         Ok(WriterGuard {
             _here: here,
             held: &self.held,
-            _file: f,
+            file: Some(f),
         })
     }
 }

@@ -337,7 +337,10 @@ impl Library {
             return Ok(req.conversation);
         }
         let text = req.text.trim();
-        self.learn_preferences(text, req.moment.unix).await?;
+        // Plain search reads no preference, so it learns none either.
+        if req.mode != Mode::Search {
+            self.learn_preferences(text, req.moment.unix).await?;
+        }
         let id = self
             .remember(
                 req.conversation,
