@@ -84,7 +84,7 @@ pub(crate) async fn open(
     let built_with = catalog.setting(INDEX_MODEL_KEY).await?;
     let dir = paths.index();
     // Held until the index is open again.
-    let mut _leave = match dir.exists() {
+    let mut held = match dir.exists() {
         true => None,
         false => Some(leave(writer, "is being replaced")?),
     };
@@ -94,13 +94,17 @@ pub(crate) async fn open(
         }
         Ok(_)
         | Err(moodshelf_index::Error::Dimension { .. } | moodshelf_index::Error::Schema { .. }) => {
-            _leave = Some(leave(writer, "was built for another embedding model")?);
+            if held.is_none() {
+                held = Some(leave(writer, "was built for another embedding model")?);
+            }
             tracing::info!("embedding model or table layout changed; the index is rebuilt");
             catalog.forget_index().await?;
             Index::recreate(&dir, dim).await?;
         }
         Err(e) => {
-            _leave = Some(leave(writer, &format!("cannot be opened ({e})"))?);
+            if held.is_none() {
+                held = Some(leave(writer, &format!("cannot be opened ({e})"))?);
+            }
             let aside = dir.with_extension("damaged");
             tracing::warn!(
                 "the index at {} cannot be opened ({e}); it is moved to {} and rebuilt",
@@ -120,6 +124,7 @@ pub(crate) async fn open(
     catalog.set_setting(INDEX_MODEL_KEY, model_id).await?;
     let generation = bump(catalog).await?;
     let index = Index::open(&dir, dim).await?;
+    drop(held);
     Ok(OpenIndex { index, generation })
 }
 
