@@ -231,13 +231,7 @@ impl Library {
         let ids = judgements.ids();
         let vectors = match ids.is_empty() {
             true => HashMap::new(),
-            false => {
-                self.read_index(|i| {
-                    let arg = &ids;
-                    async move { i.vectors(arg).await }
-                })
-                .await?
-            }
+            false => self.vectors_of(&ids).await?,
         };
         let state = Arc::new(judgements.into_state(vectors));
         self.cache_taste(person, stamp, state.clone()).await;
@@ -643,12 +637,18 @@ impl Library {
     /// [`crate::index_dir::open`]), and opened again when another process
     /// replaced its directory.
     pub async fn index(&self) -> Result<Index> {
+        Ok(self.index_at().await?.0)
+    }
+
+    /// [`Library::index`], with the generation of the directory it is open
+    /// at.
+    async fn index_at(&self) -> Result<(Index, Option<String>)> {
         let generation = crate::index_dir::generation(self.catalog()).await?;
         let mut slot = self.inner.index.lock().await;
         if let Some(open) = slot.as_ref()
             && open.generation == generation
         {
-            return Ok(open.index.clone());
+            return Ok((open.index.clone(), generation));
         }
         let embedder = self.embedder().await?;
         let open = crate::index_dir::open(
@@ -659,9 +659,9 @@ impl Library {
             &self.inner.writer,
         )
         .await?;
-        let index = open.index.clone();
+        let found = (open.index.clone(), open.generation.clone());
         *slot = Some(open);
-        Ok(index)
+        Ok(found)
     }
 
     /// Reads the index with `read`. A read that fails because the
@@ -675,8 +675,8 @@ impl Library {
         F: Fn(Index) -> Fut,
         Fut: std::future::Future<Output = moodshelf_index::Result<T>>,
     {
-        let before = crate::index_dir::generation(self.catalog()).await?;
-        let e = match read(self.index().await?).await {
+        let (index, before) = self.index_at().await?;
+        let e = match read(index).await {
             Ok(found) => return Ok(found),
             Err(e) => e,
         };
@@ -691,6 +691,12 @@ impl Library {
             tokio::time::sleep(SWAP_WAIT_STEP).await;
         }
         Err(e.into())
+    }
+
+    /// The index's vectors of `ids` (those it has).
+    pub(crate) async fn vectors_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<f32>>> {
+        self.read_index(|i| async move { i.vectors(ids).await })
+            .await
     }
 
     /// Compacts the index, unless another process writes the library now

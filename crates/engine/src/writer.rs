@@ -115,19 +115,24 @@ impl WriterLock {
         }
     }
 
+    /// The lock file, created when missing and never truncated (it names
+    /// the holder).
+    fn open_file(&self) -> std::io::Result<File> {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&self.file)
+    }
+
     /// Leave to repair the index now, or `None` when another process (or
     /// another library on the data dir) writes.
     pub(crate) fn try_repair(&self) -> Option<RepairLeave> {
         if self.held.load(Ordering::SeqCst) {
             return Some(RepairLeave { _taken: None });
         }
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&self.file)
-            .ok()?;
+        let f = self.open_file().ok()?;
         match try_flock(&f) {
             Ok(true) => Some(RepairLeave { _taken: Some(f) }),
             _ => None,
@@ -142,13 +147,7 @@ impl WriterLock {
                 format!("cannot lock {}: {e}", self.file.display()),
             )
         };
-        let mut f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&self.file)
-            .map_err(cannot)?;
+        let mut f = self.open_file().map_err(cannot)?;
         let started = Instant::now();
         let mut said = false;
         while !try_flock(&f).map_err(cannot)? {

@@ -594,12 +594,7 @@ impl Library {
             .references(intent, a.text, previous, &mut a.notices)
             .await?;
         if !references.is_empty() {
-            let vectors = self
-                .read_index(|i| {
-                    let arg = &references;
-                    async move { i.vectors(arg).await }
-                })
-                .await?;
+            let vectors = self.vectors_of(&references).await?;
             if !vectors.is_empty() {
                 let mean = crate::profile::normalize(&mean(vectors.values()));
                 qvec = Some(match qvec {

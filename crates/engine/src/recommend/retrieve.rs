@@ -275,7 +275,10 @@ impl Library {
         let profiles = self.profiles().await?;
         let filter = self.filter_of(a.intent).await?;
         let memory = self.memory(a).await?;
-        let (hits, ids) = self.search_legs(a, &filter, &memory, &profiles, t).await?;
+        let need_weights = a.weights.need_weights(&a.intent.weighted());
+        let (hits, ids) = self
+            .search_legs(a, &filter, &memory, &profiles, &need_weights, t)
+            .await?;
 
         let c = std::time::Instant::now();
         let mut views: HashMap<i64, ItemView> = self
@@ -301,7 +304,7 @@ impl Library {
                 .filter_map(|h| h.text_rank.map(|r| (h.id, r)))
                 .collect(),
             active: active_seasons(a.intent, a.moment),
-            need_weights: a.weights.need_weights(&a.intent.weighted()),
+            need_weights,
         };
         let mut out = Vec::new();
         // Candidates whose titles hold the request's meaning words.
@@ -348,14 +351,14 @@ impl Library {
         filter: &Filter,
         memory: &Memory,
         profiles: &ProfileTable,
+        need_weights: &[(D, f32)],
         t: &mut LegTimings,
     ) -> Result<(Vec<Hit>, Vec<i64>)> {
         let depth = (a.limit * DEPTH_FACTOR).max(MIN_DEPTH);
         let s = std::time::Instant::now();
         let hits = self.index_leg(a, filter, depth, t).await?;
         // The descriptor leg.
-        let need_weights = a.weights.need_weights(&a.intent.weighted());
-        let by_needs = descriptor_leg(profiles, filter, &need_weights, a, depth);
+        let by_needs = descriptor_leg(profiles, filter, need_weights, a, depth);
         // The sound leg: the analysed tracks nearest the goal.
         let by_sound = a
             .sound_goal
@@ -423,12 +426,6 @@ impl Library {
         t.vector_ms = legs.vector_ms;
         t.text_ms = legs.text_ms;
         Ok(hits)
-    }
-
-    /// The index's vectors of `ids` (those it has).
-    async fn vectors_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<f32>>> {
-        self.read_index(|i| async move { i.vectors(ids).await })
-            .await
     }
 
     /// Measures again, without their titles, how close the candidates at
