@@ -52,20 +52,7 @@ pub fn read_nfo(path: &Path) -> Result<Nfo> {
 pub fn parse_nfo(text: &str) -> std::result::Result<Nfo, String> {
     let trimmed = text.trim_start_matches('\u{FEFF}').trim();
     if !trimmed.starts_with('<') {
-        // Radarr/Sonarr "URL nfo": one link per line, nothing else.
-        let ids: Vec<String> = trimmed
-            .lines()
-            .filter_map(clean)
-            .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
-            .collect();
-        if ids.is_empty() {
-            return Err("neither XML nor a list of links".into());
-        }
-        return Ok(Nfo {
-            root: "url".into(),
-            ids,
-            ..Nfo::default()
-        });
+        return url_nfo(trimmed);
     }
     // Kodi allows a URL after the closing tag; the XML part ends there.
     let xml_part = trimmed.rfind('>').map_or(trimmed, |end| &trimmed[..=end]);
@@ -83,81 +70,12 @@ pub fn parse_nfo(text: &str) -> std::result::Result<Nfo, String> {
     if !ROOTS.contains(&root_name.as_str()) {
         return Err(format!("unknown .nfo document <{}>", root.name));
     }
-
+    let mut nfo = described(&root, &root_name);
     let text = |name: &str| root.child_text(name).and_then(|s| clean(&s));
-    let mut nfo = Nfo {
-        title: text("title").or_else(|| text("name")),
-        original_title: text("originaltitle"),
-        show_title: text("showtitle"),
-        plot: text("plot")
-            .or_else(|| text("outline"))
-            .or_else(|| text("review"))
-            .or_else(|| text("biography"))
-            .map(|p| strip_html(&p))
-            .and_then(|p| clean(&p)),
-        tagline: text("tagline"),
-        genres: root.child_texts("genre"),
-        tags: [
-            root.child_texts("tag"),
-            root.child_texts("mood"),
-            root.child_texts("style"),
-            root.child_texts("theme"),
-        ]
-        .concat(),
-        album: text("album"),
-        track: text("track")
-            .and_then(|t| leading_number(&t))
-            .map(|t| t as u32),
-        studio: text("studio").or_else(|| text("label")),
-        set: root.child("set").and_then(|s| {
-            s.child_text("name")
-                .or_else(|| s.text_trimmed())
-                .and_then(|n| clean(&n))
-        }),
-        season: text("season")
-            .and_then(|s| leading_number(&s))
-            .map(|s| s as u32)
-            .or_else(|| {
-                (root_name == "season")
-                    .then(|| text("seasonnumber").and_then(|s| leading_number(&s)))
-                    .flatten()
-                    .map(|s| s as u32)
-            }),
-        episode: text("episode")
-            .and_then(|e| leading_number(&e))
-            .map(|e| e as u32),
-        mpaa: text("mpaa").and_then(|m| clean_certification(&m)),
-        history: history(&root),
-        ..Nfo::default()
-    };
-    // Genres are sometimes one string "Action / Comedy".
-    nfo.genres = nfo
-        .genres
+    nfo.year = ["year", "premiered", "aired", "releasedate"]
         .iter()
-        .flat_map(|g| g.split(" / ").filter_map(clean).collect::<Vec<_>>())
-        .collect();
-
-    nfo.year = text("year")
-        .and_then(|y| year_in(&y))
-        .or_else(|| text("premiered").and_then(|d| year_in(&d)))
-        .or_else(|| text("aired").and_then(|d| year_in(&d)))
-        .or_else(|| text("releasedate").and_then(|d| year_in(&d)));
-
-    let minutes = text("runtime")
-        .and_then(|r| leading_number(&r))
-        .filter(|m| *m > 0.0);
-    let stream_secs = {
-        let mut found = Vec::new();
-        root.descendants_named("durationinseconds", &mut found);
-        found
-            .iter()
-            .find_map(|e| e.text_trimmed().and_then(|t| leading_number(&t)))
-            .filter(|s| *s > 0.0)
-    };
-    nfo.runtime_secs = stream_secs
-        .map(f64::from)
-        .or(minutes.map(|m| f64::from(m) * 60.0));
-
+        .find_map(|k| text(k).and_then(|y| year_in(&y)));
+    nfo.runtime_secs = runtime_secs(&root);
     nfo.rating = rating(&root);
     nfo.actors = root
         .children_named("actor")
@@ -165,20 +83,114 @@ pub fn parse_nfo(text: &str) -> std::result::Result<Nfo, String> {
         .collect();
     nfo.directors = split_people(&root.child_texts("director"));
     nfo.artists = split_people(&root.child_texts("artist"));
+    nfo.ids = ids(&root);
+    Ok(nfo)
+}
+
+/// A Radarr/Sonarr "URL nfo": one link per line, nothing else.
+fn url_nfo(trimmed: &str) -> std::result::Result<Nfo, String> {
+    let ids: Vec<String> = trimmed
+        .lines()
+        .filter_map(clean)
+        .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
+        .collect();
+    if ids.is_empty() {
+        return Err("neither XML nor a list of links".into());
+    }
+    Ok(Nfo {
+        root: "url".into(),
+        ids,
+        ..Nfo::default()
+    })
+}
+
+/// What the document says the work is, in its own fields: titles, plot,
+/// genres and tags, album and track, studio, set, season and episode,
+/// certification, and the person's use.
+fn described(root: &Element, root_name: &str) -> Nfo {
+    let text = |name: &str| root.child_text(name).and_then(|s| clean(&s));
+    let number = |name: &str| {
+        text(name)
+            .and_then(|t| leading_number(&t))
+            .map(|n| n as u32)
+    };
+    Nfo {
+        title: text("title").or_else(|| text("name")),
+        original_title: text("originaltitle"),
+        show_title: text("showtitle"),
+        plot: ["plot", "outline", "review", "biography"]
+            .iter()
+            .find_map(|k| text(k))
+            .map(|p| strip_html(&p))
+            .and_then(|p| clean(&p)),
+        tagline: text("tagline"),
+        // Genres are sometimes one string "Action / Comedy".
+        genres: root
+            .child_texts("genre")
+            .iter()
+            .flat_map(|g| g.split(" / ").filter_map(clean).collect::<Vec<_>>())
+            .collect(),
+        tags: ["tag", "mood", "style", "theme"]
+            .iter()
+            .flat_map(|k| root.child_texts(k))
+            .collect(),
+        album: text("album"),
+        track: number("track"),
+        studio: text("studio").or_else(|| text("label")),
+        set: root.child("set").and_then(|s| {
+            s.child_text("name")
+                .or_else(|| s.text_trimmed())
+                .and_then(|n| clean(&n))
+        }),
+        season: number("season").or_else(|| {
+            (root_name == "season")
+                .then(|| number("seasonnumber"))
+                .flatten()
+        }),
+        episode: number("episode"),
+        mpaa: text("mpaa").and_then(|m| clean_certification(&m)),
+        history: history(root),
+        ..Nfo::default()
+    }
+}
+
+/// The stream's own duration (`durationinseconds` of `<fileinfo>`), else
+/// the `runtime` in minutes.
+fn runtime_secs(root: &Element) -> Option<f64> {
+    let minutes = root
+        .child_text("runtime")
+        .and_then(|r| clean(&r))
+        .and_then(|r| leading_number(&r))
+        .filter(|m| *m > 0.0);
+    let mut found = Vec::new();
+    root.descendants_named("durationinseconds", &mut found);
+    let stream_secs = found
+        .iter()
+        .find_map(|e| e.text_trimmed().and_then(|t| leading_number(&t)))
+        .filter(|s| *s > 0.0);
+    stream_secs
+        .map(f64::from)
+        .or(minutes.map(|m| f64::from(m) * 60.0))
+}
+
+/// External ids: each `<uniqueid type="…">`, then the legacy id elements
+/// whose value no `uniqueid` already holds.
+fn ids(root: &Element) -> Vec<String> {
+    let mut ids = Vec::new();
     for e in root.children_named("uniqueid") {
         if let Some(id) = e.text_trimmed() {
             let kind = e.attr("type").unwrap_or("id");
-            nfo.ids.push(format!("{kind}:{id}"));
+            ids.push(format!("{kind}:{id}"));
         }
     }
     for key in ["imdbid", "tmdbid", "tvdbid", "id"] {
-        if let Some(id) = text(key)
-            && !nfo.ids.iter().any(|i| i.ends_with(&format!(":{id}")))
+        if let Some(id) = root.child_text(key).and_then(|s| clean(&s))
+            && !ids.iter().any(|i| i.ends_with(&format!(":{id}")))
         {
-            nfo.ids.push(format!("{key}:{id}"));
+            ids.push(format!("{key}:{id}"));
         }
     }
-    Ok(nfo)
+    ids
 }
 
 /// The rating a user sees: the `default` of `<ratings>`, else the first,
