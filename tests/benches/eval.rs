@@ -543,7 +543,7 @@ fn params(w: &mut Weights) -> Vec<(&'static str, &mut f32)> {
         ("moment_vague", &mut w.moment_vague),
         ("moment_specific", &mut w.moment_specific),
         ("off_season", &mut w.off_season),
-        ("quality", &mut w.quality),
+        ("quality_specific", &mut w.quality_specific),
         ("avoid", &mut w.avoid),
         ("redundancy", &mut w.redundancy),
     ]
@@ -757,8 +757,9 @@ fn write_weights(w: &Weights, note: &str) {
          # need_sound is not fitted (the development library has no recorded audio):\n\
          # it is set by hand to need_evidence's value, hearing a track being as direct as its tag.\n\
          # sound_near is not fitted either: set by hand to similarity's value.\n\
-         # taste_vague and taste_specific are not fitted here (the development set has\n\
-         # no history): set on the taste evaluation's tuning half (`-- taste`).\n{body}"
+         # taste_* and quality_vague are not fitted here (the development set has\n\
+         # no history and few vague requests): set on the taste evaluation's tuning half\n\
+         # (`-- taste`).\n{body}"
     );
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     println!("wrote {}", path.display());

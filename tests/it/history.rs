@@ -309,16 +309,22 @@ async fn a_players_rating_and_play_count_in_a_tag_are_history() {
         "four stars, seven plays"
     );
 
+    // The player counts another play: the watcher follows it.
+    let handle = watch(&t).await;
     std::fs::write(&path, moodshelf_libgen::formats::mp3(&tags(8), 200.0)).unwrap();
-    t.scan().await;
-    let h = t
-        .lib
-        .catalog()
-        .history(moodshelf_catalog::OWNER)
-        .await
-        .unwrap();
-    let (_, r) = h.iter().find(|(i, _)| *i == id).unwrap();
-    assert_eq!(r.plays, Some(8), "a new play is followed");
+    let plays = eventually(Duration::from_secs(20), || async {
+        let h = t
+            .lib
+            .catalog()
+            .history(moodshelf_catalog::OWNER)
+            .await
+            .ok()?;
+        let (_, r) = h.into_iter().find(|(i, _)| *i == id)?;
+        r.plays.filter(|p| *p == 8)
+    })
+    .await;
+    assert_eq!(plays, Some(8), "a new play is followed by the watcher");
+    handle.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -355,13 +361,18 @@ async fn a_players_fmps_record_in_vorbis_comments_is_history() {
         "FMPS_RATING 0.8 and FMPS_PLAYCOUNT 5"
     );
 
+    let handle = watch(&t).await;
     std::fs::write(&path, moodshelf_libgen::formats::flac(&tags(1.0, 6), 200.0)).unwrap();
-    t.scan().await;
-    assert_eq!(
-        record(&t, id).await,
-        Some((Some(10.0), Some(6))),
-        "a new rating and play are followed"
+    let followed = eventually(Duration::from_secs(20), || async {
+        record(&t, id).await.filter(|r| *r == (Some(10.0), Some(6)))
+    })
+    .await;
+    assert!(
+        followed.is_some(),
+        "a new rating and play are followed by the watcher: {:?}",
+        record(&t, id).await
     );
+    handle.stop().await.unwrap();
 }
 
 /// Tracks of the library whose artist and title no other track shares.
@@ -510,6 +521,18 @@ async fn listenbrainz_and_last_fm_exports_are_imported_the_same_twice() {
     assert_eq!(before.len(), 3, "{before:?}");
 }
 
+/// A scanned library of sixty films and nothing else.
+pub(crate) async fn sixty_films() -> TestLibrary {
+    let t = TestLibrary::new(Spec {
+        music: 0,
+        books: 0,
+        videos: 60,
+    })
+    .await;
+    t.add_and_scan().await;
+    t
+}
+
 /// The library's films with an `.nfo` that have `genre`.
 pub(crate) fn films_of(t: &TestLibrary, genre: &str) -> Vec<moodshelf_libgen::GenItem> {
     t.generated
@@ -547,23 +570,24 @@ pub(crate) async fn of_genre(t: &TestLibrary, ids: &[i64], genre: &str) -> usize
 
 #[tokio::test(flavor = "multi_thread")]
 async fn history_shapes_a_vague_request_and_leaves_a_specific_one_its_answer() {
-    let t = TestLibrary::new(Spec {
-        music: 0,
-        books: 0,
-        videos: 60,
-    })
-    .await;
-    t.add_and_scan().await;
+    let t = sixty_films().await;
     let top = |v: Vec<i64>| v.into_iter().take(5).collect::<Vec<_>>();
     let vague = "something to watch tonight";
     let specific = "a funny comedy film";
-    let before = top(films(&t.lib, vague).await);
-    let funny_before = of_genre(&t, &top(films(&t.lib, specific).await), "Comedy").await;
-
     // Four films of one genre the person loved, as Kodi records them.
     let genre = commonest_genre(&t);
     let loved = films_of(&t, &genre);
     assert!(loved.len() >= 6, "the library has {genre} films to like");
+    let mut watched = Vec::new();
+    for g in &loved[..4] {
+        watched.push(item_id(&t, &g.path).await);
+    }
+    // Watched films are not offered again: the answer before the history
+    // is counted without them.
+    let offerable = |v: Vec<i64>| top(v.into_iter().filter(|id| !watched.contains(id)).collect());
+    let before = offerable(films(&t.lib, vague).await);
+    let funny_before = of_genre(&t, &top(films(&t.lib, specific).await), "Comedy").await;
+
     for g in &loved[..4] {
         mark_watched(&g.path.with_extension("nfo"), true);
     }
@@ -582,5 +606,35 @@ async fn history_shapes_a_vague_request_and_leaves_a_specific_one_its_answer() {
     assert!(
         funny_after >= funny_before && funny_after > 0,
         "a specific request still answers what was asked: {funny_before} → {funny_after}"
+    );
+}
+
+/// A stranger's vague request is answered with what is well regarded: the
+/// films of "something to watch tonight" are rated higher, on the mean,
+/// than the library's films with a rating in their `.nfo`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_strangers_vague_request_offers_well_regarded_films() {
+    let t = sixty_films().await;
+    let mut rating = std::collections::HashMap::new();
+    for g in t.generated.of_kind("video").filter(|g| g.sidecar) {
+        if let Some(r) = g.rating {
+            rating.insert(item_id(&t, &g.path).await, r);
+        }
+    }
+    assert!(rating.len() >= 10, "the library has rated films");
+    let mean = |rs: Vec<f32>| rs.iter().sum::<f32>() / rs.len().max(1) as f32;
+    let library = mean(rating.values().copied().collect());
+    let picks = films(&t.lib, "something to watch tonight").await;
+    let rated: Vec<f32> = picks
+        .iter()
+        .filter_map(|id| rating.get(id))
+        .copied()
+        .collect();
+    assert!(
+        rated.len() * 2 > picks.len() && mean(rated.clone()) > library,
+        "{} of {} picks rated, {:.2} on the mean against the library's {library:.2}",
+        rated.len(),
+        picks.len(),
+        mean(rated)
     );
 }

@@ -12,20 +12,14 @@ use moodshelf_tests::{NOW, TestLibrary, fixture, moment};
 
 use super::history::{
     commonest_genre, distinct_tracks, films, films_of, item_id, listenbrainz_export, mark_watched,
-    of_genre,
+    of_genre, sixty_films,
 };
 
 const VAGUE: &str = "something to watch tonight";
 
 /// A library of films, and its most common genre but comedy and drama.
 async fn films_library() -> (TestLibrary, String) {
-    let t = TestLibrary::new(Spec {
-        music: 0,
-        books: 0,
-        videos: 60,
-    })
-    .await;
-    t.add_and_scan().await;
+    let t = sixty_films().await;
     let genre = commonest_genre(&t);
     (t, genre)
 }

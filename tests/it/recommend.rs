@@ -245,8 +245,16 @@ async fn dislikes_stop_an_item_and_likes_pull_it_up() {
     );
 }
 
-/// Writes a film with an `.nfo` sidecar into the library folder.
-fn film(t: &TestLibrary, folder: &str, title: &str, genres: &[&str], tags: &[&str]) {
+/// Writes a film with an `.nfo` sidecar (and its public rating) into the
+/// library folder.
+fn film(
+    t: &TestLibrary,
+    folder: &str,
+    title: &str,
+    genres: &[&str],
+    tags: &[&str],
+    rating: Option<f32>,
+) {
     let m = moodshelf_libgen::formats::NfoMovie {
         title: title.into(),
         year: Some(2004),
@@ -257,7 +265,7 @@ fn film(t: &TestLibrary, folder: &str, title: &str, genres: &[&str], tags: &[&st
         mpaa: Some("PG".into()),
         director: Some(format!("Director of {folder}")),
         actors: vec![],
-        rating: None,
+        rating,
     };
     write_film(t, folder, &m);
 }
@@ -277,7 +285,12 @@ fn write_film(t: &TestLibrary, folder: &str, m: &moodshelf_libgen::formats::NfoM
 #[tokio::test]
 async fn the_season_changes_what_tonight_means() {
     let t = TestLibrary::new(SPEC).await;
-    // A few films that belong to a season, among many that do not.
+    // A few films that belong to a season, among many that do not, rated
+    // like the library's middle film (a vague request weighs the rating
+    // too): the season is what tells them apart.
+    let mut ratings: Vec<f32> = t.generated.items.iter().filter_map(|g| g.rating).collect();
+    ratings.sort_by(f32::total_cmp);
+    let middle = ratings.get(ratings.len() / 2).copied();
     for (i, g) in ["Drama", "Comedy", "Family"].iter().enumerate() {
         film(
             &t,
@@ -285,6 +298,7 @@ async fn the_season_changes_what_tonight_means() {
             &format!("Hollow Lane {i}"),
             &[g, "Christmas"],
             &["snow"],
+            middle,
         );
         film(
             &t,
@@ -292,6 +306,7 @@ async fn the_season_changes_what_tonight_means() {
             &format!("Hollow Lane {}", i + 3),
             &[g],
             &["summer", "beach"],
+            middle,
         );
     }
     t.add_and_scan().await;

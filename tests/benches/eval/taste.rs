@@ -141,7 +141,7 @@ fn weights() -> moodshelf_engine::recommend::rank::Weights {
         w.taste_specific = v;
     }
     if let Some(v) = num("EVAL_TASTE_QUALITY") {
-        w.quality = v;
+        w.quality_vague = v;
     }
     w
 }

@@ -102,16 +102,25 @@ pub fn rule_reason(
             "video" => "films",
             other => other,
         };
-        if g.is_empty() {
-            parts.push(format!("Closest to your request among your {what}"));
-        } else {
-            parts.push(format!(
-                "{}, closest to your request among your {what}",
-                g.join(", ")
-            ));
+        // A vague request's pick may stand on its public rating alone.
+        let tail = match well_regarded(p, intent) {
+            Some(r) => format!("well regarded ({r:.1}/10)"),
+            None => format!("closest to your request among your {what}"),
+        };
+        match g.is_empty() {
+            true => parts.push(tail),
+            false => parts.push(format!("{}, {tail}", g.join(", "))),
         }
     }
     capitalize(&parts.join("; "))
+}
+
+/// The public rating of a pick that a vague request's prior favoured
+/// (rated above the middle of the scale), to say so.
+fn well_regarded(p: Option<&ItemProfile>, intent: &Intent) -> Option<f32> {
+    let r = p?.rating?;
+    (super::rank::prior_room(intent.vagueness) > 0.0 && super::rank::quality(Some(r)) > 0.0)
+        .then_some(r)
 }
 
 /// The request's needs the item has, best first (at most three), each in

@@ -116,7 +116,10 @@ pub struct Weights {
     pub moment_vague: f32,
     pub moment_specific: f32,
     pub off_season: f32,
-    pub quality: f32,
+    /// A public rating's weight for a vague request and for a precise one:
+    /// "something to watch tonight" says nothing but "something good".
+    pub quality_vague: f32,
+    pub quality_specific: f32,
     pub avoid: f32,
     pub feedback: f32,
     pub shown: f32,
@@ -137,6 +140,7 @@ pub static FITTED: LazyLock<Weights> = LazyLock::new(|| {
 impl Weights {
     pub fn score(&self, f: &Features, vagueness: f32) -> f32 {
         let v = vagueness.clamp(0.0, 1.0);
+        let blend = |vague: f32, specific: f32| vague * v + specific * (1.0 - v);
         self.similarity * f.similarity
             + self.text * f.text
             + self.named * f.named
@@ -145,13 +149,24 @@ impl Weights {
             + self.need_model * f.need_model
             + self.need_sound * f.need_sound
             + self.sound_near * f.sound_near
-            + (self.moment_vague * v + self.moment_specific * (1.0 - v)) * f.moment
+            + blend(self.moment_vague, self.moment_specific) * f.moment
             - self.off_season * f.off_season
-            + self.quality * f.quality
+            + self.prior(f.quality, v)
             - self.avoid * f.avoid
             + self.feedback * f.feedback
             - self.shown * f.shown
-            + (self.taste_vague * v + self.taste_specific * (1.0 - v)) * f.taste
+            + blend(self.taste_vague, self.taste_specific) * f.taste
+    }
+
+    /// What an item's public rating (`quality`) says of it before the
+    /// request is read. The vague weight speaks only where the request
+    /// leaves room for it (at least [`PRIOR_VAGUENESS`] vague), in full
+    /// where it says nothing more than a kind and a time: "a funny film"
+    /// is answered by what is funny, "something to watch tonight" by what
+    /// is well regarded and near their taste.
+    pub fn prior(&self, quality: f32, vagueness: f32) -> f32 {
+        let room = prior_room(vagueness);
+        (self.quality_vague * room + self.quality_specific * (1.0 - room)) * quality
     }
 
     /// One descriptor score from its sources, weighted as the needs weigh
@@ -227,6 +242,16 @@ pub fn off_season(w: &Weights, p: &ItemProfile, active: &[D]) -> f32 {
         .filter(|d| seasonal(*d) && !active.contains(d))
         .map(|d| w.combine(p.sources(d)))
         .fold(0.0, f32::max)
+}
+
+/// How vague a request must be for the prior's vague weights, and its
+/// retrieval leg, to speak.
+pub const PRIOR_VAGUENESS: f32 = 0.5;
+
+/// How much room a request of `vagueness` leaves the prior: 0 below
+/// [`PRIOR_VAGUENESS`], rising to 1 for a request that says nothing.
+pub fn prior_room(vagueness: f32) -> f32 {
+    ((vagueness - PRIOR_VAGUENESS) / (1.0 - PRIOR_VAGUENESS)).clamp(0.0, 1.0)
 }
 
 /// A rating (0–10) as a centred prior.

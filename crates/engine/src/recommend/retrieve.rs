@@ -343,7 +343,7 @@ impl Library {
 
     /// Every leg's candidates in one list without repeats: the index's
     /// vector and full-text hits (returned too, for their text ranks), then
-    /// the descriptor, sound and taste legs, then the works named; or, for
+    /// the descriptor, sound, taste and prior legs, then the works named; or, for
     /// "the next one", the person's series alone.
     async fn search_legs(
         &self,
@@ -365,6 +365,7 @@ impl Library {
             .map(|g| sound_leg(profiles, filter, &g, depth))
             .unwrap_or_default();
         let by_taste = taste_leg(self, memory, a.intent, filter, depth).await?;
+        let by_prior = prior_leg(profiles, filter, memory, a, depth);
         t.search_ms = s.elapsed().as_secs_f64() * 1e3;
 
         let mut ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
@@ -377,7 +378,11 @@ impl Library {
                 .collect();
         }
         let mut seen: HashSet<i64> = ids.iter().copied().collect();
-        let legs = by_needs.iter().chain(&by_sound).chain(&by_taste);
+        let legs = by_needs
+            .iter()
+            .chain(&by_sound)
+            .chain(&by_taste)
+            .chain(&by_prior);
         for id in legs.filter(|_| memory.next.is_none()) {
             if seen.insert(*id) {
                 ids.push(*id);
@@ -743,7 +748,7 @@ fn descriptor_leg(
         return Vec::new();
     }
     let v = a.intent.vagueness;
-    let mut scored: Vec<(f32, i64)> = profiles
+    let scored: Vec<(f32, i64)> = profiles
         .items
         .iter()
         .filter(|p| passes(p, filter))
@@ -753,14 +758,44 @@ fn descriptor_leg(
         })
         .filter(|(s, _)| *s > 0.0)
         .collect();
+    best(scored, depth)
+}
+
+/// The `depth` best scored ids, best first (ties by id).
+fn best(mut scored: Vec<(f32, i64)>, depth: usize) -> Vec<i64> {
     let n = depth.min(scored.len());
     if n == 0 {
         return Vec::new();
     }
-    scored.select_nth_unstable_by(n - 1, |x, y| y.0.total_cmp(&x.0));
+    scored.select_nth_unstable_by(n - 1, |x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
     scored.truncate(n);
     scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
     scored.into_iter().map(|(_, id)| id).collect()
+}
+
+/// The prior leg: for a request at least half vague, the best regarded
+/// works not held back. "Something to watch tonight" says nothing the
+/// index can search for; without this leg it would be answered only from
+/// the works the moment calls for and those near the person's taste.
+fn prior_leg(
+    profiles: &ProfileTable,
+    filter: &Filter,
+    memory: &Memory,
+    a: &Ask<'_>,
+    depth: usize,
+) -> Vec<i64> {
+    let v = a.intent.vagueness;
+    if rank::prior_room(v) <= 0.0 {
+        return Vec::new();
+    }
+    let scored: Vec<(f32, i64)> = profiles
+        .items
+        .iter()
+        .filter(|p| passes(p, filter) && !memory.held_back.contains(&p.id))
+        .map(|p| (a.weights.prior(rank::quality(p.rating), v), p.id))
+        .filter(|(s, _)| *s > 0.0)
+        .collect();
+    best(scored, depth)
 }
 
 /// The `depth` analysed items passing the filters that answer `goal` best.
@@ -770,16 +805,14 @@ fn sound_leg(
     goal: &crate::hearing::SoundGoal,
     depth: usize,
 ) -> Vec<i64> {
-    let mut scored: Vec<(f32, i64)> = profiles
+    let scored: Vec<(f32, i64)> = profiles
         .items
         .iter()
         .filter(|p| passes(p, filter))
         .filter_map(|p| Some((goal.closeness(p.sound.as_ref()?), p.id)))
         .filter(|(c, _)| *c > 0.0)
         .collect();
-    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-    scored.truncate(depth);
-    scored.into_iter().map(|(_, id)| id).collect()
+    best(scored, depth)
 }
 
 /// Seasons and holidays that are not out of season now: those the request
