@@ -36,7 +36,7 @@
 //!
 //! `cargo bench --workspace --bench eval -- fit` fits the ranking
 //! weights on the tuning half of the full library instead and writes
-//! `crates/engine/src/recommend/weights.toml` (run the evaluation again to
+//! `crates/recommend/src/weights.toml` (run the evaluation again to
 //! see both halves with them).
 //!
 //! `cargo bench --workspace --bench eval -- taste` runs the taste
@@ -740,27 +740,32 @@ impl Eval<'_> {
 
 fn write_weights(w: &Weights, note: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../crates/engine/src/recommend/weights.toml");
+        .join("../crates/recommend/src/weights.toml");
+    let old =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    // Only the fitted values change: the file's notes on every number stay.
     // Three decimals: the search's steps are coarser than that.
     let mut w = *w;
-    for (_, v) in params(&mut w) {
-        *v = (*v * 1000.0).round() / 1000.0;
-    }
-    let body = toml::to_string(&w).expect("weights serialize");
-    let text = format!(
-        "# Ranking weights (crates/engine/src/recommend/rank.rs, `Weights`), fitted by\n\
-         # `cargo bench --workspace --bench eval -- fit` on the tuning half of\n\
-         # tests/eval/dev.toml by coordinate ascent; do not edit by hand.\n\
-         # {note}\n\
-         # feedback and shown are not fitted (the development set has no feedback)\n\
-         # and facet weights are kept at 1 (every need counts alike).\n\
-         # need_sound is not fitted (the development library has no recorded audio):\n\
-         # it is set by hand to need_evidence's value, hearing a track being as direct as its tag.\n\
-         # sound_near is not fitted either: set by hand to similarity's value.\n\
-         # taste_* and quality_vague are not fitted here (the development set has\n\
-         # no history and few vague requests): set on the taste evaluation's tuning half\n\
-         # (`-- taste`).\n{body}"
-    );
+    let fitted: Vec<(&str, f32)> = params(&mut w)
+        .into_iter()
+        .map(|(name, v)| (name, (*v * 1000.0).round() / 1000.0))
+        .collect();
+    // The fitted weights are the top-level ones, before the first table.
+    let mut top = true;
+    let text: String = old
+        .lines()
+        .map(|line| {
+            if line.starts_with("# Fitted ") {
+                return format!("# {note}\n");
+            }
+            top &= !line.starts_with('[');
+            let name = line.split(" = ").next().unwrap_or("");
+            match fitted.iter().find(|(n, _)| top && *n == name) {
+                Some((n, v)) => format!("{n} = {v}\n"),
+                None => format!("{line}\n"),
+            }
+        })
+        .collect();
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     println!("wrote {}", path.display());
 }

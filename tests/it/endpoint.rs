@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use moodshelf_engine::RecommendRequest;
-use moodshelf_engine::recommend::{Mode, RecEvent, Recommendation};
+use moodshelf_engine::recommend::{ExplainedBy, Mode, RecEvent, Recommendation, UnderstoodBy};
 use moodshelf_libgen::Spec;
 use moodshelf_llm::{Cancel, ChatMessage, Dialect, Endpoint, EndpointOptions, GenRequest, Stop};
 use moodshelf_tests::{TestLibrary, models_dir, moment};
@@ -276,8 +276,8 @@ async fn answers_come_from_the_endpoint_and_say_so() {
     t.add_and_scan().await;
     let (a, notices, _) = ask(&t, None).await;
     assert!(notices.is_empty(), "{notices:?}");
-    assert_eq!(a.understood_by, "rules+model");
-    assert_eq!(a.explained_by, "model");
+    assert_eq!(a.understood_by, UnderstoodBy::RulesAndModel);
+    assert_eq!(a.explained_by, ExplainedBy::Model);
     assert_eq!(a.reasoner.kind, "endpoint");
     assert_eq!(a.reasoner.model.as_deref(), Some("smol-test"));
     let json = serde_json::to_value(&a).unwrap();
@@ -300,7 +300,7 @@ async fn a_server_that_dies_mid_answer_hands_over_to_the_local_model() {
         "{notices:?}"
     );
     assert_eq!(a.reasoner.kind, "local", "{notices:?}");
-    assert_eq!(a.explained_by, "model");
+    assert_eq!(a.explained_by, ExplainedBy::Model);
     assert_eq!(a.items.len(), 10);
 }
 

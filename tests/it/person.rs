@@ -341,7 +341,13 @@ async fn a_group_request_never_picks_what_one_member_dislikes() {
     }
     t.lib
         .catalog()
-        .add_preference(sam.id, "avoid", &genre.to_lowercase(), "Sam said so", NOW)
+        .add_preference(
+            sam.id,
+            moodshelf_catalog::Polarity::Avoid,
+            &genre.to_lowercase(),
+            "Sam said so",
+            NOW,
+        )
         .await
         .unwrap();
     assert_eq!(

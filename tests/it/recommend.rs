@@ -8,8 +8,8 @@
 use std::collections::HashSet;
 
 use moodshelf_catalog::Verdict;
-use moodshelf_engine::recommend::Mode;
 use moodshelf_engine::recommend::intent::PickRef;
+use moodshelf_engine::recommend::{ExplainedBy, Mode};
 use moodshelf_engine::{Kind, Library, Moment, RecEvent, RecommendRequest, Recommendation};
 use moodshelf_libgen::Spec;
 use moodshelf_llm::Cancel;
@@ -523,7 +523,7 @@ async fn without_a_model_the_fast_path_answers() {
         .await
         .unwrap();
     assert!(!a.items.is_empty());
-    assert_eq!(a.explained_by, "rules");
+    assert_eq!(a.explained_by, ExplainedBy::Rules);
     assert!(
         notices.iter().any(|n| n.contains("no-such-model.gguf")),
         "{notices:?}"
@@ -569,7 +569,7 @@ async fn a_huge_title_still_gets_its_picks_and_reasons() {
         "the huge title is a pick: {:?}",
         a.items.iter().map(|p| &p.item.title).collect::<Vec<_>>()
     );
-    assert_eq!(a.explained_by, "model", "{:?}", a.notices);
+    assert_eq!(a.explained_by, ExplainedBy::Model, "{:?}", a.notices);
 }
 
 /// A title and a plot that try to take over the model. They must change
@@ -612,7 +612,7 @@ async fn hostile_metadata_changes_nothing() {
         })
         .await
         .unwrap();
-    assert_eq!(model.explained_by, "model");
+    assert_eq!(model.explained_by, ExplainedBy::Model);
     assert_eq!(model.intent.exclude, vec!["horror"]);
     // The hostile item is a horror film: excluded however it asks.
     assert!(model.items.iter().all(|p| !p.item.title.contains("SYSTEM")));
@@ -800,14 +800,20 @@ fn write_ledger(t: &TestLibrary, n: usize, title: &str, kind: Kind) {
 /// every nationality), each once, in groups of up to eight from one source
 /// (one request each keeps the test within its time under a loaded CI).
 fn vocabulary_groups() -> Vec<Vec<String>> {
-    use moodshelf_engine::vocab::{DESCRIPTORS, KIND_WORDS, ORIGINS, QUALITY_WORDS};
-    let mut sources: Vec<Vec<&str>> = DESCRIPTORS.iter().map(|d| d.cues.to_vec()).collect();
-    sources.extend(KIND_WORDS.iter().map(|(words, _)| words.to_vec()));
-    sources.push(QUALITY_WORDS.to_vec());
+    use moodshelf_engine::vocab::VOCABULARY;
+    let strs = |w: &'static Vec<String>| w.iter().map(String::as_str).collect::<Vec<&str>>();
+    let mut sources: Vec<Vec<&str>> = VOCABULARY
+        .descriptors
+        .iter()
+        .map(|d| strs(&d.cues))
+        .collect();
+    sources.extend(VOCABULARY.kind_words.iter().map(|k| strs(&k.words)));
+    sources.push(strs(&VOCABULARY.quality_words));
     sources.push(
-        ORIGINS
+        VOCABULARY
+            .origins
             .iter()
-            .flat_map(|o| o.words.iter().copied())
+            .flat_map(|o| o.words.iter().map(String::as_str))
             .collect(),
     );
     let mut seen = HashSet::new();

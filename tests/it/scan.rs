@@ -464,8 +464,8 @@ async fn a_reader_answers_from_the_whole_index_while_another_library_rebuilds_it
     let mut opts = ScanOptions::new(NOW);
     let cancel = opts.cancel.clone();
     opts.progress = Some(std::sync::Arc::new(
-        move |p: &moodshelf_engine::scan::Progress| {
-            if p.phase == moodshelf_engine::scan::Phase::Embed && p.done > 0 {
+        move |p: &moodshelf_engine::jobs::Progress| {
+            if p.phase == moodshelf_engine::jobs::Phase::Embed && p.done > 0 {
                 cancel.store(true, std::sync::atomic::Ordering::Relaxed);
             }
         },
@@ -501,7 +501,7 @@ async fn a_readers_profiles_follow_another_librarys_scan() {
     .await;
     t.add_and_scan().await;
     let reader = moodshelf_tests::open(t.data_dir().parent().unwrap()).await;
-    let before = reader.profiles().await.unwrap().len();
+    let before = reader.store().profiles().await.unwrap().len();
     assert_eq!(before, t.generated.items.len());
 
     let more = t.data_dir().parent().unwrap().join("more");
@@ -525,7 +525,7 @@ async fn a_readers_profiles_follow_another_librarys_scan() {
         added.items.len()
     );
     assert_eq!(
-        reader.profiles().await.unwrap().len(),
+        reader.store().profiles().await.unwrap().len(),
         items,
         "the reader answers from the scanned library"
     );

@@ -570,10 +570,10 @@ pub fn unsupported_claims(
         .filter(|d| {
             let dd = d.get();
             let in_record = text.iter().any(|t| {
-                dd.labels.iter().chain(dd.cues).any(|f| label_has(t, f)) || label_has(t, dd.name)
+                dd.labels.iter().chain(&dd.cues).any(|f| label_has(t, f)) || label_has(t, &dd.name)
             });
             let heard = item.features.is_some()
-                && match dd.name {
+                && match dd.name.as_str() {
                     "calm" => music_mood(item, "calm") || music_mood(item, "sleep"),
                     "energetic" | "workout" | "road trip" => music_mood(item, "energetic"),
                     "uplifting" | "morning" => music_mood(item, "happy"),

@@ -34,7 +34,7 @@ pub use history::{SeriesItem, UseRecord};
 pub use items::{
     Counts, FileRecord, FileRole, FileState, FileUpdate, IndexRow, ItemData, ItemView, Outcome,
 };
-pub use memory::{Conversation, Feedback, Message, Preference, Verdict};
+pub use memory::{Conversation, Feedback, Message, Polarity, Preference, Verdict};
 pub use people::{Forgotten, OWNER, Person};
 pub use profiles::{Profile, ProfileRow, ProfileWork};
 pub use roots::{Root, RootState};

@@ -61,11 +61,35 @@ pub struct Message {
     pub created_at: i64,
 }
 
+/// Whether a stated preference draws a person to a term or away from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Polarity {
+    Prefer,
+    Avoid,
+}
+
+impl Polarity {
+    /// As the catalog stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Polarity::Prefer => "prefer",
+            Polarity::Avoid => "avoid",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Polarity> {
+        match s {
+            "prefer" => Some(Polarity::Prefer),
+            "avoid" => Some(Polarity::Avoid),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Preference {
     pub id: i64,
-    /// `avoid` or `prefer`.
-    pub polarity: String,
+    pub polarity: Polarity,
     pub term: String,
     pub source: String,
 }
@@ -249,7 +273,7 @@ impl Catalog {
     pub async fn add_preference(
         &self,
         person: i64,
-        polarity: &str,
+        polarity: Polarity,
         term: &str,
         source: &str,
         now: i64,
@@ -259,7 +283,7 @@ impl Catalog {
         sqlx::query("DELETE FROM preferences WHERE person_id = ? AND term = ? AND polarity != ?")
             .bind(person)
             .bind(term)
-            .bind(polarity)
+            .bind(polarity.as_str())
             .execute(&mut *tx)
             .await
             .ctx("replace preference")?;
@@ -269,7 +293,7 @@ impl Catalog {
              ON CONFLICT (person_id, polarity, term) DO UPDATE SET source = excluded.source",
         )
         .bind(person)
-        .bind(polarity)
+        .bind(polarity.as_str())
         .bind(term)
         .bind(source)
         .bind(now)
@@ -288,13 +312,17 @@ impl Catalog {
         .fetch_all(&self.pool)
         .await
         .ctx("read preferences")?;
+        // Only this module writes the column; a value it does not know
+        // (a newer version's) is left out rather than misread.
         Ok(rows
             .iter()
-            .map(|r| Preference {
-                id: r.get("id"),
-                polarity: r.get("polarity"),
-                term: r.get("term"),
-                source: r.get("source"),
+            .filter_map(|r| {
+                Some(Preference {
+                    id: r.get("id"),
+                    polarity: Polarity::parse(r.get("polarity"))?,
+                    term: r.get("term"),
+                    source: r.get("source"),
+                })
             })
             .collect())
     }

@@ -181,10 +181,10 @@ mod tests {
         let sam = c.add_person("  Sam ", 5).await.unwrap();
         assert_eq!(sam.name, "Sam");
         assert_eq!(c.add_person("sam", 6).await.unwrap().id, sam.id, "one Sam");
-        c.add_preference(sam.id, "avoid", "horror", "I hate horror", 7)
+        c.add_preference(sam.id, crate::Polarity::Avoid, "horror", "I hate horror", 7)
             .await
             .unwrap();
-        c.add_preference(OWNER, "prefer", "jazz", "I love jazz", 7)
+        c.add_preference(OWNER, crate::Polarity::Prefer, "jazz", "I love jazz", 7)
             .await
             .unwrap();
         let part = Forgotten {

@@ -1,71 +1,38 @@
 //! [`Library`]: the engine's public face. Both hosts (the CLI and the
 //! desktop app) hold one and call its methods; each method is one user
-//! action. It owns the catalog, opens the index and loads the embedding
-//! model lazily (so commands that need neither start instantly), and
-//! serialises scans.
+//! action, and composes the rooms that do it (scan, watch, analysis,
+//! enrichment, answering, playlists, people, history) over the one
+//! [`Store`] they share. Nothing else in the engine extends `Library`:
+//! the rooms are functions over a `&Store`, and this file is the only
+//! place that knows them all.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use moodshelf_catalog::{Catalog, Counts, Root, RootState, ScanRun};
+use moodshelf_catalog::{Counts, Person, Root, RootState, ScanRun, Verdict};
 use moodshelf_index::Index;
-use moodshelf_llm::{Cancel, EmbedOptions, Embedder, GenOptions, Generator, Reasoner};
+use moodshelf_llm::{Cancel, Embedder, Generator, Reasoner};
 use serde::Serialize;
-use tokio::sync::Mutex;
 
+use crate::analysis::{self, AnalyzeOptions, AnalyzeReport};
 use crate::config::{Paths, Settings};
+use crate::enrich::{self, EnrichOptions, EnrichReport, ItemDetails};
 use crate::error::{Code, Error, Result};
-use crate::profile::{ProfileTable, Prototypes};
+use crate::listens::{self, ImportReport};
+use crate::live::{self, WatchEvent, WatchHandle, WatchOptions};
+use crate::people;
+use crate::playlist::{self, Format, Playlist, PlaylistRequest};
+use crate::profile::Prototypes;
+use crate::recommend::{self, EventFn, Pool, RecommendRequest, Recommendation};
 use crate::scan::{self, ScanOptions, ScanReport};
-use crate::taste::TasteState;
-use crate::writer::{WriterGuard, WriterLock};
-
-/// How long a read that failed while another process writes waits, at
-/// most, to be told the index was swapped (see [`Library::read_index`]).
-const SWAP_WAIT_STEPS: u32 = 50;
-const SWAP_WAIT_STEP: std::time::Duration = std::time::Duration::from_millis(100);
-
-/// Catalog setting that changes whenever a scan, a watcher update,
-/// enrichment or analysis changed the library, in any process on the data
-/// dir; what answering keeps of the library is stamped with it.
-const LIBRARY_GENERATION_KEY: &str = "library.generation";
-/// Catalog setting naming the describe version descriptions were built with.
-const DESCRIBE_VERSION_KEY: &str = "describe.version";
+use crate::series::{self, NextUp};
+use crate::similar::{self, Alike};
+use crate::store::{Store, model_identity};
+use crate::work::Understanding;
 
 #[derive(Clone)]
 pub struct Library {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    paths: Paths,
-    settings: Settings,
-    catalog: Catalog,
-    embedder: Mutex<Option<Embedder>>,
-    generator: Mutex<Option<Generator>>,
-    /// The reasoning endpoint's handle (it remembers the server's dialect
-    /// and model), made on first use.
-    endpoint: std::sync::OnceLock<moodshelf_llm::Endpoint>,
-    index: Mutex<Option<crate::index_dir::OpenIndex>>,
-    /// The descriptors' prototypes for the embedding model, once computed.
-    prototypes: Mutex<Option<Arc<Prototypes>>>,
-    /// Item profiles as answering reads them, with the library generation
-    /// they were loaded at ([`LIBRARY_GENERATION_KEY`]); loaded again by
-    /// the next answer after any process changed the library.
-    profiles: Mutex<Option<(Option<String>, Arc<ProfileTable>)>>,
-    /// Answers using the reasoning model now; enrichment waits for them.
-    answering: AtomicUsize,
-    /// Cancels the enrichment reading in flight, if any.
-    enrich_cancel: Mutex<Option<Cancel>>,
-    /// One writer at a time: a scan, a watcher update, an enrichment's
-    /// card refresh, an index rebuild, in this process and any other on
-    /// the same data dir ([`crate::writer`]).
-    writer: WriterLock,
-    /// Each person's taste as answering reads it, with the stamp of what
-    /// it was built from.
-    tastes: Mutex<HashMap<i64, (String, Arc<TasteState>)>>,
+    store: Arc<Store>,
 }
 
 /// A library folder as the hosts show it.
@@ -153,99 +120,84 @@ impl From<&ScanRun> for LastScan {
         }
     }
 }
-
 impl Library {
     /// Opens the library in `paths.data_dir`, creating it if needed.
     pub async fn open(paths: Paths) -> Result<Library> {
-        std::fs::create_dir_all(&paths.data_dir).map_err(|e| {
-            Error::new(
-                Code::InvalidInput,
-                format!("cannot create data dir {}: {e}", paths.data_dir.display()),
-            )
-        })?;
-        let settings = Settings::load(&paths)?;
-        let catalog = Catalog::open(&paths.catalog()).await?;
-        // Descriptions made by an older describe step are redone.
-        let version = crate::describe::DESCRIBE_VERSION.to_string();
-        if catalog.setting(DESCRIBE_VERSION_KEY).await?.as_deref() != Some(version.as_str()) {
-            catalog.forget_descriptions().await?;
-            catalog.set_setting(DESCRIBE_VERSION_KEY, &version).await?;
-        }
-        let writer = WriterLock::new(&paths.data_dir);
+        // The request cues are data (`data/cues.toml`): broken ones stop
+        // here, with their reason (the vocabulary is checked by the store).
+        recommend::cues::check().map_err(|e| Error::new(Code::Internal, e))?;
         Ok(Library {
-            inner: Arc::new(Inner {
-                paths,
-                settings,
-                catalog,
-                embedder: Mutex::new(None),
-                generator: Mutex::new(None),
-                endpoint: std::sync::OnceLock::new(),
-                index: Mutex::new(None),
-                prototypes: Mutex::new(None),
-                profiles: Mutex::new(None),
-                answering: AtomicUsize::new(0),
-                enrich_cancel: Mutex::new(None),
-                writer,
-                tastes: Mutex::new(HashMap::new()),
-            }),
+            store: Arc::new(Store::open(paths).await?),
         })
     }
 
+    /// What the rooms of the engine share (for the engine's own tests and
+    /// tools that read the catalog directly).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     pub fn paths(&self) -> &Paths {
-        &self.inner.paths
+        self.store.paths()
     }
 
     pub fn settings(&self) -> &Settings {
-        &self.inner.settings
+        self.store.settings()
     }
 
-    pub fn catalog(&self) -> &Catalog {
-        &self.inner.catalog
+    pub fn catalog(&self) -> &moodshelf_catalog::Catalog {
+        self.store.catalog()
     }
 
-    /// `person`'s taste, if it was built from what `stamp` names.
-    async fn cached_taste(&self, person: i64, stamp: &str) -> Option<Arc<TasteState>> {
-        let tastes = self.inner.tastes.lock().await;
-        tastes
-            .get(&person)
-            .filter(|(s, _)| s == stamp)
-            .map(|(_, t)| t.clone())
+    /// The embedding model, loaded on first use.
+    pub async fn embedder(&self) -> Result<Embedder> {
+        self.store.embedder().await
     }
 
-    async fn cache_taste(&self, person: i64, stamp: String, taste: Arc<TasteState>) {
-        self.inner
-            .tastes
-            .lock()
-            .await
-            .insert(person, (stamp, taste));
+    /// The reasoning model, loaded on first use.
+    pub async fn generator(&self) -> Result<Generator> {
+        self.store.generator().await
     }
 
-    /// `person`'s taste as answering reads it (see [`crate::taste`]),
-    /// built again only when what it is made of changed.
-    pub(crate) async fn taste_state(&self, person: i64) -> Result<Arc<TasteState>> {
-        let stamp = self.catalog().memory_stamp(person).await?;
-        if let Some(s) = self.cached_taste(person, &stamp).await {
-            return Ok(s);
-        }
-        let judgements = crate::taste::judgements(self.catalog(), person).await?;
-        let ids = judgements.ids();
-        let vectors = match ids.is_empty() {
-            true => HashMap::new(),
-            false => self.vectors_of(&ids).await?,
-        };
-        let state = Arc::new(judgements.into_state(vectors));
-        self.cache_taste(person, stamp, state.clone()).await;
-        Ok(state)
+    /// Whether the reasoning model is loaded now (for status displays).
+    pub async fn generator_loaded(&self) -> bool {
+        self.store.generator_loaded().await
+    }
+
+    /// What reads requests and writes reasons: the endpoint when one is
+    /// set, else the local reasoning model.
+    pub async fn reasoner(&self) -> Result<Reasoner> {
+        self.store.reasoner().await
+    }
+
+    /// The descriptors' prototypes for the embedding model.
+    pub async fn prototypes(&self) -> Result<Arc<Prototypes>> {
+        self.store.prototypes().await
+    }
+
+    /// The index, opened (or created) for the embedding model.
+    pub async fn index(&self) -> Result<Index> {
+        self.store.index().await
+    }
+
+    /// Who else is writing to this library now, if another process is.
+    pub fn other_writer(&self) -> Option<String> {
+        self.store.other_writer()
+    }
+
+    /// The item whose media file is at `path`.
+    pub async fn item_at(&self, path: &Path) -> Result<moodshelf_catalog::ItemView> {
+        self.store.item_at(path).await
     }
 
     /// The taste of `person` (the one who asks when `None`) in words.
     pub async fn taste(&self, person: Option<&str>) -> Result<crate::taste::TasteProfile> {
         let person = match person {
-            Some(name) => self.person_named(name).await?,
-            None => self.person().await?,
+            Some(name) => people::person_named(&self.store, name).await?,
+            None => people::person(&self.store).await?,
         };
-        let state = self.taste_state(person.id).await?;
-        let forgotten = self.catalog().forgotten(person.id).await?;
+        let state = self.store.taste_state(person.id).await?;
+        let forgotten = self.store.catalog().forgotten(person.id).await?;
         Ok(crate::taste::profile_of(person, &state, forgotten))
     }
 
@@ -259,22 +211,8 @@ impl Library {
         forget: bool,
         now: i64,
     ) -> Result<bool> {
-        let person = self.person().await?;
-        crate::taste::forget(self.catalog(), person.id, facet, value, forget, now).await
-    }
-
-    /// Waits to be the library's one writer (see [`crate::writer`]).
-    /// Whoever writes first after an interrupted index rebuild finishes or
-    /// undoes it.
-    pub(crate) async fn writer(&self) -> Result<WriterGuard<'_>> {
-        let guard = self.inner.writer.lock().await?;
-        crate::index_dir::recover(self.paths(), self.catalog()).await?;
-        Ok(guard)
-    }
-
-    /// Who else is writing to this library now, if another process is.
-    pub fn other_writer(&self) -> Option<String> {
-        self.inner.writer.holder()
+        let person = people::person(&self.store).await?;
+        crate::taste::forget(self.store.catalog(), person.id, facet, value, forget, now).await
     }
 
     /// Adds a folder to the library. It must exist, and must neither sit
@@ -293,7 +231,7 @@ impl Library {
                 format!("{} is not a folder", path.display()),
             ));
         }
-        for r in self.catalog().roots().await? {
+        for r in self.store.catalog().roots().await? {
             if r.path == canonical {
                 return Ok(RootInfo::from(&r));
             }
@@ -318,17 +256,17 @@ impl Library {
                 ));
             }
         }
-        let root = self.catalog().add_root(&canonical, now).await?;
+        let root = self.store.catalog().add_root(&canonical, now).await?;
         Ok(RootInfo::from(&root))
     }
 
     /// Removes a folder and forgets its items. Returns how many items went.
     pub async fn remove_root(&self, path: &Path) -> Result<usize> {
-        let _writer = self.writer().await?;
+        let _writer = self.store.writer().await?;
         let target = self.find_root(path).await?;
-        let removed = self.catalog().remove_root(&target.path).await?;
+        let removed = self.store.catalog().remove_root(&target.path).await?;
         if !removed.is_empty()
-            && let Some(index) = self.open_index_if_present().await?
+            && let Some(index) = self.store.open_index_if_present().await?
         {
             index.delete(&removed).await?;
         }
@@ -338,7 +276,7 @@ impl Library {
     /// The root with this path (as given or canonical; a root on a disk
     /// that is gone cannot be canonicalised).
     async fn find_root(&self, path: &Path) -> Result<Root> {
-        let roots = self.catalog().roots().await?;
+        let roots = self.store.catalog().roots().await?;
         let canonical = std::fs::canonicalize(path).ok();
         roots
             .into_iter()
@@ -353,6 +291,7 @@ impl Library {
 
     pub async fn roots(&self) -> Result<Vec<RootInfo>> {
         Ok(self
+            .store
             .catalog()
             .roots()
             .await?
@@ -363,394 +302,45 @@ impl Library {
 
     /// Scans every root (see [`crate::scan`]). Waits for a running scan.
     pub async fn scan(&self, opts: ScanOptions) -> Result<ScanReport> {
-        let _writer = self.writer().await?;
-        scan::run(self, opts).await
+        let _writer = self.store.writer().await?;
+        scan::run(&self.store, opts).await
     }
 
     /// Builds the index again from the catalog, beside the live one, which
     /// answers until the new one is complete and swapped in.
     pub async fn rebuild_index(&self, opts: ScanOptions) -> Result<ScanReport> {
-        let _writer = self.writer().await?;
-        let embedder = self.embedder().await?;
-        let next =
-            crate::index_dir::begin_rebuild(self.paths(), self.catalog(), embedder.dim()).await?;
-        let mut tracker = scan::Tracker::new(opts.progress.clone());
-        let built = async {
-            let described = scan::describe_pending(self, &mut tracker).await?;
-            let embedded = scan::embed_pending(self, &next, &opts, &mut tracker).await?;
-            next.optimize().await?;
-            Ok::<_, Error>((described, embedded))
-        }
-        .await;
-        drop(next);
-        let swapped = match built {
-            Ok(counts) => {
-                let mut slot = self.inner.index.lock().await;
-                *slot = None;
-                let model_id = model_identity(embedder.path());
-                crate::index_dir::swap_in(self.paths(), self.catalog(), &model_id)
-                    .await
-                    .map(|()| counts)
-            }
-            Err(e) => Err(e),
-        };
-        // A rebuild that stopped (cancelled, a full disk, a swap that
-        // failed) is undone while this process still holds the library.
-        let (described, embedded) = match swapped {
-            Ok(counts) => counts,
-            Err(e) => {
-                if let Err(r) = crate::index_dir::recover(self.paths(), self.catalog()).await {
-                    tracing::warn!("undoing the interrupted rebuild failed: {r}");
-                }
-                return Err(e);
-            }
-        };
-        scan::profile_pending(self, &opts, &mut tracker).await?;
-        self.library_changed().await;
-        Ok(ScanReport {
-            described,
-            embedded,
-            pending_index: self.catalog().counts().await?.pending_index as u64,
-            ..ScanReport::default()
-        })
-    }
-
-    /// The embedding model, loaded on first use.
-    pub async fn embedder(&self) -> Result<Embedder> {
-        let mut slot = self.inner.embedder.lock().await;
-        if let Some(e) = slot.as_ref() {
-            return Ok(e.clone());
-        }
-        let path = self.settings().embedding_model.clone();
-        let threads = self.settings().threads;
-        let embedder = tokio::task::spawn_blocking(move || {
-            Embedder::load(
-                &path,
-                EmbedOptions {
-                    threads,
-                    ..EmbedOptions::default()
-                },
-            )
-        })
-        .await
-        .map_err(Error::internal)??;
-        *slot = Some(embedder.clone());
-        Ok(embedder)
-    }
-
-    /// Lets the embedding model go (its worker ends and unmaps it once the
-    /// last handle is dropped); the next use loads it again.
-    pub(crate) async fn release_embedder(&self) {
-        self.inner.embedder.lock().await.take();
-    }
-
-    /// The reasoning model, loaded on first use. A missing file is a
-    /// `ModelMissing` error, which the recommender turns into a notice and
-    /// the fast path.
-    pub async fn generator(&self) -> Result<Generator> {
-        let mut slot = self.inner.generator.lock().await;
-        if let Some(g) = slot.as_ref() {
-            return Ok(g.clone());
-        }
-        let path = self.settings().reasoning_model.clone();
-        let threads = self.settings().threads;
-        let parallel = self.settings().parallel;
-        // Saved system prompts: a one-shot `moodshelf ask` loads them
-        // instead of reading them again.
-        let state_dir = Some(self.paths().prompt_states());
-        let generator = tokio::task::spawn_blocking(move || {
-            Generator::load(
-                &path,
-                GenOptions {
-                    threads,
-                    state_dir,
-                    parallel: parallel.unwrap_or(GenOptions::default().parallel),
-                    batch_width: parallel.map_or(GenOptions::default().batch_width, |p| {
-                        p.max(GenOptions::default().batch_width)
-                    }),
-                    ..GenOptions::default()
-                },
-            )
-        })
-        .await
-        .map_err(Error::internal)??;
-        *slot = Some(generator.clone());
-        Ok(generator)
-    }
-
-    /// What reads requests and writes reasons: the endpoint when one is
-    /// set, else the local reasoning model (loaded on first use).
-    pub async fn reasoner(&self) -> Result<Reasoner> {
-        let Some(settings) = &self.settings().endpoint else {
-            return Ok(Reasoner::Local(self.generator().await?));
-        };
-        if let Some(e) = self.inner.endpoint.get() {
-            return Ok(Reasoner::Endpoint(e.clone()));
-        }
-        let e = moodshelf_llm::Endpoint::new(settings.clone()).map_err(Error::from)?;
-        Ok(Reasoner::Endpoint(
-            self.inner.endpoint.get_or_init(|| e).clone(),
-        ))
-    }
-
-    /// Embeds one text (a request) with the embedding model, off the
-    /// async threads.
-    pub(crate) async fn embed_one(&self, text: String) -> Result<Vec<f32>> {
-        let embedder = self.embedder().await?;
-        tokio::task::spawn_blocking(move || embedder.embed(vec![text]))
-            .await
-            .map_err(Error::internal)??
-            .pop()
-            .ok_or_else(|| Error::new(Code::Internal, "the embedder returned nothing"))
-    }
-
-    /// Roots whose items must not be answered now (unmounted disks).
-    pub(crate) async fn unavailable_root_ids(&self) -> Result<Vec<i64>> {
-        Ok(self
-            .catalog()
-            .roots()
-            .await?
-            .into_iter()
-            .filter(|r| r.state == RootState::Unavailable)
-            .map(|r| r.id)
-            .collect())
-    }
-
-    /// The descriptors' prototypes: every descriptor's `about` sentences
-    /// embedded and averaged. Computed once per embedding model and
-    /// vocabulary version and kept in the catalog's cache, so a one-shot
-    /// CLI answer does not pay for it.
-    pub async fn prototypes(&self) -> Result<Arc<Prototypes>> {
-        let mut slot = self.inner.prototypes.lock().await;
-        if let Some(p) = slot.as_ref() {
-            return Ok(p.clone());
-        }
-        let embedder = self.embedder().await?;
-        let key = format!(
-            "prototypes:{}:{}",
-            model_identity(embedder.path()),
-            crate::vocab::VOCAB_VERSION
-        );
-        let cached = self
-            .catalog()
-            .cached(&key)
-            .await?
-            .and_then(|b| Prototypes::from_bytes(&b, embedder.dim()));
-        let prototypes = match cached {
-            Some(p) => p,
-            None => {
-                let texts: Vec<String> = Prototypes::sentences()
-                    .into_iter()
-                    .map(|(_, s)| s.to_string())
-                    .collect();
-                let vectors = tokio::task::spawn_blocking(move || embedder.embed(texts))
-                    .await
-                    .map_err(Error::internal)??;
-                let p = Prototypes::from_embedded(&vectors);
-                self.catalog().set_cached(&key, &p.to_bytes()).await?;
-                p
-            }
-        };
-        let p = Arc::new(prototypes);
-        *slot = Some(p.clone());
-        Ok(p)
-    }
-
-    /// The item whose media file is at `path` (as given, or with links and
-    /// `..` resolved).
-    pub async fn item_at(&self, path: &Path) -> Result<moodshelf_catalog::ItemView> {
-        let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        for p in [real.as_path(), path] {
-            if let Some(v) = self.catalog().item_by_path(&scan::path_str(p)).await? {
-                return Ok(v);
-            }
-        }
-        Err(Error::new(
-            Code::InvalidInput,
-            format!("{} is not an item of the library", path.display()),
-        ))
-    }
-
-    /// Every available, profiled item as ranking reads it.
-    pub async fn profiles(&self) -> Result<Arc<ProfileTable>> {
-        let generation = self.catalog().setting(LIBRARY_GENERATION_KEY).await?;
-        let mut slot = self.inner.profiles.lock().await;
-        if let Some((at, p)) = slot.as_ref()
-            && *at == generation
-        {
-            return Ok(p.clone());
-        }
-        let rows = self.catalog().profile_rows().await?;
-        let sounds = self
-            .catalog()
-            .sound_rows(moodshelf_sound::ANALYSIS_VERSION)
-            .await?;
-        let table = Arc::new(
-            tokio::task::spawn_blocking(move || ProfileTable::from_rows(rows, sounds))
-                .await
-                .map_err(Error::internal)?,
-        );
-        *slot = Some((generation, table.clone()));
-        Ok(table)
-    }
-
-    /// Marks an answer that needs the model as under way until the guard
-    /// drops: enrichment stops the reading in flight and waits.
-    pub(crate) async fn answer_started(&self) -> AnswerGuard {
-        self.inner.answering.fetch_add(1, Ordering::SeqCst);
-        if let Some(c) = self.inner.enrich_cancel.lock().await.as_ref() {
-            c.cancel();
-        }
-        AnswerGuard(self.inner.clone())
-    }
-
-    /// Waits while answers use the model (or until `stop`).
-    pub(crate) async fn wait_for_answers(&self, stop: &AtomicBool) {
-        while self.inner.answering.load(Ordering::SeqCst) > 0 && !stop.load(Ordering::Relaxed) {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        }
-    }
-
-    pub(crate) async fn set_enrich_cancel(&self, cancel: Option<Cancel>) {
-        *self.inner.enrich_cancel.lock().await = cancel;
-    }
-
-    /// Drops what answering keeps of the library, after a scan, a watcher
-    /// update or enrichment changed it.
-    pub(crate) async fn library_changed(&self) {
-        *self.inner.profiles.lock().await = None;
-        if let Err(e) = self
-            .catalog()
-            .set_setting(LIBRARY_GENERATION_KEY, &crate::writer::stamp())
-            .await
-        {
-            tracing::warn!("other processes on this library may answer from old profiles: {e}");
-        }
-    }
-
-    /// Whether the reasoning model is loaded now (for status displays).
-    pub async fn generator_loaded(&self) -> bool {
-        self.inner.generator.lock().await.is_some()
-    }
-
-    /// The index, opened (or created) for the embedding model (see
-    /// [`crate::index_dir::open`]), and opened again when another process
-    /// replaced its directory.
-    pub async fn index(&self) -> Result<Index> {
-        Ok(self.index_at().await?.0)
-    }
-
-    /// [`Library::index`], with the generation of the directory it is open
-    /// at.
-    async fn index_at(&self) -> Result<(Index, Option<String>)> {
-        let generation = crate::index_dir::generation(self.catalog()).await?;
-        let mut slot = self.inner.index.lock().await;
-        if let Some(open) = slot.as_ref()
-            && open.generation == generation
-        {
-            return Ok((open.index.clone(), generation));
-        }
-        let embedder = self.embedder().await?;
-        let open = crate::index_dir::open(
-            self.paths(),
-            self.catalog(),
-            &model_identity(embedder.path()),
-            embedder.dim(),
-            &self.inner.writer,
-        )
-        .await?;
-        let found = (open.index.clone(), open.generation.clone());
-        *slot = Some(open);
-        Ok(found)
-    }
-
-    /// Reads the index with `read`. A read that fails because the
-    /// directory was replaced under its handle (another process swapped
-    /// in a rebuilt index) opens it again and reads once more; any other
-    /// failure is the read's error. A swap renames the old directory away
-    /// before it tells readers (a new `index.generation`), so a read that
-    /// fails while another process writes waits a moment to be told.
-    pub(crate) async fn read_index<T, F, Fut>(&self, read: F) -> Result<T>
-    where
-        F: Fn(Index) -> Fut,
-        Fut: std::future::Future<Output = moodshelf_index::Result<T>>,
-    {
-        let (index, before) = self.index_at().await?;
-        let e = match read(index).await {
-            Ok(found) => return Ok(found),
-            Err(e) => e,
-        };
-        for _ in 0..SWAP_WAIT_STEPS {
-            if crate::index_dir::generation(self.catalog()).await? != before {
-                tracing::info!("the index was replaced during a read ({e}); it is opened again");
-                return Ok(read(self.index().await?).await?);
-            }
-            if self.other_writer().is_none() {
-                break;
-            }
-            tokio::time::sleep(SWAP_WAIT_STEP).await;
-        }
-        Err(e.into())
-    }
-
-    /// The index's vectors of `ids` (those it has).
-    pub(crate) async fn vectors_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<f32>>> {
-        self.read_index(|i| async move { i.vectors(ids).await })
-            .await
-    }
-
-    /// Compacts the index, unless another process writes the library now
-    /// (the watcher's upkeep; its next tick tries again).
-    pub(crate) async fn optimize_index_if_free(&self) {
-        if self.other_writer().is_some() {
-            return;
-        }
-        if let Ok(Some(index)) = self.open_index_if_present().await
-            && let Err(e) = index.optimize().await
-        {
-            tracing::warn!("compacting the index failed: {e}");
-        }
-    }
-
-    /// The index if it exists and the model is loaded; never creates one.
-    /// Used to delete rows, which is pointless when there is no index.
-    pub(crate) async fn open_index_if_present(&self) -> Result<Option<Index>> {
-        let opened = self.inner.index.lock().await.is_some();
-        if !opened && !self.paths().index().exists() {
-            return Ok(None);
-        }
-        match self.index().await {
-            Ok(i) => Ok(Some(i)),
-            Err(e) if e.code == Code::ModelMissing => Ok(None),
-            Err(e) => Err(e),
-        }
+        let _writer = self.store.writer().await?;
+        scan::rebuild(&self.store, opts).await
     }
 
     pub async fn status(&self) -> Result<Status> {
-        let counts: Counts = self.catalog().counts().await?;
+        let counts: Counts = self.store.catalog().counts().await?;
         let roots = self.roots().await?;
         let last_scan = self
+            .store
             .catalog()
             .recent_scans(1)
             .await?
             .first()
             .map(LastScan::from);
-        let indexed_rows = match self.open_index_if_present().await {
+        let indexed_rows = match self.store.open_index_if_present().await {
             Ok(Some(i)) => i.count().await.ok(),
             _ => None,
         };
-        let s = self.settings();
+        let s = self.store.settings();
         let understanding = self
+            .store
             .catalog()
             .understand_counts(&model_identity(&s.reasoning_model))
             .await?;
         let sound = self
+            .store
             .catalog()
             .sound_counts(moodshelf_sound::ANALYSIS_VERSION)
             .await?;
         Ok(Status {
-            data_dir: self.paths().data_dir.display().to_string(),
-            models_dir: self.paths().models_dir.display().to_string(),
+            data_dir: self.store.paths().data_dir.display().to_string(),
+            models_dir: self.store.paths().models_dir.display().to_string(),
             roots,
             music: counts.music,
             books: counts.book,
@@ -779,46 +369,175 @@ impl Library {
                 },
             ],
             last_scan,
-            settings_problem: self.settings().problem.clone(),
-            reasoning_endpoint: self.settings().endpoint.as_ref().map(|e| e.url.clone()),
+            settings_problem: self.store.settings().problem.clone(),
+            reasoning_endpoint: self
+                .store
+                .settings()
+                .endpoint
+                .as_ref()
+                .map(|e| e.url.clone()),
         })
     }
 
     /// Files that failed to read, with why.
-    pub async fn file_errors(&self, limit: i64) -> Result<Vec<scan::FileError>> {
+    pub async fn file_errors(&self, limit: i64) -> Result<Vec<crate::jobs::FileError>> {
         Ok(self
+            .store
             .catalog()
             .file_errors(limit)
             .await?
             .into_iter()
-            .map(|(path, error)| scan::FileError { path, error })
+            .map(|(path, error)| crate::jobs::FileError { path, error })
             .collect())
     }
 
     /// Closes the catalog cleanly (checkpointing its WAL).
     pub async fn close(self) {
-        if let Ok(inner) = Arc::try_unwrap(self.inner) {
-            inner.catalog.close().await;
+        if let Ok(store) = Arc::try_unwrap(self.store) {
+            store.close().await;
         }
     }
-}
 
-/// An answer using the model, while it lasts.
-pub(crate) struct AnswerGuard(Arc<Inner>);
-
-impl Drop for AnswerGuard {
-    fn drop(&mut self) {
-        self.0.answering.fetch_sub(1, Ordering::SeqCst);
+    /// Analyses the sound of every track not analysed in its current form
+    /// (see [`crate::analysis`]).
+    pub async fn analyze(&self, opts: AnalyzeOptions) -> Result<AnalyzeReport> {
+        analysis::analyze(&self.store, opts).await
     }
-}
 
-/// Identifies a model file cheaply (name and size): enough to notice that
-/// the user switched models.
-pub(crate) fn model_identity(path: &Path) -> String {
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    format!("{name}:{size}")
+    /// Reads the library's unread works with the reasoning model (see
+    /// [`crate::enrich`]).
+    pub async fn enrich(&self, opts: EnrichOptions) -> Result<EnrichReport> {
+        enrich::enrich(&self.store, opts).await
+    }
+
+    /// An item's understanding, if its work has been read.
+    pub async fn item_understanding(&self, item_id: i64) -> Result<Option<Understanding>> {
+        enrich::item_understanding(&self.store, item_id).await
+    }
+
+    /// The item at `path` as a person sees its details.
+    pub async fn item_details(&self, path: &Path) -> Result<ItemDetails> {
+        enrich::item_details(&self.store, path).await
+    }
+
+    /// [`Library::item_details`] of the item with id `id` (a pick).
+    pub async fn item_details_by_id(&self, id: i64) -> Result<ItemDetails> {
+        enrich::item_details_by_id(&self.store, id).await
+    }
+
+    /// Starts keeping the library live (see [`crate::live`]).
+    pub async fn watch(
+        &self,
+        opts: WatchOptions,
+        on_event: impl Fn(WatchEvent) + Send + Sync + 'static,
+    ) -> Result<WatchHandle> {
+        live::watch(&self.store, opts, on_event).await
+    }
+
+    /// The person whose answers, feedback and history these are.
+    pub async fn person(&self) -> Result<Person> {
+        people::person(&self.store).await
+    }
+
+    /// Makes the person named `name` (whatever its case) the one who asks.
+    pub async fn use_person(&self, name: &str) -> Result<Person> {
+        people::use_person(&self.store, name).await
+    }
+
+    /// The person named `name`, or a clear error naming who there is.
+    pub async fn person_named(&self, name: &str) -> Result<Person> {
+        people::person_named(&self.store, name).await
+    }
+
+    /// Removes a person and all that was theirs.
+    pub async fn remove_person(&self, name: &str) -> Result<Person> {
+        people::remove_person(&self.store, name).await
+    }
+
+    /// One use of an item from Moodshelf (opened from an answer, played).
+    pub async fn played(&self, item_id: i64, now: i64) -> Result<()> {
+        people::played(&self.store, item_id, now).await
+    }
+
+    /// The other people a request is for ("for me and Sam").
+    pub async fn group_in(&self, text: &str, asking: i64) -> Result<Vec<Person>> {
+        people::group_in(&self.store, text, asking).await
+    }
+
+    /// Answers a request with picks from the library, reasons, and the
+    /// stages' events on the way (see [`crate::recommend`]).
+    pub async fn recommend(
+        &self,
+        req: &RecommendRequest,
+        cancel: &Cancel,
+        on_event: EventFn<'_>,
+    ) -> Result<Recommendation> {
+        recommend::recommend(&self.store, req, cancel, on_event).await
+    }
+
+    /// The candidates of a request with their features, before ranking.
+    pub async fn candidates(&self, req: &RecommendRequest) -> Result<Pool> {
+        recommend::candidates(&self.store, req).await
+    }
+
+    /// Loads the reasoning model and reads the fixed parts of its prompts.
+    pub async fn warm_up(&self) -> Result<()> {
+        recommend::warm_up(&self.store).await
+    }
+
+    /// Why the item `item_id` suits `text`, at more length.
+    pub async fn explain_more(
+        &self,
+        text: &str,
+        item_id: i64,
+    ) -> Result<recommend::more::MoreReason> {
+        recommend::more::explain_more(&self.store, text, item_id).await
+    }
+
+    /// Records feedback on an item, with the request it answered.
+    pub async fn feedback(
+        &self,
+        item_id: i64,
+        verdict: Verdict,
+        request: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        recommend::remember::feedback(&self.store, item_id, verdict, request, now).await
+    }
+
+    /// The request an item was last recommended for.
+    pub async fn last_request_for(&self, item_id: i64) -> Result<Option<String>> {
+        recommend::remember::last_request_for(&self.store, item_id).await
+    }
+
+    /// Builds a playlist (see [`crate::playlist`]).
+    pub async fn playlist(&self, req: &PlaylistRequest, cancel: &Cancel) -> Result<Playlist> {
+        playlist::playlist(&self.store, req, cancel).await
+    }
+
+    /// Saves a playlist at `file` in `format`, replacing the file whole.
+    pub async fn save_playlist(
+        &self,
+        p: &Playlist,
+        title: &str,
+        file: &Path,
+        format: Format,
+    ) -> Result<()> {
+        playlist::save_playlist(&self.store, p, title, file, format).await
+    }
+
+    /// What comes next in each series the one who asks has begun.
+    pub async fn next_up(&self) -> Result<Vec<NextUp>> {
+        series::next_up(&self.store).await
+    }
+
+    /// The `limit` analysed tracks that sound most like the track at `path`.
+    pub async fn sounds_like(&self, path: &Path, limit: usize) -> Result<Vec<Alike>> {
+        similar::sounds_like(&self.store, path, limit).await
+    }
+
+    /// Imports a ListenBrainz or Last.fm export as the person's history.
+    pub async fn import_history(&self, path: &Path, now: i64) -> Result<ImportReport> {
+        listens::import_history(&self.store, path, now).await
+    }
 }

@@ -217,7 +217,7 @@ impl From<Recommendation> for Answer {
             cards: rec.items.iter().map(Card::from).collect(),
             understood: understood(&rec.intent),
             follow_up: rec.follow_up,
-            explained_by: rec.explained_by,
+            explained_by: rec.explained_by.as_str().into(),
             notices: rec.notices,
             first_picks_ms: rec.timings_ms.first_picks_ms,
             total_ms: rec.timings_ms.total_ms,

@@ -224,8 +224,8 @@ pub struct FileError {
     pub error: String,
 }
 
-impl From<moodshelf_engine::scan::FileError> for FileError {
-    fn from(e: moodshelf_engine::scan::FileError) -> Self {
+impl From<moodshelf_engine::jobs::FileError> for FileError {
+    fn from(e: moodshelf_engine::jobs::FileError) -> Self {
         FileError {
             path: e.path,
             error: e.error,
