@@ -36,7 +36,7 @@
 //!
 //! `cargo bench --workspace --bench eval -- fit` fits the ranking
 //! weights on the tuning half of the full library instead and writes
-//! `crates/recommend/src/weights.toml` (run the evaluation again to
+//! `crates/core/data/weights.toml` (run the evaluation again to
 //! see both halves with them).
 //!
 //! `cargo bench --workspace --bench eval -- taste` runs the taste
@@ -739,8 +739,8 @@ impl Eval<'_> {
 }
 
 fn write_weights(w: &Weights, note: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../crates/recommend/src/weights.toml");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/core/data/weights.toml");
     let old =
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     // Only the fitted values change: the file's notes on every number stay.

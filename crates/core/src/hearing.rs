@@ -18,6 +18,7 @@
 
 use moodshelf_sound::{Features, Mode};
 
+use crate::shaping::SHAPING;
 use crate::vocab::D;
 
 /// Below this integrated loudness a track is silence or nearly so (a
@@ -136,13 +137,6 @@ impl Sound {
     }
 }
 
-/// The spread of closeness: a track this far from where the request
-/// points counts a little over half.
-const NEAR: f32 = 0.35;
-/// How far along the asked direction a track must lie to count as moved
-/// ("calmer" than the previous picks, not the same).
-const MIN_MOVE: f32 = 0.15;
-
 /// Where a request points in sound space: at the tracks it names ("more
 /// like this one"), or from the previous answer's tracks in a direction
 /// ("calmer", "faster").
@@ -212,7 +206,7 @@ impl SoundGoal {
         };
         if goal.toward.is_some() {
             goal.nearest = library
-                .filter(|s| goal.progress(s) >= MIN_MOVE)
+                .filter(|s| goal.progress(s) >= SHAPING.sound_min_move)
                 .map(|s| goal.distance(s))
                 .fold(f32::INFINITY, f32::min);
         }
@@ -245,11 +239,12 @@ impl SoundGoal {
     /// distance; 0 for a track that does not lie the asked way.
     pub fn closeness(&self, s: &Sound) -> f32 {
         let beyond = match self.toward {
-            Some(_) if self.progress(s) < MIN_MOVE => return 0.0,
+            Some(_) if self.progress(s) < SHAPING.sound_min_move => return 0.0,
             Some(_) => (self.distance(s) - self.nearest).max(0.0),
             None => self.distance(s),
         };
-        (-beyond * beyond / (2.0 * NEAR * NEAR)).exp()
+        let near = SHAPING.sound_spread;
+        (-beyond * beyond / (2.0 * near * near)).exp()
     }
 }
 

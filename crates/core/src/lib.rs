@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod models;
 pub mod names;
 pub mod profile;
+pub mod shaping;
 pub mod store;
 pub mod taste;
 pub mod vocab;

@@ -18,20 +18,13 @@ use moodshelf_catalog::{Feedback, Forgotten, ItemView, Person, UseRecord, Verdic
 use serde::Serialize;
 
 use crate::error::{Code, Error, Result};
+use crate::shaping::SHAPING;
 use crate::work::Understanding;
 
-/// What a like in Moodshelf says, and a dislike.
-const LIKED: f32 = 0.75;
-const DISLIKED: f32 = -0.75;
-/// Liked at least this much: loved (reasons may cite it). At most its
-/// negative: disliked (a group's answer never holds it).
-pub const LOVED: f32 = 0.5;
-/// A taste part is shown when at least this many works carry it.
-const MIN_WORKS: usize = 2;
-/// Parts shown per kind and side.
+/// Parts shown per kind and side. (What a like weighs, when a work counts
+/// as loved and when a reason may cite it are `weights.toml`'s
+/// `[shaping]`.)
 const PARTS_SHOWN: usize = 6;
-/// A pick is close enough to a loved work to cite it at this cosine.
-const CITE_SIMILARITY: f32 = 0.55;
 
 /// The facets a taste is read in, as stored and typed ("genre horror").
 pub const FACETS: [&str; 4] = ["genre", "creator", "era", "theme"];
@@ -76,9 +69,9 @@ pub fn likings(history: &[(i64, UseRecord)], feedback: &[Feedback]) -> HashMap<i
             continue;
         }
         let said = if f.verdict == Verdict::Like {
-            LIKED
+            SHAPING.liked
         } else {
-            DISLIKED
+            SHAPING.disliked
         };
         match out.get_mut(&f.item_id) {
             Some((_, true)) => {}
@@ -237,7 +230,7 @@ impl TasteState {
     pub fn disliked(&self) -> impl Iterator<Item = i64> + '_ {
         self.judged
             .iter()
-            .filter(|(_, j)| j.liking <= -LOVED)
+            .filter(|(_, j)| j.liking <= -SHAPING.loved)
             .map(|(id, _)| *id)
     }
 
@@ -250,7 +243,7 @@ impl TasteState {
             .filter(|(l, _)| *l != id)
             .map(|(l, v)| (*l, crate::profile::dot(v, vector)))
             .max_by(|a, b| a.1.total_cmp(&b.1))?;
-        if sim < CITE_SIMILARITY {
+        if sim < SHAPING.cite_similarity {
             return None;
         }
         let j = self.judged.get(&near)?;
@@ -355,7 +348,7 @@ fn parts(works: &[&Judged]) -> Vec<TastePart> {
     }
     let mut out: Vec<TastePart> = by
         .into_iter()
-        .filter(|(_, (_, n))| *n >= MIN_WORKS)
+        .filter(|(_, (_, n))| *n >= SHAPING.taste_min_works)
         .map(|((facet, value), (weight, works))| TastePart {
             facet: facet.to_string(),
             value,
@@ -556,7 +549,7 @@ impl Judgements {
         let loved = self
             .judged
             .iter()
-            .filter(|(_, j)| j.liking >= LOVED)
+            .filter(|(_, j)| j.liking >= SHAPING.loved)
             .filter_map(|(id, _)| Some((*id, vectors.get(id)?.clone())))
             .collect();
         TasteState {
@@ -649,8 +642,8 @@ mod tests {
         ];
         let l = likings(&history, &feedback);
         assert_eq!(l[&1], 0.75, "their 9/10 stands");
-        assert_eq!(l[&2], DISLIKED, "the newest verdict, a dislike");
-        assert_eq!(l[&3], LIKED);
+        assert_eq!(l[&2], SHAPING.disliked, "the newest verdict, a dislike");
+        assert_eq!(l[&3], SHAPING.liked);
         assert!(!l.contains_key(&4), "not now says nothing of taste");
     }
 

@@ -15,14 +15,15 @@ use regex::Regex;
 
 use super::intent::Intent;
 use super::model::Candidate;
-use super::rank::{FITTED, Weights};
+use super::rank::Weights;
 pub use crate::describe::short_genre;
 use crate::profile::{ItemProfile, has_fragment, labelled};
+use crate::shaping::SHAPING;
 use crate::vocab::{D, Facet};
 
 /// How strongly an item must have a descriptor for a reason to say so.
 fn supported() -> f32 {
-    FITTED.shaping.supported
+    SHAPING.supported
 }
 
 /// What an item's profile supports, strongest first.
@@ -212,7 +213,7 @@ fn offered(v: &ItemView) -> Option<String> {
 pub fn with_sound(reason: String, p: Option<&ItemProfile>, sound_near: f32) -> String {
     let Some(words) = p
         .and_then(|p| p.sound)
-        .filter(|_| sound_near >= FITTED.shaping.sounds_near)
+        .filter(|_| sound_near >= SHAPING.sounds_near)
         .map(|s| s.words())
         .filter(|w| !w.is_empty())
     else {

@@ -35,7 +35,7 @@ pub mod understand;
 
 // The shared rooms, under the names this crate's modules use for them.
 use moodshelf_core::{
-    Kind, context, describe, error, hearing, names, profile, store, taste, vocab, work,
+    Kind, context, describe, error, hearing, names, profile, shaping, store, taste, vocab, work,
 };
 
 use std::collections::HashSet;
@@ -57,6 +57,7 @@ pub use answer::{
 use intent::{Direction, Intent, NeedSource};
 use moodshelf_catalog::Polarity;
 use rank::{FITTED, Weights};
+use shaping::SHAPING;
 
 /// One answer under way: its request, its cancel, when it began, and what
 /// it gathers for the host on the way (timings, notices).
@@ -837,11 +838,7 @@ async fn apply_preferences(
         if polarity == Polarity::Avoid {
             understand::push(&mut intent.exclude, &term);
         } else if let Some(d) = understand::cue_of(&term) {
-            intent.add_need(
-                d,
-                FITTED.shaping.need_from_preference,
-                NeedSource::Preference,
-            );
+            intent.add_need(d, SHAPING.need_from_preference, NeedSource::Preference);
         }
     }
     for member in &group {

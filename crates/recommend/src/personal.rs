@@ -7,8 +7,9 @@
 
 use super::answer::Pick;
 use super::intent::Intent;
-use super::rank::{FITTED, Scored};
+use super::rank::Scored;
 use crate::error::Result;
+use crate::shaping::SHAPING;
 use crate::store::Store;
 
 /// Puts the history's reasons on `picks` (see the module's notes);
@@ -34,7 +35,7 @@ pub(super) async fn history_reasons(
     }
     // Below the vague threshold the request chose the pick, not the
     // history (the taste leg's threshold too).
-    if intent.vagueness < FITTED.shaping.vague || !intent.with.is_empty() {
+    if intent.vagueness < SHAPING.vague || !intent.with.is_empty() {
         return Ok(());
     }
     let person = crate::people::person(store).await?;

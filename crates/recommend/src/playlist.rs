@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::error::{Code, Error, Result};
 use crate::hearing::Sound;
+use crate::shaping::SHAPING;
 use crate::store::Store;
 use crate::{Mode, Moment, RecommendRequest};
 
@@ -23,10 +24,6 @@ use crate::{Mode, Moment, RecommendRequest};
 pub const DURATION_SLACK_SECS: f64 = 60.0;
 /// Tracks a request's playlist has when no duration is asked.
 pub const DEFAULT_TRACKS: usize = 15;
-/// Candidates a request's playlist is chosen from.
-const POOL: usize = 150;
-/// Tracks by one artist allowed in a row.
-const MAX_RUN: usize = 2;
 
 /// The energy curve a playlist follows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -187,9 +184,10 @@ fn shape_order(tracks: &mut [Track], shape: Shape) {
 /// Moves tracks so that no artist plays more than [`MAX_RUN`] in a row,
 /// each time bringing forward the nearest later track by someone else.
 fn break_runs(tracks: &mut [Track]) {
-    for i in MAX_RUN..tracks.len() {
+    let max_run = SHAPING.playlist_max_run;
+    for i in max_run..tracks.len() {
         let artist = tracks[i].artist();
-        if artist.is_empty() || (1..=MAX_RUN).any(|k| tracks[i - k].artist() != artist) {
+        if artist.is_empty() || (1..=max_run).any(|k| tracks[i - k].artist() != artist) {
             continue;
         }
         if let Some(j) = (i + 1..tracks.len()).find(|&j| tracks[j].artist() != artist) {
@@ -201,9 +199,10 @@ fn break_runs(tracks: &mut [Track]) {
 /// Whether adding `next` after `so_far` keeps artist runs short.
 fn run_ok(so_far: &[Track], next: &Track) -> bool {
     let artist = next.artist();
+    let max_run = SHAPING.playlist_max_run;
     artist.is_empty()
-        || so_far.len() < MAX_RUN
-        || so_far[so_far.len() - MAX_RUN..]
+        || so_far.len() < max_run
+        || so_far[so_far.len() - max_run..]
             .iter()
             .any(|t| t.artist() != artist)
 }
@@ -316,7 +315,7 @@ async fn request_pool(
 ) -> Result<Vec<Track>> {
     let mut r = RecommendRequest::new(text.to_string(), moment);
     r.kind = Some(crate::Kind::Music);
-    r.limit = POOL;
+    r.limit = SHAPING.playlist_pool;
     r.mode = Mode::Rules;
     r.remember = false;
     let answer = crate::recommend(store, &r, cancel, &mut |_| {}).await?;

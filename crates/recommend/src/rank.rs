@@ -1,11 +1,13 @@
 //! Ranking: one score per candidate, a weighted sum of its features, then
 //! a greedy pass for variety. Pure functions over plain data.
 //!
-//! The weights live in one struct, [`Weights`], read from `weights.toml`
-//! beside this file. They are not set by hand: `cargo bench -p
+//! The weights live in one struct, [`Weights`], read from
+//! `core/data/weights.toml`. They are not set by hand: `cargo bench -p
 //! moodshelf-tests --bench eval -- fit` fits them on the tuning half of the
-//! development set by coordinate ascent on nDCG@10 and writes that file
-//! (see ARCHITECTURE.md for why coordinate ascent).
+//! development set by coordinate ascent on nDCG@10 and rewrites their
+//! values there (see ARCHITECTURE.md for why coordinate ascent). The
+//! hand-set numbers around the ranking are that file's `[shaping]`
+//! (`moodshelf_core::shaping`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -14,6 +16,7 @@ use moodshelf_catalog::{ItemView, Verdict};
 use serde::{Deserialize, Serialize};
 
 use crate::profile::{ItemProfile, Sources};
+use crate::shaping::SHAPING;
 use crate::vocab::{D, Facet};
 
 /// What the ranker knows about one candidate, each roughly 0–1.
@@ -130,51 +133,11 @@ pub struct Weights {
     pub taste_specific: f32,
     /// How much a pick too like one already chosen is pushed down.
     pub redundancy: f32,
-    /// The numbers set by hand, not fitted (`[shaping]`).
-    pub shaping: Shaping,
-}
-
-/// Numbers that shape an answer but are set by hand, not fitted: the
-/// weight of a need by who read it, when a request counts as vague, how
-/// deep retrieval reaches, how far feedback reaches, what a reason may
-/// claim. Each has its line in `weights.toml`'s `[shaping]`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Shaping {
-    pub need_from_words: f32,
-    pub need_from_time_words: f32,
-    pub need_from_embedding: f32,
-    pub need_from_model: f32,
-    pub need_from_earlier: f32,
-    pub need_from_preference: f32,
-    pub need_from_origin: f32,
-    pub vague: f32,
-    pub named_title: f32,
-    pub named_creator: f32,
-    pub depth_per_pick: usize,
-    pub min_depth: usize,
-    pub shown_window_days: i64,
-    pub not_now_days: i64,
-    pub dislike_similarity: f32,
-    pub kind_share: f32,
-    pub supported: f32,
-    pub sounds_near: f32,
-}
-
-impl Shaping {
-    /// How long "not now" hides an item, in seconds.
-    pub fn not_now_secs(&self) -> i64 {
-        self.not_now_days * 86_400
-    }
-
-    /// How far back novelty looks, in seconds.
-    pub fn shown_window_secs(&self) -> i64 {
-        self.shown_window_days * 86_400
-    }
 }
 
 /// The fitted weights, from `weights.toml`.
 pub static FITTED: LazyLock<Weights> = LazyLock::new(|| {
-    toml::from_str(include_str!("weights.toml")).expect("weights.toml holds every weight")
+    toml::from_str(moodshelf_core::shaping::WEIGHTS_TOML).expect("weights.toml holds every weight")
 });
 
 impl Weights {
@@ -287,7 +250,7 @@ pub fn off_season(w: &Weights, p: &ItemProfile, active: &[D]) -> f32 {
 /// How much room a request of `vagueness` leaves the prior: 0 below
 /// [`PRIOR_VAGUENESS`], rising to 1 for a request that says nothing.
 pub fn prior_room(vagueness: f32) -> f32 {
-    let vague = FITTED.shaping.vague;
+    let vague = SHAPING.vague;
     ((vagueness - vague) / (1.0 - vague)).clamp(0.0, 1.0)
 }
 
@@ -317,7 +280,7 @@ impl FeedbackView {
         for f in feedback {
             match f.verdict {
                 Verdict::NotNow => {
-                    if now - f.created_at < FITTED.shaping.not_now_secs() && now >= f.created_at {
+                    if now - f.created_at < SHAPING.not_now_secs() && now >= f.created_at {
                         v.hidden.insert(f.item_id);
                     }
                 }
@@ -329,8 +292,7 @@ impl FeedbackView {
                 Verdict::Dislike => {
                     if decided.insert(f.item_id) {
                         let similar = f.request_vector.as_ref().is_none_or(|r| {
-                            r.len() == qvec.len()
-                                && dot(r, qvec) >= FITTED.shaping.dislike_similarity
+                            r.len() == qvec.len() && dot(r, qvec) >= SHAPING.dislike_similarity
                         });
                         if similar {
                             v.hidden.insert(f.item_id);
@@ -520,7 +482,7 @@ fn diversify(scored: Vec<Scored>, c: Choice<'_>, redundancy: f32) -> Vec<Scored>
         per_album: HashMap::new(),
         per_kind: HashMap::new(),
         kind_cap: match c.mix_kinds {
-            true => ((limit as f32 * FITTED.shaping.kind_share).ceil() as usize).max(1),
+            true => ((limit as f32 * SHAPING.kind_share).ceil() as usize).max(1),
             false => usize::MAX,
         },
         capped: true,
@@ -767,7 +729,7 @@ mod tests {
                 fb(5, Verdict::NotNow, 0, None),
             ],
             &q,
-            100 + FITTED.shaping.not_now_secs() - 20,
+            100 + SHAPING.not_now_secs() - 20,
         );
         assert!(v.hidden.contains(&1), "not now, lately");
         assert!(!v.hidden.contains(&5), "not now, long ago");

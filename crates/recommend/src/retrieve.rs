@@ -22,10 +22,11 @@ use moodshelf_index::{Filter, Hit, Query};
 use moodshelf_media::Kind;
 
 use super::intent::{Audience, Intent};
-use super::rank::{self, FITTED, Features, FeedbackView, Scored, Weights};
+use super::rank::{self, Features, FeedbackView, Scored, Weights};
 use super::understand;
 use crate::error::Result;
 use crate::profile::{ItemProfile, ProfileTable, adult_rating, has_fragment};
+use crate::shaping::SHAPING;
 use crate::store::Store;
 use crate::taste::TasteState;
 use crate::vocab::{D, Facet, Origin};
@@ -85,7 +86,7 @@ async fn taste_leg(
     let Some(taste) = memory
         .taste
         .as_deref()
-        .filter(|_| intent.vagueness >= FITTED.shaping.vague)
+        .filter(|_| intent.vagueness >= SHAPING.vague)
     else {
         return Ok(Vec::new());
     };
@@ -255,7 +256,7 @@ async fn memory(store: &Store, a: &Ask<'_>) -> Result<Memory> {
     Ok(Memory {
         feedback: c.feedback(person.id).await?,
         shown: c
-            .shown_since(a.now - FITTED.shaping.shown_window_secs())
+            .shown_since(a.now - SHAPING.shown_window_secs())
             .await?
             .into_iter()
             .collect(),
@@ -351,7 +352,7 @@ async fn search_legs(
     need_weights: &[(D, f32)],
     t: &mut LegTimings,
 ) -> Result<(Vec<Hit>, Vec<i64>)> {
-    let depth = (a.limit * FITTED.shaping.depth_per_pick).max(FITTED.shaping.min_depth);
+    let depth = (a.limit * SHAPING.depth_per_pick).max(SHAPING.min_depth);
     let s = std::time::Instant::now();
     let hits = index_leg(store, a, filter, depth, t).await?;
     // The descriptor leg.
@@ -582,9 +583,9 @@ const NAME_LOOKUP: i64 = 500;
 impl Named {
     fn strength(&self, id: i64) -> f32 {
         if self.titles.contains(&id) {
-            FITTED.shaping.named_title
+            SHAPING.named_title
         } else if self.creators.contains(&id) {
-            FITTED.shaping.named_creator
+            SHAPING.named_creator
         } else {
             0.0
         }
@@ -699,7 +700,7 @@ fn titled_by_origin(v: &ItemView, origins: &[String]) -> bool {
 /// own words are, that only the item's own data can show (`evidence`).
 fn with_origin(f: &mut Features, needs: &[(D, f32)], origin: f32) {
     let total: f32 = needs.iter().map(|(_, w)| w).sum();
-    let share = total / (total + FITTED.shaping.need_from_origin);
+    let share = total / (total + SHAPING.need_from_origin);
     f.need_evidence = f.need_evidence * share + origin * (1.0 - share);
     f.need_zero_shot *= share;
     f.need_model *= share;

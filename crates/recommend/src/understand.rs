@@ -18,17 +18,17 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::intent::{Audience, Direction, Intent, NeedSource, PickRef};
-use super::rank::{FITTED, Shaping};
 use crate::context::{Context, DayPart, Holiday, Season};
 use crate::cues;
 pub(crate) use crate::cues::stop_word;
+use crate::shaping::{SHAPING, Shaping};
 use crate::vocab::{D, DESCRIPTORS, Facet, Origin, is_quality_word, kind_of_word};
 use moodshelf_media::Kind;
 
 /// The numbers reading shapes a request with (the weight of a need by who
 /// read it), set by hand in `weights.toml`'s `[shaping]`.
 fn shaping() -> &'static Shaping {
-    &FITTED.shaping
+    &SHAPING
 }
 
 static NUM: &str = r"(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty five|forty|fifty|sixty|ninety)";

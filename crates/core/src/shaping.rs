@@ -1,0 +1,83 @@
+//! The numbers that shape answers, all in one file, `data/weights.toml`:
+//! the ranking's fitted weights at its top (read by the recommender's
+//! `rank::Weights`; the evaluation's fit rewrites only their values) and
+//! the hand-set [`Shaping`] numbers under `[shaping]`, read here because
+//! tastes and sound goals use them as well as the recommender. Every
+//! number there has a line on what it does.
+
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+
+/// The whole file, for the recommender's fitted weights.
+pub const WEIGHTS_TOML: &str = include_str!("../data/weights.toml");
+
+/// Numbers that shape an answer but are set by hand, not fitted: the
+/// weight of a need by who read it, when a request counts as vague, how
+/// deep retrieval reaches, how far feedback reaches, what a reason may
+/// claim, what a like weighs in a taste, how sounds count as near, how a
+/// playlist varies. Each has its line in `weights.toml`'s `[shaping]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Shaping {
+    pub need_from_words: f32,
+    pub need_from_time_words: f32,
+    pub need_from_embedding: f32,
+    pub need_from_model: f32,
+    pub need_from_earlier: f32,
+    pub need_from_preference: f32,
+    pub need_from_origin: f32,
+    pub vague: f32,
+    pub named_title: f32,
+    pub named_creator: f32,
+    pub depth_per_pick: usize,
+    pub min_depth: usize,
+    pub shown_window_days: i64,
+    pub not_now_days: i64,
+    pub dislike_similarity: f32,
+    pub kind_share: f32,
+    pub supported: f32,
+    pub sounds_near: f32,
+    pub liked: f32,
+    pub disliked: f32,
+    pub loved: f32,
+    pub cite_similarity: f32,
+    pub taste_min_works: usize,
+    pub sound_spread: f32,
+    pub sound_min_move: f32,
+    pub playlist_pool: usize,
+    pub playlist_max_run: usize,
+}
+
+impl Shaping {
+    /// How long "not now" hides an item, in seconds.
+    pub fn not_now_secs(&self) -> i64 {
+        self.not_now_days * 86_400
+    }
+
+    /// How far back novelty looks, in seconds.
+    pub fn shown_window_secs(&self) -> i64 {
+        self.shown_window_days * 86_400
+    }
+}
+
+/// The `[shaping]` table of `weights.toml`.
+pub static SHAPING: LazyLock<Shaping> = LazyLock::new(|| {
+    #[derive(Deserialize)]
+    struct File {
+        shaping: Shaping,
+    }
+    toml::from_str::<File>(WEIGHTS_TOML)
+        .expect("weights.toml has every [shaping] number")
+        .shaping
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shaping_number_is_in_the_file() {
+        assert_eq!(SHAPING.need_from_words, 1.0);
+        assert!(SHAPING.loved > 0.0 && SHAPING.disliked < 0.0);
+    }
+}
