@@ -26,7 +26,7 @@ use moodshelf_catalog::{Profile, ProfileRow};
 use moodshelf_media::{Kind, Metadata};
 
 use crate::hearing::Sound;
-use crate::vocab::{D, DESCRIPTORS, Facet};
+use crate::vocab::{D, DESCRIPTORS, Facet, KNOWN};
 
 /// Bump when [`evidence`] or [`zero_shot`] give other output for the same
 /// item.
@@ -126,25 +126,26 @@ pub fn evidence(m: &Metadata) -> Vec<u8> {
             e[d.index()] = DESCRIPTION_WORD;
         }
     }
-    let mut raise = |name: &str, v: u8| {
-        let i = D::named(name).index();
+    let mut raise = |d: D, v: u8| {
+        let i = d.index();
         e[i] = e[i].max(v);
     };
+    let k = &*KNOWN;
     if let Some(bpm) = m.bpm.filter(|b| *b > 0.0) {
         if bpm < 85.0 {
-            raise("calm", TEMPO);
-            raise("sleep", TEMPO / 2);
+            raise(k.calm, TEMPO);
+            raise(k.sleep, TEMPO / 2);
         } else if bpm >= 128.0 {
-            raise("energetic", TEMPO);
-            raise("workout", TEMPO);
-            raise("party", TEMPO / 2);
+            raise(k.energetic, TEMPO);
+            raise(k.workout, TEMPO);
+            raise(k.party, TEMPO / 2);
         }
     }
     if let Some(c) = &m.certification
         && family_rating(c)
     {
-        raise("kids", CERTIFICATE);
-        raise("family", CERTIFICATE);
+        raise(k.kids, CERTIFICATE);
+        raise(k.family, CERTIFICATE);
     }
     e
 }

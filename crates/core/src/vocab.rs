@@ -90,6 +90,8 @@ pub struct Vocabulary {
     pub kind_words: Vec<KindWords>,
     /// Words that praise without describing ("a great film").
     pub quality_words: Vec<String>,
+    /// Descriptor pairs one work cannot be at once.
+    pub contradictions: Vec<(String, String)>,
     #[serde(rename = "origin")]
     pub origins: Vec<Origin>,
 }
@@ -137,22 +139,148 @@ impl Vocabulary {
                 }
             }
         }
+        for (a, b) in &self.contradictions {
+            if !known(a) || !known(b) {
+                return Err(format!(
+                    "the contradiction {a:?} / {b:?} names no descriptor"
+                ));
+            }
+        }
         Ok(())
     }
+
+    /// Reads a vocabulary the engine can run on: a valid one that has every
+    /// descriptor the code names ([`Known`]).
+    pub fn parse_for_engine(text: &str) -> Result<Vocabulary, String> {
+        let v = Vocabulary::parse(text)?;
+        let missing: Vec<&str> = Known::NAMES
+            .iter()
+            .copied()
+            .filter(|n| !v.descriptors.iter().any(|d| d.name == *n))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "the engine names descriptors the vocabulary lacks: {missing:?}"
+            ));
+        }
+        Ok(v)
+    }
 }
+
+/// The descriptors the engine's code names, each a field: a misspelt one is
+/// a compile error, and one the vocabulary lacks an error when the
+/// vocabulary loads ([`Vocabulary::parse_for_engine`]), never a panic
+/// mid-answer.
+#[derive(Debug)]
+pub struct Known {
+    pub calm: D,
+    pub sleep: D,
+    pub energetic: D,
+    pub workout: D,
+    pub party: D,
+    pub kids: D,
+    pub family: D,
+    pub teens: D,
+    pub morning: D,
+    pub afternoon: D,
+    pub evening: D,
+    pub night: D,
+    pub weekend: D,
+    pub poetry: D,
+    pub plays: D,
+    pub short_stories: D,
+    pub animation: D,
+    /// [`Vocabulary::contradictions`], as descriptors.
+    pub contradictions: Vec<(D, D)>,
+}
+
+impl Known {
+    /// Every name a field of [`Known`] stands for, in field order.
+    const NAMES: [&'static str; 17] = [
+        "calm",
+        "sleep",
+        "energetic",
+        "workout",
+        "party",
+        "kids",
+        "family",
+        "teens",
+        "morning",
+        "afternoon",
+        "evening",
+        "night",
+        "weekend",
+        "poetry",
+        "plays",
+        "short stories",
+        "animation",
+    ];
+
+    fn look_up() -> Known {
+        // Every name was checked when the vocabulary loaded.
+        let [
+            calm,
+            sleep,
+            energetic,
+            workout,
+            party,
+            kids,
+            family,
+            teens,
+            morning,
+            afternoon,
+            evening,
+            night,
+            weekend,
+            poetry,
+            plays,
+            short_stories,
+            animation,
+        ] = Known::NAMES.map(D::named);
+        let contradictions = VOCABULARY
+            .contradictions
+            .iter()
+            .map(|(a, b)| (D::named(a), D::named(b)))
+            .collect();
+        Known {
+            calm,
+            sleep,
+            energetic,
+            workout,
+            party,
+            kids,
+            family,
+            teens,
+            morning,
+            afternoon,
+            evening,
+            night,
+            weekend,
+            poetry,
+            plays,
+            short_stories,
+            animation,
+            contradictions,
+        }
+    }
+}
+
+/// The descriptors the code names (see [`Known`]).
+pub static KNOWN: LazyLock<Known> = LazyLock::new(Known::look_up);
 
 /// The vocabulary, loaded and checked on first use; [`check`] makes that
 /// first use the engine's start.
 pub static VOCABULARY: LazyLock<Vocabulary> = LazyLock::new(|| {
-    Vocabulary::parse(VOCABULARY_TOML)
+    Vocabulary::parse_for_engine(VOCABULARY_TOML)
         .unwrap_or_else(|e| panic!("data/vocabulary.toml is not a valid vocabulary: {e}"))
 });
 
 /// Loads the vocabulary now, so that a broken one stops the engine at
 /// start with its reason rather than in the middle of an answer.
 pub fn check() -> Result<(), String> {
-    Vocabulary::parse(VOCABULARY_TOML).map(|_| ())?;
+    Vocabulary::parse_for_engine(VOCABULARY_TOML)?;
     LazyLock::force(&VOCABULARY);
+    LazyLock::force(&KNOWN);
     Ok(())
 }
 
@@ -179,8 +307,9 @@ impl D {
     pub fn index(self) -> usize {
         self.0 as usize
     }
-    /// The descriptor named `name`. Panics on a name not in the
-    /// vocabulary: names in code are checked by the tests.
+    /// The descriptor named `name`, for names from the checked data files
+    /// and for tests. Panics on a name not in the vocabulary: the code
+    /// names descriptors through [`KNOWN`] instead.
     pub fn named(name: &str) -> D {
         D::find(name).unwrap_or_else(|| panic!("{name:?} is not in the vocabulary"))
     }
@@ -251,7 +380,9 @@ mod tests {
     }
 
     fn one(descriptor: &str) -> String {
-        format!("version = 1\nkind_words = []\nquality_words = []\norigin = []\n\n{descriptor}")
+        format!(
+            "version = 1\nkind_words = []\nquality_words = []\ncontradictions = []\norigin = []\n\n{descriptor}"
+        )
     }
 
     #[test]
@@ -277,5 +408,11 @@ mod tests {
         assert!(Vocabulary::parse(&one(&no_cue)).is_err());
         let unknown_facet = good.replace("\"mood\"", "\"vibe\"");
         assert!(Vocabulary::parse(&one(&unknown_facet)).is_err());
+        let shipped = VOCABULARY_TOML.replace("[\"kids\", \"scary\"]", "[\"kids\", \"spooky\"]");
+        assert!(Vocabulary::parse(&shipped).unwrap_err().contains("spooky"));
+        let renamed = VOCABULARY_TOML.replace("name = \"workout\"", "name = \"exercise\"");
+        assert!(Vocabulary::parse(&renamed).is_ok(), "a valid vocabulary");
+        let e = Vocabulary::parse_for_engine(&renamed).unwrap_err();
+        assert!(e.contains("workout"), "the engine names it: {e}");
     }
 }

@@ -35,7 +35,7 @@ use moodshelf_media::{Kind, Metadata};
 use serde::{Deserialize, Serialize};
 
 use crate::profile::{has_fragment, labelled};
-use crate::vocab::{D, Facet};
+use crate::vocab::{self, D, Facet};
 
 /// Bump when the prompt, the grammar or what is read of an item changes:
 /// every work is then read again.
@@ -197,18 +197,17 @@ impl Understanding {
             }
         }
         match self.energy.as_deref() {
-            Some("high") => push(D::named("energetic")),
-            Some("low") => push(D::named("calm")),
+            Some("high") => push(vocab::KNOWN.energetic),
+            Some("low") => push(vocab::KNOWN.calm),
             _ => {}
         }
         match self.audience.as_deref() {
-            Some("children") => push(D::named("kids")),
-            Some("family") => push(D::named("family")),
-            Some("teens") => push(D::named("teens")),
+            Some("children") => push(vocab::KNOWN.kids),
+            Some("family") => push(vocab::KNOWN.family),
+            Some("teens") => push(vocab::KNOWN.teens),
             _ => {}
         }
-        for (a, b) in CONTRADICTIONS {
-            let (a, b) = (D::named(a), D::named(b));
+        for &(a, b) in &vocab::KNOWN.contradictions {
             if out.contains(&a) && out.contains(&b) {
                 out.retain(|d| *d != a && *d != b);
             }
@@ -216,16 +215,6 @@ impl Understanding {
         out.into_iter().map(|d| d.name().to_string()).collect()
     }
 }
-
-/// Descriptor pairs one work cannot be at once: a reading that claims both
-/// says nothing about either.
-const CONTRADICTIONS: &[(&str, &str)] = &[
-    ("calm", "energetic"),
-    ("light", "dark"),
-    ("funny", "serious"),
-    ("uplifting", "melancholic"),
-    ("kids", "scary"),
-];
 
 /// How this version's subject keys begin: a key that begins otherwise
 /// was made by another version, and its items are described again.

@@ -43,6 +43,11 @@ pub struct Moment {
     pub season: BTreeMap<String, Vec<NamedNeed>>,
     pub holiday: BTreeMap<String, Vec<NamedNeed>>,
     pub day_part: BTreeMap<String, Vec<NamedNeed>>,
+    /// What a northern Christmas adds (a southern one falls in summer).
+    pub christmas_in_winter: Vec<NamedNeed>,
+    /// What a weekend suggests, and a Friday or Saturday evening besides.
+    pub weekend: Vec<NamedNeed>,
+    pub weekend_evening: Vec<NamedNeed>,
 }
 
 /// Directions a comparative may name besides "more" or "less" and a
@@ -95,12 +100,24 @@ impl Cues {
                 if !valid(key) {
                     return Err(format!("{key:?} is no {what}"));
                 }
-                for (name, w) in needs {
-                    known(&format!("the {what} {key:?}"), name)?;
-                    if !(*w > 0.0 && *w <= 1.0) {
-                        return Err(format!("the {what} {key:?} weighs {name:?} {w}"));
-                    }
-                }
+                Self::check_needs(&format!("the {what} {key:?}"), needs)?;
+            }
+        }
+        let m = &self.moment;
+        Self::check_needs("a northern Christmas", &m.christmas_in_winter)?;
+        Self::check_needs("the weekend", &m.weekend)?;
+        Self::check_needs("a weekend evening", &m.weekend_evening)?;
+        Ok(())
+    }
+
+    /// Needs that name descriptors, with weights in (0, 1].
+    fn check_needs(what: &str, needs: &[NamedNeed]) -> Result<(), String> {
+        for (name, w) in needs {
+            if D::find(name).is_none() {
+                return Err(format!("{what} names {name:?}, which is no descriptor"));
+            }
+            if !(*w > 0.0 && *w <= 1.0) {
+                return Err(format!("{what} weighs {name:?} {w}"));
             }
         }
         Ok(())

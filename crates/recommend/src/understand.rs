@@ -22,7 +22,7 @@ use crate::context::{Context, DayPart, Holiday, Season};
 use crate::cues;
 pub(crate) use crate::cues::stop_word;
 use crate::shaping::{SHAPING, Shaping};
-use crate::vocab::{D, DESCRIPTORS, Facet, Origin, is_quality_word, kind_of_word};
+use crate::vocab::{D, DESCRIPTORS, Facet, KNOWN, Origin, is_quality_word, kind_of_word};
 use moodshelf_media::Kind;
 
 /// The numbers reading shapes a request with (the weight of a need by who
@@ -627,13 +627,13 @@ fn kinds_and_keywords(t: &mut Text, intent: &mut Intent, content: &mut Vec<(usiz
     // "a poem" or "a play" names the form and the kind; so does
     // "something animated".
     let forms = [
-        ("poetry", Kind::Book),
-        ("plays", Kind::Book),
-        ("short stories", Kind::Book),
-        ("animation", Kind::Video),
+        (KNOWN.poetry, Kind::Book),
+        (KNOWN.plays, Kind::Book),
+        (KNOWN.short_stories, Kind::Book),
+        (KNOWN.animation, Kind::Video),
     ];
-    for (name, kind) in forms {
-        if intent.kinds.is_empty() && intent.asks_for(D::named(name)) {
+    for (form, kind) in forms {
+        if intent.kinds.is_empty() && intent.asks_for(form) {
             intent.kinds.push(kind);
         }
     }
@@ -717,37 +717,43 @@ pub fn moment_needs(ctx: &Context, intent: &Intent) -> Vec<(D, f32)> {
             }
             // A northern Christmas adds winter (a southern one falls in summer).
             if h == Holiday::Christmas && ctx.season == Season::Winter {
-                add("winter", 0.5);
+                for (name, w) in &cues::CUES.moment.christmas_in_winter {
+                    add(name, *w);
+                }
             }
         }
     }
     // Time words in the request are the moment it is for: "this evening"
     // on a Monday morning is an evening.
-    let said = |name: &str| intent.asks_for(D::named(name));
-    let day_part = if said("night") {
+    let said = |d: D| intent.asks_for(d);
+    let k = &*KNOWN;
+    let day_part = if said(k.night) {
         DayPart::Night
-    } else if said("evening") {
+    } else if said(k.evening) {
         DayPart::Evening
-    } else if said("afternoon") {
+    } else if said(k.afternoon) {
         DayPart::Afternoon
-    } else if said("morning") {
+    } else if said(k.morning) {
         DayPart::Morning
     } else {
         ctx.day_part
     };
-    let weekend = ctx.weekend || said("weekend");
+    let weekend = ctx.weekend || said(k.weekend);
     for (name, w) in cues::day_part_needs(day_part) {
         add(name, *w);
     }
     let weekend_evening = (matches!(ctx.weekday.as_str(), "Friday" | "Saturday")
-        || said("weekend"))
+        || said(k.weekend))
         && matches!(day_part, DayPart::Evening | DayPart::Night);
     if weekend || weekend_evening {
-        add("light", 0.2);
+        for (name, w) in &cues::CUES.moment.weekend {
+            add(name, *w);
+        }
     }
     if weekend_evening {
-        add("friends", 0.3);
-        add("funny", 0.1);
+        for (name, w) in &cues::CUES.moment.weekend_evening {
+            add(name, *w);
+        }
     }
     out
 }
