@@ -3,7 +3,8 @@
 
 use crate::{Catalog, QueryContext, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ScanStatus {
     Running,
     Done,
@@ -13,7 +14,8 @@ pub enum ScanStatus {
 }
 
 impl ScanStatus {
-    fn as_str(self) -> &'static str {
+    /// As stored and shown: "running", "done", "failed", "interrupted".
+    pub fn as_str(self) -> &'static str {
         match self {
             ScanStatus::Running => "running",
             ScanStatus::Done => "done",

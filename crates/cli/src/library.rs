@@ -124,8 +124,8 @@ fn print_status(status: &Status) {
     if let Some(s) = &status.last_scan {
         println!(
             "Scan:    {} at phase {}{}",
-            s.status,
-            s.phase,
+            s.status.as_str(),
+            s.phase.map_or("?", |p| p.as_str()),
             s.message
                 .as_deref()
                 .map(|m| format!(" ({m})"))

@@ -26,6 +26,23 @@ pub enum Phase {
 }
 
 impl Phase {
+    pub const ALL: [Phase; 9] = [
+        Phase::Discover,
+        Phase::Diff,
+        Phase::Extract,
+        Phase::Describe,
+        Phase::Embed,
+        Phase::Profile,
+        Phase::Enrich,
+        Phase::Analyze,
+        Phase::Persist,
+    ];
+
+    /// The phase a stored name says (as [`Phase::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Discover => "discover",
@@ -133,5 +150,20 @@ impl Tracker {
             total,
             elapsed_secs: self.started.elapsed().as_secs_f64(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_phase_reads_back_and_an_unknown_one_is_none() {
+        for p in Phase::ALL {
+            assert_eq!(Phase::parse(p.as_str()), Some(p));
+            let json = serde_json::to_string(&p).unwrap();
+            assert_eq!(json, format!("\"{}\"", p.as_str()), "shown as stored");
+        }
+        assert_eq!(Phase::parse("defragment"), None);
     }
 }

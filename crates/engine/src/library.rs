@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use moodshelf_catalog::{Counts, Person, Root, RootState, ScanRun, Verdict};
+use moodshelf_catalog::{Counts, Person, Root, RootState, ScanRun, ScanStatus, Verdict};
 use moodshelf_index::Index;
 use moodshelf_llm::{Cancel, Embedder, Generator, Reasoner};
 use serde::Serialize;
@@ -18,6 +18,7 @@ use crate::analysis::{self, AnalyzeOptions, AnalyzeReport};
 use crate::config::{Paths, Settings};
 use crate::enrich::{self, EnrichOptions, EnrichReport, ItemDetails};
 use crate::error::{Code, Error, Result};
+use crate::jobs::Phase;
 use crate::listens::{self, ImportReport};
 use crate::live::{self, WatchEvent, WatchHandle, WatchOptions};
 use crate::people;
@@ -104,8 +105,10 @@ pub struct Status {
 pub struct LastScan {
     pub started_at: i64,
     pub finished_at: Option<i64>,
-    pub status: String,
-    pub phase: String,
+    pub status: ScanStatus,
+    /// The phase it reached (`None` for a phase this version does not
+    /// know, written by a newer one).
+    pub phase: Option<Phase>,
     pub message: Option<String>,
 }
 
@@ -114,8 +117,8 @@ impl From<&ScanRun> for LastScan {
         LastScan {
             started_at: r.started_at,
             finished_at: r.finished_at,
-            status: format!("{:?}", r.status).to_lowercase(),
-            phase: r.phase.clone(),
+            status: r.status,
+            phase: Phase::parse(&r.phase),
             message: r.message.clone(),
         }
     }

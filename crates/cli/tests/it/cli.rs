@@ -116,6 +116,7 @@ fn ask_json_is_one_object_on_stdout() {
     let status = json(&out);
     assert_eq!(status["music"], 20);
     assert_eq!(status["last_scan"]["status"], "done");
+    assert!(status["last_scan"]["phase"].is_string(), "{status}");
     assert_eq!(
         status["last_scan"]["started_at"], 1_798_142_400,
         "--now is the time the scan is recorded at"
