@@ -10,7 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use moodshelf_engine::RecommendRequest;
-use moodshelf_engine::recommend::{ExplainedBy, Mode, RecEvent, Recommendation, UnderstoodBy};
+use moodshelf_engine::recommend::{
+    ExplainedBy, Mode, ReasonerKind, RecEvent, Recommendation, UnderstoodBy,
+};
 use moodshelf_libgen::Spec;
 use moodshelf_llm::{Cancel, ChatMessage, Dialect, Endpoint, EndpointOptions, GenRequest, Stop};
 use moodshelf_tests::{TestLibrary, models_dir, moment};
@@ -278,7 +280,7 @@ async fn answers_come_from_the_endpoint_and_say_so() {
     assert!(notices.is_empty(), "{notices:?}");
     assert_eq!(a.understood_by, UnderstoodBy::RulesAndModel);
     assert_eq!(a.explained_by, ExplainedBy::Model);
-    assert_eq!(a.reasoner.kind, "endpoint");
+    assert_eq!(a.reasoner.kind, ReasonerKind::Endpoint);
     assert_eq!(a.reasoner.model.as_deref(), Some("smol-test"));
     let json = serde_json::to_value(&a).unwrap();
     assert_eq!(json["reasoner"]["kind"], "endpoint");
@@ -299,7 +301,7 @@ async fn a_server_that_dies_mid_answer_hands_over_to_the_local_model() {
             .any(|n| n.contains(&server.url) && n.contains("local model answers instead")),
         "{notices:?}"
     );
-    assert_eq!(a.reasoner.kind, "local", "{notices:?}");
+    assert_eq!(a.reasoner.kind, ReasonerKind::Local, "{notices:?}");
     assert_eq!(a.explained_by, ExplainedBy::Model);
     assert_eq!(a.items.len(), 10);
 }

@@ -90,7 +90,7 @@ async fn hard_constraints_hold_and_only_library_items_come_back() {
     assert_eq!(a.intent.max_minutes, Some(120));
     assert_eq!(a.intent.exclude, vec!["horror"]);
     for p in &a.items {
-        assert_eq!(p.item.kind, "video", "{p:?}");
+        assert_eq!(p.item.kind, Kind::Video, "{p:?}");
         assert!(p.item.duration_secs.is_some_and(|d| d <= 7200.0), "{p:?}");
         let c = card(&t.lib, p.item.id).await;
         assert!(!c.contains("horror"), "{}: {c}", p.item.title);
@@ -122,7 +122,7 @@ async fn hard_constraints_hold_and_only_library_items_come_back() {
     .await;
     assert!(!b.items.is_empty());
     for p in &b.items {
-        assert_eq!(p.item.kind, "book");
+        assert_eq!(p.item.kind, Kind::Book);
         assert!(p.item.year.is_some_and(|y| y <= 1949), "{p:?}");
         assert!(
             !card(&t.lib, p.item.id).await.contains("dystop"),
@@ -181,7 +181,7 @@ async fn follow_ups_refine_in_the_asked_direction_and_survive_a_restart() {
             "{} is not shorter than {median}",
             p.item.title
         );
-        assert_eq!(p.item.kind, "video");
+        assert_eq!(p.item.kind, Kind::Video);
     }
 
     let second = &shorter.items[1];
@@ -194,7 +194,7 @@ async fn follow_ups_refine_in_the_asked_direction_and_survive_a_restart() {
 
     let books = rec(&t.lib, "only books", Mode::Rules, Some(conv)).await;
     assert!(!books.items.is_empty());
-    assert!(books.items.iter().all(|p| p.item.kind == "book"));
+    assert!(books.items.iter().all(|p| p.item.kind == Kind::Book));
 
     let msgs = t.lib.catalog().messages(conv).await.unwrap();
     assert_eq!(msgs.len(), 8, "four requests and four answers are kept");
@@ -528,7 +528,7 @@ async fn without_a_model_the_fast_path_answers() {
         notices.iter().any(|n| n.contains("no-such-model.gguf")),
         "{notices:?}"
     );
-    assert!(a.items.iter().all(|p| p.item.kind == "music"));
+    assert!(a.items.iter().all(|p| p.item.kind == Kind::Music));
 }
 
 /// A title of thousands of CJK characters used to overflow the explaining

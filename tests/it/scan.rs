@@ -37,7 +37,7 @@ async fn every_generated_item_is_catalogued_with_its_fields() {
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("{path} not in the catalog"));
-        assert_eq!(item.kind, g.kind, "{path}");
+        assert_eq!(item.kind.as_str(), g.kind, "{path}");
         assert_eq!(item.title, g.title, "{path}");
         if g.creator.is_some() {
             assert_eq!(item.creator, g.creator, "{path}");
@@ -150,7 +150,7 @@ async fn corrupt_files_fail_alone() {
         .unwrap()
         .expect("the truncated book is an item");
     assert_eq!(listed.title, "truncated");
-    assert_eq!(listed.kind, "book");
+    assert_eq!(listed.kind.as_str(), "book");
     let errors = t.lib.file_errors(50).await.unwrap();
     let by_name: HashMap<String, String> = errors
         .into_iter()

@@ -55,7 +55,7 @@ async fn answers_come_from_the_library_and_respect_filters() {
         .unwrap();
         assert_eq!(answer.items.len(), 15);
         for p in &answer.items {
-            assert_eq!(p.item.kind, name);
+            assert_eq!(p.item.kind.as_str(), name);
             assert!(
                 known.contains(&p.item.path),
                 "{} is not in the library",

@@ -6,7 +6,7 @@
 
 use sqlx::{Row, Sqlite, Transaction};
 
-use crate::{Catalog, QueryContext, Result};
+use crate::{Catalog, Kind, QueryContext, Result};
 
 /// One item's use as one source recorded it.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -27,7 +27,7 @@ pub struct UseRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesItem {
     pub id: i64,
-    pub kind: String,
+    pub kind: Kind,
     pub series: String,
     /// A book's number in its series.
     pub index: Option<f32>,
@@ -176,17 +176,21 @@ impl Catalog {
         .fetch_all(&self.pool)
         .await
         .ctx("series items")?;
-        Ok(rows
-            .iter()
-            .map(|r| SeriesItem {
-                id: r.get(0),
-                kind: r.get(1),
-                series: r.get(2),
-                index: r.get::<Option<f64>, _>(3).map(|v| v as f32),
-                season: r.get::<Option<i64>, _>(4).map(|v| v.clamp(0, 9999) as u32),
-                episode: r.get::<Option<i64>, _>(5).map(|v| v.clamp(0, 9999) as u32),
+        rows.iter()
+            .map(|r| {
+                Ok(SeriesItem {
+                    id: r.get(0),
+                    kind: crate::kind_at(r, "kind").map_err(|source| crate::Error::Query {
+                        what: "series item",
+                        source,
+                    })?,
+                    series: r.get(2),
+                    index: r.get::<Option<f64>, _>(3).map(|v| v as f32),
+                    season: r.get::<Option<i64>, _>(4).map(|v| v.clamp(0, 9999) as u32),
+                    episode: r.get::<Option<i64>, _>(5).map(|v| v.clamp(0, 9999) as u32),
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Every available track as listens are matched to it: id, title,

@@ -3,7 +3,7 @@
 
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use crate::{Catalog, Error, QueryContext, Result};
+use crate::{Catalog, Error, Kind, QueryContext, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileRole {
@@ -52,7 +52,7 @@ pub struct FileRecord {
 /// media crate's type; this crate stays independent of it).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemData {
-    pub kind: String,
+    pub kind: Kind,
     pub title: String,
     pub creator: Option<String>,
     pub album: Option<String>,
@@ -96,7 +96,7 @@ pub struct FileUpdate {
 pub struct IndexRow {
     pub id: i64,
     pub root_id: i64,
-    pub kind: String,
+    pub kind: Kind,
     pub title: String,
     pub creator: Option<String>,
     pub year: Option<i32>,
@@ -116,7 +116,7 @@ pub struct IndexRow {
 pub struct ItemView {
     pub id: i64,
     pub path: String,
-    pub kind: String,
+    pub kind: Kind,
     pub title: String,
     pub creator: Option<String>,
     pub album: Option<String>,
@@ -464,7 +464,7 @@ impl Catalog {
                 Ok(IndexRow {
                     id: r.try_get("id").map_err(get)?,
                     root_id: r.try_get("root_id").map_err(get)?,
-                    kind: r.try_get("kind").map_err(get)?,
+                    kind: crate::kind_at(r, "kind").map_err(get)?,
                     title: r.try_get("title").map_err(get)?,
                     creator: r.try_get("creator").map_err(get)?,
                     year: r.try_get("year").map_err(get)?,
@@ -699,7 +699,7 @@ fn view_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ItemView> {
     Ok(ItemView {
         id: r.try_get("id").map_err(get)?,
         path: r.try_get("path").map_err(get)?,
-        kind: r.try_get("kind").map_err(get)?,
+        kind: crate::kind_at(r, "kind").map_err(get)?,
         title: r.try_get("title").map_err(get)?,
         creator: r.try_get("creator").map_err(get)?,
         album: r.try_get("album").map_err(get)?,
@@ -734,7 +734,7 @@ async fn upsert_item(
                 meta = ?
              WHERE id = ?",
         )
-        .bind(&d.kind)
+        .bind(d.kind.as_str())
         .bind(&d.title)
         .bind(&d.creator)
         .bind(&d.album)
@@ -759,7 +759,7 @@ async fn upsert_item(
                             created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
-    .bind(&d.kind)
+    .bind(d.kind.as_str())
     .bind(&d.title)
     .bind(&d.creator)
     .bind(&d.album)
@@ -782,7 +782,7 @@ mod tests {
 
     fn item(title: &str, meta: &str) -> Outcome {
         Outcome::Item(ItemData {
-            kind: "music".into(),
+            kind: Kind::Music,
             title: title.into(),
             creator: Some("Someone".into()),
             album: None,

@@ -35,6 +35,7 @@ pub use items::{
     Counts, FileRecord, FileRole, FileState, FileUpdate, IndexRow, ItemData, ItemView, Outcome,
 };
 pub use memory::{Conversation, Feedback, Message, Polarity, Preference, Verdict};
+pub use moodshelf_kind::Kind;
 pub use people::{Forgotten, OWNER, Person};
 pub use profiles::{Profile, ProfileRow, ProfileWork};
 pub use roots::{Root, RootState};
@@ -170,6 +171,23 @@ impl Catalog {
             .await
             .ctx("integrity check")
     }
+}
+
+/// The kind stored in column `col` ("music", "book" or "video"); another
+/// value is a decoding error, never a guess.
+pub(crate) fn kind_at(
+    r: &sqlx::sqlite::SqliteRow,
+    col: &str,
+) -> std::result::Result<Kind, sqlx::Error> {
+    use sqlx::Row;
+    let stored: String = r.try_get(col)?;
+    Kind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == stored)
+        .ok_or_else(|| sqlx::Error::ColumnDecode {
+            index: col.to_string(),
+            source: format!("unknown item kind {stored:?}").into(),
+        })
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use sqlx::Row;
 
-use crate::{Catalog, Error, QueryContext, Result};
+use crate::{Catalog, Error, Kind, QueryContext, Result};
 
 /// One item's stored profile.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,7 +29,7 @@ pub struct ProfileWork {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProfileRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: Kind,
     pub root_id: i64,
     pub year: Option<i32>,
     pub duration_secs: Option<f64>,
@@ -142,7 +142,7 @@ impl Catalog {
                 let enriched: Option<String> = r.try_get("enriched").map_err(get)?;
                 Ok(ProfileRow {
                     id: r.try_get("id").map_err(get)?,
-                    kind: r.try_get("kind").map_err(get)?,
+                    kind: crate::kind_at(r, "kind").map_err(get)?,
                     root_id: r.try_get("root_id").map_err(get)?,
                     year: r.try_get("year").map_err(get)?,
                     duration_secs: r.try_get("duration_secs").map_err(get)?,

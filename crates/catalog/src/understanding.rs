@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use crate::{Catalog, Error, QueryContext, Result};
+use crate::{Catalog, Error, Kind, QueryContext, Result};
 
 /// A work the model has not read in its current form.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,7 +16,7 @@ pub struct UnderstandWork {
     pub subject: String,
     /// The first item read as this work: what its prompt is built from.
     pub id: i64,
-    pub kind: String,
+    pub kind: Kind,
     /// The item's `media::Metadata` as JSON.
     pub meta: String,
 }
@@ -97,7 +97,7 @@ impl Catalog {
             Ok(UnderstandWork {
                 subject: r.try_get("subject").map_err(get)?,
                 id: r.try_get("id").map_err(get)?,
-                kind: r.try_get("kind").map_err(get)?,
+                kind: crate::kind_at(r, "kind").map_err(get)?,
                 meta: r.try_get("meta").map_err(get)?,
             })
         })

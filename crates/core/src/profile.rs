@@ -363,10 +363,7 @@ impl ProfileTable {
         let global = stats(&all);
         let mut calibration: Calibration = HashMap::new();
         for kind in Kind::ALL {
-            let of_kind: Vec<&ProfileRow> = rows
-                .iter()
-                .filter(|r| Kind::parse(&r.kind) == Some(kind))
-                .collect();
+            let of_kind: Vec<&ProfileRow> = rows.iter().filter(|r| r.kind == kind).collect();
             calibration.insert(
                 kind,
                 if of_kind.len() >= MIN_CALIBRATION {
@@ -378,9 +375,7 @@ impl ProfileTable {
         }
         let mut table = ProfileTable::default();
         for r in rows {
-            let Some(kind) = Kind::parse(&r.kind) else {
-                continue;
-            };
+            let kind = r.kind;
             let cal = &calibration[&kind];
             let zero: Box<[i8]> = (0..n)
                 .map(|i| {
@@ -486,7 +481,7 @@ mod tests {
         let n = DESCRIPTORS.len();
         ProfileRow {
             id,
-            kind: kind.into(),
+            kind: Kind::parse(kind).unwrap(),
             root_id: 1,
             year: None,
             duration_secs: None,

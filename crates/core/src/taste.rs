@@ -445,7 +445,7 @@ pub fn profile_of(person: Person, state: &TasteState, forgotten: Vec<Forgotten>)
         let works: Vec<&Judged> = state
             .judged
             .values()
-            .filter(|j| j.view.kind == kind)
+            .filter(|j| j.view.kind.as_str() == kind)
             .collect();
         if !works.is_empty() {
             kinds.push(kind_taste(kind, &works));
@@ -509,7 +509,7 @@ pub async fn judgements(c: &moodshelf_catalog::Catalog, person: i64) -> Result<J
                 .get(&v.id)
                 .is_some_and(|rs| rs.iter().any(UseRecord::used))
         })
-        .map(|v| (v.id, v.kind.clone()))
+        .map(|v| (v.id, v.kind.as_str().to_string()))
         .collect();
     let judged: HashMap<i64, Judged> = views
         .into_iter()
@@ -540,7 +540,7 @@ impl Judgements {
             let of_kind = self
                 .judged
                 .iter()
-                .filter(|(_, j)| kind.is_empty() || j.view.kind == kind)
+                .filter(|(_, j)| kind.is_empty() || j.view.kind.as_str() == kind)
                 .map(|(id, j)| (id, &j.liking));
             if let Some(d) = direction(of_kind, &vectors) {
                 directions.insert(kind.to_string(), d);
@@ -651,7 +651,7 @@ mod tests {
         ItemView {
             id: 9,
             path: String::new(),
-            kind: kind.into(),
+            kind: crate::Kind::parse(kind).unwrap(),
             title: title.into(),
             creator: None,
             album: None,

@@ -127,7 +127,7 @@ fn item_data(mut meta: Metadata, path: &Path, covers: &Path) -> ItemData {
         })
         .collect();
     ItemData {
-        kind: meta.kind.as_str().to_string(),
+        kind: meta.kind,
         creator: meta.creator().map(str::to_string),
         album: meta.album.clone(),
         year: meta.year,

@@ -726,7 +726,7 @@ pub(crate) async fn embed_pending(
             .map(|(r, vector)| moodshelf_index::Row {
                 id: r.id,
                 root_id: r.root_id,
-                kind: r.kind.clone(),
+                kind: r.kind.as_str().to_string(),
                 title: r.title.clone(),
                 creator: r.creator.clone(),
                 year: r.year,

@@ -78,14 +78,6 @@ pub enum Reasoner {
 }
 
 impl Reasoner {
-    /// `local` or `endpoint`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Reasoner::Local(_) => "local",
-            Reasoner::Endpoint(_) => "endpoint",
-        }
-    }
-
     /// The model's name: the file name of a local model, the name an
     /// endpoint serves.
     pub fn model(&self) -> String {

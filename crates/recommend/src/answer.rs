@@ -171,12 +171,32 @@ pub struct Recommendation {
     pub timings_ms: RecTimings,
 }
 
-/// The model behind an answer: `local` (the model file on this machine),
-/// `endpoint` (a server on another machine) or `none` (the fast path).
+/// The model behind an answer, and its name when there was one.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ReasonerInfo {
-    pub kind: String,
+    pub kind: ReasonerKind,
     pub model: Option<String>,
+}
+
+/// Where the model behind an answer ran: `local` (the model file on this
+/// machine), `endpoint` (a server on another machine) or `none` (the fast
+/// path: no model read the request or wrote a reason).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ReasonerKind {
+    Local,
+    Endpoint,
+    None,
+}
+
+impl ReasonerKind {
+    /// The kind of a reasoner in use.
+    pub fn of(r: &moodshelf_llm::Reasoner) -> ReasonerKind {
+        match r {
+            moodshelf_llm::Reasoner::Local(_) => ReasonerKind::Local,
+            moodshelf_llm::Reasoner::Endpoint(_) => ReasonerKind::Endpoint,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -260,7 +260,7 @@ pub fn candidate(v: &ItemView, p: Option<&ItemProfile>, moment: Option<D>) -> Ca
     }
     Candidate {
         id: v.id,
-        kind: v.kind.clone(),
+        kind: v.kind,
         title: v.title.clone(),
         creator: v.creator.clone(),
         year: v.year,
@@ -425,7 +425,7 @@ mod tests {
     fn cand(title: &str) -> Candidate {
         Candidate {
             id: 7,
-            kind: "video".into(),
+            kind: crate::Kind::Video,
             title: title.into(),
             creator: Some("Ann Director".into()),
             year: Some(1999),

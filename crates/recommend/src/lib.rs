@@ -51,8 +51,8 @@ use crate::profile::ProfileTable;
 use crate::store::Store;
 use crate::vocab::D;
 pub use answer::{
-    EventFn, ExplainedBy, MAX_LIMIT, Mode, Moment, Pick, Pool, ReasonerInfo, RecEvent, RecTimings,
-    RecommendRequest, Recommendation, RefusedReason, UnderstoodBy,
+    EventFn, ExplainedBy, MAX_LIMIT, Mode, Moment, Pick, Pool, ReasonerInfo, ReasonerKind,
+    RecEvent, RecTimings, RecommendRequest, Recommendation, RefusedReason, UnderstoodBy,
 };
 use intent::{Direction, Intent, NeedSource};
 use moodshelf_catalog::Polarity;
@@ -181,12 +181,12 @@ pub async fn recommend(
     let reasoner = match (&explained.reasoner, s.understood_by, explained.by) {
         (Some(r), _, ExplainedBy::Model) | (Some(r), UnderstoodBy::RulesAndModel, _) => {
             ReasonerInfo {
-                kind: r.kind().to_string(),
+                kind: ReasonerKind::of(r),
                 model: Some(r.model()),
             }
         }
         _ => ReasonerInfo {
-            kind: "none".into(),
+            kind: ReasonerKind::None,
             model: None,
         },
     };
@@ -984,7 +984,7 @@ pub async fn warm_up(store: &Store) -> Result<()> {
     let g = store.generator().await?;
     let placeholder = model::Candidate {
         id: 0,
-        kind: "music".into(),
+        kind: Kind::Music,
         title: String::new(),
         creator: None,
         year: None,

@@ -615,7 +615,7 @@ mod tests {
         ItemView {
             id,
             path: path.into(),
-            kind: "music".into(),
+            kind: crate::Kind::Music,
             title: title.into(),
             creator: (!creator.is_empty()).then(|| creator.into()),
             album: None,

@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use moodshelf_catalog::{ItemView, Verdict};
+use moodshelf_media::Kind;
 use serde::{Deserialize, Serialize};
 
 use crate::profile::{ItemProfile, Sources};
@@ -420,7 +421,7 @@ impl Entry {
 struct Caps {
     per_creator: HashMap<String, usize>,
     per_album: HashMap<String, usize>,
-    per_kind: HashMap<String, usize>,
+    per_kind: HashMap<Kind, usize>,
     kind_cap: usize,
     /// The creator and album caps hold while the pool can satisfy them; a
     /// library of one artist still fills the answer.
@@ -434,7 +435,7 @@ impl Caps {
         let count = |m: &HashMap<String, usize>, k: &str| m.get(k).copied().unwrap_or(0);
         if several_kinds_left
             && e.first == 0.0
-            && count(&self.per_kind, &e.s.item.kind) >= self.kind_cap
+            && self.per_kind.get(&e.s.item.kind).copied().unwrap_or(0) >= self.kind_cap
         {
             return false;
         }
@@ -456,7 +457,7 @@ impl Caps {
     }
 
     fn count(&mut self, e: &Entry) {
-        *self.per_kind.entry(e.s.item.kind.clone()).or_default() += 1;
+        *self.per_kind.entry(e.s.item.kind).or_default() += 1;
         if !e.creator.is_empty() {
             *self.per_creator.entry(e.creator.clone()).or_default() += 1;
         }
@@ -535,7 +536,7 @@ mod tests {
         ItemView {
             id,
             path: format!("/lib/{id}"),
-            kind: "video".into(),
+            kind: Kind::Video,
             title: format!("Item {id}"),
             creator: Some(creator.into()),
             album: None,
@@ -678,7 +679,7 @@ mod tests {
                 },
                 vec![i as f32, 1.0],
             );
-            c.item.kind = if i < 8 { "book" } else { "music" }.into();
+            c.item.kind = if i < 8 { Kind::Book } else { Kind::Music };
             cands.push(c);
         }
         let choice = Choice {
@@ -689,7 +690,7 @@ mod tests {
             mix_kinds: true,
         };
         let picks = choose(cands.clone(), &w, choice);
-        let books = picks.iter().filter(|p| p.item.kind == "book").count();
+        let books = picks.iter().filter(|p| p.item.kind == Kind::Book).count();
         assert_eq!(books, 3, "at most 60% of one kind");
         let picks = choose(
             cands,
@@ -699,7 +700,10 @@ mod tests {
                 ..choice
             },
         );
-        assert_eq!(picks.iter().filter(|p| p.item.kind == "book").count(), 5);
+        assert_eq!(
+            picks.iter().filter(|p| p.item.kind == Kind::Book).count(),
+            5
+        );
     }
 
     #[test]

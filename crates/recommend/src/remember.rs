@@ -245,7 +245,7 @@ mod tests {
         let view = |d: f64, y: i32| ItemView {
             id: 1,
             path: String::new(),
-            kind: "video".into(),
+            kind: crate::Kind::Video,
             title: String::new(),
             creator: None,
             album: None,

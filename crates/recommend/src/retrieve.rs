@@ -451,11 +451,11 @@ async fn blind_titles(
         .iter()
         .map(|s| a.weights.score(&s.features, a.intent.vagueness))
         .collect();
-    let mut per_kind: HashMap<&str, Vec<f32>> = HashMap::new();
+    let mut per_kind: HashMap<Kind, Vec<f32>> = HashMap::new();
     for (s, score) in out.iter().zip(&scores) {
-        per_kind.entry(&s.item.kind).or_default().push(*score);
+        per_kind.entry(s.item.kind).or_default().push(*score);
     }
-    let bars: HashMap<&str, f32> = per_kind
+    let bars: HashMap<Kind, f32> = per_kind
         .into_iter()
         .map(|(kind, mut v)| {
             v.sort_by(|x, y| y.total_cmp(x));
@@ -465,7 +465,7 @@ async fn blind_titles(
     let mut chosen: Vec<usize> = which
         .iter()
         .copied()
-        .filter(|&i| scores[i] >= bars[out[i].item.kind.as_str()])
+        .filter(|&i| scores[i] >= bars[&out[i].item.kind])
         .collect();
     chosen.sort_by(|&x, &y| scores[y].total_cmp(&scores[x]));
     chosen.truncate(MAX_BLIND);
@@ -992,7 +992,7 @@ mod tests {
         ItemView {
             id: 1,
             path: format!("/films/{title}.mkv"),
-            kind: "video".into(),
+            kind: Kind::Video,
             title: title.into(),
             creator: None,
             album: None,

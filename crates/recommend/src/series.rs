@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use moodshelf_catalog::{SeriesItem, UseRecord};
 use serde::Serialize;
 
+use crate::Kind;
 use crate::error::Result;
 use crate::store::Store;
 
@@ -68,10 +69,10 @@ fn last_used(rs: &[UseRecord]) -> Option<i64> {
 /// What comes next in each series the person has begun, most lately used
 /// first (see the module's notes).
 pub fn next_in(items: &[SeriesItem], records: &HashMap<i64, Vec<UseRecord>>) -> Vec<NextUp> {
-    let mut by_series: HashMap<(String, String), Vec<(&SeriesItem, f64)>> = HashMap::new();
+    let mut by_series: HashMap<(Kind, String), Vec<(&SeriesItem, f64)>> = HashMap::new();
     for s in items {
         if let Some(p) = position(s) {
-            let key = (s.kind.clone(), s.series.trim().to_lowercase());
+            let key = (s.kind, s.series.trim().to_lowercase());
             by_series.entry(key).or_default().push((s, p));
         }
     }
@@ -146,7 +147,7 @@ mod tests {
     fn book(id: i64, series: &str, index: f32) -> SeriesItem {
         SeriesItem {
             id,
-            kind: "book".into(),
+            kind: Kind::Book,
             series: series.into(),
             index: Some(index),
             season: None,
@@ -157,7 +158,7 @@ mod tests {
     fn episode(id: i64, season: u32, episode: u32) -> SeriesItem {
         SeriesItem {
             id,
-            kind: "video".into(),
+            kind: Kind::Video,
             series: "Show".into(),
             index: None,
             season: Some(season),

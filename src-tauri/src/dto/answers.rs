@@ -31,7 +31,7 @@ impl From<&Pick> for Card {
     fn from(p: &Pick) -> Self {
         Card {
             id: p.item.id,
-            kind: p.item.kind.clone(),
+            kind: p.item.kind.as_str().to_string(),
             title: p.item.title.clone(),
             creator: p.item.creator.clone(),
             album: p.item.album.clone(),
@@ -142,7 +142,7 @@ impl From<&ItemView> for Card {
     fn from(v: &ItemView) -> Self {
         Card {
             id: v.id,
-            kind: v.kind.clone(),
+            kind: v.kind.as_str().to_string(),
             title: v.title.clone(),
             creator: v.creator.clone(),
             album: v.album.clone(),

@@ -115,7 +115,12 @@ async fn metadata(lib: &Library) -> Vec<(String, Metadata)> {
     let ids: Vec<i64> = (1..=n.music + n.books + n.videos).collect();
     let rows = lib.catalog().items_by_ids(&ids).await.unwrap();
     rows.into_iter()
-        .filter_map(|v| Some((v.kind, serde_json::from_str(&v.meta).ok()?)))
+        .filter_map(|v| {
+            Some((
+                v.kind.as_str().to_string(),
+                serde_json::from_str(&v.meta).ok()?,
+            ))
+        })
         .collect()
 }
 
