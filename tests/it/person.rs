@@ -44,7 +44,7 @@ async fn forgetting_a_part_of_the_taste_changes_the_next_answer() {
     let (t, genre) = films_library().await;
     love(&t, &genre).await;
     let taste = t.lib.taste(None).await.unwrap();
-    let films_taste = taste.kinds.iter().find(|k| k.kind == "video").unwrap();
+    let films_taste = taste.kinds.iter().find(|k| k.kind == Kind::Video).unwrap();
     let lower = genre.to_lowercase();
     assert!(
         films_taste

@@ -17,6 +17,7 @@ use std::collections::{HashMap, HashSet};
 use moodshelf_catalog::{Feedback, Forgotten, ItemView, Person, UseRecord, Verdict};
 use serde::Serialize;
 
+use crate::Kind;
 use crate::error::{Code, Error, Result};
 use crate::shaping::SHAPING;
 use crate::work::Understanding;
@@ -189,9 +190,9 @@ pub struct TasteState {
     pub records: HashMap<i64, Vec<UseRecord>>,
     /// Works watched, read or played (forgotten ones too), with their
     /// kind: films and books are not offered as new.
-    pub used: HashMap<i64, String>,
-    /// Per kind, and "" across kinds, the taste's direction.
-    directions: HashMap<String, Vec<f32>>,
+    pub used: HashMap<i64, Kind>,
+    /// Per kind, and (`None`) across kinds, the taste's direction.
+    directions: HashMap<Option<Kind>, Vec<f32>>,
     /// Loved works' vectors, for reasons.
     loved: Vec<(i64, Vec<f32>)>,
 }
@@ -200,20 +201,23 @@ impl TasteState {
     /// The direction to answer a request for `kinds` with (empty: any),
     /// and, when it comes from other kinds (the person has no history of
     /// the kind asked for), which.
-    pub fn direction(&self, kinds: &[crate::Kind]) -> Option<(&[f32], Vec<String>)> {
+    pub fn direction(&self, kinds: &[Kind]) -> Option<(&[f32], Vec<String>)> {
         let [kind] = kinds else {
-            return self.directions.get("").map(|d| (d.as_slice(), Vec::new()));
+            return self
+                .directions
+                .get(&None)
+                .map(|d| (d.as_slice(), Vec::new()));
         };
-        if let Some(d) = self.directions.get(kind.as_str()) {
+        if let Some(d) = self.directions.get(&Some(*kind)) {
             return Some((d.as_slice(), Vec::new()));
         }
         let others: Vec<String> = self
             .directions
             .keys()
-            .filter(|k| !k.is_empty())
-            .cloned()
+            .flatten()
+            .map(|k| k.as_str().to_string())
             .collect();
-        self.directions.get("").map(|d| (d.as_slice(), others))
+        self.directions.get(&None).map(|d| (d.as_slice(), others))
     }
 
     /// How much the person would like a work at `vector`, asked for
@@ -221,7 +225,7 @@ impl TasteState {
     /// taste. (The mean closeness to the loved works nearest it was
     /// measured too, half and half with this: it did no better on the
     /// taste evaluation's tuning half, see BENCHMARKS.md.)
-    pub fn affinity(&self, kinds: &[crate::Kind], vector: &[f32]) -> f32 {
+    pub fn affinity(&self, kinds: &[Kind], vector: &[f32]) -> f32 {
         self.direction(kinds)
             .map_or(0.0, |(d, _)| crate::profile::dot(d, vector))
     }
@@ -261,10 +265,10 @@ pub fn said_of(v: &ItemView, records: &[UseRecord]) -> Option<String> {
     let rating = records.iter().find_map(|r| r.rating);
     let plays: u32 = records.iter().filter_map(|r| r.plays).sum();
     let finished = records.iter().any(|r| r.finished == Some(true));
-    let verb = match v.kind.as_str() {
-        "book" => "read",
-        "video" => "watched",
-        _ => "played",
+    let verb = match v.kind {
+        Kind::Book => "read",
+        Kind::Video => "watched",
+        Kind::Music => "played",
     };
     let times = match plays {
         0 | 1 => None,
@@ -306,7 +310,7 @@ pub struct TastePart {
 /// A person's taste for one kind.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct KindTaste {
-    pub kind: String,
+    pub kind: Kind,
     /// Works of this kind their taste is made of.
     pub works: usize,
     pub comes_back_to: Vec<TastePart>,
@@ -328,11 +332,11 @@ pub struct TasteProfile {
     pub forgotten: Vec<Forgotten>,
 }
 
-fn kind_plural(kind: &str) -> &'static str {
+fn kind_plural(kind: Kind) -> &'static str {
     match kind {
-        "book" => "Books",
-        "video" => "Films and shows",
-        _ => "Music",
+        Kind::Book => "Books",
+        Kind::Video => "Films and shows",
+        Kind::Music => "Music",
     }
 }
 
@@ -398,7 +402,7 @@ fn listed(parts: &[TastePart]) -> String {
     }
 }
 
-fn kind_taste(kind: &str, works: &[&Judged]) -> KindTaste {
+fn kind_taste(kind: Kind, works: &[&Judged]) -> KindTaste {
     let all = parts(works);
     let comes_back_to: Vec<TastePart> = all
         .iter()
@@ -429,7 +433,7 @@ fn kind_taste(kind: &str, works: &[&Judged]) -> KindTaste {
         _ => ".",
     });
     KindTaste {
-        kind: kind.to_string(),
+        kind,
         works: works.len(),
         comes_back_to,
         avoids,
@@ -441,11 +445,11 @@ fn kind_taste(kind: &str, works: &[&Judged]) -> KindTaste {
 /// Builds the words of a taste from its judged works.
 pub fn profile_of(person: Person, state: &TasteState, forgotten: Vec<Forgotten>) -> TasteProfile {
     let mut kinds = Vec::new();
-    for kind in ["video", "book", "music"] {
+    for kind in [Kind::Video, Kind::Book, Kind::Music] {
         let works: Vec<&Judged> = state
             .judged
             .values()
-            .filter(|j| j.view.kind.as_str() == kind)
+            .filter(|j| j.view.kind == kind)
             .collect();
         if !works.is_empty() {
             kinds.push(kind_taste(kind, &works));
@@ -487,7 +491,7 @@ pub fn profile_of(person: Person, state: &TasteState, forgotten: Vec<Forgotten>)
 pub struct Judgements {
     judged: HashMap<i64, Judged>,
     records: HashMap<i64, Vec<UseRecord>>,
-    used: HashMap<i64, String>,
+    used: HashMap<i64, Kind>,
 }
 
 /// Reads what `person`'s taste is built from.
@@ -502,14 +506,14 @@ pub async fn judgements(c: &moodshelf_catalog::Catalog, person: i64) -> Result<J
     }
     let ids: Vec<i64> = likings.keys().chain(records.keys()).copied().collect();
     let views = c.items_by_ids(&ids).await?;
-    let used: HashMap<i64, String> = views
+    let used: HashMap<i64, Kind> = views
         .iter()
         .filter(|v| {
             records
                 .get(&v.id)
                 .is_some_and(|rs| rs.iter().any(UseRecord::used))
         })
-        .map(|v| (v.id, v.kind.as_str().to_string()))
+        .map(|v| (v.id, v.kind))
         .collect();
     let judged: HashMap<i64, Judged> = views
         .into_iter()
@@ -536,14 +540,14 @@ impl Judgements {
     /// and across kinds, and the loved works.
     pub fn into_state(self, vectors: HashMap<i64, Vec<f32>>) -> TasteState {
         let mut directions = HashMap::new();
-        for kind in ["", "video", "book", "music"] {
+        for kind in [None, Some(Kind::Video), Some(Kind::Book), Some(Kind::Music)] {
             let of_kind = self
                 .judged
                 .iter()
-                .filter(|(_, j)| kind.is_empty() || j.view.kind.as_str() == kind)
+                .filter(|(_, j)| kind.is_none_or(|k| j.view.kind == k))
                 .map(|(id, j)| (id, &j.liking));
             if let Some(d) = direction(of_kind, &vectors) {
-                directions.insert(kind.to_string(), d);
+                directions.insert(kind, d);
             }
         }
         let loved = self

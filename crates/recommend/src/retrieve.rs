@@ -218,7 +218,7 @@ fn held_back(state: &TasteState, intent: &Intent) -> HashSet<i64> {
     state
         .used
         .iter()
-        .filter(|(_, kind)| intent.fresh || kind.as_str() != "music")
+        .filter(|(_, kind)| intent.fresh || **kind != Kind::Music)
         .map(|(id, _)| *id)
         .collect()
 }

@@ -71,7 +71,7 @@ impl From<TasteProfile> for TasteView {
                 .kinds
                 .iter()
                 .map(|k| KindTasteView {
-                    kind: k.kind.clone(),
+                    kind: k.kind.as_str().to_string(),
                     works: k.works.min(u32::MAX as usize) as u32,
                     words: k.words.clone(),
                     comes_back_to: k.comes_back_to.iter().map(TastePartView::from).collect(),
