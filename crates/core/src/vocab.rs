@@ -167,119 +167,79 @@ impl Vocabulary {
     }
 }
 
-/// The descriptors the engine's code names, each a field: a misspelt one is
-/// a compile error, and one the vocabulary lacks an error when the
-/// vocabulary loads ([`Vocabulary::parse_for_engine`]), never a panic
-/// mid-answer.
-#[derive(Debug)]
-pub struct Known {
-    pub calm: D,
-    pub sleep: D,
-    pub energetic: D,
-    pub workout: D,
-    pub party: D,
-    pub kids: D,
-    pub family: D,
-    pub teens: D,
-    pub morning: D,
-    pub afternoon: D,
-    pub evening: D,
-    pub night: D,
-    pub weekend: D,
-    pub poetry: D,
-    pub plays: D,
-    pub short_stories: D,
-    pub animation: D,
-    /// [`Vocabulary::contradictions`], as descriptors.
-    pub contradictions: Vec<(D, D)>,
+/// Declares [`Known`] from one table of field and descriptor name, so the
+/// struct, the names checked at load and the look-up cannot drift apart.
+macro_rules! known {
+    ($($field:ident = $name:literal),* $(,)?) => {
+        /// The descriptors the engine's code names, each a field: a misspelt
+        /// one is a compile error, and one the vocabulary lacks an error when
+        /// the vocabulary loads ([`Vocabulary::parse_for_engine`]), never a
+        /// panic mid-answer.
+        #[derive(Debug)]
+        pub struct Known {
+            $(pub $field: D,)*
+            /// [`Vocabulary::contradictions`], as descriptors.
+            pub contradictions: Vec<(D, D)>,
+        }
+
+        impl Known {
+            /// Every name a field of [`Known`] stands for.
+            const NAMES: &[&str] = &[$($name),*];
+
+            fn look_up() -> Known {
+                // Every name was checked when the vocabulary loaded.
+                Known {
+                    $($field: D::named($name),)*
+                    contradictions: VOCABULARY
+                        .contradictions
+                        .iter()
+                        .map(|(a, b)| (D::named(a), D::named(b)))
+                        .collect(),
+                }
+            }
+        }
+    };
 }
 
-impl Known {
-    /// Every name a field of [`Known`] stands for, in field order.
-    const NAMES: [&'static str; 17] = [
-        "calm",
-        "sleep",
-        "energetic",
-        "workout",
-        "party",
-        "kids",
-        "family",
-        "teens",
-        "morning",
-        "afternoon",
-        "evening",
-        "night",
-        "weekend",
-        "poetry",
-        "plays",
-        "short stories",
-        "animation",
-    ];
-
-    fn look_up() -> Known {
-        // Every name was checked when the vocabulary loaded.
-        let [
-            calm,
-            sleep,
-            energetic,
-            workout,
-            party,
-            kids,
-            family,
-            teens,
-            morning,
-            afternoon,
-            evening,
-            night,
-            weekend,
-            poetry,
-            plays,
-            short_stories,
-            animation,
-        ] = Known::NAMES.map(D::named);
-        let contradictions = VOCABULARY
-            .contradictions
-            .iter()
-            .map(|(a, b)| (D::named(a), D::named(b)))
-            .collect();
-        Known {
-            calm,
-            sleep,
-            energetic,
-            workout,
-            party,
-            kids,
-            family,
-            teens,
-            morning,
-            afternoon,
-            evening,
-            night,
-            weekend,
-            poetry,
-            plays,
-            short_stories,
-            animation,
-            contradictions,
-        }
-    }
+known! {
+    calm = "calm",
+    sleep = "sleep",
+    energetic = "energetic",
+    workout = "workout",
+    party = "party",
+    kids = "kids",
+    family = "family",
+    teens = "teens",
+    morning = "morning",
+    afternoon = "afternoon",
+    evening = "evening",
+    night = "night",
+    weekend = "weekend",
+    poetry = "poetry",
+    plays = "plays",
+    short_stories = "short stories",
+    animation = "animation",
 }
 
 /// The descriptors the code names (see [`Known`]).
 pub static KNOWN: LazyLock<Known> = LazyLock::new(Known::look_up);
 
+/// The shipped vocabulary, read and checked once per process.
+static LOADED: LazyLock<Result<Vocabulary, String>> =
+    LazyLock::new(|| Vocabulary::parse_for_engine(VOCABULARY_TOML));
+
 /// The vocabulary, loaded and checked on first use; [`check`] makes that
 /// first use the engine's start.
-pub static VOCABULARY: LazyLock<Vocabulary> = LazyLock::new(|| {
-    Vocabulary::parse_for_engine(VOCABULARY_TOML)
+pub static VOCABULARY: LazyLock<&'static Vocabulary> = LazyLock::new(|| {
+    LOADED
+        .as_ref()
         .unwrap_or_else(|e| panic!("data/vocabulary.toml is not a valid vocabulary: {e}"))
 });
 
 /// Loads the vocabulary now, so that a broken one stops the engine at
 /// start with its reason rather than in the middle of an answer.
 pub fn check() -> Result<(), String> {
-    Vocabulary::parse_for_engine(VOCABULARY_TOML)?;
-    LazyLock::force(&VOCABULARY);
+    LOADED.as_ref().map_err(Clone::clone)?;
     LazyLock::force(&KNOWN);
     Ok(())
 }

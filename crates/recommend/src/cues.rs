@@ -136,18 +136,21 @@ impl Cues {
     }
 }
 
+/// The shipped cues, read and checked once per process.
+static LOADED: LazyLock<Result<Cues, String>> = LazyLock::new(|| Cues::parse(CUES_TOML));
+
 /// The cues, loaded and checked on first use; [`check`] makes that first
 /// use the engine's start.
-pub static CUES: LazyLock<Cues> = LazyLock::new(|| {
-    Cues::parse(CUES_TOML).unwrap_or_else(|e| panic!("data/cues.toml is not valid: {e}"))
+pub static CUES: LazyLock<&'static Cues> = LazyLock::new(|| {
+    LOADED
+        .as_ref()
+        .unwrap_or_else(|e| panic!("data/cues.toml is not valid: {e}"))
 });
 
 /// Loads the cues now, so that broken ones stop the engine at start with
 /// their reason.
 pub fn check() -> Result<(), String> {
-    Cues::parse(CUES_TOML)?;
-    LazyLock::force(&CUES);
-    Ok(())
+    LOADED.as_ref().map(|_| ()).map_err(Clone::clone)
 }
 
 /// Whether a word carries no content of its own.

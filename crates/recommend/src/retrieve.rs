@@ -536,7 +536,7 @@ fn title_says(title: &str, intent: &Intent, needs: &[(D, f32)]) -> TitleSays {
         query: intent
             .query
             .split_whitespace()
-            .filter(|w| !intent.keywords.iter().any(|k| k == w) && !understand::stop_word(w))
+            .filter(|w| !intent.keywords.iter().any(|k| k == w) && !crate::cues::stop_word(w))
             .any(holds),
     }
 }

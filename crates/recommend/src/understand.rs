@@ -20,7 +20,7 @@ use regex::Regex;
 use super::intent::{Audience, Direction, Intent, NeedSource, PickRef};
 use crate::context::{Context, DayPart, Holiday, Season};
 use crate::cues;
-pub(crate) use crate::cues::stop_word;
+use crate::cues::stop_word;
 use crate::shaping::{SHAPING, Shaping};
 use crate::vocab::{D, DESCRIPTORS, Facet, KNOWN, Origin, is_quality_word, kind_of_word};
 use moodshelf_media::Kind;
