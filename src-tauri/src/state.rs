@@ -24,7 +24,7 @@ use crate::dto::{AppError, AppResult, ScanStatus, WatchState};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Prefs {
-    pub kinds: Vec<String>,
+    pub kinds: Vec<Kind>,
     pub use_model: bool,
     pub autostart: bool,
     pub start_hidden: bool,
@@ -33,7 +33,7 @@ pub struct Prefs {
 impl Default for Prefs {
     fn default() -> Self {
         Prefs {
-            kinds: vec!["music".into(), "book".into(), "video".into()],
+            kinds: Kind::ALL.to_vec(),
             use_model: true,
             autostart: false,
             start_hidden: false,
@@ -60,7 +60,7 @@ impl Prefs {
 
     /// The kinds answers may hold, for `RecommendRequest::included_kinds`.
     pub fn included_kinds(&self) -> Vec<Kind> {
-        self.kinds.iter().filter_map(|k| Kind::parse(k)).collect()
+        self.kinds.clone()
     }
 
     pub fn save(&self, paths: &Paths) -> AppResult<()> {

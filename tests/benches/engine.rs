@@ -215,7 +215,7 @@ async fn embed_raw(n: usize) {
         .await
         .unwrap()
         .into_iter()
-        .map(|r| r.description)
+        .map(|r| r.text().to_string())
         .collect();
     // BENCH_EMBED_SAME=1: one card repeated, llama-bench's own shape (the
     // same sequence length every batch).
@@ -483,11 +483,11 @@ async fn large(n: usize) {
     let filters = [
         moodshelf_index::Filter::default(),
         moodshelf_index::Filter {
-            kinds: vec!["book".into()],
+            kinds: vec![Kind::Book],
             ..Default::default()
         },
         moodshelf_index::Filter {
-            kinds: vec!["video".into()],
+            kinds: vec![Kind::Video],
             min_year: Some(1990),
             ..Default::default()
         },

@@ -91,23 +91,6 @@ pub struct FileUpdate {
     pub reader: i64,
 }
 
-/// What the index needs to build one row.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IndexRow {
-    pub id: i64,
-    pub root_id: i64,
-    pub kind: Kind,
-    pub title: String,
-    pub creator: Option<String>,
-    pub year: Option<i32>,
-    pub duration_secs: Option<f64>,
-    pub genres: Vec<String>,
-    /// All metadata as JSON (profiles read evidence from it).
-    pub meta: String,
-    pub description: String,
-    pub description_hash: String,
-}
-
 /// An item as the engine and the hosts see it: the one shape an item has
 /// from the catalog to a host's card. Serialized, it is an answer's item
 /// for scripts (`ask --json`); the raw metadata, the card text and the
@@ -116,6 +99,9 @@ pub struct IndexRow {
 pub struct ItemView {
     pub id: i64,
     pub path: String,
+    /// The root (library folder) its file is under.
+    #[serde(skip)]
+    pub root_id: i64,
     pub kind: Kind,
     pub title: String,
     pub creator: Option<String>,
@@ -136,6 +122,21 @@ pub struct ItemView {
     /// read.
     #[serde(skip)]
     pub understood: Option<String>,
+}
+
+/// A described item (its `description` is set) with that description's
+/// hash: what indexing and profiling it need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Described {
+    pub item: ItemView,
+    pub description_hash: String,
+}
+
+impl Described {
+    /// The described text, what the index matches.
+    pub fn text(&self) -> &str {
+        self.item.description.as_deref().unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -439,43 +440,23 @@ impl Catalog {
         tx.commit().await.ctx("commit")
     }
 
-    /// Described items whose index row is missing or stale.
-    pub async fn items_to_index(&self, after: i64, limit: i64) -> Result<Vec<IndexRow>> {
-        let rows = sqlx::query(
-            "SELECT i.id, i.kind, i.title, i.creator, i.year, i.duration_secs, i.genres,
-                    i.meta, i.description, i.description_hash, f.root_id
-             FROM items i JOIN files f ON f.item_id = i.id AND f.role = 'media'
+    /// Described items whose index row is missing or stale, in id order
+    /// after `after`, each with its description (the text the index
+    /// matches) and that description's hash.
+    pub async fn items_to_index(&self, after: i64, limit: i64) -> Result<Vec<Described>> {
+        let rows = sqlx::query(&format!(
+            "{ITEM_VIEW}
              WHERE i.description IS NOT NULL
                AND (i.indexed_hash IS NULL OR i.indexed_hash != i.description_hash)
                AND i.id > ?
-             ORDER BY i.id LIMIT ?",
-        )
+             ORDER BY i.id LIMIT ?"
+        ))
         .bind(after)
         .bind(limit)
         .fetch_all(&self.pool)
         .await
         .ctx("items to index")?;
-        rows.iter()
-            .map(|r| {
-                let get = |source| Error::Query {
-                    what: "read index row",
-                    source,
-                };
-                Ok(IndexRow {
-                    id: r.try_get("id").map_err(get)?,
-                    root_id: r.try_get("root_id").map_err(get)?,
-                    kind: crate::kind_at(r, "kind").map_err(get)?,
-                    title: r.try_get("title").map_err(get)?,
-                    creator: r.try_get("creator").map_err(get)?,
-                    year: r.try_get("year").map_err(get)?,
-                    duration_secs: r.try_get("duration_secs").map_err(get)?,
-                    genres: genres_from(&r.try_get::<String, _>("genres").map_err(get)?),
-                    meta: r.try_get("meta").map_err(get)?,
-                    description: r.try_get("description").map_err(get)?,
-                    description_hash: r.try_get("description_hash").map_err(get)?,
-                })
-            })
-            .collect()
+        rows.iter().map(described_from_row).collect()
     }
 
     /// Records that the index now holds these `(item id, description hash)`.
@@ -682,14 +663,30 @@ impl Catalog {
 
 /// The columns of an [`ItemView`]: an item with its media file and the
 /// state of that file's root.
-const ITEM_VIEW: &str = "SELECT i.id, f.path, i.kind, i.title, i.creator, i.album, i.year,
-        i.duration_secs, i.genres, i.cover, i.meta, i.description,
+pub(crate) const ITEM_VIEW: &str =
+    "SELECT i.id, f.path, f.root_id, i.kind, i.title, i.creator, i.album,
+        i.year, i.duration_secs, i.genres, i.cover, i.meta, i.description, i.description_hash,
         (r.state = 'ok' AND f.missing_since IS NULL) AS available,
         u.reading AS understood
      FROM items i
      JOIN files f ON f.item_id = i.id AND f.role = 'media'
      JOIN roots r ON r.id = f.root_id
      LEFT JOIN understanding u ON u.subject = i.subject";
+
+/// A row of [`ITEM_VIEW`] with a description, as a [`Described`].
+pub(crate) fn described_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Described> {
+    let item = view_from_row(r)?;
+    let description_hash = r
+        .try_get("description_hash")
+        .map_err(|source| Error::Query {
+            what: "read description hash",
+            source,
+        })?;
+    Ok(Described {
+        item,
+        description_hash,
+    })
+}
 
 fn view_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ItemView> {
     let get = |source| Error::Query {
@@ -699,6 +696,7 @@ fn view_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ItemView> {
     Ok(ItemView {
         id: r.try_get("id").map_err(get)?,
         path: r.try_get("path").map_err(get)?,
+        root_id: r.try_get("root_id").map_err(get)?,
         kind: crate::kind_at(r, "kind").map_err(get)?,
         title: r.try_get("title").map_err(get)?,
         creator: r.try_get("creator").map_err(get)?,
@@ -836,7 +834,11 @@ mod tests {
             .unwrap();
         let rows = c.items_to_index(0, 10).await.unwrap();
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].genres, vec!["Jazz"]);
+        assert_eq!(rows[0].item.genres, vec!["Jazz"]);
+        assert_eq!(
+            (rows[0].text(), rows[0].description_hash.as_str()),
+            ("A jazz song", "h1")
+        );
         c.mark_indexed(&[(id, "h1".into())]).await.unwrap();
         assert!(c.items_to_index(0, 10).await.unwrap().is_empty());
         assert_eq!(c.counts().await.unwrap().pending_index, 0);

@@ -32,12 +32,12 @@ use sqlx::sqlite::{
 
 pub use history::{SeriesItem, UseRecord};
 pub use items::{
-    Counts, FileRecord, FileRole, FileState, FileUpdate, IndexRow, ItemData, ItemView, Outcome,
+    Counts, Described, FileRecord, FileRole, FileState, FileUpdate, ItemData, ItemView, Outcome,
 };
 pub use memory::{Conversation, Feedback, Message, Polarity, Preference, Verdict};
 pub use moodshelf_kind::Kind;
 pub use people::{Forgotten, OWNER, Person};
-pub use profiles::{Profile, ProfileRow, ProfileWork};
+pub use profiles::{Profile, ProfileRow};
 pub use roots::{Root, RootState};
 pub use scans::{ScanCounters, ScanRun, ScanStatus};
 pub use sound::{SoundCounts, SoundResult, SoundWork};

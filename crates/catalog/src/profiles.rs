@@ -5,6 +5,7 @@
 
 use sqlx::Row;
 
+use crate::items::{Described, ITEM_VIEW, described_from_row};
 use crate::{Catalog, Error, Kind, QueryContext, Result};
 
 /// One item's stored profile.
@@ -14,15 +15,6 @@ pub struct Profile {
     pub source: String,
     pub evidence: Vec<u8>,
     pub zero_shot: Vec<u8>,
-}
-
-/// An item whose profile is missing or stale: what computing it needs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProfileWork {
-    pub id: i64,
-    pub meta: String,
-    pub description: String,
-    pub description_hash: String,
 }
 
 /// Everything ranking reads about one item, in one row.
@@ -51,15 +43,14 @@ impl Catalog {
         version: &str,
         after: i64,
         limit: i64,
-    ) -> Result<Vec<ProfileWork>> {
-        sqlx::query(
-            "SELECT i.id, i.meta, i.description, i.description_hash
-             FROM items i LEFT JOIN profiles p ON p.item_id = i.id
+    ) -> Result<Vec<Described>> {
+        sqlx::query(&format!(
+            "{ITEM_VIEW} LEFT JOIN profiles p ON p.item_id = i.id
              WHERE i.description IS NOT NULL AND i.indexed_hash = i.description_hash
                AND (p.source IS NULL OR p.source != ? || ':' || i.description_hash)
                AND i.id > ?
-             ORDER BY i.id LIMIT ?",
-        )
+             ORDER BY i.id LIMIT ?"
+        ))
         .bind(version)
         .bind(after)
         .bind(limit)
@@ -67,18 +58,7 @@ impl Catalog {
         .await
         .ctx("items to profile")?
         .iter()
-        .map(|r| {
-            let get = |source| Error::Query {
-                what: "read profile work",
-                source,
-            };
-            Ok(ProfileWork {
-                id: r.try_get("id").map_err(get)?,
-                meta: r.try_get("meta").map_err(get)?,
-                description: r.try_get("description").map_err(get)?,
-                description_hash: r.try_get("description_hash").map_err(get)?,
-            })
-        })
+        .map(described_from_row)
         .collect()
     }
 

@@ -201,7 +201,7 @@ impl TasteState {
     /// The direction to answer a request for `kinds` with (empty: any),
     /// and, when it comes from other kinds (the person has no history of
     /// the kind asked for), which.
-    pub fn direction(&self, kinds: &[Kind]) -> Option<(&[f32], Vec<String>)> {
+    pub fn direction(&self, kinds: &[Kind]) -> Option<(&[f32], Vec<Kind>)> {
         let [kind] = kinds else {
             return self
                 .directions
@@ -211,12 +211,7 @@ impl TasteState {
         if let Some(d) = self.directions.get(&Some(*kind)) {
             return Some((d.as_slice(), Vec::new()));
         }
-        let others: Vec<String> = self
-            .directions
-            .keys()
-            .flatten()
-            .map(|k| k.as_str().to_string())
-            .collect();
+        let others: Vec<Kind> = self.directions.keys().flatten().copied().collect();
         self.directions.get(&None).map(|d| (d.as_slice(), others))
     }
 
@@ -655,6 +650,7 @@ mod tests {
         ItemView {
             id: 9,
             path: String::new(),
+            root_id: 1,
             kind: crate::Kind::parse(kind).unwrap(),
             title: title.into(),
             creator: None,

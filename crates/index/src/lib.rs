@@ -32,6 +32,7 @@ use lancedb::index::vector::IvfHnswSqIndexBuilder;
 use lancedb::query::{ExecutableQuery, QueryBase, Select};
 use lancedb::table::OptimizeAction;
 use lancedb::{Connection, DistanceType, Table};
+pub use moodshelf_kind::Kind;
 
 const TABLE: &str = "items";
 /// Reciprocal rank fusion constant (the usual 60): damps the difference
@@ -102,7 +103,7 @@ impl<T> LanceContext<T> for std::result::Result<T, lancedb::Error> {
 pub struct Row {
     pub id: i64,
     pub root_id: i64,
-    pub kind: String,
+    pub kind: Kind,
     pub title: String,
     pub creator: Option<String>,
     pub year: Option<i32>,
@@ -117,7 +118,7 @@ pub struct Row {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
     /// Empty means every kind.
-    pub kinds: Vec<String>,
+    pub kinds: Vec<Kind>,
     /// Roots whose items must not appear (unavailable disks).
     pub exclude_roots: Vec<i64>,
     pub max_duration_secs: Option<f64>,
@@ -128,17 +129,11 @@ pub struct Filter {
 
 impl Filter {
     /// The filter as a SQL predicate, or `None` when it filters nothing.
-    /// Values are numbers or come from a fixed vocabulary (kinds are
-    /// checked to be plain words), so nothing from a request reaches the
-    /// predicate unescaped.
+    /// Values are numbers or kinds' fixed names, so nothing from a request
+    /// reaches the predicate.
     pub fn to_sql(&self) -> Option<String> {
         let mut parts = Vec::new();
-        let kinds: Vec<String> = self
-            .kinds
-            .iter()
-            .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphabetic()))
-            .map(|k| format!("'{k}'"))
-            .collect();
+        let kinds: Vec<String> = self.kinds.iter().map(|k| format!("'{k}'")).collect();
         if !kinds.is_empty() {
             parts.push(format!("kind IN ({})", kinds.join(", ")));
         }
@@ -654,7 +649,9 @@ impl Index {
             vec![
                 Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.id))),
                 Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.root_id))),
-                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.kind))),
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|r| r.kind.as_str()),
+                )),
                 Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.title))),
                 Arc::new(StringArray::from_iter(
                     rows.iter().map(|r| r.creator.as_deref()),
@@ -757,7 +754,7 @@ mod tests {
     fn filter_sql() {
         assert_eq!(Filter::default().to_sql(), None);
         let f = Filter {
-            kinds: vec!["music".into(), "x'); DROP".into()],
+            kinds: vec![Kind::Music],
             exclude_roots: vec![3],
             max_duration_secs: Some(600.0),
             min_duration_secs: Some(60.0),
@@ -778,11 +775,11 @@ mod tests {
         v.iter().map(|x| x / n).collect()
     }
 
-    fn row(id: i64, kind: &str, text: &str, hot: usize, year: i32) -> Row {
+    fn row(id: i64, kind: Kind, text: &str, hot: usize, year: i32) -> Row {
         Row {
             id,
             root_id: 1,
-            kind: kind.into(),
+            kind,
             title: format!("title {id}"),
             creator: None,
             year: Some(year),
@@ -801,13 +798,13 @@ mod tests {
             .upsert(&[
                 row(
                     1,
-                    "music",
+                    Kind::Music,
                     "a calm piano piece for a rainy evening",
                     0,
                     1990,
                 ),
-                row(2, "music", "loud fast punk anthem", 1, 2001),
-                row(3, "book", "a ghost story set in winter", 2, 1898),
+                row(2, Kind::Music, "loud fast punk anthem", 1, 2001),
+                row(3, Kind::Book, "a ghost story set in winter", 2, 1898),
             ])
             .await
             .unwrap();
@@ -816,7 +813,7 @@ mod tests {
         index
             .upsert(&[row(
                 4,
-                "video",
+                Kind::Video,
                 "winter holiday film for the family",
                 3,
                 2010,
@@ -855,7 +852,7 @@ mod tests {
 
         let q = Query {
             filter: Filter {
-                kinds: vec!["book".into(), "video".into()],
+                kinds: vec![Kind::Book, Kind::Video],
                 ..Filter::default()
             },
             ..q
@@ -868,7 +865,7 @@ mod tests {
 
         // Replace, delete, reopen.
         index
-            .upsert(&[row(2, "music", "soft lullaby", 1, 2001)])
+            .upsert(&[row(2, Kind::Music, "soft lullaby", 1, 2001)])
             .await
             .unwrap();
         assert_eq!(index.count().await.unwrap(), 4, "upsert replaces by id");
@@ -955,7 +952,7 @@ mod tests {
                 .map(|i| Row {
                     id: i as i64,
                     root_id: 1,
-                    kind: if i % 3 == 0 { "book" } else { "music" }.into(),
+                    kind: if i % 3 == 0 { Kind::Book } else { Kind::Music },
                     title: format!("item {i}"),
                     creator: None,
                     year: Some(1950 + (i % 70) as i32),
@@ -982,7 +979,7 @@ mod tests {
 
         let queries = scattered(30, DIM, 12, 99);
         let books = Filter {
-            kinds: vec!["book".into()],
+            kinds: vec![Kind::Book],
             ..Filter::default()
         };
         let mut found = 0;

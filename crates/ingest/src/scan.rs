@@ -27,8 +27,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use moodshelf_catalog::{
-    FileRecord, FileRole, FileState, FileUpdate, Outcome, Profile, Root, RootState, ScanCounters,
-    ScanStatus,
+    FileRecord, FileRole, FileState, FileUpdate, ItemView, Outcome, Profile, Root, RootState,
+    ScanCounters, ScanStatus,
 };
 use moodshelf_index::Index;
 use moodshelf_media::{Metadata, Role};
@@ -709,8 +709,8 @@ pub(crate) async fn embed_pending(
         check_cancel(opts)?;
         let batch = catalog.items_to_index(after, EMBED_CHUNK as i64).await?;
         let Some(last) = batch.last() else { break };
-        after = last.id;
-        let texts: Vec<String> = batch.iter().map(|r| r.description.clone()).collect();
+        after = last.item.id;
+        let texts: Vec<String> = batch.iter().map(|r| r.text().to_string()).collect();
         let embedder = embedder.clone();
         let vectors = tokio::task::spawn_blocking(move || embedder.embed(texts))
             .await
@@ -718,28 +718,28 @@ pub(crate) async fn embed_pending(
         let profiles: Vec<Profile> = batch
             .iter()
             .zip(&vectors)
-            .map(|(r, v)| profile_of(r.id, &r.meta, &r.description_hash, v, &prototypes))
+            .map(|(r, v)| profile_of(&r.item, &r.description_hash, v, &prototypes))
             .collect();
         let rows: Vec<moodshelf_index::Row> = batch
             .iter()
             .zip(vectors)
             .map(|(r, vector)| moodshelf_index::Row {
-                id: r.id,
-                root_id: r.root_id,
-                kind: r.kind.as_str().to_string(),
-                title: r.title.clone(),
-                creator: r.creator.clone(),
-                year: r.year,
-                duration_secs: r.duration_secs,
-                genres: r.genres.clone(),
-                text: r.description.clone(),
+                id: r.item.id,
+                root_id: r.item.root_id,
+                kind: r.item.kind,
+                title: r.item.title.clone(),
+                creator: r.item.creator.clone(),
+                year: r.item.year,
+                duration_secs: r.item.duration_secs,
+                genres: r.item.genres.clone(),
+                text: r.text().to_string(),
                 vector,
             })
             .collect();
         index.upsert(&rows).await?;
         let marks: Vec<(i64, String)> = batch
             .iter()
-            .map(|r| (r.id, r.description_hash.clone()))
+            .map(|r| (r.item.id, r.description_hash.clone()))
             .collect();
         catalog.mark_indexed(&marks).await?;
         catalog.set_profiles(&profiles).await?;
@@ -773,20 +773,14 @@ pub(crate) async fn profile_pending(
         check_cancel(opts)?;
         let batch = catalog.items_to_profile(&version, after, 500).await?;
         let Some(last) = batch.last() else { break };
-        after = last.id;
-        let ids: Vec<i64> = batch.iter().map(|w| w.id).collect();
+        after = last.item.id;
+        let ids: Vec<i64> = batch.iter().map(|w| w.item.id).collect();
         let vectors = index.vectors(&ids).await?;
         let profiles: Vec<Profile> = batch
             .iter()
             .filter_map(|w| {
-                let v = vectors.get(&w.id)?;
-                Some(profile_of(
-                    w.id,
-                    &w.meta,
-                    &w.description_hash,
-                    v,
-                    &prototypes,
-                ))
+                let v = vectors.get(&w.item.id)?;
+                Some(profile_of(&w.item, &w.description_hash, v, &prototypes))
             })
             .collect();
         catalog.set_profiles(&profiles).await?;
@@ -798,17 +792,16 @@ pub(crate) async fn profile_pending(
 }
 
 fn profile_of(
-    id: i64,
-    meta: &str,
+    item: &ItemView,
     description_hash: &str,
     vector: &[f32],
     prototypes: &crate::profile::Prototypes,
 ) -> Profile {
     // The catalog only stores metadata this crate wrote; an item whose
     // metadata does not parse is profiled by its embedding alone.
-    let meta = serde_json::from_str::<Metadata>(meta)
-        .unwrap_or_else(|_| Metadata::new(moodshelf_media::Kind::Music, ""));
-    crate::profile::profile(id, &meta, description_hash, vector, prototypes)
+    let meta = serde_json::from_str::<Metadata>(&item.meta)
+        .unwrap_or_else(|_| Metadata::new(item.kind, ""));
+    crate::profile::profile(item.id, &meta, description_hash, vector, prototypes)
 }
 
 /// Makes the index agree with the catalog: rows for items that no longer

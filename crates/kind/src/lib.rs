@@ -1,11 +1,13 @@
 //! [`Kind`]: music, books or videos. It lives alone so that the file
 //! readers (`media`), the catalog and the engine share one type without
-//! the catalog depending on the readers.
+//! the catalog depending on the readers. With the `specta` feature it is
+//! exported to the window's TypeScript as `"music" | "book" | "video"`.
 
 use serde::{Deserialize, Serialize};
 
 /// The three kinds of things Moodshelf recommends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Music,
@@ -21,6 +23,16 @@ impl Kind {
             Kind::Music => "music",
             Kind::Book => "book",
             Kind::Video => "video",
+        }
+    }
+
+    /// The kind as a person names a collection of it: "music", "books",
+    /// "videos".
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Music => "music",
+            Kind::Book => "books",
+            Kind::Video => "videos",
         }
     }
 

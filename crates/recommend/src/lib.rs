@@ -877,7 +877,7 @@ fn restrict_kinds(intent: &mut Intent, req: &RecommendRequest) -> Result<()> {
                 "the settings leave out {}: include them there to get them here",
                 asked
                     .iter()
-                    .map(|k| kind_plural(k.as_str()))
+                    .map(|k| k.plural())
                     .collect::<Vec<_>>()
                     .join(" and ")
             ),
@@ -915,15 +915,6 @@ async fn references(
         refs.extend(found);
     }
     Ok((refs, crate::retrieve::named(store, intent, text).await?))
-}
-
-/// A kind as a person names a collection of it: "music", "books", "videos".
-pub fn kind_plural(kind: &str) -> &str {
-    match kind {
-        "book" => "books",
-        "video" => "videos",
-        other => other,
-    }
 }
 
 impl Weights {

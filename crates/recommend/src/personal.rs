@@ -8,6 +8,7 @@
 use super::answer::Pick;
 use super::intent::Intent;
 use super::rank::Scored;
+use crate::Kind;
 use crate::error::Result;
 use crate::shaping::SHAPING;
 use crate::store::Store;
@@ -58,13 +59,13 @@ pub(super) async fn history_reasons(
 }
 
 /// "From your taste in music and films".
-fn borrowed_from(kinds: &[String]) -> String {
+fn borrowed_from(kinds: &[Kind]) -> String {
     let mut names: Vec<&str> = kinds
         .iter()
-        .map(|k| match k.as_str() {
-            "book" => "books",
-            "video" => "films",
-            _ => "music",
+        .map(|k| match k {
+            Kind::Book => "books",
+            Kind::Video => "films",
+            Kind::Music => "music",
         })
         .collect();
     names.sort_unstable();

@@ -615,6 +615,7 @@ mod tests {
         ItemView {
             id,
             path: path.into(),
+            root_id: 1,
             kind: crate::Kind::Music,
             title: title.into(),
             creator: (!creator.is_empty()).then(|| creator.into()),

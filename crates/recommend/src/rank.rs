@@ -536,6 +536,7 @@ mod tests {
         ItemView {
             id,
             path: format!("/lib/{id}"),
+            root_id: 1,
             kind: Kind::Video,
             title: format!("Item {id}"),
             creator: Some(creator.into()),

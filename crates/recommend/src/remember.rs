@@ -245,6 +245,7 @@ mod tests {
         let view = |d: f64, y: i32| ItemView {
             id: 1,
             path: String::new(),
+            root_id: 1,
             kind: crate::Kind::Video,
             title: String::new(),
             creator: None,

@@ -326,11 +326,7 @@ pub(super) async fn retrieve(
 /// The hard filters of a reading that the index and the legs apply.
 async fn filter_of(store: &Store, intent: &Intent) -> Result<Filter> {
     Ok(Filter {
-        kinds: intent
-            .kinds
-            .iter()
-            .map(|k| k.as_str().to_string())
-            .collect(),
+        kinds: intent.kinds.clone(),
         exclude_roots: store.unavailable_root_ids().await?,
         max_duration_secs: intent.max_minutes.map(|m| f64::from(m) * 60.0),
         min_duration_secs: intent.min_minutes.map(|m| f64::from(m) * 60.0),
@@ -709,7 +705,7 @@ fn with_origin(f: &mut Features, needs: &[(D, f32)], origin: f32) {
 
 /// Whether a profiled item passes the hard filters the index applies.
 fn passes(p: &ItemProfile, f: &Filter) -> bool {
-    if !f.kinds.is_empty() && !f.kinds.iter().any(|k| Kind::parse(k) == Some(p.kind)) {
+    if !f.kinds.is_empty() && !f.kinds.contains(&p.kind) {
         return false;
     }
     if f.exclude_roots.contains(&p.root_id) {
@@ -992,6 +988,7 @@ mod tests {
         ItemView {
             id: 1,
             path: format!("/films/{title}.mkv"),
+            root_id: 1,
             kind: Kind::Video,
             title: title.into(),
             creator: None,

@@ -29,10 +29,9 @@ pub async fn get_settings(app: AppHandle, state: S<'_>) -> AppResult<AppSettings
 #[tauri::command]
 #[specta::specta]
 pub async fn set_settings(app: AppHandle, state: S<'_>, settings: AppSettings) -> AppResult<()> {
-    let kinds: Vec<String> = settings
-        .kinds
-        .iter()
-        .filter_map(|k| Kind::parse(k).map(|k| k.as_str().to_string()))
+    let kinds: Vec<Kind> = Kind::ALL
+        .into_iter()
+        .filter(|k| settings.kinds.contains(k))
         .collect();
     if kinds.is_empty() {
         return Err(AppError::new(

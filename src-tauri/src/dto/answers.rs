@@ -5,8 +5,7 @@
 
 use moodshelf_catalog::{Conversation, ItemView, Message};
 use moodshelf_engine::recommend::intent::{NeedSource, PickRef};
-use moodshelf_engine::recommend::kind_plural;
-use moodshelf_engine::{Intent, Pick, RecEvent, Recommendation};
+use moodshelf_engine::{Intent, Kind, Pick, RecEvent, Recommendation};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
@@ -16,7 +15,7 @@ use specta::Type;
 #[serde(rename_all = "camelCase")]
 pub struct Card {
     pub id: i64,
-    pub kind: String,
+    pub kind: Kind,
     pub title: String,
     pub creator: Option<String>,
     pub album: Option<String>,
@@ -31,7 +30,7 @@ impl From<&Pick> for Card {
     fn from(p: &Pick) -> Self {
         Card {
             id: p.item.id,
-            kind: p.item.kind.as_str().to_string(),
+            kind: p.item.kind,
             title: p.item.title.clone(),
             creator: p.item.creator.clone(),
             album: p.item.album.clone(),
@@ -142,7 +141,7 @@ impl From<&ItemView> for Card {
     fn from(v: &ItemView) -> Self {
         Card {
             id: v.id,
-            kind: v.kind.as_str().to_string(),
+            kind: v.kind,
             title: v.title.clone(),
             creator: v.creator.clone(),
             album: v.album.clone(),
@@ -229,7 +228,7 @@ impl From<Recommendation> for Answer {
 pub fn understood(i: &Intent) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     if !i.kinds.is_empty() && i.kinds.len() < 3 {
-        let kinds: Vec<&str> = i.kinds.iter().map(|k| kind_plural(k.as_str())).collect();
+        let kinds: Vec<&str> = i.kinds.iter().map(|k| k.plural()).collect();
         out.push(kinds.join(" or "));
     }
     out.extend(

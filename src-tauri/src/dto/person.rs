@@ -2,6 +2,7 @@
 //! its corrections ("Your taste"), and what importing a listening history
 //! did.
 
+use moodshelf_engine::Kind;
 use moodshelf_engine::listens::ImportReport;
 use moodshelf_engine::taste::{TastePart, TasteProfile};
 use serde::Serialize;
@@ -27,7 +28,7 @@ pub struct TastePartView {
 #[derive(Debug, Clone, Serialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct KindTasteView {
-    pub kind: String,
+    pub kind: Kind,
     pub works: u32,
     /// The whole of it in words.
     pub words: String,
@@ -71,7 +72,7 @@ impl From<TasteProfile> for TasteView {
                 .kinds
                 .iter()
                 .map(|k| KindTasteView {
-                    kind: k.kind.as_str().to_string(),
+                    kind: k.kind,
                     works: k.works.min(u32::MAX as usize) as u32,
                     words: k.words.clone(),
                     comes_back_to: k.comes_back_to.iter().map(TastePartView::from).collect(),

@@ -1,7 +1,7 @@
 //! The settings page: the engine's settings the window may change (the
 //! hemisphere) and the host's preferences.
 
-use moodshelf_engine::Hemisphere;
+use moodshelf_engine::{Hemisphere, Kind};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
@@ -10,8 +10,8 @@ use specta::Type;
 pub struct AppSettings {
     /// "north" or "south".
     pub hemisphere: String,
-    /// Kinds included in answers: any of "music", "book", "video".
-    pub kinds: Vec<String>,
+    /// Kinds included in answers.
+    pub kinds: Vec<Kind>,
     /// Let the local reasoning model read the library's works in the
     /// background (what each is, its moods and themes) and explain a pick
     /// when asked.

@@ -43,6 +43,7 @@ export type {
   FileError,
   Folder,
   HistoryImport,
+  Kind,
   KindTasteView,
   LibraryStatus,
   ModelEntry,

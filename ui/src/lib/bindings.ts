@@ -138,8 +138,8 @@ export type AppError = {
 export type AppSettings = {
 	/**  "north" or "south". */
 	hemisphere: string,
-	/**  Kinds included in answers: any of "music", "book", "video". */
-	kinds: string[],
+	/**  Kinds included in answers. */
+	kinds: Kind[],
 	/**
 	 *  Let the local reasoning model read the library's works in the
 	 *  background (what each is, its moods and themes) and explain a pick
@@ -157,7 +157,7 @@ export type AppSettings = {
  */
 export type Card = {
 	id: number,
-	kind: string,
+	kind: Kind,
 	title: string,
 	creator: string | null,
 	album: string | null,
@@ -237,8 +237,11 @@ export type HistoryImport = {
 	unmatched: string[],
 };
 
+/**  The three kinds of things Moodshelf recommends. */
+export type Kind = "music" | "book" | "video";
+
 export type KindTasteView = {
-	kind: string,
+	kind: Kind,
 	works: number,
 	/**  The whole of it in words. */
 	words: string,

@@ -1,5 +1,7 @@
 // Small formatting helpers shared by the views.
 
+import type { Kind } from "./bindings";
+
 /** "3:45" for a track, "1 h 52 min" for a film, "" when unknown. */
 export function duration(secs: number | null | undefined): string {
   if (secs == null || !Number.isFinite(secs) || secs <= 0) return "";
@@ -24,12 +26,14 @@ export function bytes(n: number): string {
   return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
 }
 
-export function kindLabel(kind: string): string {
-  return kind === "music" ? "Music" : kind === "book" ? "Book" : kind === "video" ? "Video" : kind;
+const KIND_LABELS: Record<Kind, string> = { music: "Music", book: "Book", video: "Video" };
+
+export function kindLabel(kind: Kind): string {
+  return KIND_LABELS[kind];
 }
 
 /** "Play" for what plays, "Open" for what is read. */
-export function openLabel(kind: string): string {
+export function openLabel(kind: Kind): string {
   return kind === "book" ? "Open" : "Play";
 }
 
