@@ -21,14 +21,6 @@ use moodshelf_sound::{Features, Mode};
 use crate::shaping::SHAPING;
 use crate::vocab::D;
 
-/// Below this integrated loudness a track is silence or nearly so (a
-/// placeholder file, a hidden track), and says nothing about its sound.
-const SILENT_LUFS: f32 = -60.0;
-/// Below this tempo confidence the tempo is not named or used.
-const CLEAR_BEAT: f32 = 0.25;
-/// Below this key strength the mode is not named.
-const CLEAR_KEY: f32 = 0.5;
-
 /// The sound of one track as ranking sees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sound {
@@ -56,11 +48,11 @@ impl Sound {
 
     /// `None` for silence: there is nothing to hear.
     pub fn from_features(f: &Features) -> Option<Sound> {
-        if !(f.loudness_lufs.is_finite() && f.loudness_lufs > SILENT_LUFS) {
+        if !(f.loudness_lufs.is_finite() && f.loudness_lufs > SHAPING.silent_lufs) {
             return None;
         }
         let tempo_bpm =
-            (f.tempo_confidence >= CLEAR_BEAT && f.tempo_bpm > 0.0).then_some(f.tempo_bpm);
+            (f.tempo_confidence >= SHAPING.clear_beat && f.tempo_bpm > 0.0).then_some(f.tempo_bpm);
         let loud = ramp(f.loudness_lufs, -24.0, -10.0);
         let busy = ramp(f.onset_rate, 1.0, 5.0);
         let bright = ramp(f.centroid_hz, 700.0, 3000.0);
@@ -70,7 +62,7 @@ impl Sound {
             tempo_bpm,
             onset_rate: f.onset_rate,
             centroid_hz: f.centroid_hz,
-            key: (f.key_strength >= CLEAR_KEY).then_some((f.key, f.mode)),
+            key: (f.key_strength >= SHAPING.clear_key).then_some((f.key, f.mode)),
             energy: 0.45 * loud + 0.25 * busy + 0.15 * bright + 0.15 * pace,
         })
     }

@@ -15,8 +15,9 @@ pub const WEIGHTS_TOML: &str = include_str!("../data/weights.toml");
 /// Numbers that shape an answer but are set by hand, not fitted: the
 /// weight of a need by who read it, when a request counts as vague, how
 /// deep retrieval reaches, how far feedback reaches, what a reason may
-/// claim, what a like weighs in a taste, how sounds count as near, how a
-/// playlist varies. Each has its line in `weights.toml`'s `[shaping]`.
+/// claim, what a like weighs in a taste, how sounds count as near and
+/// which readings of a sound are clear enough to use, how a playlist
+/// varies. Each has its line in `weights.toml`'s `[shaping]`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Shaping {
     pub need_from_words: f32,
@@ -31,6 +32,9 @@ pub struct Shaping {
     pub named_creator: f32,
     pub depth_per_pick: usize,
     pub min_depth: usize,
+    pub blind_reach: usize,
+    pub max_blind: usize,
+    pub explain_top: usize,
     pub shown_window_days: i64,
     pub not_now_days: i64,
     pub dislike_similarity: f32,
@@ -42,10 +46,16 @@ pub struct Shaping {
     pub loved: f32,
     pub cite_similarity: f32,
     pub taste_min_works: usize,
+    pub taste_parts_shown: usize,
     pub sound_spread: f32,
     pub sound_min_move: f32,
+    pub silent_lufs: f32,
+    pub clear_beat: f32,
+    pub clear_key: f32,
     pub playlist_pool: usize,
     pub playlist_max_run: usize,
+    pub playlist_slack_secs: f64,
+    pub playlist_tracks: usize,
 }
 
 impl Shaping {

@@ -22,11 +22,6 @@ use crate::error::{Code, Error, Result};
 use crate::shaping::SHAPING;
 use crate::work::Understanding;
 
-/// Parts shown per kind and side. (What a like weighs, when a work counts
-/// as loved and when a reason may cite it are `weights.toml`'s
-/// `[shaping]`.)
-const PARTS_SHOWN: usize = 6;
-
 /// The facets a taste is read in, as stored and typed ("genre horror").
 pub const FACETS: [&str; 4] = ["genre", "creator", "era", "theme"];
 
@@ -402,13 +397,13 @@ fn kind_taste(kind: Kind, works: &[&Judged]) -> KindTaste {
     let comes_back_to: Vec<TastePart> = all
         .iter()
         .filter(|p| p.weight > 0.0)
-        .take(PARTS_SHOWN)
+        .take(SHAPING.taste_parts_shown)
         .cloned()
         .collect();
     let avoids: Vec<TastePart> = all
         .iter()
         .filter(|p| p.weight < 0.0)
-        .take(PARTS_SHOWN)
+        .take(SHAPING.taste_parts_shown)
         .cloned()
         .collect();
     let adventurous = adventurous(works);

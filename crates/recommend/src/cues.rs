@@ -26,6 +26,8 @@ pub struct Cues {
     pub number_words: Vec<(String, f64)>,
     pub ordinals: Vec<(String, usize)>,
     pub decades: Vec<(String, i32)>,
+    pub negations: Vec<String>,
+    pub exclusion_implies: Vec<(String, Vec<String>)>,
     pub not_exclusion: Vec<String>,
     pub media_nouns: Vec<String>,
     pub comparatives: Vec<(String, String)>,

@@ -147,10 +147,6 @@ enum PendingReasoner {
     Ready(Reasoner),
 }
 
-/// How many picks the model explains: the top of the list, so that the
-/// first reason arrives within seconds on a laptop.
-const EXPLAIN_TOP: usize = 4;
-
 /// Answers a request with picks from the library, reasons, and the
 /// reading of the request. `on_event` sees picks before the model
 /// explains them, and the model's reply as it is written.
@@ -300,7 +296,7 @@ async fn explain_picks(
         .chosen
         .iter()
         .zip(&ranked.shaped)
-        .take(EXPLAIN_TOP)
+        .take(SHAPING.explain_top)
         .map(|(c, m)| explain::candidate(&c.item, profiles.get(c.item.id), *m))
         .collect();
     while let Some(g) = reasoner.clone() {

@@ -20,11 +20,6 @@ use crate::shaping::SHAPING;
 use crate::store::Store;
 use crate::{Mode, Moment, RecommendRequest};
 
-/// How far a filled playlist may miss its duration, seconds.
-pub const DURATION_SLACK_SECS: f64 = 60.0;
-/// Tracks a request's playlist has when no duration is asked.
-pub const DEFAULT_TRACKS: usize = 15;
-
 /// The energy curve a playlist follows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -88,7 +83,7 @@ impl Format {
 #[derive(Debug, Clone)]
 pub struct PlaylistRequest {
     pub source: PlaylistSource,
-    /// Fill this many minutes, within [`DURATION_SLACK_SECS`] (requests
+    /// Fill this many minutes, within `shaping.playlist_slack_secs` (requests
     /// only).
     pub minutes: Option<f64>,
     pub shape: Shape,
@@ -209,14 +204,14 @@ fn run_ok(so_far: &[Track], next: &Track) -> bool {
 
 /// The tracks of a request's playlist from its `pool` (best first): those
 /// that fill `minutes` (with a note when they cannot), else the first
-/// [`DEFAULT_TRACKS`].
+/// `shaping.playlist_tracks`.
 fn choose(pool: Vec<Track>, minutes: Option<f64>, notes: &mut Vec<String>) -> Vec<Track> {
     match minutes {
         Some(m) => {
             let target = m * 60.0;
             let timed: Vec<&Track> = pool.iter().filter(|t| t.secs().is_some()).collect();
             let secs: Vec<f64> = timed.iter().filter_map(|t| t.secs()).collect();
-            let (picked, met) = fill(&secs, target, DURATION_SLACK_SECS);
+            let (picked, met) = fill(&secs, target, SHAPING.playlist_slack_secs);
             let out: Vec<Track> = picked.into_iter().map(|i| timed[i].clone()).collect();
             if !met {
                 let total: f64 = out.iter().filter_map(Track::secs).sum();
@@ -227,7 +222,7 @@ fn choose(pool: Vec<Track>, minutes: Option<f64>, notes: &mut Vec<String>) -> Ve
             }
             out
         }
-        None => pool.into_iter().take(DEFAULT_TRACKS).collect(),
+        None => pool.into_iter().take(SHAPING.playlist_tracks).collect(),
     }
 }
 

@@ -455,7 +455,7 @@ async fn blind_titles(
         .into_iter()
         .map(|(kind, mut v)| {
             v.sort_by(|x, y| y.total_cmp(x));
-            (kind, v[(a.limit * BLIND_REACH).min(v.len()) - 1])
+            (kind, v[(a.limit * SHAPING.blind_reach).min(v.len()) - 1])
         })
         .collect();
     let mut chosen: Vec<usize> = which
@@ -464,7 +464,7 @@ async fn blind_titles(
         .filter(|&i| scores[i] >= bars[&out[i].item.kind])
         .collect();
     chosen.sort_by(|&x, &y| scores[y].total_cmp(&scores[x]));
-    chosen.truncate(MAX_BLIND);
+    chosen.truncate(SHAPING.max_blind);
     if chosen.is_empty() {
         return Ok(());
     }
@@ -481,12 +481,6 @@ async fn blind_titles(
     }
     Ok(())
 }
-
-/// Candidates measured without their titles reach this many times the
-/// answer's length into their kind, by score; at most this many are
-/// measured.
-const BLIND_REACH: usize = 3;
-const MAX_BLIND: usize = 24;
 
 /// The features an item's profile gives: how it has what the request
 /// needs (by each source; without the embedding's part when its title
@@ -915,30 +909,14 @@ fn avoid(w: &Weights, intent: &Intent, v: &ItemView, p: &ItemProfile) -> f32 {
         .min(2.0)
 }
 
-/// Exclusion words and the fragments that imply them: "no horror" also
-/// rules out what a card calls a slasher.
-const IMPLIED: &[(&str, &[&str])] = &[
-    ("horror", &["horror", "slasher", "zombie"]),
-    ("scary", &["horror"]),
-    ("dystopian", &["dystop", "apocalyp"]),
-    ("violent", &["violen", "gore"]),
-    ("violence", &["violen", "gore"]),
-    ("sad", &["tragedy", "tragic"]),
-    ("depressing", &["tragedy", "tragic", "depress"]),
-    ("romance", &["romance", "romantic"]),
-    ("romantic", &["romance", "romantic"]),
-    ("war", &["war film", "war stories", "military"]),
-    ("christmas", &["christmas", "xmas"]),
-];
-
 /// Fragments that, found in an item's card, mean it has the excluded
-/// quality.
+/// quality (`cues.toml`'s `exclusion_implies`).
 pub(super) fn exclusion_fragments(term: &str) -> Vec<String> {
     let term = term.trim().to_lowercase();
     let mut out = vec![stem(&term)];
-    for (word, implied) in IMPLIED {
+    for (word, implied) in &crate::cues::CUES.exclusion_implies {
         if stem(word) == stem(&term) {
-            out.extend(implied.iter().map(|s| s.to_string()));
+            out.extend(implied.iter().cloned());
         }
     }
     out.sort();

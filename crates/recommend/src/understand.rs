@@ -1234,17 +1234,13 @@ pub(crate) fn normalize(text: &str) -> String {
         if w.is_empty() {
             continue;
         }
-        if NEGATIONS.contains(&w) && out.last().is_some_and(|l| *l != ",") {
+        if cues::CUES.negations.iter().any(|n| n == w) && out.last().is_some_and(|l| *l != ",") {
             out.push(",");
         }
         out.push(w);
     }
     out.join(" ")
 }
-
-const NEGATIONS: &[&str] = &[
-    "no", "not", "nothing", "without", "avoid", "skip", "never", "except",
-];
 
 /// Adds `s` unless the list has it already (ignoring case).
 pub(crate) fn push(list: &mut Vec<String>, s: &str) {
