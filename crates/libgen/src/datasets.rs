@@ -133,6 +133,61 @@ pub fn spotify(dir: &Path) -> Result<Vec<Track>> {
 /// IMDb top 1000 (rich rows) followed by the MovieLens movies not in it,
 /// with MovieLens user tags attached where the title and year match.
 pub fn movies(dir: &Path) -> Result<Vec<Movie>> {
+    let lens = movielens(dir)?;
+    let key = |t: &str, y: Option<i32>| format!("{}|{}", t.to_lowercase(), y.unwrap_or(0));
+    let mut by_key: HashMap<String, usize> = HashMap::new();
+    for (i, m) in lens.iter().enumerate() {
+        by_key.insert(key(&m.title, m.year), i);
+    }
+    let mut used = vec![false; lens.len()];
+    let mut out = Vec::new();
+    for r in read_csv(&dir.join("imdb-top-1000/imdb_top_1000.csv"), true)? {
+        let Some(mut m) = imdb_movie(&r) else {
+            continue;
+        };
+        if let Some(&i) = by_key.get(&key(&m.title, m.year)) {
+            used[i] = true;
+            m.tags = lens[i].tags.clone();
+        }
+        out.push(m);
+    }
+    out.extend(
+        lens.into_iter()
+            .zip(used)
+            .filter(|(_, u)| !u)
+            .map(|(m, _)| m),
+    );
+    Ok(out)
+}
+
+/// A row of the IMDb top 1000.
+fn imdb_movie(r: &HashMap<String, String>) -> Option<Movie> {
+    let title = r.get("series_title").cloned()?;
+    let year = r.get("released_year").and_then(|y| year_of(y));
+    Some(Movie {
+        genres: r
+            .get("genre")
+            .map(|g| g.split(',').map(|x| x.trim().to_string()).collect())
+            .unwrap_or_default(),
+        tags: Vec::new(),
+        runtime_min: r
+            .get("runtime")
+            .and_then(|x| x.split_whitespace().next()?.parse().ok()),
+        certificate: r.get("certificate").cloned().filter(|c| !c.is_empty()),
+        overview: r.get("overview").cloned().filter(|c| !c.is_empty()),
+        director: r.get("director").cloned().filter(|c| !c.is_empty()),
+        stars: ["star_1", "star_2", "star_3", "star_4"]
+            .iter()
+            .filter_map(|k| r.get(*k).cloned().filter(|s| !s.is_empty()))
+            .collect(),
+        rating: r.get("imdb_rating").and_then(|x| x.parse().ok()),
+        title,
+        year,
+    })
+}
+
+/// MovieLens' movies with their users' tags, in its order.
+fn movielens(dir: &Path) -> Result<Vec<Movie>> {
     let mut tags: HashMap<String, Vec<String>> = HashMap::new();
     for r in read_csv(&dir.join("movielens-small/tags.csv"), false)? {
         if let (Some(id), Some(tag)) = (r.get("movieId"), r.get("tag")) {
@@ -143,7 +198,7 @@ pub fn movies(dir: &Path) -> Result<Vec<Movie>> {
             }
         }
     }
-    let mut lens: Vec<(String, Movie)> = Vec::new();
+    let mut lens: Vec<Movie> = Vec::new();
     for r in read_csv(&dir.join("movielens-small/movies.csv"), false)? {
         let (Some(id), Some(raw)) = (r.get("movieId"), r.get("title")) else {
             continue;
@@ -165,67 +220,20 @@ pub fn movies(dir: &Path) -> Result<Vec<Movie>> {
                     .collect()
             })
             .unwrap_or_default();
-        lens.push((
-            id.clone(),
-            Movie {
-                title,
-                year,
-                genres,
-                tags: tags.remove(id).unwrap_or_default(),
-                runtime_min: None,
-                certificate: None,
-                overview: None,
-                director: None,
-                stars: Vec::new(),
-                rating: None,
-            },
-        ));
-    }
-    let key = |t: &str, y: Option<i32>| format!("{}|{}", t.to_lowercase(), y.unwrap_or(0));
-    let mut by_key: HashMap<String, usize> = HashMap::new();
-    for (i, (_, m)) in lens.iter().enumerate() {
-        by_key.insert(key(&m.title, m.year), i);
-    }
-    let mut used = vec![false; lens.len()];
-    let mut out = Vec::new();
-    for r in read_csv(&dir.join("imdb-top-1000/imdb_top_1000.csv"), true)? {
-        let Some(title) = r.get("series_title").cloned() else {
-            continue;
-        };
-        let year = r.get("released_year").and_then(|y| year_of(y));
-        let mut m = Movie {
-            genres: r
-                .get("genre")
-                .map(|g| g.split(',').map(|x| x.trim().to_string()).collect())
-                .unwrap_or_default(),
-            tags: Vec::new(),
-            runtime_min: r
-                .get("runtime")
-                .and_then(|x| x.split_whitespace().next()?.parse().ok()),
-            certificate: r.get("certificate").cloned().filter(|c| !c.is_empty()),
-            overview: r.get("overview").cloned().filter(|c| !c.is_empty()),
-            director: r.get("director").cloned().filter(|c| !c.is_empty()),
-            stars: ["star_1", "star_2", "star_3", "star_4"]
-                .iter()
-                .filter_map(|k| r.get(*k).cloned().filter(|s| !s.is_empty()))
-                .collect(),
-            rating: r.get("imdb_rating").and_then(|x| x.parse().ok()),
+        lens.push(Movie {
             title,
             year,
-        };
-        if let Some(&i) = by_key.get(&key(&m.title, m.year)) {
-            used[i] = true;
-            m.tags = lens[i].1.tags.clone();
-        }
-        out.push(m);
+            genres,
+            tags: tags.remove(id).unwrap_or_default(),
+            runtime_min: None,
+            certificate: None,
+            overview: None,
+            director: None,
+            stars: Vec::new(),
+            rating: None,
+        });
     }
-    out.extend(
-        lens.into_iter()
-            .zip(used)
-            .filter(|(_, u)| !u)
-            .map(|((_, m), _)| m),
-    );
-    Ok(out)
+    Ok(lens)
 }
 
 /// "American President, The" → "The American President".

@@ -64,7 +64,18 @@ pub fn write(dir: &Path) -> Result<Vec<Entry>> {
         entries: Vec::new(),
     };
 
-    // Structures that make naive readers quadratic or worse.
+    quadratic(&mut w)?;
+    bombs(&mut w)?;
+    lying_sizes(&mut w)?;
+    long_values(&mut w)?;
+    broken(&mut w)?;
+    odd_names(&mut w)?;
+    special_files(&mut w)?;
+    Ok(w.entries)
+}
+
+/// Structures that make naive readers quadratic or worse.
+fn quadratic(w: &mut Writer) -> Result<()> {
     let mut attrs = String::from("<movie");
     for i in 0..300_000 {
         attrs.push_str(&format!(" a{i}=\"\""));
@@ -107,8 +118,11 @@ pub fn write(dir: &Path) -> Result<Vec<Entry>> {
         "video beside a deep .nfo",
         &formats::mkv(&VideoTags::default()),
     )?;
+    Ok(())
+}
 
-    // Bombs.
+/// Bombs: an archive and entities that expand without end.
+fn bombs(w: &mut Writer) -> Result<()> {
     w.media(
         "bombs/zipbomb.epub",
         "container.xml inflating to 64 MiB",
@@ -136,8 +150,11 @@ pub fn write(dir: &Path) -> Result<Vec<Entry>> {
         "video beside an entity bomb",
         &formats::mkv(&VideoTags::default()),
     )?;
+    Ok(())
+}
 
-    // Sizes that lie.
+/// Sizes that lie.
+fn lying_sizes(w: &mut Writer) -> Result<()> {
     let mut id3 = b"ID3\x04\x00\x00".to_vec();
     id3.extend_from_slice(&[0x7F, 0x7F, 0x7F, 0x7F]); // 256 MiB tag
     id3.extend_from_slice(b"TIT2\x7F\x7F\x7F\x7F\x00\x00\x03x");
@@ -167,7 +184,7 @@ pub fn write(dir: &Path) -> Result<Vec<Entry>> {
     mkv.extend_from_slice(&[0x42, 0x82, 0x88]);
     w.media("sizes/lying.mkv", "an EBML header of 2^56 bytes", &mkv)?;
     w.media("sizes/huge.pdf", "a 2 GiB PDF (sparse)", b"")?;
-    write_sparse_pdf(&dir.join("sizes/huge.pdf"), 2 << 30)?;
+    write_sparse_pdf(&w.dir.join("sizes/huge.pdf"), 2 << 30)?;
     let mut pdf_loop = b"%PDF-1.4\n".to_vec();
     let at = pdf_loop.len();
     pdf_loop.extend_from_slice(
@@ -178,8 +195,11 @@ pub fn write(dir: &Path) -> Result<Vec<Entry>> {
         "a cross-reference section that is its own /Prev",
         &pdf_loop,
     )?;
+    Ok(())
+}
 
-    // Many values and long ones.
+/// Many values and long ones.
+fn long_values(w: &mut Writer) -> Result<()> {
     let genres: Vec<String> = (0..100_000).map(|i| format!("Genre{i}")).collect();
     let tags = AudioTags {
         title: "\u{202E}kcart\u{200B} with\u{1b}[31m escapes".into(),
@@ -206,15 +226,12 @@ pub fn write(dir: &Path) -> Result<Vec<Entry>> {
         "a 20,000-character CJK title",
         &formats::mp3(&cjk, 10.0),
     )?;
+    Ok(())
+}
 
-    // Truncated, empty and random files of every kind read.
-    let good_mp3 = formats::mp3(
-        &AudioTags {
-            title: "Whole".into(),
-            ..AudioTags::default()
-        },
-        5.0,
-    );
+/// Truncated, empty and random files of every kind read.
+fn broken(w: &mut Writer) -> Result<()> {
+    let good_mp3 = whole_mp3();
     w.media(
         "broken/truncated.mp3",
         "an MP3 cut inside its tag",
@@ -242,8 +259,12 @@ pub fn write(dir: &Path) -> Result<Vec<Entry>> {
             &pseudo_random(ext.len() as u64, 64 * 1024),
         )?;
     }
+    Ok(())
+}
 
-    // Names no one would choose.
+/// Names no one would choose.
+fn odd_names(w: &mut Writer) -> Result<()> {
+    let good_mp3 = whole_mp3();
     w.media(
         "names/\u{1b}[31mred\u{1b}[0m.mp3",
         "ANSI escapes in the name",
@@ -274,9 +295,18 @@ pub fn write(dir: &Path) -> Result<Vec<Entry>> {
             expect: Expect::ItemOrError,
         });
     }
+    Ok(())
+}
 
-    special_files(&mut w)?;
-    Ok(w.entries)
+/// A small, whole MP3 titled "Whole".
+fn whole_mp3() -> Vec<u8> {
+    formats::mp3(
+        &AudioTags {
+            title: "Whole".into(),
+            ..AudioTags::default()
+        },
+        5.0,
+    )
 }
 
 #[cfg(unix)]

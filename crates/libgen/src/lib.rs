@@ -29,7 +29,7 @@ pub mod thin;
 
 pub use thin::generate_thin;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -189,7 +189,7 @@ pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 fn music(tracks: &[datasets::Track], out: &Path, n: usize, lib: &mut Generated) -> Result<()> {
     anyhow::ensure!(!tracks.is_empty(), "no tracks in the dataset");
     let mut track_no: HashMap<(String, String), u32> = HashMap::new();
-    let mut taken: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    let mut taken: HashSet<PathBuf> = HashSet::new();
     for i in 0..n {
         let t = &tracks[i % tracks.len()];
         let round = i / tracks.len();
@@ -251,7 +251,7 @@ fn music(tracks: &[datasets::Track], out: &Path, n: usize, lib: &mut Generated) 
 
 fn books(rows: &[datasets::Book], out: &Path, n: usize, lib: &mut Generated) -> Result<()> {
     anyhow::ensure!(!rows.is_empty(), "no books in the dataset");
-    let mut taken: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    let mut taken: HashSet<PathBuf> = HashSet::new();
     for i in 0..n {
         let b = &rows[i % rows.len()];
         let round = i / rows.len();
@@ -282,30 +282,9 @@ fn books(rows: &[datasets::Book], out: &Path, n: usize, lib: &mut Generated) -> 
             out.join("Books").join(safe_name(&author))
         };
         let ext = if pdf { "pdf" } else { "epub" };
-        let mut path = dir.join(format!("{}.{ext}", safe_name(&title)));
-        let mut k = 2;
-        while !taken.insert(path.clone()) {
-            path = dir.join(format!("{} ({k}).{ext}", safe_name(&title)));
-            k += 1;
-        }
+        let path = free_path(&mut taken, &dir, &safe_name(&title), ext);
         if calibre {
-            let inner = BookMeta {
-                title: safe_name(&title),
-                authors: Vec::new(),
-                subjects: Vec::new(),
-                ..meta.clone()
-            };
-            let bytes = if pdf {
-                pdf_bytes(&inner.title, "")
-            } else {
-                formats::epub(&inner, false)?
-            };
-            write(&path, &bytes)?;
-            write(
-                &dir.join("metadata.opf"),
-                formats::opf(&meta, None).as_bytes(),
-            )?;
-            write(&dir.join("cover.png"), formats::TINY_PNG)?;
+            write_calibre_book(&path, &meta, pdf)?;
         } else if pdf {
             write(&path, &pdf_bytes(&title, &b.authors.join(", ")))?;
         } else {
@@ -329,6 +308,40 @@ fn books(rows: &[datasets::Book], out: &Path, n: usize, lib: &mut Generated) -> 
         });
     }
     Ok(())
+}
+
+/// `dir/stem.ext`, or `dir/stem (2).ext` and so on when that is taken.
+fn free_path(taken: &mut HashSet<PathBuf>, dir: &Path, stem: &str, ext: &str) -> PathBuf {
+    let mut path = dir.join(format!("{stem}.{ext}"));
+    let mut k = 2;
+    while !taken.insert(path.clone()) {
+        path = dir.join(format!("{stem} ({k}).{ext}"));
+        k += 1;
+    }
+    path
+}
+
+/// A book as a Calibre library keeps it: the file says only its title,
+/// `metadata.opf` beside it says what the person curated, with a cover.
+fn write_calibre_book(path: &Path, meta: &BookMeta, pdf: bool) -> Result<()> {
+    let inner = BookMeta {
+        title: safe_name(&meta.title),
+        authors: Vec::new(),
+        subjects: Vec::new(),
+        ..meta.clone()
+    };
+    let bytes = if pdf {
+        pdf_bytes(&inner.title, "")
+    } else {
+        formats::epub(&inner, false)?
+    };
+    write(path, &bytes)?;
+    let dir = path.parent().expect("a book's path has a folder");
+    write(
+        &dir.join("metadata.opf"),
+        formats::opf(meta, None).as_bytes(),
+    )?;
+    write(&dir.join("cover.png"), formats::TINY_PNG)
 }
 
 /// What a film's source record says of it: genres, user tags and the
@@ -359,9 +372,48 @@ fn pdf_bytes(title: &str, author: &str) -> Vec<u8> {
     ))
 }
 
+/// A film's file, and for all but a scene release its `.nfo`.
+fn write_video(
+    path: &Path,
+    m: &datasets::Movie,
+    title: &str,
+    scene: bool,
+    mp4: bool,
+) -> Result<()> {
+    let seconds = m.runtime_min.map(|r| f64::from(r) * 60.0);
+    let bytes = if mp4 {
+        formats::mp4(seconds.unwrap_or(5400.0))
+    } else {
+        formats::mkv(&VideoTags {
+            title: (!scene).then(|| title.to_string()),
+            seconds,
+            date: m.year.map(|y| y.to_string()),
+            genre: None,
+            director: None,
+        })
+    };
+    write(path, &bytes)?;
+    if scene {
+        return Ok(());
+    }
+    let nfo = NfoMovie {
+        title: title.to_string(),
+        year: m.year,
+        plot: m.overview.clone(),
+        genres: m.genres.clone(),
+        tags: m.tags.iter().take(12).cloned().collect(),
+        runtime_min: m.runtime_min,
+        mpaa: m.certificate.clone(),
+        director: m.director.clone(),
+        actors: m.stars.clone(),
+        rating: m.rating,
+    };
+    write(&path.with_extension("nfo"), formats::nfo(&nfo).as_bytes())
+}
+
 fn videos(rows: &[datasets::Movie], out: &Path, n: usize, lib: &mut Generated) -> Result<()> {
     anyhow::ensure!(!rows.is_empty(), "no movies in the dataset");
-    let mut taken: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    let mut taken: HashSet<PathBuf> = HashSet::new();
     for i in 0..n {
         let m = &rows[i % rows.len()];
         let round = i / rows.len();
@@ -391,39 +443,8 @@ fn videos(rows: &[datasets::Movie], out: &Path, n: usize, lib: &mut Generated) -
             let name = format!("{}{year_part}", safe_name(&title));
             (out.join("Movies").join(&name), name)
         };
-        let mut path = dir.join(format!("{stem}.{ext}"));
-        let mut k = 2;
-        while !taken.insert(path.clone()) {
-            path = dir.join(format!("{stem} ({k}).{ext}"));
-            k += 1;
-        }
-        let bytes = if mp4 {
-            formats::mp4(seconds.unwrap_or(5400.0))
-        } else {
-            formats::mkv(&VideoTags {
-                title: (!scene).then(|| title.clone()),
-                seconds,
-                date: m.year.map(|y| y.to_string()),
-                genre: None,
-                director: None,
-            })
-        };
-        write(&path, &bytes)?;
-        if !scene {
-            let nfo = NfoMovie {
-                title: title.clone(),
-                year: m.year,
-                plot: m.overview.clone(),
-                genres: m.genres.clone(),
-                tags: m.tags.iter().take(12).cloned().collect(),
-                runtime_min: m.runtime_min,
-                mpaa: m.certificate.clone(),
-                director: m.director.clone(),
-                actors: m.stars.clone(),
-                rating: m.rating,
-            };
-            write(&path.with_extension("nfo"), formats::nfo(&nfo).as_bytes())?;
-        }
+        let path = free_path(&mut taken, &dir, &stem, ext);
+        write_video(&path, m, &title, scene, mp4)?;
         lib.items.push(GenItem {
             path,
             kind: "video",

@@ -362,45 +362,15 @@ fn worker(
     ready: mpsc::Sender<Result<()>>,
     inbox: mpsc::Receiver<Job>,
 ) {
-    let model = match backend().and_then(|b| {
-        // Read, not mapped: llama.cpp repacks quantized weights for the
-        // CPU's vector units into buffers of its own, and a mapped file
-        // would stay resident beside them (2.2 GB for a 1.1 GB model).
-        let params = LlamaModelParams::default().with_use_mmap(false);
-        LlamaModel::load_from_file(b, &path, &params).map_err(|e| Error::Load {
-            path: path.clone(),
-            reason: e.to_string(),
-        })
-    }) {
+    let model = match load_model(&path) {
         Ok(m) => m,
         Err(e) => {
             let _ = ready.send(Err(e));
             return;
         }
     };
-    let threads = opts
-        .threads
-        .unwrap_or_else(|| thread::available_parallelism().map_or(4, |n| n.get()));
-    let slots = opts.slots.max(1);
-    let parallel = opts.parallel.max(1) as usize;
-    let batch_width = opts.batch_width.max(1) as usize;
-    // A decode holds a step of every lane (a token, or a segment's fixed
-    // text of a few tokens) beside prompt tails.
-    let batch_tokens = opts
-        .batch_tokens
-        .max(32)
-        .max(8 * parallel.max(batch_width) as u32);
-    let cells = opts.ctx_tokens.max(512);
-    let params = LlamaContextParams::default()
-        // One pool of cells for every sequence: a cached system prompt
-        // copied to four replies is shared, not duplicated.
-        .with_kv_unified(true)
-        .with_n_ctx(NonZeroU32::new(cells))
-        .with_n_batch(batch_tokens)
-        .with_n_seq_max(slots + parallel.max(batch_width) as u32)
-        .with_n_threads(threads as i32)
-        .with_n_threads_batch(threads as i32);
-    let ctx = match new_context(&model, &path, params) {
+    let sizes = Sizes::of(&opts);
+    let ctx = match new_context(&model, &path, sizes.params()) {
         Ok(c) => c,
         Err(e) => {
             let _ = ready.send(Err(e));
@@ -412,13 +382,13 @@ fn worker(
         .ok()
         .and_then(|t| t.to_string().ok())
         .is_none_or(|t| t.contains("<|im_start|>"));
-    let model_key = model_key(&path, cells);
+    let model_key = model_key(&path, sizes.cells);
     let mut state = GenWorker {
         ctx,
         model: &model,
-        cached: vec![Vec::new(); slots as usize],
-        cells: cells as usize,
-        batch_tokens: batch_tokens as usize,
+        cached: vec![Vec::new(); sizes.slots as usize],
+        cells: sizes.cells as usize,
+        batch_tokens: sizes.batch_tokens as usize,
         chatml,
         states: opts.state_dir.map(|dir| StateFiles {
             dir,
@@ -430,11 +400,66 @@ fn worker(
     }
     let widths = Widths {
         lead: opts.lead as usize,
-        parallel,
-        batch: batch_width,
+        parallel: sizes.parallel,
+        batch: sizes.batch_width,
     };
     while let Ok(job) = inbox.recv() {
         state.serve(job, &widths);
+    }
+}
+
+fn load_model(path: &Path) -> Result<LlamaModel> {
+    // Read, not mapped: llama.cpp repacks quantized weights for the CPU's
+    // vector units into buffers of its own, and a mapped file would stay
+    // resident beside them (2.2 GB for a 1.1 GB model).
+    let params = LlamaModelParams::default().with_use_mmap(false);
+    LlamaModel::load_from_file(backend()?, path, &params).map_err(|e| Error::Load {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+/// The sizes a worker's context is made with, from its options.
+struct Sizes {
+    threads: usize,
+    slots: u32,
+    parallel: usize,
+    batch_width: usize,
+    batch_tokens: u32,
+    cells: u32,
+}
+
+impl Sizes {
+    fn of(opts: &GenOptions) -> Sizes {
+        let parallel = opts.parallel.max(1) as usize;
+        let batch_width = opts.batch_width.max(1) as usize;
+        Sizes {
+            threads: opts
+                .threads
+                .unwrap_or_else(|| thread::available_parallelism().map_or(4, |n| n.get())),
+            slots: opts.slots.max(1),
+            parallel,
+            batch_width,
+            // A decode holds a step of every lane (a token, or a segment's
+            // fixed text of a few tokens) beside prompt tails.
+            batch_tokens: opts
+                .batch_tokens
+                .max(32)
+                .max(8 * parallel.max(batch_width) as u32),
+            cells: opts.ctx_tokens.max(512),
+        }
+    }
+
+    fn params(&self) -> LlamaContextParams {
+        LlamaContextParams::default()
+            // One pool of cells for every sequence: a cached system prompt
+            // copied to four replies is shared, not duplicated.
+            .with_kv_unified(true)
+            .with_n_ctx(NonZeroU32::new(self.cells))
+            .with_n_batch(self.batch_tokens)
+            .with_n_seq_max(self.slots + self.parallel.max(self.batch_width) as u32)
+            .with_n_threads(self.threads as i32)
+            .with_n_threads_batch(self.threads as i32)
     }
 }
 
@@ -905,27 +930,7 @@ impl GenWorker<'_> {
 
         let mut queue: std::collections::VecDeque<Seq> = std::collections::VecDeque::new();
         for (i, ((req, prompt), probe)) in reqs.iter().zip(prompts).zip(probes).enumerate() {
-            queue.push_back(Seq {
-                req: i,
-                id: -1,
-                sampler: self.sampler(req)?,
-                decoder: encoding_rs::UTF_8.new_decoder(),
-                text: String::new(),
-                generated: 0,
-                max: req.max_tokens,
-                grammar: req.grammar.is_some(),
-                first_token_ms: None,
-                prompt_ms: 0.0,
-                logits: -1,
-                pos: shared,
-                prompt,
-                stop: (req.max_tokens == 0).then_some(Stop::MaxTokens),
-                prefix: req.reply_prefix.clone(),
-                segments: req.segments.iter().cloned().collect(),
-                probe,
-                probe_sum: 0.0,
-                min_probe: req.min_probe,
-            });
+            queue.push_back(self.seq(i, req, prompt, probe, shared)?);
         }
         let base = self.cached.len() as i32;
         let mut lanes = Lanes {
@@ -960,6 +965,39 @@ impl GenWorker<'_> {
                 text: s.text,
             })
             .collect())
+    }
+
+    /// The reply to request `i`, queued: its prompt read up to `shared`
+    /// tokens (the part every request of the job has).
+    fn seq(
+        &self,
+        i: usize,
+        req: &GenRequest,
+        prompt: Vec<LlamaToken>,
+        probe: Option<std::ops::Range<usize>>,
+        shared: usize,
+    ) -> Result<Seq> {
+        Ok(Seq {
+            req: i,
+            id: -1,
+            sampler: self.sampler(req)?,
+            decoder: encoding_rs::UTF_8.new_decoder(),
+            text: String::new(),
+            generated: 0,
+            max: req.max_tokens,
+            grammar: req.grammar.is_some(),
+            first_token_ms: None,
+            prompt_ms: 0.0,
+            logits: -1,
+            pos: shared,
+            prompt,
+            stop: (req.max_tokens == 0).then_some(Stop::MaxTokens),
+            prefix: req.reply_prefix.clone(),
+            segments: req.segments.iter().cloned().collect(),
+            probe,
+            probe_sum: 0.0,
+            min_probe: req.min_probe,
+        })
     }
 
     /// Decodes step by step until every reply is written: each step

@@ -316,43 +316,14 @@ impl Endpoint {
     ) -> Result<Generated> {
         let started = Instant::now();
         let url = format!("{}/v1/chat/completions", self.inner.base);
-        let model = self.model()?;
-        let body =
-            serde_json::to_vec(&self.body(req, &model)).map_err(|e| endpoint_error(&url, e))?;
-        let mut post = self
-            .inner
-            .agent
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .header("Accept", "text/event-stream");
-        if let Some(k) = &self.inner.api_key {
-            post = post.header("Authorization", &format!("Bearer {k}"));
-        }
-        let resp = post.send(&body[..]).map_err(|e| endpoint_error(&url, e))?;
-        let status = resp.status();
-        if !status.is_success() {
-            let text = resp
-                .into_body()
-                .with_config()
-                .limit(4096)
-                .lossy_utf8(true)
-                .read_to_string()
-                .unwrap_or_default();
-            let text: String = text.chars().take(300).collect();
-            return Err(endpoint_error(&url, format!("{status}: {}", text.trim())));
-        }
-        let mut reader = BufReader::new(resp.into_body().into_reader());
-        let mut text = String::new();
-        let mut first_token_ms = None;
-        let mut generated = 0;
-        let mut stop = None;
-        let mut usage: Option<(usize, usize)> = None;
+        let mut reader = self.send(&url, req)?;
+        let mut reply = Streamed::default();
         let mut read = 0usize;
         let deadline = self.inner.timeout * TOTAL_TIMEOUTS;
         loop {
             if cancel.is_cancelled() {
                 // Dropping the connection stops the server's generation.
-                stop = Some(Stop::Cancelled);
+                reply.stop = Some(Stop::Cancelled);
                 break;
             }
             if started.elapsed() > deadline {
@@ -374,7 +345,7 @@ impl Endpoint {
                 continue;
             };
             if data == "[DONE]" {
-                stop.get_or_insert(Stop::End);
+                reply.stop.get_or_insert(Stop::End);
                 break;
             }
             let v: Value = serde_json::from_str(data)
@@ -382,49 +353,44 @@ impl Endpoint {
             if let Some(err) = v.get("error") {
                 return Err(endpoint_error(&url, err));
             }
-            if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
-                usage = Some((
-                    u["prompt_tokens"].as_u64().unwrap_or(0) as usize,
-                    u["completion_tokens"].as_u64().unwrap_or(0) as usize,
-                ));
-            }
-            let choice = &v["choices"][0];
-            if let Some(piece) = choice["delta"]["content"]
-                .as_str()
-                .filter(|p| !p.is_empty())
-            {
-                first_token_ms.get_or_insert_with(|| started.elapsed().as_secs_f64() * 1e3);
-                generated += 1;
-                on_piece(piece);
-                text.push_str(piece);
-                if generated >= req.max_tokens.max(1) {
-                    // A server that ignores max_tokens is stopped here.
-                    stop = Some(Stop::MaxTokens);
-                    break;
-                }
-            }
-            match choice["finish_reason"].as_str() {
-                Some("length") => stop = Some(Stop::MaxTokens),
-                Some(_) => stop = Some(Stop::End),
-                None => {}
+            if reply.chunk(&v, req.max_tokens, started, on_piece) {
+                break;
             }
         }
-        let Some(stop) = stop else {
-            return Err(endpoint_error(&url, "the server stopped mid-answer"));
-        };
-        let (prompt_tokens, completion) = usage.unwrap_or((0, generated));
-        Ok(Generated {
-            text,
-            prompt_tokens,
-            reused_tokens: 0,
-            generated_tokens: completion,
-            prompt_ms: first_token_ms.unwrap_or(0.0),
-            first_token_ms,
-            total_ms: started.elapsed().as_secs_f64() * 1e3,
-            stop,
-            // A server scores no prompt tokens for us.
-            probe_logprob: None,
-        })
+        reply
+            .finish(started)
+            .ok_or_else(|| endpoint_error(&url, "the server stopped mid-answer"))
+    }
+
+    /// Posts a request for a streamed reply; a refusal is an error with
+    /// the start of what the server said.
+    fn send(&self, url: &str, req: &GenRequest) -> Result<BufReader<impl std::io::Read>> {
+        let model = self.model()?;
+        let body =
+            serde_json::to_vec(&self.body(req, &model)).map_err(|e| endpoint_error(url, e))?;
+        let mut post = self
+            .inner
+            .agent
+            .post(url)
+            .header("Content-Type", "application/json")
+            .header("Accept", "text/event-stream");
+        if let Some(k) = &self.inner.api_key {
+            post = post.header("Authorization", &format!("Bearer {k}"));
+        }
+        let resp = post.send(&body[..]).map_err(|e| endpoint_error(url, e))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let text = resp
+                .into_body()
+                .with_config()
+                .limit(4096)
+                .lossy_utf8(true)
+                .read_to_string()
+                .unwrap_or_default();
+            let text: String = text.chars().take(300).collect();
+            return Err(endpoint_error(url, format!("{status}: {}", text.trim())));
+        }
+        Ok(BufReader::new(resp.into_body().into_reader()))
     }
 
     /// Generates one reply per request, as concurrent requests (a
@@ -490,6 +456,75 @@ fn normalize_url(url: &str) -> Result<String> {
             url,
             "not an http:// or https:// URL with a host (for example http://192.168.1.20:8080)",
         )),
+    }
+}
+
+/// What a streamed reply has said so far.
+#[derive(Default)]
+struct Streamed {
+    text: String,
+    first_token_ms: Option<f64>,
+    generated: usize,
+    stop: Option<Stop>,
+    /// `(prompt, completion)` tokens, when the server counts them.
+    usage: Option<(usize, usize)>,
+}
+
+impl Streamed {
+    /// Reads one streamed chunk; true when the reply has spent its
+    /// `max_tokens` (a server that ignores the limit is stopped here).
+    fn chunk(
+        &mut self,
+        v: &Value,
+        max_tokens: usize,
+        started: Instant,
+        on_piece: &mut dyn FnMut(&str),
+    ) -> bool {
+        if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
+            self.usage = Some((
+                u["prompt_tokens"].as_u64().unwrap_or(0) as usize,
+                u["completion_tokens"].as_u64().unwrap_or(0) as usize,
+            ));
+        }
+        let choice = &v["choices"][0];
+        if let Some(piece) = choice["delta"]["content"]
+            .as_str()
+            .filter(|p| !p.is_empty())
+        {
+            self.first_token_ms
+                .get_or_insert_with(|| started.elapsed().as_secs_f64() * 1e3);
+            self.generated += 1;
+            on_piece(piece);
+            self.text.push_str(piece);
+            if self.generated >= max_tokens.max(1) {
+                self.stop = Some(Stop::MaxTokens);
+                return true;
+            }
+        }
+        match choice["finish_reason"].as_str() {
+            Some("length") => self.stop = Some(Stop::MaxTokens),
+            Some(_) => self.stop = Some(Stop::End),
+            None => {}
+        }
+        false
+    }
+
+    /// The reply, or `None` when the stream ended without saying it had.
+    fn finish(self, started: Instant) -> Option<Generated> {
+        let stop = self.stop?;
+        let (prompt_tokens, completion) = self.usage.unwrap_or((0, self.generated));
+        Some(Generated {
+            text: self.text,
+            prompt_tokens,
+            reused_tokens: 0,
+            generated_tokens: completion,
+            prompt_ms: self.first_token_ms.unwrap_or(0.0),
+            first_token_ms: self.first_token_ms,
+            total_ms: started.elapsed().as_secs_f64() * 1e3,
+            stop,
+            // A server scores no prompt tokens for us.
+            probe_logprob: None,
+        })
     }
 }
 

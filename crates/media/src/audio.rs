@@ -280,7 +280,17 @@ fn has_known_magic(path: &Path, format: &str) -> bool {
         .is_ok_and(|mut f| std::io::Read::read_exact(&mut f, &mut head).is_ok() && head == magic)
 }
 
+/// Fills what `tag` says and `meta` does not have yet.
 pub(crate) fn fill_from_tag(meta: &mut Metadata, tag: &Tag) {
+    fill_identity(meta, tag);
+    fill_words(meta, tag);
+    if meta.cover.is_none() {
+        meta.cover = cover_of(tag);
+    }
+}
+
+/// The title, artists, album, track, disc and year.
+fn fill_identity(meta: &mut Metadata, tag: &Tag) {
     if meta.title.is_none() {
         meta.title = tag.title().and_then(|s| clean(&s));
     }
@@ -325,6 +335,11 @@ pub(crate) fn fill_from_tag(meta: &mut Metadata, tag: &Tag) {
                 .find_map(|k| tag.get_string(k).and_then(year_in))
             });
     }
+}
+
+/// The genres, moods, comment, description, lyrics, tempo, language and
+/// label.
+fn fill_words(meta: &mut Metadata, tag: &Tag) {
     if meta.genres.is_empty() {
         meta.genres = tag
             .get_strings(ItemKey::Genre)
@@ -362,22 +377,23 @@ pub(crate) fn fill_from_tag(meta: &mut Metadata, tag: &Tag) {
             .into_iter()
             .find_map(|k| tag.get_string(k).and_then(clean));
     }
-    if meta.cover.is_none() {
-        let pics = tag.pictures();
-        let best = pics
-            .iter()
-            .find(|p| p.pic_type() == PictureType::CoverFront)
-            .or_else(|| pics.first());
-        meta.cover = best
-            .filter(|p| !p.data().is_empty())
-            .map(|p| Cover::Embedded {
-                mime: p
-                    .mime_type()
-                    .map(|m| m.as_str().to_string())
-                    .unwrap_or_default(),
-                data: p.data().to_vec(),
-            });
-    }
+}
+
+/// The front cover, else the first picture.
+fn cover_of(tag: &Tag) -> Option<Cover> {
+    let pics = tag.pictures();
+    let best = pics
+        .iter()
+        .find(|p| p.pic_type() == PictureType::CoverFront)
+        .or_else(|| pics.first());
+    best.filter(|p| !p.data().is_empty())
+        .map(|p| Cover::Embedded {
+            mime: p
+                .mime_type()
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_default(),
+            data: p.data().to_vec(),
+        })
 }
 
 /// Players store ID3 genres as "(17)", "17" or "(17)Rock"; show the name.

@@ -35,24 +35,7 @@ pub fn read(path: &Path, meta: &mut Metadata) -> Result<()> {
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut r = BufReader::with_capacity(16 * 1024, file);
     let bad = |why: &str| Error::malformed(path, format!("Matroska: {why}"));
-
-    let (id, size) = header(&mut r).ok_or_else(|| bad("no EBML header"))?;
-    if id != EBML || size.is_none_or(|s| s > 4096) {
-        return Err(bad("not an EBML file"));
-    }
-    let head = read_body(&mut r, size.unwrap_or(0)).ok_or_else(|| bad("truncated header"))?;
-    let doc_type = children(&head)
-        .find(|(id, _)| *id == DOC_TYPE)
-        .map(|(_, d)| {
-            String::from_utf8_lossy(d)
-                .trim_end_matches('\0')
-                .to_string()
-        });
-    match doc_type.as_deref() {
-        Some("matroska") | Some("webm") | None => {}
-        Some(other) => return Err(bad(&format!("unexpected DocType {other:?}"))),
-    }
-
+    ebml_header(&mut r).map_err(|why| bad(&why))?;
     let (id, seg_size) = header(&mut r).ok_or_else(|| bad("no Segment"))?;
     if id != SEGMENT {
         return Err(bad("no Segment after the header"));
@@ -86,22 +69,7 @@ pub fn read(path: &Path, meta: &mut Metadata) -> Result<()> {
             INFO | TAGS if size <= MAX_META_ELEMENT => {
                 let body = read_body(&mut r, size).ok_or_else(|| bad("truncated element"))?;
                 if id == INFO {
-                    for (cid, data) in children(&body) {
-                        match cid {
-                            TIMECODE_SCALE => {
-                                scale_ns = uint(data).filter(|s| *s > 0).unwrap_or(scale_ns)
-                            }
-                            DURATION => duration_ticks = float(data),
-                            TITLE => meta.title = clean(&String::from_utf8_lossy(data)),
-                            // Nanoseconds since 2001-01-01.
-                            DATE_UTC if meta.year.is_none() && data.len() == 8 => {
-                                let ns = i64::from_be_bytes(data.try_into().expect("8 bytes"));
-                                let years = ns as f64 / 1e9 / 31_556_952.0;
-                                meta.year = Some(2001 + years.floor() as i32);
-                            }
-                            _ => {}
-                        }
-                    }
+                    read_info(&body, meta, &mut scale_ns, &mut duration_ticks);
                 } else {
                     collect_tags(&body, &mut tags, 0, &mut tag_budget);
                 }
@@ -116,6 +84,55 @@ pub fn read(path: &Path, meta: &mut Metadata) -> Result<()> {
     if let Some(ticks) = duration_ticks.filter(|t| t.is_finite() && *t > 0.0) {
         meta.duration_secs = Some(ticks * scale_ns as f64 / 1e9);
     }
+    apply_tags(meta, tags);
+    if meta.kind == Kind::Video && meta.format.is_empty() {
+        meta.format = "mkv".into();
+    }
+    Ok(())
+}
+
+/// Reads the EBML header and checks that it is Matroska's or WebM's.
+fn ebml_header(r: &mut impl Read) -> std::result::Result<(), String> {
+    let (id, size) = header(r).ok_or("no EBML header")?;
+    if id != EBML || size.is_none_or(|s| s > 4096) {
+        return Err("not an EBML file".into());
+    }
+    let head = read_body(r, size.unwrap_or(0)).ok_or("truncated header")?;
+    let doc_type = children(&head)
+        .find(|(id, _)| *id == DOC_TYPE)
+        .map(|(_, d)| {
+            String::from_utf8_lossy(d)
+                .trim_end_matches('\0')
+                .to_string()
+        });
+    match doc_type.as_deref() {
+        Some("matroska") | Some("webm") | None => Ok(()),
+        Some(other) => Err(format!("unexpected DocType {other:?}")),
+    }
+}
+
+/// Reads the segment's Info element: the timecode scale, the duration in
+/// its ticks, the title and the muxing date.
+fn read_info(body: &[u8], meta: &mut Metadata, scale_ns: &mut u64, duration: &mut Option<f64>) {
+    for (cid, data) in children(body) {
+        match cid {
+            TIMECODE_SCALE => *scale_ns = uint(data).filter(|s| *s > 0).unwrap_or(*scale_ns),
+            DURATION => *duration = float(data),
+            TITLE => meta.title = clean(&String::from_utf8_lossy(data)),
+            // Nanoseconds since 2001-01-01.
+            DATE_UTC if meta.year.is_none() && data.len() == 8 => {
+                let ns = i64::from_be_bytes(data.try_into().expect("8 bytes"));
+                let years = ns as f64 / 1e9 / 31_556_952.0;
+                meta.year = Some(2001 + years.floor() as i32);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Fills what the simple tags (`TITLE`, `ARTIST`, ...) say and the
+/// container did not.
+fn apply_tags(meta: &mut Metadata, tags: Vec<(String, String)>) {
     for (name, value) in tags {
         let Some(value) = clean(&value) else { continue };
         match name.to_ascii_uppercase().as_str() {
@@ -134,10 +151,6 @@ pub fn read(path: &Path, meta: &mut Metadata) -> Result<()> {
             _ => {}
         }
     }
-    if meta.kind == Kind::Video && meta.format.is_empty() {
-        meta.format = "mkv".into();
-    }
-    Ok(())
 }
 
 /// Tag elements visited in one file, whatever their nesting: each is

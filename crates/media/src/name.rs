@@ -73,7 +73,43 @@ pub fn parse_file_name(path: &Path) -> NameGuess {
 }
 
 fn parse_stem(stem: &str) -> NameGuess {
-    // Bracketed parts: "(2010)" gives a year, "[1080p]" is noise.
+    let (cleaned, mut year) = unbracket(stem);
+    let tokens: Vec<&str> = cleaned
+        .split(|c: char| c == '.' || c == '_' || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if let Some(guess) = episode(&tokens, year) {
+        return guess;
+    }
+
+    // The title ends at the last year-like token that is not the first token
+    // ("2001.A.Space.Odyssey.1968"), or at the first noise token.
+    let mut end = tokens.len();
+    if let Some(marker) = tokens.iter().position(|t| *t == "\u{1}") {
+        end = marker;
+    } else if year.is_none()
+        && let Some(i) = tokens.iter().rposition(|t| is_year(t))
+        && i > 0
+    {
+        year = tokens[i].parse().ok();
+        end = i;
+    }
+    if let Some(noise) = tokens[..end].iter().position(|t| is_noise(t))
+        && noise > 0
+    {
+        end = noise;
+    }
+    NameGuess {
+        title: title_of(&tokens[..end]).and_then(|t| crate::text::clean(&t)),
+        year,
+        ..NameGuess::default()
+    }
+}
+
+/// The stem without its bracketed parts, and the year one of them gave:
+/// "(2010)" gives a year (left as a marker token, `\u{1}`), "[1080p]" is
+/// noise.
+fn unbracket(stem: &str) -> (String, Option<i32>) {
     let mut year = None;
     let mut cleaned = String::with_capacity(stem.len());
     let mut depth = 0usize;
@@ -96,12 +132,11 @@ fn parse_stem(stem: &str) -> NameGuess {
             _ => cleaned.push(c),
         }
     }
-    let tokens: Vec<&str> = cleaned
-        .split(|c: char| c == '.' || c == '_' || c.is_whitespace())
-        .filter(|t| !t.is_empty())
-        .collect();
+    (cleaned, year)
+}
 
-    // Episodes: S01E02 / 1x02.
+/// An episode's name (S01E02 / 1x02): its series, numbers and title.
+fn episode(tokens: &[&str], year: Option<i32>) -> Option<NameGuess> {
     for (i, t) in tokens.iter().enumerate() {
         if let Some((season, episode)) = season_episode(t) {
             let series = join_title(&tokens[..i]);
@@ -116,34 +151,21 @@ fn parse_stem(stem: &str) -> NameGuess {
                 (Some(s), None) => Some(format!("{s} S{season:02}E{episode:02}")),
                 (None, e) => e,
             };
-            return NameGuess {
+            return Some(NameGuess {
                 title,
                 year,
                 series,
                 season: Some(season),
                 episode: Some(episode),
-            };
+            });
         }
     }
+    None
+}
 
-    // The title ends at the last year-like token that is not the first token
-    // ("2001.A.Space.Odyssey.1968"), or at the first noise token.
-    let mut end = tokens.len();
-    if let Some(marker) = tokens.iter().position(|t| *t == "\u{1}") {
-        end = marker;
-    } else if year.is_none()
-        && let Some(i) = tokens.iter().rposition(|t| is_year(t))
-        && i > 0
-    {
-        year = tokens[i].parse().ok();
-        end = i;
-    }
-    if let Some(noise) = tokens[..end].iter().position(|t| is_noise(t))
-        && noise > 0
-    {
-        end = noise;
-    }
-    let mut title_tokens: Vec<&str> = tokens[..end].to_vec();
+/// The title the tokens before the year or the noise give.
+fn title_of(tokens: &[&str]) -> Option<String> {
+    let mut title_tokens: Vec<&str> = tokens.to_vec();
     // "03 - Artist - Song": drop a leading track number and take the last part.
     if title_tokens.len() > 2
         && title_tokens[0].chars().all(|c| c.is_ascii_digit())
@@ -153,17 +175,12 @@ fn parse_stem(stem: &str) -> NameGuess {
         title_tokens.drain(..2);
     }
     let joined = title_tokens.join(" ");
-    let title = joined
+    joined
         .rsplit(" - ")
         .next()
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .map(str::to_string);
-    NameGuess {
-        title: title.and_then(|t| crate::text::clean(&t)),
-        year,
-        ..NameGuess::default()
-    }
+        .map(str::to_string)
 }
 
 fn is_year(t: &str) -> bool {

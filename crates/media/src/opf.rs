@@ -78,65 +78,79 @@ pub fn parse_opf(text: &str) -> std::result::Result<Opf, String> {
     {
         fields.extend(legacy.children.iter());
     }
-
-    let mut opf = Opf::default();
     let metas: Vec<&Element> = fields
         .iter()
         .copied()
         .filter(|e| e.name.eq_ignore_ascii_case("meta"))
         .collect();
-    let refined = |id: Option<&str>, property: &str| -> Option<String> {
-        let id = id?;
-        metas.iter().find_map(|m| {
-            (m.attr("refines") == Some(&format!("#{id}")) && m.attr("property") == Some(property))
-                .then(|| m.text_trimmed())
-                .flatten()
-        })
-    };
-
+    let mut opf = Opf::default();
     for e in &fields {
-        let name = e.name.to_ascii_lowercase();
-        let Some(value) = e.text_trimmed() else {
-            continue;
-        };
-        match name.as_str() {
-            "title" => {
-                let main = refined(e.attr("id"), "title-type").is_none_or(|t| t == "main");
-                if opf.title.is_none() && main {
-                    opf.title = clean(&value);
-                }
-            }
-            "creator" => {
-                let role = e
-                    .attr("role")
-                    .map(str::to_string)
-                    .or_else(|| refined(e.attr("id"), "role"));
-                if role
-                    .as_deref()
-                    .is_none_or(|r| r.eq_ignore_ascii_case("aut"))
-                {
-                    opf.authors.push(value);
-                }
-            }
-            "subject" => opf.subjects.push(value),
-            "description" if opf.description.is_none() => {
-                opf.description = clean(&strip_html(&value));
-            }
-            "language" if opf.language.is_none() => opf.language = Some(value),
-            "date" => {
-                // Prefer the publication date over modification dates.
-                let event = e.attr("event").unwrap_or("publication");
-                if opf.date.is_none() || event.eq_ignore_ascii_case("publication") {
-                    opf.date = Some(value);
-                }
-            }
-            "publisher" if opf.publisher.is_none() => opf.publisher = Some(value),
-            _ => {}
-        }
+        read_dc(&mut opf, e, &metas);
     }
+    let cover_id = read_metas(&mut opf, &metas);
+    if let Some(manifest) = root.child("manifest") {
+        opf.cover_href = cover_href(manifest, cover_id.as_deref());
+    }
+    Ok(opf)
+}
 
+/// The EPUB 3 refinement `property` of the element with `id`.
+fn refined(metas: &[&Element], id: Option<&str>, property: &str) -> Option<String> {
+    let id = id?;
+    metas.iter().find_map(|m| {
+        (m.attr("refines") == Some(&format!("#{id}")) && m.attr("property") == Some(property))
+            .then(|| m.text_trimmed())
+            .flatten()
+    })
+}
+
+/// Reads one Dublin Core field (`dc:title`, `dc:creator`, ...).
+fn read_dc(opf: &mut Opf, e: &Element, metas: &[&Element]) {
+    let name = e.name.to_ascii_lowercase();
+    let Some(value) = e.text_trimmed() else {
+        return;
+    };
+    match name.as_str() {
+        "title" => {
+            let main = refined(metas, e.attr("id"), "title-type").is_none_or(|t| t == "main");
+            if opf.title.is_none() && main {
+                opf.title = clean(&value);
+            }
+        }
+        "creator" => {
+            let role = e
+                .attr("role")
+                .map(str::to_string)
+                .or_else(|| refined(metas, e.attr("id"), "role"));
+            if role
+                .as_deref()
+                .is_none_or(|r| r.eq_ignore_ascii_case("aut"))
+            {
+                opf.authors.push(value);
+            }
+        }
+        "subject" => opf.subjects.push(value),
+        "description" if opf.description.is_none() => {
+            opf.description = clean(&strip_html(&value));
+        }
+        "language" if opf.language.is_none() => opf.language = Some(value),
+        "date" => {
+            // Prefer the publication date over modification dates.
+            let event = e.attr("event").unwrap_or("publication");
+            if opf.date.is_none() || event.eq_ignore_ascii_case("publication") {
+                opf.date = Some(value);
+            }
+        }
+        "publisher" if opf.publisher.is_none() => opf.publisher = Some(value),
+        _ => {}
+    }
+}
+
+/// Reads Calibre's and EPUB 3's `<meta>`s (series, rating); returns the
+/// id of the cover an EPUB 2 `<meta name="cover">` names.
+fn read_metas(opf: &mut Opf, metas: &[&Element]) -> Option<String> {
     let mut cover_id = None;
-    for m in &metas {
+    for m in metas {
         let content = m.attr("content").map(str::to_string);
         match (m.attr("name"), m.attr("property")) {
             (Some("calibre:series"), _) => opf.series = content.and_then(|c| clean(&c)),
@@ -152,36 +166,36 @@ pub fn parse_opf(text: &str) -> std::result::Result<Opf, String> {
             (Some("cover"), _) => cover_id = content,
             (_, Some("belongs-to-collection")) if opf.series.is_none() => {
                 opf.series = m.text_trimmed();
-                opf.series_index = refined(m.attr("id"), "group-position")
+                opf.series_index = refined(metas, m.attr("id"), "group-position")
                     .as_deref()
                     .and_then(leading_number);
             }
             _ => {}
         }
     }
+    cover_id
+}
 
-    if let Some(manifest) = root.child("manifest") {
-        let items: Vec<&Element> = manifest.children_named("item").collect();
-        let by_properties = items.iter().find(|i| {
-            i.attr("properties")
-                .is_some_and(|p| p.split_whitespace().any(|x| x == "cover-image"))
-        });
-        let by_id = cover_id
-            .as_deref()
-            .and_then(|id| items.iter().find(|i| i.attr("id") == Some(id)));
-        let by_name = items.iter().find(|i| {
-            i.attr("id")
-                .is_some_and(|id| id.to_ascii_lowercase().contains("cover"))
-                && i.attr("media-type")
-                    .is_some_and(|t| t.starts_with("image/"))
-        });
-        opf.cover_href = by_properties
-            .or(by_id)
-            .or(by_name)
-            .and_then(|i| i.attr("href"))
-            .map(str::to_string);
-    }
-    Ok(opf)
+/// The cover image's href: the manifest item marked `cover-image`, else
+/// the one `cover_id` names, else an image whose id says "cover".
+fn cover_href(manifest: &Element, cover_id: Option<&str>) -> Option<String> {
+    let items: Vec<&Element> = manifest.children_named("item").collect();
+    let by_properties = items.iter().find(|i| {
+        i.attr("properties")
+            .is_some_and(|p| p.split_whitespace().any(|x| x == "cover-image"))
+    });
+    let by_id = cover_id.and_then(|id| items.iter().find(|i| i.attr("id") == Some(id)));
+    let by_name = items.iter().find(|i| {
+        i.attr("id")
+            .is_some_and(|id| id.to_ascii_lowercase().contains("cover"))
+            && i.attr("media-type")
+                .is_some_and(|t| t.starts_with("image/"))
+    });
+    by_properties
+        .or(by_id)
+        .or(by_name)
+        .and_then(|i| i.attr("href"))
+        .map(str::to_string)
 }
 
 #[cfg(test)]

@@ -4,10 +4,10 @@
 use std::fs::File;
 use std::path::Path;
 
-use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{CODEC_TYPE_NULL, CODEC_TYPE_OPUS, DecoderOptions};
+use symphonia::core::audio::{SampleBuffer, SignalSpec};
+use symphonia::core::codecs::{CODEC_TYPE_NULL, CODEC_TYPE_OPUS, Decoder, DecoderOptions};
 use symphonia::core::errors::Error as SymError;
-use symphonia::core::formats::FormatOptions;
+use symphonia::core::formats::{FormatOptions, FormatReader, Packet};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
@@ -56,82 +56,16 @@ fn open_regular(path: &Path) -> std::io::Result<File> {
 /// interleaved samples to `sink`.
 pub fn each_block(path: &Path, sink: &mut Sink<'_>) -> Result<Decoded> {
     let name = || path.display().to_string();
-    let file = open_regular(path).map_err(|source| Error::Io {
-        path: name(),
-        source,
-    })?;
-    let stream = MediaSourceStream::new(Box::new(file), Default::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-        hint.with_extension(ext);
-    }
-    let probed = symphonia::default::get_probe()
-        .format(
-            &hint,
-            stream,
-            &FormatOptions::default(),
-            &MetadataOptions::default(),
-        )
-        .map_err(|e| Error::Format {
-            path: name(),
-            reason: e.to_string(),
-        })?;
-    let mut format = probed.format;
-    let track = format
-        .tracks()
-        .iter()
-        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-        .ok_or_else(|| Error::NoAudio { path: name() })?;
-    let track_id = track.id;
-    let params = track.codec_params.clone();
-    if params.codec == CODEC_TYPE_OPUS {
-        return Err(Error::Codec {
-            path: name(),
-            codec: "Opus".into(),
-        });
-    }
-    let mut decoder = symphonia::default::get_codecs()
-        .make(&params, &DecoderOptions::default())
-        .map_err(|_| Error::Codec {
-            path: name(),
-            codec: symphonia::default::get_codecs()
-                .get_codec(params.codec)
-                .map_or_else(|| format!("{}", params.codec), |d| d.long_name.to_string()),
-        })?;
-
-    let mut out = Decoded {
-        sample_rate: params.sample_rate.unwrap_or(0),
-        channels: params.channels.map_or(0, |c| c.count() as u16),
-        damaged_packets: 0,
-    };
+    let Track {
+        mut format,
+        id: track_id,
+        mut decoder,
+        mut out,
+    } = open_track(path)?;
     let mut packets = 0u64;
     // Reused while packets fit: (frames it holds, its format, buffer).
-    let mut buffer: Option<(u64, symphonia::core::audio::SignalSpec, SampleBuffer<f32>)> = None;
-    loop {
-        let packet = match format.next_packet() {
-            Ok(p) => p,
-            // The normal end of a stream, and a chained stream's change of
-            // format: stop with what was read.
-            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(SymError::ResetRequired) => break,
-            Err(SymError::IoError(e)) => {
-                return Err(Error::Io {
-                    path: name(),
-                    source: e,
-                });
-            }
-            Err(e) => {
-                // A container damaged midway: keep what came before it,
-                // unless nothing did.
-                if packets == 0 {
-                    return Err(Error::Damaged {
-                        path: name(),
-                        reason: e.to_string(),
-                    });
-                }
-                break;
-            }
-        };
+    let mut buffer: Option<(u64, SignalSpec, SampleBuffer<f32>)> = None;
+    while let Some(packet) = next_packet(format.as_mut(), packets, path)? {
         if packet.track_id() != track_id {
             continue;
         }
@@ -186,6 +120,94 @@ pub fn each_block(path: &Path, sink: &mut Sink<'_>) -> Result<Decoded> {
         });
     }
     Ok(out)
+}
+
+/// A file's first audio track, ready to decode.
+struct Track {
+    format: Box<dyn FormatReader>,
+    id: u32,
+    decoder: Box<dyn Decoder>,
+    /// What its parameters say, until the packets say otherwise.
+    out: Decoded,
+}
+
+/// Probes `path`'s container and makes a decoder for its first audio
+/// track.
+fn open_track(path: &Path) -> Result<Track> {
+    let name = || path.display().to_string();
+    let file = open_regular(path).map_err(|source| Error::Io {
+        path: name(),
+        source,
+    })?;
+    let stream = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let probed = symphonia::default::get_probe()
+        .format(
+            &hint,
+            stream,
+            &FormatOptions::default(),
+            &MetadataOptions::default(),
+        )
+        .map_err(|e| Error::Format {
+            path: name(),
+            reason: e.to_string(),
+        })?;
+    let format = probed.format;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or_else(|| Error::NoAudio { path: name() })?;
+    let id = track.id;
+    let params = track.codec_params.clone();
+    if params.codec == CODEC_TYPE_OPUS {
+        return Err(Error::Codec {
+            path: name(),
+            codec: "Opus".into(),
+        });
+    }
+    let decoder = symphonia::default::get_codecs()
+        .make(&params, &DecoderOptions::default())
+        .map_err(|_| Error::Codec {
+            path: name(),
+            codec: symphonia::default::get_codecs()
+                .get_codec(params.codec)
+                .map_or_else(|| format!("{}", params.codec), |d| d.long_name.to_string()),
+        })?;
+    let out = Decoded {
+        sample_rate: params.sample_rate.unwrap_or(0),
+        channels: params.channels.map_or(0, |c| c.count() as u16),
+        damaged_packets: 0,
+    };
+    Ok(Track {
+        format,
+        id,
+        decoder,
+        out,
+    })
+}
+
+/// The next packet, or `None` at the end of what can be read: the normal
+/// end, a chained stream's change of format, or a container damaged
+/// midway after `packets` were read (with none read, that is an error).
+fn next_packet(format: &mut dyn FormatReader, packets: u64, path: &Path) -> Result<Option<Packet>> {
+    match format.next_packet() {
+        Ok(p) => Ok(Some(p)),
+        Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(SymError::ResetRequired) => Ok(None),
+        Err(SymError::IoError(e)) => Err(Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        }),
+        Err(e) if packets == 0 => Err(Error::Damaged {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        }),
+        Err(_) => Ok(None),
+    }
 }
 
 #[cfg(test)]
