@@ -1,4 +1,6 @@
-use crate::{generate, json, run};
+use std::path::Path;
+
+use crate::{generate, json, ok, run};
 
 #[test]
 fn ask_json_is_one_object_on_stdout() {
@@ -11,38 +13,49 @@ fn ask_json_is_one_object_on_stdout() {
     assert!(!out.status.success());
     assert_eq!(json(&out)["error"]["code"], "indexEmpty");
 
-    let out = run(&data, &["library", "add", root.to_str().unwrap(), "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = run(&data, &["scan", "--json", "--now", "2026-12-24T20:00:00Z"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(run(
+        &data,
+        &["library", "add", root.to_str().unwrap(), "--json"],
+    ));
+    let out = ok(run(
+        &data,
+        &["scan", "--json", "--now", "2026-12-24T20:00:00Z"],
+    ));
     let report = json(&out);
     assert_eq!(report["embedded"], 40);
 
-    let out = run(
+    let out = ok(run(
         &data,
         &[
             "ask", "quiet", "piano", "for", "a", "snowy", "night", "--kind", "music", "--limit",
             "4", "--no-llm", "--json",
         ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ));
     // Third-party notes for developers (lance deprecations, llama.cpp
     // remarks) stay out of a person's terminal unless MOODSHELF_LOG asks.
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("WARN"), "{stderr}");
-    let answer = json(&out);
+    let first = four_calm_tracks_with_reasons(&json(&out));
+    a_follow_up_and_a_dislike_by_path(&data, &first);
+
+    let out = run(&data, &["status", "--json"]);
+    let status = json(&out);
+    assert_eq!(status["music"], 20);
+    assert_eq!(status["last_scan"]["status"], "done");
+    assert!(status["last_scan"]["phase"].is_string(), "{status}");
+    assert_eq!(
+        status["last_scan"]["started_at"], 1_798_142_400,
+        "--now is the time the scan is recorded at"
+    );
+
+    let out = run(&data, &["ask", "x", "--now", "next tuesday"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--now"));
+}
+
+/// Checks an answer to "quiet piano for a snowy night" limited to four
+/// tracks; returns the first pick's path.
+fn four_calm_tracks_with_reasons(answer: &serde_json::Value) -> String {
     let items = answer["items"].as_array().unwrap();
     assert_eq!(items.len(), 4);
     for item in items {
@@ -50,7 +63,7 @@ fn ask_json_is_one_object_on_stdout() {
         for key in ["path", "title", "creator", "year", "duration_secs", "score"] {
             assert!(item.get(key).is_some(), "items[].{key}");
         }
-        assert!(std::path::Path::new(item["path"].as_str().unwrap()).is_file());
+        assert!(Path::new(item["path"].as_str().unwrap()).is_file());
     }
     assert!(answer["timings_ms"]["total_ms"].as_f64().unwrap() > 0.0);
     // Added by the recommender: a reason per pick, and the reading.
@@ -66,11 +79,14 @@ fn ask_json_is_one_object_on_stdout() {
             .unwrap()
             .contains(&"calm".into())
     );
-    let first = items[0]["path"].as_str().unwrap().to_string();
+    items[0]["path"].as_str().unwrap().to_string()
+}
 
-    // A follow-up on the command line refines the stored conversation.
+/// A follow-up refines the stored conversation, and a pick disliked by
+/// its path does not come back for the same request.
+fn a_follow_up_and_a_dislike_by_path(data: &Path, first: &str) {
     let out = run(
-        &data,
+        data,
         &["ask", "--continue", "only books", "--no-llm", "--json"],
     );
     let follow = json(&out);
@@ -82,15 +98,10 @@ fn ask_json_is_one_object_on_stdout() {
     );
 
     // Feedback by path: a disliked pick does not come back for that request.
-    let out = run(&data, &["feedback", &first, "--dislike", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = ok(run(data, &["feedback", first, "--dislike", "--json"]));
     assert_eq!(json(&out)["verdict"], "dislike");
     let out = run(
-        &data,
+        data,
         &[
             "ask",
             "quiet piano for a snowy night",
@@ -108,23 +119,9 @@ fn ask_json_is_one_object_on_stdout() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|i| i["path"] != first.as_str()),
+            .all(|i| i["path"] != first),
         "{again}"
     );
-
-    let out = run(&data, &["status", "--json"]);
-    let status = json(&out);
-    assert_eq!(status["music"], 20);
-    assert_eq!(status["last_scan"]["status"], "done");
-    assert!(status["last_scan"]["phase"].is_string(), "{status}");
-    assert_eq!(
-        status["last_scan"]["started_at"], 1_798_142_400,
-        "--now is the time the scan is recorded at"
-    );
-
-    let out = run(&data, &["ask", "x", "--now", "next tuesday"]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--now"));
 }
 
 /// `moodshelf chat` reads requests and commands from stdin: a follow-up
@@ -194,41 +191,10 @@ fn chat_refines_and_takes_feedback() {
 fn analyze_hears_recorded_music_and_a_decoder_abort_costs_one_track() {
     let dir = tempfile::tempdir().unwrap();
     let (root, data) = (dir.path().join("lib"), dir.path().join("data"));
-    std::fs::create_dir_all(&root).unwrap();
-    let music = std::path::Path::new("/usr/share/games/asc/music");
-    for name in ["frontiers.mp3", "machine_wars.mp3", "time_to_strike.mp3"] {
-        std::fs::copy(music.join(name), root.join(name))
-            .unwrap_or_else(|e| panic!("{name}: {e}; install asc-music (.ci/run does)"));
-    }
-    let shared = std::env::var_os("MOODSHELF_SHARED_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-        });
-    let fixtures = shared.join("fixtures/media/audio/lofty");
-    let hostile = std::fs::read_dir(&fixtures)
-        .unwrap_or_else(|e| panic!("{}: {e}", fixtures.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| {
-            p.file_name().is_some_and(|n| {
-                n.to_string_lossy()
-                    .starts_with("ui_steam_smoother_friend_join_IDX_53_")
-            })
-        })
-        .expect("the hostile MP4 fixture");
-    std::fs::copy(&hostile, root.join("hostile.m4a")).unwrap();
-
-    let ok = |out: &std::process::Output| {
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    };
-    ok(&run(&data, &["library", "add", root.to_str().unwrap()]));
-    ok(&run(&data, &["scan", "--no-embed"]));
-    let out = run(&data, &["analyze", "--json"]);
-    ok(&out);
+    recorded_music_and_a_hostile_mp4(&root);
+    ok(run(&data, &["library", "add", root.to_str().unwrap()]));
+    ok(run(&data, &["scan", "--no-embed"]));
+    let out = ok(run(&data, &["analyze", "--json"]));
     let report = json(&out);
     let tracks = report["tracks"].as_u64().unwrap();
     assert_eq!(report["analyzed"].as_u64(), Some(tracks), "{report}");
@@ -248,8 +214,7 @@ fn analyze_hears_recorded_music_and_a_decoder_abort_costs_one_track() {
 
     // What was heard is there for "more like this".
     let track = root.join("machine_wars.mp3");
-    let out = run(&data, &["similar", track.to_str().unwrap(), "--json"]);
-    ok(&out);
+    let out = ok(run(&data, &["similar", track.to_str().unwrap(), "--json"]));
     let similar = json(&out);
     let alike = similar["similar"].as_array().unwrap();
     assert_eq!(alike.len(), 2, "{similar}");
@@ -258,11 +223,41 @@ fn analyze_hears_recorded_music_and_a_decoder_abort_costs_one_track() {
     let status = json(&out);
     assert_eq!(status["analyzed_tracks"], status["tracks"], "{status}");
 
-    // A journey between two of them, saved in both formats: the M3U8 in
-    // the library folder names its tracks relative to itself.
-    let (m3u, xspf) = (root.join("journey.m3u8"), dir.path().join("journey.xspf"));
-    let out = run(
-        &data,
+    a_journey_is_saved_in_both_formats(&data, &root, dir.path());
+}
+
+/// Three recorded tracks (Debian's asc-music) and an MP4 whose atom asks
+/// for 34 GB, in `root`.
+fn recorded_music_and_a_hostile_mp4(root: &Path) {
+    std::fs::create_dir_all(root).unwrap();
+    let music = Path::new("/usr/share/games/asc/music");
+    for name in ["frontiers.mp3", "machine_wars.mp3", "time_to_strike.mp3"] {
+        std::fs::copy(music.join(name), root.join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}; install asc-music (.ci/run does)"));
+    }
+    let shared = std::env::var_os("MOODSHELF_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let fixtures = shared.join("fixtures/media/audio/lofty");
+    let hostile = std::fs::read_dir(&fixtures)
+        .unwrap_or_else(|e| panic!("{}: {e}", fixtures.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name().is_some_and(|n| {
+                n.to_string_lossy()
+                    .starts_with("ui_steam_smoother_friend_join_IDX_53_")
+            })
+        })
+        .expect("the hostile MP4 fixture");
+    std::fs::copy(&hostile, root.join("hostile.m4a")).unwrap();
+}
+
+/// A journey between two tracks, saved in both formats: the M3U8 in the
+/// library folder names its tracks relative to itself.
+fn a_journey_is_saved_in_both_formats(data: &Path, root: &Path, elsewhere: &Path) {
+    let (m3u, xspf) = (root.join("journey.m3u8"), elsewhere.join("journey.xspf"));
+    ok(run(
+        data,
         &[
             "playlist",
             "--from",
@@ -276,8 +271,7 @@ fn analyze_hears_recorded_music_and_a_decoder_abort_costs_one_track() {
             "--xspf",
             xspf.to_str().unwrap(),
         ],
-    );
-    ok(&out);
+    ));
     let m3u = std::fs::read_to_string(&m3u).unwrap();
     let entries: Vec<&str> = m3u.lines().filter(|l| !l.starts_with('#')).collect();
     assert_eq!(
@@ -294,7 +288,7 @@ fn people_taste_and_played_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let (root, data) = (dir.path().join("lib"), dir.path().join("data"));
     generate(&root, 0, 0, 12);
-    let ok = |args: &[&str]| {
+    let stdout_of = |args: &[&str]| {
         let out = run(&data, args);
         assert!(
             out.status.success(),
@@ -303,9 +297,9 @@ fn people_taste_and_played_from_the_command_line() {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    ok(&["library", "add", root.to_str().unwrap()]);
-    ok(&["scan"]);
-    let empty = ok(&["taste"]);
+    stdout_of(&["library", "add", root.to_str().unwrap()]);
+    stdout_of(&["scan"]);
+    let empty = stdout_of(&["taste"]);
     assert!(empty.contains("Nothing yet"), "{empty}");
 
     // Two films played from the command line make a taste.
@@ -316,15 +310,15 @@ fn people_taste_and_played_from_the_command_line() {
         .collect();
     assert_eq!(films.len(), 2);
     for f in &films {
-        assert!(ok(&["played", f.to_str().unwrap()]).starts_with("Played: "));
+        assert!(stdout_of(&["played", f.to_str().unwrap()]).starts_with("Played: "));
     }
     let taste = json(&run(&data, &["taste", "--json"]));
     assert_eq!(taste["kinds"][0]["kind"], "video");
     assert_eq!(taste["kinds"][0]["works"], 2);
 
-    ok(&["people", "add", "Sam"]);
-    assert!(ok(&["people", "use", "sam"]).contains("Asking as Sam"));
-    let people = ok(&["people"]);
+    stdout_of(&["people", "add", "Sam"]);
+    assert!(stdout_of(&["people", "use", "sam"]).contains("Asking as Sam"));
+    let people = stdout_of(&["people"]);
     assert!(people.contains("* Sam"), "{people}");
     let sams = json(&run(&data, &["taste", "--json"]));
     assert_eq!(sams["person"]["name"], "Sam");
@@ -333,8 +327,8 @@ fn people_taste_and_played_from_the_command_line() {
     assert!(!out.status.success(), "an unknown facet is refused");
     let out = run(&data, &["people", "use", "Nobody"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no one here is called Nobody"));
-    ok(&["people", "remove", "Sam"]);
-    assert!(!ok(&["people"]).contains("Sam"));
+    stdout_of(&["people", "remove", "Sam"]);
+    assert!(!stdout_of(&["people"]).contains("Sam"));
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

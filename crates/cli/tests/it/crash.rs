@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use moodshelf_catalog::{Catalog, ScanStatus};
 
-use crate::{bin, generate, json, run};
+use crate::{bin, generate, json, ok, run};
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -89,12 +89,7 @@ fn a_killed_scan_leaves_both_stores_openable_and_is_resumed() {
     rt.block_on(catalog.close());
 
     // 3. The next scan finishes the job.
-    let out = run(&data, &["scan", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = ok(run(&data, &["scan", "--json"]));
     let report = json(&out);
     assert_eq!(report["pending_index"], 0);
     assert!(
@@ -125,14 +120,9 @@ fn a_killed_scan_leaves_both_stores_openable_and_is_resumed() {
     rt.block_on(catalog.close());
 
     // The index holds exactly the catalog's items and answers.
-    let out = run(
+    let out = ok(run(
         &data,
         &["ask", "an adventure", "--limit", "50", "--no-llm", "--json"],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ));
     assert_eq!(json(&out)["items"].as_array().unwrap().len(), 50);
 }

@@ -24,6 +24,17 @@ pub fn run(data: &Path, args: &[&str]) -> Output {
         .expect("run moodshelf")
 }
 
+/// `out`, after checking that the command succeeded (else its stderr is
+/// the failure).
+pub fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 pub fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
