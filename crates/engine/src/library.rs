@@ -531,7 +531,8 @@ impl Library {
 
     /// What comes next in each series the one who asks has begun.
     pub async fn next_up(&self) -> Result<Vec<NextUp>> {
-        series::next_up(&self.store).await
+        let person = people::person(&self.store).await?;
+        series::next_up(&self.store, &person).await
     }
 
     /// The `limit` analysed tracks that sound most like the track at `path`.

@@ -42,7 +42,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use moodshelf_catalog::ItemView;
+use moodshelf_catalog::{ItemView, Person};
 use moodshelf_llm::{Cancel, Reasoner};
 
 use crate::context::Context;
@@ -63,6 +63,9 @@ use shaping::SHAPING;
 /// it gathers for the host on the way (timings, notices).
 struct Answering<'a> {
     req: &'a RecommendRequest,
+    /// Who asks, read once: every stage answers for the same person even
+    /// when another is chosen meanwhile.
+    person: Person,
     /// The request's text, trimmed.
     text: &'a str,
     cancel: &'a Cancel,
@@ -72,9 +75,10 @@ struct Answering<'a> {
 }
 
 impl<'a> Answering<'a> {
-    fn new(req: &'a RecommendRequest, cancel: &'a Cancel) -> Answering<'a> {
+    fn new(req: &'a RecommendRequest, person: Person, cancel: &'a Cancel) -> Answering<'a> {
         Answering {
             req,
+            person,
             text: req.text.trim(),
             cancel,
             started: Instant::now(),
@@ -156,7 +160,8 @@ pub async fn recommend(
     cancel: &Cancel,
     on_event: EventFn<'_>,
 ) -> Result<Recommendation> {
-    let mut a = Answering::new(req, cancel);
+    let person = crate::people::person(store).await?;
+    let mut a = Answering::new(req, person, cancel);
     let _answering = if req.mode == Mode::Model {
         Some(store.answer_started().await)
     } else {
@@ -168,7 +173,7 @@ pub async fn recommend(
     }
     let r = Instant::now();
     let profiles = store.profiles().await?;
-    let mut ranked = first_picks(store, req, &s, &profiles).await?;
+    let mut ranked = first_picks(store, &a, &s, &profiles).await?;
     a.t.rank_ms = ms(r);
     a.t.first_picks_ms = ms(a.started);
     on_event(RecEvent::Picks(ranked.picks.clone()));
@@ -186,7 +191,7 @@ pub async fn recommend(
             model: None,
         },
     };
-    let conversation_id = remember_answer(store, req, &s.rules, &s.intent, &ranked.picks).await?;
+    let conversation_id = remember_answer(store, &a, &s.rules, &s.intent, &ranked.picks).await?;
     a.t.total_ms = ms(a.started);
     Ok(Recommendation {
         items: ranked.picks,
@@ -218,10 +223,11 @@ pub async fn recommend(
 /// once.
 async fn first_picks(
     store: &Store,
-    req: &RecommendRequest,
+    a: &Answering<'_>,
     s: &Prepared,
     profiles: &ProfileTable,
 ) -> Result<Ranked> {
+    let req = a.req;
     let plain = req.mode == Mode::Search;
     let chosen = rank::choose(
         s.candidates.clone(),
@@ -258,7 +264,7 @@ async fn first_picks(
         })
         .collect();
     if !plain {
-        crate::personal::history_reasons(store, &s.intent, &chosen, &mut picks).await?;
+        crate::personal::history_reasons(store, &a.person, &s.intent, &chosen, &mut picks).await?;
     }
     Ok(Ranked {
         chosen,
@@ -331,18 +337,19 @@ async fn explain_picks(
 /// request is remembered. Returns the conversation.
 async fn remember_answer(
     store: &Store,
-    req: &RecommendRequest,
+    a: &Answering<'_>,
     rules: &Intent,
     intent: &Intent,
     picks: &[Pick],
 ) -> Result<Option<i64>> {
+    let req = a.req;
     if !req.remember {
         return Ok(req.conversation);
     }
     let text = req.text.trim();
     // Plain search reads no preference, so it learns none either.
     if req.mode != Mode::Search {
-        crate::remember::learn_preferences(store, text, req.moment.unix).await?;
+        crate::remember::learn_preferences(store, &a.person, text, req.moment.unix).await?;
     }
     let id = crate::remember::remember(
         store,
@@ -364,7 +371,8 @@ pub async fn candidates(store: &Arc<Store>, req: &RecommendRequest) -> Result<Po
     let mut req = req.clone();
     req.remember = false;
     let cancel = Cancel::default();
-    let mut a = Answering::new(&req, &cancel);
+    let person = crate::people::person(store).await?;
+    let mut a = Answering::new(&req, person, &cancel);
     let s = prepare(store, &mut a, &mut |_| {}).await?;
     Ok(Pool {
         intent: s.intent,
@@ -434,6 +442,7 @@ async fn prepare(
         now: req.moment.unix,
         plain,
         sound_goal,
+        person: &a.person,
     };
     let candidates = crate::retrieve::retrieve(store, &ask, &mut legs).await?;
     legs.record(&mut a.t);
@@ -491,7 +500,7 @@ async fn read_request(
         _ => rules.clone(),
     };
     if !plain {
-        apply_preferences(store, &mut intent, text, req).await?;
+        apply_preferences(store, &a.person, &mut intent, text, req).await?;
     }
     a.t.understand_ms = ms(u);
     let pending = if req.mode == Mode::Model {
@@ -807,11 +816,11 @@ fn accept_reason(
 /// cannot stand. Writes nothing.
 async fn apply_preferences(
     store: &Store,
+    person: &Person,
     intent: &mut Intent,
     text: &str,
     req: &RecommendRequest,
 ) -> Result<()> {
-    let person = crate::people::person(store).await?;
     let group = crate::people::group_in(store, text, person.id).await?;
     intent.with = group.iter().map(|p| p.name.clone()).collect();
     for word in group.iter().flat_map(|p| p.name.split_whitespace()) {

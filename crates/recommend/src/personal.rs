@@ -12,12 +12,14 @@ use crate::Kind;
 use crate::error::Result;
 use crate::shaping::SHAPING;
 use crate::store::Store;
+use moodshelf_catalog::Person;
 
 /// Puts the history's reasons on `picks` (see the module's notes);
 /// `chosen` are the ranked candidates they were made from, with the
 /// vectors retrieval loaded.
 pub(super) async fn history_reasons(
     store: &Store,
+    person: &Person,
     intent: &Intent,
     chosen: &[Scored],
     picks: &mut [Pick],
@@ -26,7 +28,7 @@ pub(super) async fn history_reasons(
         return Ok(());
     }
     if intent.next {
-        let next = crate::series::next_up(store).await?;
+        let next = crate::series::next_up(store, person).await?;
         for p in picks.iter_mut() {
             if let Some(n) = next.iter().find(|n| n.item_id == p.item.id) {
                 p.why = n.why();
@@ -39,7 +41,6 @@ pub(super) async fn history_reasons(
     if intent.vagueness < SHAPING.vague || !intent.with.is_empty() {
         return Ok(());
     }
-    let person = crate::people::person(store).await?;
     let state = store.taste_state(person.id).await?;
     // A taste borrowed from other kinds says so ("a book" from a
     // history of music).

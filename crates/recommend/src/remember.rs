@@ -3,7 +3,7 @@
 //! when, and feedback on items. All of it is user data in the catalog,
 //! keyed by item ids that survive moves and rescans.
 
-use moodshelf_catalog::{ItemView, Verdict};
+use moodshelf_catalog::{ItemView, Person, Verdict};
 
 use super::answer::Pick;
 use super::intent::Intent;
@@ -84,8 +84,12 @@ pub(super) async fn previous_answer(store: &Store, conversation: i64) -> Result<
 
 /// "I can't stand country music" and "I love jazz" are kept as
 /// preferences for every later request.
-pub(super) async fn learn_preferences(store: &Store, text: &str, now: i64) -> Result<()> {
-    let person = crate::people::person(store).await?;
+pub(super) async fn learn_preferences(
+    store: &Store,
+    person: &Person,
+    text: &str,
+    now: i64,
+) -> Result<()> {
     for (polarity, term) in stated_preferences(text) {
         store
             .catalog()

@@ -17,7 +17,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use moodshelf_catalog::ItemView;
+use moodshelf_catalog::{ItemView, Person};
 use moodshelf_index::{Filter, Hit, Query};
 use moodshelf_media::Kind;
 
@@ -52,6 +52,8 @@ pub(super) struct Ask<'a> {
     /// Where in sound space the request points ("more like this track",
     /// "calmer" than the last answer).
     pub sound_goal: Option<crate::hearing::SoundGoal>,
+    /// Who asks: whose taste, feedback and series answer.
+    pub person: &'a Person,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -229,7 +231,7 @@ async fn memory(store: &Store, a: &Ask<'_>) -> Result<Memory> {
         return Ok(Memory::default());
     }
     let c = store.catalog();
-    let person = crate::people::person(store).await?;
+    let person = a.person;
     let mine = store.taste_state(person.id).await?;
     let mut held = held_back(&mine, a.intent);
     let mut states = vec![mine];
@@ -245,7 +247,7 @@ async fn memory(store: &Store, a: &Ask<'_>) -> Result<Memory> {
         .collect();
     let next = match a.intent.next {
         true => Some(
-            crate::series::next_up(store)
+            crate::series::next_up(store, a.person)
                 .await?
                 .iter()
                 .map(|n| n.item_id)

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use moodshelf_catalog::{SeriesItem, UseRecord};
+use moodshelf_catalog::{Person, SeriesItem, UseRecord};
 use serde::Serialize;
 
 use crate::Kind;
@@ -132,9 +132,8 @@ impl NextUp {
     }
 }
 
-/// What comes next in each series the one who asks has begun.
-pub async fn next_up(store: &Store) -> Result<Vec<NextUp>> {
-    let person = crate::people::person(store).await?;
+/// What comes next in each series `person` has begun.
+pub async fn next_up(store: &Store, person: &Person) -> Result<Vec<NextUp>> {
     let state = store.taste_state(person.id).await?;
     let items = store.catalog().series_items().await?;
     Ok(next_in(&items, &state.records))
