@@ -142,7 +142,8 @@ impl Catalog {
 
     /// A stamp that changes whenever what `person`'s taste is made of
     /// changes: their history, feedback and forgotten parts, the files
-    /// present and the items' metadata.
+    /// present (under any root, mounted or not, as [`Catalog::history`]
+    /// reads them) and the items' metadata.
     pub async fn memory_stamp(&self, person: i64) -> Result<String> {
         sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) || '.' || IFNULL(MAX(updated_at), 0) || '.' || IFNULL(SUM(plays), 0)
@@ -167,10 +168,8 @@ impl Catalog {
                     json_extract(i.meta, '$.series_index'),
                     json_extract(i.meta, '$.season'), json_extract(i.meta, '$.episode')
              FROM items i
-             WHERE json_extract(i.meta, '$.series') IS NOT NULL AND EXISTS (
-                 SELECT 1 FROM files f JOIN roots r ON r.id = f.root_id
-                 WHERE f.item_id = i.id AND f.role = 'media' AND f.missing_since IS NULL
-                   AND r.state = 'ok')
+             WHERE json_extract(i.meta, '$.series') IS NOT NULL
+               AND EXISTS (SELECT 1 FROM available_media a WHERE a.item_id = i.id)
              ORDER BY i.id",
         )
         .fetch_all(&self.pool)
@@ -202,10 +201,8 @@ impl Catalog {
             "SELECT i.id, i.title,
                     COALESCE(i.creator, json_extract(i.meta, '$.album_artist')), i.album
              FROM items i
-             WHERE i.kind = 'music' AND EXISTS (
-                 SELECT 1 FROM files f JOIN roots r ON r.id = f.root_id
-                 WHERE f.item_id = i.id AND f.role = 'media' AND f.missing_since IS NULL
-                   AND r.state = 'ok')
+             WHERE i.kind = 'music'
+               AND EXISTS (SELECT 1 FROM available_media a WHERE a.item_id = i.id)
              ORDER BY i.id",
         )
         .fetch_all(&self.pool)
@@ -214,7 +211,8 @@ impl Catalog {
     }
 
     /// Every use record of `person`, by item, of items whose files are
-    /// present, newest play first.
+    /// present, newest play first. Not `available_media`: what is on a
+    /// disk unmounted for now still says what the person likes.
     pub async fn history(&self, person: i64) -> Result<Vec<(i64, UseRecord)>> {
         let rows = sqlx::query(
             "SELECT h.item_id, h.source, h.plays, h.last_played, h.rating,

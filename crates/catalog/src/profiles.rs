@@ -62,12 +62,14 @@ impl Catalog {
         .collect()
     }
 
-    /// How many indexed items lack a fresh profile.
+    /// How many indexed items lack a fresh profile: those
+    /// [`Catalog::items_to_profile`] returns (items with a media file).
     pub async fn profiles_pending(&self, version: &str) -> Result<i64> {
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM items i LEFT JOIN profiles p ON p.item_id = i.id
              WHERE i.description IS NOT NULL AND i.indexed_hash = i.description_hash
-               AND (p.source IS NULL OR p.source != ? || ':' || i.description_hash)",
+               AND (p.source IS NULL OR p.source != ? || ':' || i.description_hash)
+               AND EXISTS (SELECT 1 FROM files f WHERE f.item_id = i.id AND f.role = 'media')",
         )
         .bind(version)
         .fetch_one(&self.pool)
@@ -104,8 +106,7 @@ impl Catalog {
                     p.evidence, p.zero_shot,
                     u.descriptors AS enriched
              FROM items i
-             JOIN files f ON f.item_id = i.id AND f.role = 'media' AND f.missing_since IS NULL
-             JOIN roots r ON r.id = f.root_id AND r.state = 'ok'
+             JOIN available_media f ON f.item_id = i.id
              JOIN profiles p ON p.item_id = i.id
              LEFT JOIN understanding u ON u.subject = i.subject
              ORDER BY i.id",

@@ -50,9 +50,7 @@ fn source_sql(version: u32) -> String {
 
 /// Music items whose media file is present on an available folder.
 const TRACKS: &str = "FROM items i
-     JOIN files f ON f.item_id = i.id AND f.role = 'media' AND f.state = 'ok'
-                  AND f.missing_since IS NULL
-     JOIN roots r ON r.id = f.root_id AND r.state = 'ok'
+     JOIN available_media f ON f.item_id = i.id AND f.state = 'ok'
      LEFT JOIN sound s ON s.item_id = i.id
      WHERE i.kind = 'music'";
 

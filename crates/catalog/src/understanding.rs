@@ -44,8 +44,7 @@ impl Catalog {
         sqlx::query_as(&format!(
             "SELECT i.subject, MIN(i.id) AS id
              FROM items i
-             JOIN files f ON f.item_id = i.id AND f.role = 'media' AND f.missing_since IS NULL
-             JOIN roots r ON r.id = f.root_id AND r.state = 'ok'
+             JOIN available_media f ON f.item_id = i.id
              LEFT JOIN understanding u ON u.subject = i.subject
              WHERE i.subject IS NOT NULL AND (u.subject IS NULL OR u.model != ?)
              GROUP BY i.subject
@@ -176,8 +175,7 @@ impl Catalog {
         let (understood, works): (i64, i64) = sqlx::query_as(
             "SELECT COALESCE(SUM(u.model = ?), 0), COUNT(*)
              FROM (SELECT DISTINCT i.subject FROM items i
-                   JOIN files f ON f.item_id = i.id AND f.role = 'media'
-                     AND f.missing_since IS NULL
+                   JOIN available_media f ON f.item_id = i.id
                    WHERE i.subject IS NOT NULL) w
              LEFT JOIN understanding u ON u.subject = w.subject",
         )
