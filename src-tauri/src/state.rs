@@ -24,6 +24,7 @@ use crate::dto::{AppError, AppResult, ScanStatus, WatchState};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Prefs {
+    #[serde(deserialize_with = "kinds_leniently")]
     pub kinds: Vec<Kind>,
     pub use_model: bool,
     pub autostart: bool,
@@ -39,6 +40,24 @@ impl Default for Prefs {
             start_hidden: false,
         }
     }
+}
+
+/// The kinds a stored `app.json` names, read as `Kind::parse` reads them
+/// ("Music", "books" from a hand-edited or older file): an unknown name is
+/// dropped, never the whole file with the other preferences, and a list
+/// left empty means every kind.
+fn kinds_leniently<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Kind>, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    let named: Vec<Kind> = names.iter().filter_map(|n| Kind::parse(n)).collect();
+    let kinds: Vec<Kind> = Kind::ALL
+        .into_iter()
+        .filter(|k| named.contains(k))
+        .collect();
+    Ok(if kinds.is_empty() {
+        Kind::ALL.to_vec()
+    } else {
+        kinds
+    })
 }
 
 impl Prefs {
@@ -356,5 +375,29 @@ impl AppState {
             .get(root)
             .copied()
             .unwrap_or(WatchState::Idle)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An `app.json` with kinds named otherwise than the app writes them
+    /// keeps its other preferences.
+    #[test]
+    fn a_kind_named_otherwise_loses_no_preference() {
+        let p: Prefs = serde_json::from_str(
+            r#"{"kinds": ["Books", "Video", "podcasts"], "use_model": false, "start_hidden": true}"#,
+        )
+        .unwrap();
+        assert_eq!(p.kinds, vec![Kind::Book, Kind::Video]);
+        assert!(!p.use_model && p.start_hidden);
+        let none: Prefs = serde_json::from_str(r#"{"kinds": ["podcasts"]}"#).unwrap();
+        assert_eq!(none.kinds, Kind::ALL.to_vec());
+        let written = serde_json::to_string(&Prefs::default()).unwrap();
+        assert!(
+            written.contains(r#""kinds":["music","book","video"]"#),
+            "{written}"
+        );
     }
 }

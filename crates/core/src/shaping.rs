@@ -70,16 +70,53 @@ impl Shaping {
     }
 }
 
-/// The `[shaping]` table of `weights.toml`.
-pub static SHAPING: LazyLock<Shaping> = LazyLock::new(|| {
-    #[derive(Deserialize)]
-    struct File {
-        shaping: Shaping,
+impl Shaping {
+    /// Reads and checks the `[shaping]` table of a weights file.
+    pub fn parse(text: &str) -> Result<Shaping, String> {
+        #[derive(Deserialize)]
+        struct File {
+            shaping: Shaping,
+        }
+        let s = toml::from_str::<File>(text)
+            .map_err(|e| e.to_string())?
+            .shaping;
+        s.check()?;
+        Ok(s)
     }
-    toml::from_str::<File>(WEIGHTS_TOML)
-        .expect("weights.toml has every [shaping] number")
-        .shaping
-});
+
+    /// Counts are at least one (a reach of 0 would look before the first
+    /// candidate), days and slack not negative, a share within (0, 1].
+    fn check(&self) -> Result<(), String> {
+        let counts = [
+            ("depth_per_pick", self.depth_per_pick),
+            ("min_depth", self.min_depth),
+            ("blind_reach", self.blind_reach),
+            ("max_blind", self.max_blind),
+            ("taste_min_works", self.taste_min_works),
+            ("taste_parts_shown", self.taste_parts_shown),
+            ("playlist_pool", self.playlist_pool),
+            ("playlist_max_run", self.playlist_max_run),
+            ("playlist_tracks", self.playlist_tracks),
+        ];
+        if let Some((name, _)) = counts.iter().find(|(_, n)| *n == 0) {
+            return Err(format!("[shaping] {name} must be at least 1"));
+        }
+        if self.shown_window_days < 0 || self.not_now_days < 0 || self.playlist_slack_secs < 0.0 {
+            return Err("[shaping] days and the playlist's slack cannot be negative".into());
+        }
+        if !(self.kind_share > 0.0 && self.kind_share <= 1.0) {
+            return Err(format!(
+                "[shaping] kind_share {} is not a share",
+                self.kind_share
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The `[shaping]` table of `weights.toml`, checked.
+pub static SHAPING: LazyLock<Shaping> =
+    LazyLock::new(|| Shaping::parse(WEIGHTS_TOML).unwrap_or_else(|e| panic!("weights.toml: {e}")));
 
 #[cfg(test)]
 mod tests {
@@ -89,5 +126,19 @@ mod tests {
     fn every_shaping_number_is_in_the_file() {
         assert_eq!(SHAPING.need_from_words, 1.0);
         assert!(SHAPING.loved > 0.0 && SHAPING.disliked < 0.0);
+    }
+
+    #[test]
+    fn a_count_of_zero_or_a_share_past_one_fails_at_load() {
+        for (from, to) in [
+            ("blind_reach = 3", "blind_reach = 0"),
+            ("playlist_tracks = 15", "playlist_tracks = 0"),
+            ("kind_share = 0.6", "kind_share = 1.5"),
+            ("not_now_days = 3", "not_now_days = -1"),
+        ] {
+            let text = WEIGHTS_TOML.replace(from, to);
+            assert_ne!(text, WEIGHTS_TOML, "{from} is in the file");
+            assert!(Shaping::parse(&text).is_err(), "{to} is refused");
+        }
     }
 }

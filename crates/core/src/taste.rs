@@ -322,7 +322,7 @@ pub struct TasteProfile {
     pub forgotten: Vec<Forgotten>,
 }
 
-fn kind_plural(kind: Kind) -> &'static str {
+fn kind_heading(kind: Kind) -> &'static str {
     match kind {
         Kind::Book => "Books",
         Kind::Video => "Films and shows",
@@ -407,7 +407,7 @@ fn kind_taste(kind: Kind, works: &[&Judged]) -> KindTaste {
         .cloned()
         .collect();
     let adventurous = adventurous(works);
-    let mut words = format!("{}: ", kind_plural(kind));
+    let mut words = format!("{}: ", kind_heading(kind));
     if comes_back_to.is_empty() {
         words.push_str(&format!("{} works so far, no pattern yet", works.len()));
     } else {

@@ -84,6 +84,17 @@ impl Cues {
                 _ => return Err(format!("the comparative {word:?} names no direction")),
             }
         }
+        let plain = |w: &String| !w.trim().is_empty() && *w == w.to_lowercase();
+        if let Some(w) = self.negations.iter().find(|w| !plain(w)) {
+            return Err(format!("the negation {w:?} is not one lowercase word"));
+        }
+        for (word, fragments) in &self.exclusion_implies {
+            if !plain(word) || fragments.is_empty() || !fragments.iter().all(plain) {
+                return Err(format!(
+                    "the exclusion {word:?} implies {fragments:?}: lowercase, none empty"
+                ));
+            }
+        }
         for (a, b) in &self.opposites {
             known("an opposite", a)?;
             known("an opposite", b)?;
@@ -268,6 +279,9 @@ mod tests {
                 "[moment.day_part]\nmorning",
                 "[moment.day_part]\nbrunchtime",
             ),
+            // An empty fragment would exclude everything.
+            good.replace("[\"scary\", [\"horror\"]]", "[\"scary\", [\"\"]]"),
+            good.replace("\"without\", \"avoid\"", "\"Without\", \"avoid\""),
         ];
         for text in &broken {
             assert_ne!(text, &good, "the test's edit must change the file");
