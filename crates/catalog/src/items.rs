@@ -124,6 +124,31 @@ pub struct ItemView {
     pub understood: Option<String>,
 }
 
+impl ItemView {
+    /// An item known by its id, kind and title alone (an empty path under
+    /// root 1, no metadata, available): the base of an item made up where
+    /// no catalog is read, with `..ItemView::bare(..)`.
+    pub fn bare(id: i64, kind: Kind, title: &str) -> ItemView {
+        ItemView {
+            id,
+            path: String::new(),
+            root_id: 1,
+            kind,
+            title: title.to_string(),
+            creator: None,
+            album: None,
+            year: None,
+            duration_secs: None,
+            genres: Vec::new(),
+            cover: None,
+            meta: "{}".into(),
+            description: None,
+            available: true,
+            understood: None,
+        }
+    }
+}
+
 /// A described item (its `description` is set) with that description's
 /// hash: what indexing and profiling it need.
 #[derive(Debug, Clone, PartialEq)]

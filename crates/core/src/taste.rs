@@ -642,23 +642,7 @@ mod tests {
     }
 
     fn view(kind: &str, title: &str) -> ItemView {
-        ItemView {
-            id: 9,
-            path: String::new(),
-            root_id: 1,
-            kind: crate::Kind::parse(kind).unwrap(),
-            title: title.into(),
-            creator: None,
-            album: None,
-            year: None,
-            duration_secs: None,
-            genres: Vec::new(),
-            cover: None,
-            meta: String::new(),
-            description: None,
-            available: true,
-            understood: None,
-        }
+        ItemView::bare(9, crate::Kind::parse(kind).unwrap(), title)
     }
 
     #[test]

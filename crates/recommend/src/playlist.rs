@@ -608,21 +608,10 @@ mod tests {
 
     fn view(id: i64, path: &str, creator: &str, title: &str, secs: f64) -> ItemView {
         ItemView {
-            id,
             path: path.into(),
-            root_id: 1,
-            kind: crate::Kind::Music,
-            title: title.into(),
             creator: (!creator.is_empty()).then(|| creator.into()),
-            album: None,
-            year: None,
             duration_secs: Some(secs),
-            genres: Vec::new(),
-            cover: None,
-            meta: String::new(),
-            description: None,
-            available: true,
-            understood: None,
+            ..ItemView::bare(id, crate::Kind::Music, title)
         }
     }
 

@@ -534,21 +534,9 @@ mod tests {
 
     fn item(id: i64, creator: &str) -> ItemView {
         ItemView {
-            id,
             path: format!("/lib/{id}"),
-            root_id: 1,
-            kind: Kind::Video,
-            title: format!("Item {id}"),
             creator: Some(creator.into()),
-            album: None,
-            year: None,
-            duration_secs: None,
-            genres: vec![],
-            cover: None,
-            meta: "{}".into(),
-            description: None,
-            available: true,
-            understood: None,
+            ..ItemView::bare(id, Kind::Video, &format!("Item {id}"))
         }
     }
 

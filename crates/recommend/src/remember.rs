@@ -247,21 +247,9 @@ mod tests {
     #[test]
     fn follow_up_directions_use_the_previous_answer() {
         let view = |d: f64, y: i32| ItemView {
-            id: 1,
-            path: String::new(),
-            root_id: 1,
-            kind: crate::Kind::Video,
-            title: String::new(),
-            creator: None,
-            album: None,
             year: Some(y),
             duration_secs: Some(d),
-            genres: vec![],
-            cover: None,
-            meta: "{}".into(),
-            description: None,
-            available: true,
-            understood: None,
+            ..ItemView::bare(1, crate::Kind::Video, "")
         };
         let prev = vec![view(6000.0, 1990), view(7200.0, 2000), view(8000.0, 2010)];
         let mut i = Intent {

@@ -966,21 +966,10 @@ mod tests {
 
     fn film(title: &str, card: &str) -> ItemView {
         ItemView {
-            id: 1,
             path: format!("/films/{title}.mkv"),
-            root_id: 1,
-            kind: Kind::Video,
-            title: title.into(),
-            creator: None,
-            album: None,
-            year: None,
-            duration_secs: None,
             genres: vec!["Comedy".into()],
-            cover: None,
-            meta: "{}".into(),
             description: Some(card.into()),
-            available: true,
-            understood: None,
+            ..ItemView::bare(1, Kind::Video, title)
         }
     }
 
