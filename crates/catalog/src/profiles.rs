@@ -34,6 +34,13 @@ pub struct ProfileRow {
     pub enriched: Vec<String>,
 }
 
+/// Indexed items whose profile is missing or was computed from another
+/// description or profile version (the one parameter is the version, the
+/// prefix of a fresh profile's source): the tail of an [`ITEM_VIEW`] query.
+const PROFILE_STALE: &str = "LEFT JOIN profiles p ON p.item_id = i.id
+     WHERE i.description IS NOT NULL AND i.indexed_hash = i.description_hash
+       AND (p.source IS NULL OR p.source != ? || ':' || i.description_hash)";
+
 impl Catalog {
     /// Indexed items whose profile is missing or was computed from another
     /// description or profile version (`version` is the prefix of a fresh
@@ -45,11 +52,7 @@ impl Catalog {
         limit: i64,
     ) -> Result<Vec<Described>> {
         sqlx::query(&format!(
-            "{ITEM_VIEW} LEFT JOIN profiles p ON p.item_id = i.id
-             WHERE i.description IS NOT NULL AND i.indexed_hash = i.description_hash
-               AND (p.source IS NULL OR p.source != ? || ':' || i.description_hash)
-               AND i.id > ?
-             ORDER BY i.id LIMIT ?"
+            "{ITEM_VIEW} {PROFILE_STALE} AND i.id > ? ORDER BY i.id LIMIT ?"
         ))
         .bind(version)
         .bind(after)
@@ -62,15 +65,12 @@ impl Catalog {
         .collect()
     }
 
-    /// How many indexed items lack a fresh profile: those
-    /// [`Catalog::items_to_profile`] returns (items with a media file).
+    /// How many indexed items lack a fresh profile: the rows
+    /// [`Catalog::items_to_profile`] goes through.
     pub async fn profiles_pending(&self, version: &str) -> Result<i64> {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM items i LEFT JOIN profiles p ON p.item_id = i.id
-             WHERE i.description IS NOT NULL AND i.indexed_hash = i.description_hash
-               AND (p.source IS NULL OR p.source != ? || ':' || i.description_hash)
-               AND EXISTS (SELECT 1 FROM files f WHERE f.item_id = i.id AND f.role = 'media')",
-        )
+        sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM ({ITEM_VIEW} {PROFILE_STALE})"
+        ))
         .bind(version)
         .fetch_one(&self.pool)
         .await
