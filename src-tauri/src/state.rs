@@ -49,15 +49,20 @@ impl Default for Prefs {
 fn kinds_leniently<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Kind>, D::Error> {
     let names = Vec::<String>::deserialize(d)?;
     let named: Vec<Kind> = names.iter().filter_map(|n| Kind::parse(n)).collect();
-    let kinds: Vec<Kind> = Kind::ALL
-        .into_iter()
-        .filter(|k| named.contains(k))
-        .collect();
+    let kinds = in_kind_order(&named);
     Ok(if kinds.is_empty() {
         Kind::ALL.to_vec()
     } else {
         kinds
     })
+}
+
+/// `kinds` each once, in the order the settings list them.
+pub fn in_kind_order(kinds: &[Kind]) -> Vec<Kind> {
+    Kind::ALL
+        .into_iter()
+        .filter(|k| kinds.contains(k))
+        .collect()
 }
 
 impl Prefs {

@@ -2,13 +2,13 @@
 //! and the host's preferences (kinds, the model, starting with the system,
 //! starting hidden).
 
-use moodshelf_engine::{Hemisphere, Kind, RawSettings};
+use moodshelf_engine::{Hemisphere, RawSettings};
 use tauri::{AppHandle, State};
 use tauri_plugin_autostart::ManagerExt as _;
 
 use crate::dto::{AppError, AppResult, AppSettings, ErrorCode, hemisphere_name};
 use crate::jobs;
-use crate::state::{AppState, Prefs};
+use crate::state::{AppState, Prefs, in_kind_order};
 
 type S<'a> = State<'a, AppState>;
 
@@ -29,10 +29,7 @@ pub async fn get_settings(app: AppHandle, state: S<'_>) -> AppResult<AppSettings
 #[tauri::command]
 #[specta::specta]
 pub async fn set_settings(app: AppHandle, state: S<'_>, settings: AppSettings) -> AppResult<()> {
-    let kinds: Vec<Kind> = Kind::ALL
-        .into_iter()
-        .filter(|k| settings.kinds.contains(k))
-        .collect();
+    let kinds = in_kind_order(&settings.kinds);
     if kinds.is_empty() {
         return Err(AppError::new(
             ErrorCode::InvalidInput,
